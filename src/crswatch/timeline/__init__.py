@@ -1,0 +1,29 @@
+"""Canonical timelines: the data contract ``crswatch.timeline/1``, units and validation."""
+
+from crswatch.timeline._model import FORMAT, Event, Patient, Therapy, Timeline, format_time
+from crswatch.timeline._parse import ReadResult, build_timeline, check_document, parse_time
+from crswatch.timeline._report import IngestIssue, IngestReport
+from crswatch.timeline._units import Conversion, conversion_for
+from crswatch.timeline._vocabulary import NOT_ASSESSED, ItemSpec, item_spec, molar_mass, vocabulary
+
+__all__ = [
+    "FORMAT",
+    "NOT_ASSESSED",
+    "Conversion",
+    "Event",
+    "IngestIssue",
+    "IngestReport",
+    "ItemSpec",
+    "Patient",
+    "ReadResult",
+    "Therapy",
+    "Timeline",
+    "build_timeline",
+    "check_document",
+    "conversion_for",
+    "format_time",
+    "item_spec",
+    "molar_mass",
+    "parse_time",
+    "vocabulary",
+]
