@@ -1,0 +1,11 @@
+"""The command-line interface (Typer + Rich); a thin adapter over the library."""
+
+from crswatch.cli import _demo, _simulate, _timelines  # noqa: F401  (registers the commands)
+from crswatch.cli._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``crswatch`` console script."""
+    app()

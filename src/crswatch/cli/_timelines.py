@@ -1,0 +1,93 @@
+"""``crswatch validate`` and ``crswatch convert``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._render import render_report
+from crswatch.errors import InputError
+from crswatch.io import find_table_pairs, iter_read, read_path, write_path
+from crswatch.timeline import IngestReport
+
+__all__ = ["convert", "validate"]
+
+
+def _part_count(path: Path) -> int | None:
+    """How many parts ``iter_read`` will yield (shards), when that can be known up front."""
+    if path.is_dir():
+        try:
+            return len(find_table_pairs(path))
+        except InputError:
+            return None
+    return 1
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="A timeline: .json, FHIR .json, or a CSV/Parquet pair.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Read PATH, convert every unit, check every record; exit 1 if anything was rejected."""
+    report = IngestReport(source=str(path))
+    try:
+        with Progress(
+            TextColumn("validating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=as_json or not err_console.is_terminal,
+        ) as progress:
+            task = progress.add_task("parts", total=_part_count(path))
+            for part in iter_read(path):
+                report.merge(part.report)
+                progress.advance(task)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        render_report(report, console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Input timeline(s): JSON, FHIR JSON, CSV/Parquet.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file or directory.")],
+    to: Annotated[
+        str | None,
+        typer.Option(help="json, csv, parquet or fhir (default: from the output name)."),
+    ] = None,
+    keep_valid: Annotated[
+        bool,
+        typer.Option(help="Write the valid records even when some were rejected (still exits 1)."),
+    ] = False,
+) -> None:
+    """Convert timelines between JSON, CSV/Parquet tables and FHIR R4 Bundles.
+
+    Nothing is written when any record was rejected, unless --keep-valid is given, so a
+    conversion never drops data silently.
+    """
+    try:
+        result = read_path(source)
+        if not result.report.ok and not keep_valid:
+            render_report(result.report, err_console)
+            raise fail("records were rejected; nothing was written (see --keep-valid)", 1)
+        written = write_path(result.timelines, output, to=to)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    events = sum(len(timeline.events) for timeline in result.timelines)
+    err_console.print(
+        f"wrote {len(result.timelines)} patient(s), {events} event(s) to {written}", highlight=False
+    )
+    if not result.report.ok:
+        render_report(result.report, err_console)
+        raise typer.Exit(1)
