@@ -16,7 +16,11 @@ BASE_DOCUMENT: dict[str, Any] = {
         "height_cm": 165,
         "sex": "female",
         "high_risk": False,
-        "therapy": {"kind": "car_t", "product": "tisagenlecleucel", "start": "2024-03-01T10:00:00Z"},
+        "therapy": {
+            "kind": "car_t",
+            "product": "tisagenlecleucel",
+            "start": "2024-03-01T10:00:00Z",
+        },
     },
     # The example of shared/spec/timeline.md §1, verbatim.
     "events": [

@@ -45,9 +45,19 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("item", "value", "unit", "expected", "canonical", "why"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("item", "value", "unit", "expected", "canonical", "why"),
+    CASES,
+    ids=[f"{c[0]}-{c[2]}" for c in CASES],
+)
 def test_converts_to_canonical_unit(
-    document: dict[str, Any], item: str, value: float, unit: str, expected: float, canonical: str, why: str
+    document: dict[str, Any],
+    item: str,
+    value: float,
+    unit: str,
+    expected: float,
+    canonical: str,
+    why: str,
 ) -> None:
     event = _convert(document, item=item, value=value, unit=unit)
     assert event.value == pytest.approx(expected, rel=1e-9), why
@@ -68,7 +78,9 @@ def test_bsa_dose_uses_mosteller(document: dict[str, Any]) -> None:
 
 def test_bsa_given_overrides_mosteller(document: dict[str, Any]) -> None:
     document["patient"]["bsa_m2"] = 1.5
-    assert _convert(document, item="blinatumomab", value=15, unit="ug/m2/d").value == pytest.approx(22.5)
+    assert _convert(document, item="blinatumomab", value=15, unit="ug/m2/d").value == pytest.approx(
+        22.5
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,7 +92,12 @@ def test_bsa_given_overrides_mosteller(document: dict[str, Any]) -> None:
     ],
 )
 def test_molar_conversions_match_the_conventional_factors(
-    document: dict[str, Any], item: str, value: float, unit: str, expected: float, source_factor: str
+    document: dict[str, Any],
+    item: str,
+    value: float,
+    unit: str,
+    expected: float,
+    source_factor: str,
 ) -> None:
     mass = molar_mass(item)
     assert mass is not None and mass.source and mass.conventional_factor == source_factor
@@ -91,7 +108,9 @@ def test_molar_conversions_match_the_conventional_factors(
 
 
 def test_reference_range_is_converted_like_the_value(document: dict[str, Any]) -> None:
-    event = _convert(document, item="creatinine", value=88.4, unit="umol/L", ref_low=44.2, ref_high=97.24)
+    event = _convert(
+        document, item="creatinine", value=88.4, unit="umol/L", ref_low=44.2, ref_high=97.24
+    )
     assert event.ref_low == pytest.approx(0.5, rel=1e-3)
     assert event.ref_high == pytest.approx(1.1, rel=1e-3)
 

@@ -39,12 +39,31 @@ def _min(timeline: Timeline, item: str) -> float | None:
 
 def _ward_table(timelines: list[Timeline]) -> Table:
     table = Table(title="Synthetic ward (raw data; grading arrives with the grading engine)")
-    for column in ("patient", "therapy", "age", "events", "max °C", "min SBP", "pressors", "max O2", "toci"):
+    for column in (
+        "patient",
+        "therapy",
+        "age",
+        "events",
+        "max °C",
+        "min SBP",
+        "pressors",
+        "max O2",
+        "toci",
+    ):
         table.add_column(column)
     pressors = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
-    o2_rank = ("room_air", "blow_by", "nasal_cannula", "face_mask", "venturi_mask",
-               "non_rebreather_mask", "high_flow_nasal_cannula", "cpap", "bipap",
-               "mechanical_ventilation")
+    o2_rank = (
+        "room_air",
+        "blow_by",
+        "nasal_cannula",
+        "face_mask",
+        "venturi_mask",
+        "non_rebreather_mask",
+        "high_flow_nasal_cannula",
+        "cpap",
+        "bipap",
+        "mechanical_ventilation",
+    )
     for timeline in timelines:
         patient = timeline.patient
         running = sorted({e.item for e in timeline.events if e.item in pressors and e.value != 0.0})
@@ -67,7 +86,9 @@ def _ward_table(timelines: list[Timeline]) -> Table:
 
 @app.command()
 def demo(
-    patients: Annotated[int, typer.Option(min=1, help="Patients on the demo ward.")] = DEMO_PATIENTS,
+    patients: Annotated[
+        int, typer.Option(min=1, help="Patients on the demo ward.")
+    ] = DEMO_PATIENTS,
 ) -> None:
     """Create the demo data directory with a synthetic ward, validate it and show it."""
     from crswatch.simulate import write_cohort

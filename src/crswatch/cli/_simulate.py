@@ -38,12 +38,14 @@ def parse_duration(text: str) -> timedelta:
 
 @app.command()
 def simulate(
-    output: Annotated[Path, typer.Option("-o", "--output", help="A .json file, or a directory of Parquet shards.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="A .json file, or a directory of Parquet shards.")
+    ],
     patients: Annotated[int, typer.Option("--patients", min=1, help="Number of patients.")] = 100,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same cohort.")] = 1,
-    therapy: Annotated[
-        str, typer.Option(help="car_t, blinatumomab or mixed.")
-    ] = "mixed",
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same cohort.")
+    ] = 1,
+    therapy: Annotated[str, typer.Option(help="car_t, blinatumomab or mixed.")] = "mixed",
     vitals_every: Annotated[
         str, typer.Option("--vitals-every", help="Vital-sign interval, e.g. 4h or 30m.")
     ] = "4h",

@@ -29,7 +29,9 @@ def _part_count(path: Path) -> int | None:
 
 @app.command()
 def validate(
-    path: Annotated[Path, typer.Argument(help="A timeline: .json, FHIR .json, or a CSV/Parquet pair.")],
+    path: Annotated[
+        Path, typer.Argument(help="A timeline: .json, FHIR .json, or a CSV/Parquet pair.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Read PATH, convert every unit, check every record; exit 1 if anything was rejected."""
@@ -60,7 +62,9 @@ def validate(
 
 @app.command()
 def convert(
-    source: Annotated[Path, typer.Argument(help="Input timeline(s): JSON, FHIR JSON, CSV/Parquet.")],
+    source: Annotated[
+        Path, typer.Argument(help="Input timeline(s): JSON, FHIR JSON, CSV/Parquet.")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file or directory.")],
     to: Annotated[
         str | None,

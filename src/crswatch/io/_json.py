@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from crswatch.errors import TimelineFormatError
-from crswatch.timeline import IngestIssue, IngestReport, ReadResult, Timeline, build_timeline, check_document
+from crswatch.timeline import (
+    IngestIssue,
+    IngestReport,
+    ReadResult,
+    Timeline,
+    build_timeline,
+    check_document,
+)
 
 __all__ = ["load_json", "read_json_document", "timelines_to_json", "write_json"]
 
@@ -58,7 +65,8 @@ def _report_duplicate_patients(timelines: list[Timeline], report: IngestReport) 
     for timeline in timelines:
         if timeline.patient.id in seen:
             report.warnings.append(
-                f"patient={timeline.patient.id!r} appears more than once; the timelines are kept apart"
+                f"patient={timeline.patient.id!r} appears more than once; "
+                "the timelines are kept apart"
             )
         seen.add(timeline.patient.id)
 

@@ -57,7 +57,7 @@ def detect_output_format(path: Path, to: str | None) -> Format:
     if to is not None:
         if to not in FORMATS:
             raise TimelineFormatError(f"--to {to!r} must be one of {', '.join(FORMATS)}")
-        return to  # type: ignore[return-value]
+        return to
     name = path.name.lower()
     if name.endswith((".fhir.json", ".bundle.json")):
         return "fhir"

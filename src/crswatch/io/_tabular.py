@@ -170,19 +170,20 @@ def _shard_pairs(root: Path) -> list[TablePair]:
 # ------------------------------------------------------------------------------------ reading
 
 
-def _read_rows(path: Path) -> tuple[list[dict[str, Any]], bool]:
-    """Rows of a CSV or Parquet table as dicts, and whether the values are text (CSV)."""
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CSV or Parquet table as dicts."""
     if path.suffix == ".csv":
         try:
             with path.open(newline="", encoding="utf-8") as handle:
-                return list(csv.DictReader(handle)), True
+                return list(csv.DictReader(handle))
         except UnicodeDecodeError as exc:
             raise TimelineFormatError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TimelineFormatError(f"not a readable Parquet file ({exc})", path=str(path)) from None
-    return table.to_pylist(), False
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
 
 
 def _require_columns(rows: list[dict[str, Any]], required: Sequence[str], path: Path) -> None:
@@ -213,8 +214,8 @@ def _event_record(row: Mapping[str, Any]) -> dict[str, Any]:
 def read_table_pair(pair: TablePair) -> ReadResult:
     """Read one pair of tables; events are grouped by ``patient_id`` and keep their row numbers."""
     report = IngestReport(source=str(pair.events.parent))
-    patient_rows, patients_text = _read_rows(pair.patients)
-    event_rows, events_text = _read_rows(pair.events)
+    patient_rows = _read_rows(pair.patients)
+    event_rows = _read_rows(pair.events)
     _require_columns(patient_rows, ("id", "therapy_kind", "therapy_start"), pair.patients)
     _require_columns(event_rows, ("patient_id", "time", "item", "value"), pair.events)
 
@@ -239,7 +240,8 @@ def read_table_pair(pair: TablePair) -> ReadResult:
             record,
             [event for _, event in events],
             report,
-            from_text=patients_text or events_text,
+            # The value column is text by contract (it mixes numbers, codes and booleans).
+            from_text=True,
             positions=[position for position, _ in events],
         )
         if isinstance(patient_id, str):
@@ -281,7 +283,9 @@ def timelines_to_tables(timelines: Iterable[Timeline]) -> tuple[pa.Table, pa.Tab
         patient = timeline.patient
         patients["id"].append(patient.id)
         patients["age_years"].append(patient.age_years)
-        patients["birth_date"].append(patient.birth_date.isoformat() if patient.birth_date else None)
+        patients["birth_date"].append(
+            patient.birth_date.isoformat() if patient.birth_date else None
+        )
         patients["weight_kg"].append(patient.weight_kg)
         patients["height_cm"].append(patient.height_cm)
         patients["bsa_m2"].append(patient.bsa_m2_given)

@@ -133,7 +133,11 @@ class Event:
         return self.cause != "other"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"time": format_time(self.time), "item": self.item, "value": self.value}
+        out: dict[str, Any] = {
+            "time": format_time(self.time),
+            "item": self.item,
+            "value": self.value,
+        }
         if self.unit is not None:
             out["unit"] = self.unit
         if self.end is not None:

@@ -8,6 +8,7 @@ value; the rest of the timeline is still read, and the report counts both.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from crswatch.errors import IngestError, TimelineFormatError, UnitError
+from crswatch.errors import IngestError, InputError, TimelineFormatError, UnitError
 from crswatch.timeline._model import (
     CAUSES,
     CENSORING,
@@ -35,7 +36,19 @@ from crswatch.timeline._vocabulary import NOT_ASSESSED, ItemSpec, vocabulary
 __all__ = ["ReadResult", "build_timeline", "check_document", "parse_time"]
 
 _EVENT_FIELDS = frozenset(
-    {"time", "item", "value", "unit", "end", "ref_low", "ref_high", "censored", "cause", "id", "source"}
+    {
+        "time",
+        "item",
+        "value",
+        "unit",
+        "end",
+        "ref_low",
+        "ref_high",
+        "censored",
+        "cause",
+        "id",
+        "source",
+    }
 )
 #: Patient body-size bounds (inclusive): a newborn to the heaviest recorded adults.
 _PATIENT_BOUNDS: dict[str, tuple[float, float, str]] = {
@@ -71,7 +84,17 @@ class _Reject(Exception):  # noqa: N818 - internal control flow, never escapes t
 
 
 def parse_time(value: Any, field: str = "time") -> datetime:
-    """An ISO 8601 time *with* a UTC offset, as an aware UTC datetime; raises ValueError otherwise."""
+    """An ISO 8601 time *with* a UTC offset as an aware UTC datetime.
+
+    Raises :class:`crswatch.errors.InputError` naming ``field`` and the value otherwise.
+    """
+    try:
+        return _time(value, field)
+    except _Reject as reject:
+        raise InputError(f"{field}={value!r}: {reject.reason}") from None
+
+
+def _time(value: Any, field: str) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -86,7 +109,10 @@ def parse_time(value: Any, field: str = "time") -> datetime:
         raise _Reject("bad_time", field, value, "an ISO 8601 string is required")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _Reject(
-            "bad_time", field, value, "time has no UTC offset; add 'Z' or '+hh:mm' (it is never guessed)"
+            "bad_time",
+            field,
+            value,
+            "time has no UTC offset; add 'Z' or '+hh:mm' (it is never guessed)",
         )
     return moment.astimezone(UTC)
 
@@ -128,7 +154,7 @@ def _present(record: Mapping[str, Any], key: str) -> bool:
 
 
 def _check_bounds(spec: ItemSpec, value: float, unit: str | None, field: str, shown: Any) -> None:
-    if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         unit_text = f" {unit}" if unit else ""
         raise _Reject(
             "out_of_bounds",
@@ -155,22 +181,25 @@ def _patient_number(record: Mapping[str, Any], key: str, from_text: bool) -> flo
 def _build_therapy(record: Mapping[str, Any], from_text: bool) -> Therapy:
     therapy = record.get("therapy")
     if not isinstance(therapy, Mapping):
-        raise _Reject("missing_field", "therapy", therapy, "therapy with kind and start is required")
+        raise _Reject(
+            "missing_field", "therapy", therapy, "therapy with kind and start is required"
+        )
     if not _present(therapy, "kind"):
-        raise _Reject("missing_field", "therapy.kind", therapy.get("kind"), "therapy.kind is required")
+        raise _Reject(
+            "missing_field", "therapy.kind", therapy.get("kind"), "therapy.kind is required"
+        )
     kind = therapy["kind"]
     if kind not in THERAPY_KINDS:
-        raise _Reject("bad_patient", "therapy.kind", kind, f"must be one of {', '.join(THERAPY_KINDS)}")
+        raise _Reject(
+            "bad_patient", "therapy.kind", kind, f"must be one of {', '.join(THERAPY_KINDS)}"
+        )
     if not _present(therapy, "start"):
         raise _Reject(
             "missing_field", "therapy.start", therapy.get("start"), "therapy.start is required"
         )
-    start = parse_time(therapy["start"], "therapy.start")
+    start = _time(therapy["start"], "therapy.start")
     product = therapy.get("product")
-    if product is not None and product != "":
-        product = _text(product, "therapy.product")
-    else:
-        product = None
+    product = _text(product, "therapy.product") if _present(therapy, "product") else None
     return Therapy(kind=kind, start=start, product=product)
 
 
@@ -187,7 +216,9 @@ def _build_patient(record: Any, from_text: bool) -> Patient:
         try:
             birth_date = date.fromisoformat(str(record["birth_date"]))
         except ValueError:
-            raise _Reject("bad_patient", "birth_date", record["birth_date"], "YYYY-MM-DD is required") from None
+            raise _Reject(
+                "bad_patient", "birth_date", record["birth_date"], "YYYY-MM-DD is required"
+            ) from None
     sex = record.get("sex")
     if sex is not None and sex != "" and sex not in SEXES:
         raise _Reject("bad_patient", "sex", sex, f"must be one of {', '.join(SEXES)}")
@@ -227,7 +258,9 @@ def _convert_quantity(
         _check_bounds(spec, converted, "%", "value", value)
         return converted, "%", Conversion("%", 100.0, note="fraction converted to %")
     if unit is None or unit == "":
-        raise _Reject("missing_field", "unit", unit, f"a UCUM unit is required for item {spec.name!r}")
+        raise _Reject(
+            "missing_field", "unit", unit, f"a UCUM unit is required for item {spec.name!r}"
+        )
     if not isinstance(unit, str):
         raise _Reject("bad_value", "unit", unit, "a UCUM unit string is required")
     try:
@@ -280,12 +313,14 @@ def _build_event(
     for key in ("time", "item", "value"):
         if not _present(raw, key):
             raise _Reject("missing_field", key, raw.get(key), f"event field {key!r} is required")
-    time = parse_time(raw["time"], "time")
+    time = _time(raw["time"], "time")
     item = raw["item"]
     spec = vocabulary().get(item) if isinstance(item, str) else None
     if spec is None:
         report.unknown_items[str(item)] += 1
-        raise _Reject("unknown_item", "item", item, "not an item of the crswatch.timeline/1 vocabulary")
+        raise _Reject(
+            "unknown_item", "item", item, "not an item of the crswatch.timeline/1 vocabulary"
+        )
     value: Any = raw["value"]
     unit = raw.get("unit")
     conversion: Conversion | None = None
@@ -303,12 +338,10 @@ def _build_event(
     else:  # "any": the CAR T cell dose is kept exactly as given
         canonical_unit = unit if isinstance(unit, str) and unit else None
         if from_text and isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = float(value)
-            except ValueError:
-                pass
 
-    end = parse_time(raw["end"], "end") if _present(raw, "end") else None
+    end = _time(raw["end"], "end") if _present(raw, "end") else None
     if end is not None and end < time:
         raise _Reject("bad_value", "end", raw["end"], f"end is before time {raw['time']!r}")
     ref_low = _reference(raw, "ref_low", spec, conversion, patient, from_text)
@@ -400,11 +433,13 @@ def _reject_conflicts(
                     field="time",
                     value=raw.get("time") if isinstance(raw, Mapping) else None,
                     reason=(
-                        f"{len(group)} events of item {item!r} at the same time (events {indices}); "
-                        "a conflict is reported, never resolved by keeping one"
+                        f"{len(group)} events of item {item!r} at the same time "
+                        f"(events {indices}); a conflict is reported, never resolved by keeping one"
                     ),
                     event_index=index,
-                    event_id=str(raw["id"]) if isinstance(raw, Mapping) and _present(raw, "id") else None,
+                    event_id=str(raw["id"])
+                    if isinstance(raw, Mapping) and _present(raw, "id")
+                    else None,
                 )
             )
         report.events_rejected += len(group)
@@ -460,7 +495,13 @@ def build_timeline(
 
 
 def _printable_id(patient_id: Any) -> str | None:
-    return patient_id if isinstance(patient_id, str) else None if patient_id is None else repr(patient_id)
+    return (
+        patient_id
+        if isinstance(patient_id, str)
+        else None
+        if patient_id is None
+        else repr(patient_id)
+    )
 
 
 def check_document(document: Any, source: str | None) -> None:

@@ -24,12 +24,11 @@ from functools import cache
 from typing import Any, Literal
 
 from crswatch.errors import UnitError
-from crswatch.timeline._vocabulary import ItemSpec, item_spec, molar_mass
+from crswatch.timeline._vocabulary import BodySize, ItemSpec, item_spec, molar_mass
 
 __all__ = ["Conversion", "UnitErrorKind", "conversion_for", "registry"]
 
 UnitErrorKind = Literal["unknown_unit", "wrong_dimension"]
-BodySize = Literal["weight", "bsa"]
 
 _ANNOTATION = re.compile(r"\{([^}]*)\}")
 
@@ -89,7 +88,9 @@ def _parse(code: str) -> Any:
         return ureg.from_ucum(code).units
     except (LarkError, ValueError, KeyError, AttributeError, TypeError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _ConversionError(code, f"not a valid UCUM unit ({first_line})", "unknown_unit") from None
+        raise _ConversionError(
+            code, f"not a valid UCUM unit ({first_line})", "unknown_unit"
+        ) from None
 
 
 def _annotations(code: str) -> tuple[str, ...]:
@@ -118,7 +119,9 @@ def _significant(number: float, digits: int) -> float:
     return float(f"{number:.{digits}g}")
 
 
-def _try(src: Any, dst: Any, context: tuple[str, dict[str, Any]] | None = None) -> tuple[float, float] | None:
+def _try(
+    src: Any, dst: Any, context: tuple[str, dict[str, Any]] | None = None
+) -> tuple[float, float] | None:
     from pint.errors import DimensionalityError
 
     try:
@@ -164,13 +167,17 @@ def conversion_for(item: str, code: str) -> Conversion:
                     f"molar conversion with {item} molar mass {molar.grams_per_mole} g/mol "
                     f"({molar.conventional_factor}; {molar.source.split(';')[0]})"
                 )
-                return Conversion(canonical, via_molar[0], via_molar[1], note=note, assumption=assumed)
+                return Conversion(
+                    canonical, via_molar[0], via_molar[1], note=note, assumption=assumed
+                )
         for body in spec.scale_by:
-            size = body_units[body]  # type: ignore[index]
+            size = body_units[body]
             for power, scaled in ((1, src * size), (-1, src / size)):
                 found = _try(scaled, dst)
                 if found is not None:
-                    return Conversion(canonical, found[0], found[1], body=body, power=power, assumption=assumed)  # type: ignore[arg-type]
+                    return Conversion(
+                        canonical, found[0], found[1], body=body, power=power, assumption=assumed
+                    )
     wanted = " or ".join(repr(unit) for unit in spec.units) or "no unit"
     raise _ConversionError(
         code, f"cannot be converted to {wanted}, the unit of item {item!r}", "wrong_dimension"

@@ -21,13 +21,16 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, cast
 
 from crswatch.errors import UnknownCodeError
 
-__all__ = ["ItemSpec", "MolarMass", "item_spec", "molar_mass", "vocabulary"]
+__all__ = ["BodySize", "ItemSpec", "MolarMass", "item_spec", "molar_mass", "vocabulary"]
 
 ItemKind = Literal["quantity", "code", "boolean", "score", "any"]
+BodySize = Literal["weight", "bsa"]
+_KINDS = ("quantity", "code", "boolean", "score", "any")
+_BODY_SIZES = ("weight", "bsa")
 
 #: The value a score item takes when the assessment was not done (never counted as 0).
 NOT_ASSESSED = "not_assessed"
@@ -48,7 +51,7 @@ class ItemSpec:
     #: Allowed codes for ``code`` items.
     values: tuple[str, ...]
     #: Body-size quantities a unit may be normalised by (``weight``, ``bsa``).
-    scale_by: tuple[str, ...]
+    scale_by: tuple[BodySize, ...]
     rationale: str
 
     @property
@@ -82,24 +85,25 @@ def vocabulary() -> dict[str, ItemSpec]:
     specs: dict[str, ItemSpec] = {}
     for row in csv.DictReader(text.splitlines()):
         kind = row["kind"]
-        if kind not in ("quantity", "code", "boolean", "score", "any"):
-            raise ValueError(f"vocabulary.csv: item={row['item']!r} has kind={kind!r}")
+        scale_by = _split(row["scale_by"])
+        if kind not in _KINDS or any(size not in _BODY_SIZES for size in scale_by):
+            raise ValueError(f"vocabulary.csv: item={row['item']!r} has a bad kind or scale_by")
         specs[row["item"]] = ItemSpec(
             name=row["item"],
             group=row["group"],
-            kind=kind,
+            kind=cast(ItemKind, kind),
             units=_split(row["units"]),
             low=_float_or_none(row["low"]),
             high=_float_or_none(row["high"]),
             values=_split(row["values"]),
-            scale_by=_split(row["scale_by"]),
+            scale_by=cast(tuple[BodySize, ...], scale_by),
             rationale=row["rationale"],
         )
     return specs
 
 
 def item_spec(name: str) -> ItemSpec:
-    """The spec of item ``name``; raises :class:`UnknownCodeError` for names not in the vocabulary."""
+    """The spec of item ``name``; raises :class:`UnknownCodeError` for an unknown name."""
     try:
         return vocabulary()[name]
     except KeyError:
