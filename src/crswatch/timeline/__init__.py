@@ -1,5 +1,6 @@
 """Canonical timelines: the data contract ``crswatch.timeline/1``, units and validation."""
 
+from crswatch.timeline._frame import EVENT_FRAME_SCHEMA, PATIENT_FRAME_SCHEMA, to_frames
 from crswatch.timeline._model import FORMAT, Event, Patient, Therapy, Timeline, format_time
 from crswatch.timeline._parse import ReadResult, build_timeline, check_document, parse_time
 from crswatch.timeline._report import IngestIssue, IngestReport
@@ -7,8 +8,10 @@ from crswatch.timeline._units import Conversion, conversion_for
 from crswatch.timeline._vocabulary import NOT_ASSESSED, ItemSpec, item_spec, molar_mass, vocabulary
 
 __all__ = [
+    "EVENT_FRAME_SCHEMA",
     "FORMAT",
     "NOT_ASSESSED",
+    "PATIENT_FRAME_SCHEMA",
     "Conversion",
     "Event",
     "IngestIssue",
@@ -25,5 +28,6 @@ __all__ = [
     "item_spec",
     "molar_mass",
     "parse_time",
+    "to_frames",
     "vocabulary",
 ]
