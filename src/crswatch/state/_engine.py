@@ -1,0 +1,168 @@
+"""The clinical state at evaluation times: one vectorized computation for one patient or many.
+
+``clinical_state(patients, events, times)`` takes the frames of
+:func:`crswatch.timeline.to_frames` and a ``(patient_id, at)`` table and returns one row per
+evaluation time with every column the scales read.  The same Polars plan runs on a one-patient
+table at the bedside and on a shard of a cohort; there is no second implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from crswatch.state._common import KEYS, latest_at, window_any
+from crswatch.state._fever import fever_state
+from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state
+from crswatch.state._organ import organ_state
+from crswatch.state._parameters import StateParameters
+from crswatch.state._respiratory import respiratory_state
+from crswatch.timeline import Timeline, to_frames
+
+__all__ = ["clinical_state", "evaluation_times", "state_of"]
+
+_COAGULOPATHY_PRODUCTS = ("ffp", "cryoprecipitate", "fibrinogen_concentrate")
+
+
+def _misc_state(times: pl.LazyFrame, events: pl.LazyFrame, params: StateParameters) -> pl.LazyFrame:
+    keyed = times.select(KEYS)
+    transfusion = window_any(
+        keyed,
+        events,
+        ("transfusion",),
+        params.transfusion_window,
+        "coagulopathy_transfusions",
+        codes=_COAGULOPATHY_PRODUCTS,
+    )
+    death = latest_at(keyed, events, ("death",), "value_bool", "death", attributable_only=False)
+    death_cause = (
+        events.filter((pl.col("item") == "death") & pl.col("value_bool"))
+        .select(
+            "patient_id", pl.col("time").alias("death_time"), pl.col("attributable").alias("_attr")
+        )
+        .sort("death_time")
+    )
+    return (
+        transfusion.join(death.select(KEYS + ["death", "death_ref"]), on=KEYS, how="left")
+        .sort("at")
+        .join_asof(
+            death_cause,
+            left_on="at",
+            right_on="death_time",
+            by="patient_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .with_columns(
+            death=pl.col("death").fill_null(False),
+            death_attributable=pl.col("death").fill_null(False) & pl.col("_attr").fill_null(False),
+        )
+        .drop("_attr", "death_time")
+    )
+
+
+def clinical_state(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    times: pl.DataFrame,
+    params: StateParameters | None = None,
+) -> pl.DataFrame:
+    """The clinical state at each ``(patient_id, at)`` of ``times``, sorted by patient and time."""
+    params = params or StateParameters()
+    patients_lf = patients.lazy()
+    events_lf = events.lazy()
+    times_lf = (
+        times.lazy().select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC"))).unique()
+    )
+    parts = [
+        fever_state(times_lf, events_lf, patients_lf, params),
+        hemodynamic_state(times_lf, events_lf, patients_lf, params),
+        respiratory_state(times_lf, events_lf, params),
+        organ_state(times_lf, events_lf, patients_lf, params),
+        _misc_state(times_lf, events_lf, params),
+    ]
+    state = times_lf
+    for part in parts:
+        state = state.join(part, on=KEYS, how="left")
+    return state.sort(KEYS).collect()
+
+
+def evaluation_times(
+    events: pl.DataFrame,
+    patients: pl.DataFrame,
+    params: StateParameters | None = None,
+    *,
+    every: timedelta | None = None,
+) -> pl.DataFrame:
+    """The times at which the state may change, or a regular grid ``every`` apart.
+
+    Change points are every event time and end, and the moments a window lets an observation
+    go (``time + window`` and just after), and ``high_dose_duration`` after each vasopressor
+    change (when a high dose becomes sustained).  The grid runs from each patient's first event
+    (or therapy start) to the last, aligned to the therapy start.
+    """
+    params = params or StateParameters()
+    if every is not None:
+        bounds = (
+            events.group_by("patient_id")
+            .agg(pl.col("time").min().alias("_first"), pl.col("time").max().alias("_last"))
+            .join(patients.select("patient_id", "therapy_start"), on="patient_id", how="right")
+            .with_columns(
+                _from=pl.min_horizontal("_first", "therapy_start"),
+                _to=pl.max_horizontal("_last", "therapy_start"),
+            )
+        )
+        grid = bounds.select(
+            "patient_id",
+            pl.datetime_ranges(
+                pl.col("therapy_start")
+                - every * ((pl.col("therapy_start") - pl.col("_from")) // every),
+                pl.col("_to"),
+                interval=every,
+            ).alias("at"),
+        ).explode("at")
+        return grid.drop_nulls().unique().sort(KEYS)
+    windows = {
+        "temperature": params.fever_window,
+        "sbp": params.hypotension_window,
+        "fluid_bolus": params.fluid_window,
+        "transfusion": params.transfusion_window,
+    }
+    moments = [events.select("patient_id", pl.col("time").alias("at"))]
+    moments.append(
+        events.filter(pl.col("end").is_not_null()).select("patient_id", pl.col("end").alias("at"))
+    )
+    for item, window in windows.items():
+        expiring = events.filter(pl.col("item") == item)
+        # At time + window the observation is still in [T - window, T]; a microsecond later not.
+        moments.append(
+            expiring.select(
+                "patient_id", (pl.col("time") + window + timedelta(microseconds=1)).alias("at")
+            )
+        )
+    pressor = events.filter(pl.col("item").is_in(PRESSORS))
+    moments.append(
+        pressor.select("patient_id", (pl.col("time") + params.high_dose_duration).alias("at"))
+    )
+    moments.append(patients.select("patient_id", pl.col("therapy_start").alias("at")))
+    return pl.concat(moments).unique().sort(KEYS)
+
+
+def state_of(
+    timelines: Iterable[Timeline],
+    at: datetime | None = None,
+    params: StateParameters | None = None,
+) -> pl.DataFrame:
+    """Convenience: the state of some timelines at ``at`` (default: each one's last event)."""
+    patients, events = to_frames(timelines)
+    if at is None:
+        times = events.group_by("patient_id").agg(pl.col("time").max().alias("at"))
+        missing = patients.join(times, on="patient_id", how="anti").select(
+            "patient_id", pl.col("therapy_start").alias("at")
+        )
+        times = pl.concat([times, missing])
+    else:
+        times = patients.select("patient_id", pl.lit(at).cast(pl.Datetime("us", "UTC")).alias("at"))
+    return clinical_state(patients, events, times, params)

@@ -1,0 +1,200 @@
+"""Hypotension, fluid boluses and vasopressors at T.
+
+- ``sbp_min``: the lowest attributable SBP in ``[T - hypotension_window, T]``;
+  ``hypotension`` is ``sbp_min < sbp_threshold``.  Threshold by age at T: < 90 mm Hg above
+  10 years; < 70 + 2 x age (completed years) for ages 1-10 (Mahadeo 2019, paediatric CARTOX
+  definitions, shared/spec/clinical-criteria.md §1.8); < 70 mm Hg under 1 year (PALS infant
+  definition; an interpretation, labelled as such).  Age unknown: the adult threshold, flagged
+  in ``age_unknown``.
+- Vasopressor rates running at T (``start <= T < end``; a rate holds until the next event of the
+  same drug; 0 stops it).  Interventions are recorded when given, so no record means not running.
+- ``ne_equivalent_ug_min``: the VASST equation *as printed* in Lee 2014 Table 3 (seed
+  003_f311ac7ac5f2c496.txt): norepinephrine (ug/min) + dopamine (ug/kg/min) / 2 + epinephrine
+  (ug/min) + phenylephrine (ug/min) / 10 — mixed units on purpose; vasopressin is not in it.
+- ``high_dose_now``: Lee 2014 Table 3 — monotherapy norepinephrine >= 20 ug/min, dopamine
+  >= 10 ug/kg/min, phenylephrine >= 200 ug/min, epinephrine >= 10 ug/min; on vasopressin:
+  norepinephrine equivalent >= 10 ug/min; combination without vasopressin: norepinephrine
+  equivalent >= 20 ug/min.  ``high_dose_sustained``: high dose held without a break for at least
+  ``high_dose_duration`` up to T ("all doses are required for >= 3 hours"); judged at T from
+  what has happened, never from what comes later.
+- ``pressor_hours``: cumulative hours with any vasopressor running from therapy start to T
+  (MSKCC, Park 2018: "< 24 h" / ">= 24 h").
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crswatch.state._common import KEYS, latest_at, window_any, window_extreme
+from crswatch.state._parameters import StateParameters
+
+__all__ = ["PRESSORS", "RATE_COLUMNS", "hemodynamic_state"]
+
+PRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
+RATE_COLUMNS = {
+    "norepinephrine": "norepinephrine_ug_min",
+    "epinephrine": "epinephrine_ug_min",
+    "phenylephrine": "phenylephrine_ug_min",
+    "dopamine": "dopamine_ug_kg_min",
+    "vasopressin": "vasopressin_u_min",
+}
+_NON_VASOPRESSIN = tuple(RATE_COLUMNS[p] for p in PRESSORS if p != "vasopressin")
+
+
+def _age_years(patients: pl.LazyFrame) -> pl.Expr:
+    from_birth = (pl.col("at").dt.date() - pl.col("birth_date")).dt.total_days() / 365.25
+    return pl.coalesce(from_birth, pl.col("age_years"))
+
+
+def sbp_threshold(age: pl.Expr) -> pl.Expr:
+    """SBP below which a patient of this age is hypotensive (mm Hg)."""
+    years = age.floor()
+    return (
+        pl.when(age.is_null())
+        .then(90.0)
+        .when(age < 1)
+        .then(70.0)
+        .when(years <= 10)
+        .then(70.0 + 2.0 * years)
+        .otherwise(90.0)
+    )
+
+
+def pressor_rates(times: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
+    """Each vasopressor's rate running at T (0 when not running), with its event ref."""
+    out = times
+    for drug in PRESSORS:
+        column = RATE_COLUMNS[drug]
+        latest = latest_at(times.select(KEYS), events, (drug,), "value_num", column)
+        running = (pl.col(f"{column}_end").is_null()) | (pl.col(f"{column}_end") > pl.col("at"))
+        latest = latest.with_columns(
+            pl.when(running).then(pl.col(column).fill_null(0.0)).otherwise(0.0).alias(column),
+            pl.when(running & (pl.col(column) > 0))
+            .then(pl.col(f"{column}_ref"))
+            .alias(f"{column}_ref"),
+        ).select(KEYS + [column, f"{column}_ref"])
+        out = out.join(latest, on=KEYS, how="left")
+    count_excl = pl.sum_horizontal([(pl.col(c) > 0).cast(pl.Int32) for c in _NON_VASOPRESSIN])
+    ne_eq = (
+        pl.col("norepinephrine_ug_min")
+        + pl.col("dopamine_ug_kg_min") / 2
+        + pl.col("epinephrine_ug_min")
+        + pl.col("phenylephrine_ug_min") / 10
+    )
+    vasopressin = pl.col("vasopressin_u_min") > 0
+    monotherapy_high = (
+        (pl.col("norepinephrine_ug_min") >= 20)
+        | (pl.col("dopamine_ug_kg_min") >= 10)
+        | (pl.col("phenylephrine_ug_min") >= 200)
+        | (pl.col("epinephrine_ug_min") >= 10)
+    )
+    return out.with_columns(
+        pressors_excl_vasopressin=count_excl,
+        vasopressin_running=vasopressin,
+        ne_equivalent_ug_min=ne_eq,
+    ).with_columns(
+        pressors_running=pl.col("pressors_excl_vasopressin") + vasopressin.cast(pl.Int32),
+        high_dose_now=pl.when(vasopressin)
+        .then(pl.col("ne_equivalent_ug_min") >= 10)
+        .when(pl.col("pressors_excl_vasopressin") == 1)
+        .then(monotherapy_high)
+        .when(pl.col("pressors_excl_vasopressin") >= 2)
+        .then(pl.col("ne_equivalent_ug_min") >= 20)
+        .otherwise(False),
+    )
+
+
+def _pressor_course(
+    events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+) -> pl.LazyFrame:
+    """The pressor state at every change point: high-dose run start and cumulative hours."""
+    pressor_events = events.filter(pl.col("item").is_in(PRESSORS) & pl.col("attributable"))
+    points = (
+        pl.concat(
+            [
+                pressor_events.select("patient_id", pl.col("time").alias("at")),
+                pressor_events.filter(pl.col("end").is_not_null()).select(
+                    "patient_id", pl.col("end").alias("at")
+                ),
+            ]
+        )
+        .unique()
+        .sort("patient_id", "at")
+    )
+    state = (
+        pressor_rates(points, events)
+        .join(patients.select("patient_id", "therapy_start"), on="patient_id", how="left")
+        .sort("patient_id", "at")
+        .with_columns(
+            _next=pl.col("at").shift(-1).over("patient_id"),
+            _run=(pl.col("high_dose_now") != pl.col("high_dose_now").shift(1))
+            .fill_null(True)
+            .cum_sum()
+            .over("patient_id"),
+        )
+        .with_columns(
+            _segment_h=pl.when((pl.col("pressors_running") > 0) & pl.col("_next").is_not_null())
+            .then((pl.col("_next") - pl.col("at")).dt.total_seconds() / 3600)
+            .otherwise(0.0),
+            high_dose_since=pl.when(pl.col("high_dose_now")).then(
+                pl.col("at").first().over(["patient_id", "_run"])
+            ),
+        )
+        .with_columns(
+            _hours_before=pl.col("_segment_h").cum_sum().over("patient_id") - pl.col("_segment_h")
+        )
+    )
+    return state.select(
+        "patient_id",
+        pl.col("at").alias("_point"),
+        pl.col("high_dose_since"),
+        pl.col("_hours_before"),
+        (pl.col("pressors_running") > 0).alias("_running_at_point"),
+    )
+
+
+def hemodynamic_state(
+    times: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+) -> pl.LazyFrame:
+    keyed = times.select(KEYS)
+    sbp = window_extreme(keyed, events, ("sbp",), params.hypotension_window, "sbp_min", "min")
+    fluids = window_any(keyed, events, ("fluid_bolus",), params.fluid_window, "fluid_boluses")
+    rates = pressor_rates(keyed, events)
+    course = _pressor_course(events, patients, params).sort("_point")
+    age = _age_years(patients)
+    return (
+        keyed.join(
+            patients.select("patient_id", "age_years", "birth_date"), on="patient_id", how="left"
+        )
+        .with_columns(age_at=age)
+        .with_columns(
+            sbp_threshold=sbp_threshold(pl.col("age_at")), age_unknown=pl.col("age_at").is_null()
+        )
+        .join(sbp, on=KEYS, how="left")
+        .with_columns(hypotension=pl.col("sbp_min") < pl.col("sbp_threshold"))
+        .join(fluids, on=KEYS, how="left")
+        .join(rates, on=KEYS, how="left")
+        .sort("at")
+        .join_asof(
+            course,
+            left_on="at",
+            right_on="_point",
+            by="patient_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .with_columns(
+            high_dose_sustained=pl.col("high_dose_now")
+            & ((pl.col("at") - pl.col("high_dose_since")) >= params.high_dose_duration).fill_null(
+                False
+            ),
+            pressor_hours=(
+                pl.col("_hours_before").fill_null(0.0)
+                + pl.when(pl.col("_running_at_point").fill_null(False))
+                .then((pl.col("at") - pl.col("_point")).dt.total_seconds() / 3600)
+                .otherwise(0.0)
+            ),
+            high_dose_since=pl.when(pl.col("high_dose_now")).then(pl.col("high_dose_since")),
+        )
+        .drop("_point", "_hours_before", "_running_at_point", "age_years", "birth_date")
+    )

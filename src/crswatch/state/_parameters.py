@@ -1,0 +1,82 @@
+"""Named, configurable parameters of the clinical state, echoed in every result.
+
+Every look-back window is closed at both ends, ``[T - window, T]``: an observation exactly
+``window`` before T still counts, and one at T counts.  (Engines disagree on this by default;
+ecosystem notes §3.1: Polars' ``rolling`` is ``(T-w, T]``, DuckDB and Spark ``[T-w, T]``.  We pin
+``[T-w, T]`` and test both edges.)  Infusions and respiratory support are *running at T* when
+their last event at or before T started at or before T and had not ended: ``start <= T < end``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
+from typing import Any, Literal
+
+__all__ = ["FiO2Rule", "StateParameters"]
+
+#: How FiO2 is estimated from nasal-cannula flow when it is not measured
+#: (shared/spec/clinical-criteria.md §1.11):
+#: ``fpnotebook``: about 20 % + 4 % per L/min (1 L 24 %, 6 L 44 %);
+#: ``pmc4753186``: 2 L 25 %, 4 L 30 %, 6-8 L 40 %, 9-10 L 50 % (stepwise, PMC4753186 Table 3);
+#: ``none``: never estimate (FiO2-based scales then report the FiO2 as missing).
+FiO2Rule = Literal["fpnotebook", "pmc4753186", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class StateParameters:
+    """Windows and rules of the clinical state; the defaults are documented choices."""
+
+    #: Fever: the highest attributable temperature in [T - window, T].
+    fever_window: timedelta = timedelta(hours=24)
+    #: Fever threshold, >= (ASTCT 2019: "Temp >= 38 °C").
+    fever_threshold_c: float = 38.0
+    #: Hypotension: the lowest attributable SBP in [T - window, T].
+    hypotension_window: timedelta = timedelta(hours=24)
+    #: Fluid boluses counted in [T - window, T].
+    fluid_window: timedelta = timedelta(hours=24)
+    #: Lee 2014 Table 3: "all doses are required for >= 3 hours".
+    high_dose_duration: timedelta = timedelta(hours=3)
+    #: Labs for organ toxicity: the worst value in [T - window, T].
+    lab_window: timedelta = timedelta(hours=48)
+    #: Transfusions for coagulopathy counted in [T - window, T].
+    transfusion_window: timedelta = timedelta(hours=24)
+    #: ASTCT fever waiver (discrepancy D2): anti-cytokine therapy and corticosteroids always lift
+    #: the fever requirement; antipyretics only when this is True.
+    antipyretics_waive_fever: bool = False
+    #: FiO2 estimate from nasal-cannula flow (§1.11, discrepancy D5).
+    fio2_rule: FiO2Rule = "fpnotebook"
+    #: Upper limits of normal used when a result has no ``ref_high`` (the result says so).
+    default_uln: dict[str, float] = field(
+        default_factory=lambda: {
+            "alt": 40.0,
+            "ast": 40.0,
+            "bilirubin": 1.2,
+            "creatinine": 1.2,
+            "alp": 120.0,
+            "ggt": 60.0,
+        }
+    )
+    #: Lower limits of normal used when a result has no ``ref_low``.
+    default_lln: dict[str, float] = field(
+        default_factory=lambda: {
+            "fibrinogen": 200.0,
+            "platelets": 150.0,
+            "anc": 1.5,
+            "hemoglobin": 12.0,
+        }
+    )
+
+    def with_(self, **changes: Any) -> StateParameters:
+        """A copy with some parameters changed."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as JSON-ready values (durations in hours), echoed in results."""
+        out: dict[str, Any] = {}
+        for name, value in asdict(self).items():
+            if isinstance(value, timedelta):
+                out[f"{name}_hours"] = value.total_seconds() / 3600
+            else:
+                out[name] = value
+        return out

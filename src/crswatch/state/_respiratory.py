@@ -1,0 +1,117 @@
+"""Respiratory support at T: device class, flow, FiO2 (measured or estimated), positive pressure.
+
+- ``o2_device``: the last attributable device at or before T, unless it had ended; no device
+  record at all means room air (support is recorded when given; ``o2_device_recorded`` says
+  whether any record exists).
+- ``o2_flow_l_min`` and ``fio2_measured_pct`` count only when recorded at or after the current
+  device started (a flow from a previous device is stale) and the device is not room air.
+- ``fio2_estimated_pct``: for a nasal cannula without a measured FiO2, from the flow by
+  ``fio2_rule`` (clinical-criteria §1.11; discrepancy D5): ``fpnotebook`` is 20 % + 4 % per L/min
+  up to 6 L/min (1 L 24 %, 6 L 44 %), and the 6 L/min value, a lower bound, above 6;
+  ``pmc4753186`` is the stepwise table 2 L 25 %, 4 L 30 %, 6-8 L 40 %, 9-10 L 50 % (below 2
+  L/min: not estimated).  ``fio2_pct`` is the measured value, else the estimate; ``fio2_source``
+  says which.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crswatch.state._common import KEYS, latest_at
+from crswatch.state._parameters import StateParameters
+
+__all__ = ["POSITIVE_PRESSURE", "respiratory_state"]
+
+POSITIVE_PRESSURE = ("cpap", "bipap", "mechanical_ventilation")
+NASAL_CANNULA = ("nasal_cannula", "high_flow_nasal_cannula")
+
+
+def _estimate(flow: pl.Expr, rule: str) -> pl.Expr:
+    if rule == "fpnotebook":
+        return 20.0 + 4.0 * pl.min_horizontal(flow, pl.lit(6.0))
+    if rule == "pmc4753186":
+        return (
+            pl.when(flow >= 9)
+            .then(50.0)
+            .when(flow >= 6)
+            .then(40.0)
+            .when(flow >= 4)
+            .then(30.0)
+            .when(flow >= 2)
+            .then(25.0)
+            .otherwise(None)
+        )
+    return pl.lit(None, dtype=pl.Float64)
+
+
+def respiratory_state(
+    times: pl.LazyFrame, events: pl.LazyFrame, params: StateParameters
+) -> pl.LazyFrame:
+    keyed = times.select(KEYS)
+    device = latest_at(keyed, events, ("o2_device",), "value_code", "o2_device")
+    flow = latest_at(keyed, events, ("o2_flow",), "value_num", "o2_flow_l_min")
+    fio2 = latest_at(keyed, events, ("fio2",), "value_num", "fio2_measured_pct")
+    ended = pl.col("o2_device_end").is_not_null() & (pl.col("o2_device_end") <= pl.col("at"))
+    device_now = (
+        pl.when(pl.col("o2_device").is_null() | ended)
+        .then(pl.lit("room_air"))
+        .otherwise(pl.col("o2_device"))
+    )
+    on_support = pl.col("o2_device") != "room_air"
+
+    def current(prefix: str) -> pl.Expr:
+        fresh = pl.col(f"{prefix}_time") >= pl.col("o2_device_time")
+        not_ended = pl.col(f"{prefix}_end").is_null() | (pl.col(f"{prefix}_end") > pl.col("at"))
+        return pl.when(on_support & fresh & not_ended)
+
+    estimate = _estimate(pl.col("o2_flow_l_min"), params.fio2_rule)
+    return (
+        device.join(flow, on=KEYS, how="left")
+        .join(fio2, on=KEYS, how="left")
+        .with_columns(
+            o2_device_recorded=pl.col("o2_device").is_not_null(),
+            o2_device_ref=pl.when(~ended).then(pl.col("o2_device_ref")),
+            o2_device=device_now,
+        )
+        .with_columns(
+            o2_flow_l_min=current("o2_flow_l_min").then(pl.col("o2_flow_l_min")),
+            o2_flow_l_min_ref=current("o2_flow_l_min").then(pl.col("o2_flow_l_min_ref")),
+            fio2_measured_pct=current("fio2_measured_pct").then(pl.col("fio2_measured_pct")),
+            fio2_measured_pct_ref=current("fio2_measured_pct").then(
+                pl.col("fio2_measured_pct_ref")
+            ),
+        )
+        .with_columns(
+            fio2_estimated_pct=pl.when(pl.col("o2_device") == "nasal_cannula").then(estimate),
+        )
+        .with_columns(
+            fio2_pct=pl.when(pl.col("o2_device") == "room_air")
+            .then(21.0)
+            .otherwise(pl.coalesce(pl.col("fio2_measured_pct"), pl.col("fio2_estimated_pct"))),
+            fio2_source=pl.when(pl.col("o2_device") == "room_air")
+            .then(pl.lit("room_air"))
+            .when(pl.col("fio2_measured_pct").is_not_null())
+            .then(pl.lit("measured"))
+            .when(pl.col("fio2_estimated_pct").is_not_null())
+            .then(pl.lit(f"estimated:{params.fio2_rule}")),
+            positive_pressure=pl.col("o2_device").is_in(POSITIVE_PRESSURE),
+            invasive_ventilation=pl.col("o2_device") == "mechanical_ventilation",
+        )
+        .select(
+            KEYS
+            + [
+                "o2_device",
+                "o2_device_ref",
+                "o2_device_recorded",
+                "o2_flow_l_min",
+                "o2_flow_l_min_ref",
+                "fio2_measured_pct",
+                "fio2_measured_pct_ref",
+                "fio2_estimated_pct",
+                "fio2_pct",
+                "fio2_source",
+                "positive_pressure",
+                "invasive_ventilation",
+            ]
+        )
+    )
