@@ -7,7 +7,7 @@ from typing import Literal
 
 import polars as pl
 
-__all__ = ["KEYS", "event_ref", "latest_at", "window_extreme", "window_any"]
+__all__ = ["KEYS", "event_ref", "latest_at", "window_any", "window_extreme"]
 
 #: Every state table is keyed by patient and evaluation time.
 KEYS = ["patient_id", "at"]

@@ -45,7 +45,7 @@ def _misc_state(times: pl.LazyFrame, events: pl.LazyFrame, params: StateParamete
         .sort("death_time")
     )
     return (
-        transfusion.join(death.select(KEYS + ["death", "death_ref"]), on=KEYS, how="left")
+        transfusion.join(death.select([*KEYS, "death", "death_ref"]), on=KEYS, how="left")
         .sort("at")
         .join_asof(
             death_cause,

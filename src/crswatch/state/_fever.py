@@ -47,7 +47,7 @@ def fever_state(
         .group_by("patient_id")
         .agg(pl.col("time").first().alias("_onset"), pl.col("ref").first().alias("_onset_ref"))
     )
-    waiving = ANTI_CYTOKINE + CORTICOSTEROIDS
+    waiving: tuple[str, ...] = ANTI_CYTOKINE + CORTICOSTEROIDS
     if params.antipyretics_waive_fever:
         waiving += ("antipyretic",)
     waiver = (

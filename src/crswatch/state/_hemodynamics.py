@@ -72,7 +72,7 @@ def pressor_rates(times: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
             pl.when(running & (pl.col(column) > 0))
             .then(pl.col(f"{column}_ref"))
             .alias(f"{column}_ref"),
-        ).select(KEYS + [column, f"{column}_ref"])
+        ).select([*KEYS, column, f"{column}_ref"])
         out = out.join(latest, on=KEYS, how="left")
     count_excl = pl.sum_horizontal([(pl.col(c) > 0).cast(pl.Int32) for c in _NON_VASOPRESSIN])
     ne_eq = (

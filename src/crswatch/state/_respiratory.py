@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import polars as pl
+from polars.expr.whenthen import When
 
 from crswatch.state._common import KEYS, latest_at
 from crswatch.state._parameters import StateParameters
@@ -24,6 +25,22 @@ __all__ = ["POSITIVE_PRESSURE", "respiratory_state"]
 
 POSITIVE_PRESSURE = ("cpap", "bipap", "mechanical_ventilation")
 NASAL_CANNULA = ("nasal_cannula", "high_flow_nasal_cannula")
+
+
+_COLUMNS = (
+    "o2_device",
+    "o2_device_ref",
+    "o2_device_recorded",
+    "o2_flow_l_min",
+    "o2_flow_l_min_ref",
+    "fio2_measured_pct",
+    "fio2_measured_pct_ref",
+    "fio2_estimated_pct",
+    "fio2_pct",
+    "fio2_source",
+    "positive_pressure",
+    "invasive_ventilation",
+)
 
 
 def _estimate(flow: pl.Expr, rule: str) -> pl.Expr:
@@ -59,7 +76,7 @@ def respiratory_state(
     )
     on_support = pl.col("o2_device") != "room_air"
 
-    def current(prefix: str) -> pl.Expr:
+    def current(prefix: str) -> When:
         fresh = pl.col(f"{prefix}_time") >= pl.col("o2_device_time")
         not_ended = pl.col(f"{prefix}_end").is_null() | (pl.col(f"{prefix}_end") > pl.col("at"))
         return pl.when(on_support & fresh & not_ended)
@@ -98,8 +115,8 @@ def respiratory_state(
             invasive_ventilation=pl.col("o2_device") == "mechanical_ventilation",
         )
         .select(
-            KEYS
-            + [
+            [
+                *KEYS,
                 "o2_device",
                 "o2_device_ref",
                 "o2_device_recorded",
