@@ -1,0 +1,86 @@
+"""``crswatch grade``: every CRS scale at a time, with the deciding criterion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._render import render_report
+from crswatch.errors import InputError
+from crswatch.io import read_path
+from crswatch.scales import GradeResult, PatientGrades, grade_timelines
+from crswatch.timeline import parse_time
+
+__all__ = ["grade"]
+
+
+def _deciding(result: GradeResult) -> str:
+    met = [e for e in result.evidence if e.met]
+    if result.status != "graded":
+        undecided = [e for e in result.evidence if e.met is None]
+        if result.missing:
+            return "missing: " + ", ".join(result.missing)
+        if undecided or met:
+            top = max(met or undecided, key=lambda e: e.grade_high or e.grade)
+            return f"wording undecided: {top.rule}"
+    if not met:
+        return "no criterion met"
+    top = max(met, key=lambda e: e.grade)
+    return top.rule
+
+
+def _table(graded: list[PatientGrades]) -> Table:
+    table = Table(title="CRS grade on every scale")
+    for column in ("patient", "at", "scale", "grade", "deciding criterion"):
+        table.add_column(column, overflow="fold")
+    for patient in graded:
+        for scale_id, result in patient.crs.items():
+            if result.status == "graded":
+                shown = str(result.grade)
+            else:
+                shown = f"{result.status} [{result.bounds[0]}-{result.bounds[1]}]"
+            table.add_row(
+                escape(patient.patient_id),
+                patient.at.strftime("%Y-%m-%d %H:%M"),
+                scale_id,
+                escape(shown),
+                escape(_deciding(result)),
+            )
+    return table
+
+
+@app.command()
+def grade(
+    path: Annotated[Path, typer.Argument(help="Timeline(s): JSON, FHIR JSON, CSV/Parquet.")],
+    at: Annotated[
+        str | None,
+        typer.Option(help="Evaluation time, ISO 8601 with offset (default: last event)."),
+    ] = None,
+    scale: Annotated[
+        list[str] | None,
+        typer.Option("--scale", help="Scale id (repeat); default: all CRS scales."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Grade CRS on every published scale at a time, with evidence."""
+    try:
+        moment = parse_time(at, "--at") if at is not None else None
+        result = read_path(path)
+        if not result.report.ok:
+            render_report(result.report, err_console)
+            raise fail("records were rejected; fix them before grading (see crswatch validate)", 1)
+        graded = grade_timelines(result.timelines, at=moment, scales=scale)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        payload = [g.to_dict() for g in graded]
+        emit_json(payload[0] if len(payload) == 1 else payload)
+    else:
+        console.print(_table(graded))

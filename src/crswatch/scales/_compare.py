@@ -1,0 +1,39 @@
+"""The one place thresholds are compared: operators as the papers write them.
+
+Values reaching here are canonical and rounded to 12 significant digits at reading; derived
+ratios are rounded to 9 decimals before comparison, so float noise (``1.2 - 0.9 >= 0.3``) never
+decides a boundary.  Comparisons are Kleene-logical Polars expressions: a missing value gives
+null ("cannot tell"), never False.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+__all__ = ["Operator", "compare", "describe"]
+
+Operator = Literal[">=", ">", "<=", "<", "=="]
+_DECIMALS = 9
+
+
+def compare(column: str | pl.Expr, op: Operator, threshold: float) -> pl.Expr:
+    """``column op threshold`` as a Polars expression (null when the column is null)."""
+    value = pl.col(column) if isinstance(column, str) else column
+    value = value.cast(pl.Float64).round(_DECIMALS)
+    if op == ">=":
+        return value >= threshold
+    if op == ">":
+        return value > threshold
+    if op == "<=":
+        return value <= threshold
+    if op == "<":
+        return value < threshold
+    return value == threshold
+
+
+def describe(name: str, op: Operator, threshold: float, unit: str = "") -> str:
+    """``temp_max_c >= 38 Cel``: the comparison as shown in evidence."""
+    suffix = f" {unit}" if unit else ""
+    return f"{name} {op} {threshold:g}{suffix}"

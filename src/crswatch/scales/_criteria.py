@@ -1,0 +1,76 @@
+"""Criteria as data: one row per published criterion, evaluated over the clinical-state table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+__all__ = ["Criterion", "Domain", "Scale", "ScaleKind", "numbered_items"]
+
+Domain = Literal["fever", "hypotension", "hypoxia", "organ", "coagulopathy", "death", "neuro"]
+ScaleKind = Literal["crs", "icans"]
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One criterion of a grading table.
+
+    ``test`` is a Kleene-logical Polars expression over state columns: True (met), False (not
+    met) or null (cannot be decided from the data).  A met criterion puts the grade at least at
+    ``grade``; when the paper's wording leaves the grade between ``grade`` and ``grade_high``,
+    the result is ``ambiguous`` with those bounds instead of a guess.
+    """
+
+    id: str
+    grade: int
+    domain: Domain
+    test: pl.Expr
+    #: State columns shown as evidence and, when null, reported as missing.
+    inputs: tuple[str, ...]
+    #: The paper's wording, verbatim where the source allows.
+    source_text: str
+    #: Where in the source: table, footnote, page.
+    source_ref: str
+    grade_high: int | None = None
+    #: Why this criterion is read the way it is (interpretations, unverified [R] items).
+    note: str | None = None
+
+    @property
+    def upper(self) -> int:
+        return self.grade_high if self.grade_high is not None else self.grade
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A published grading scale: its identity, citation and criteria."""
+
+    id: str
+    version: str
+    title: str
+    citation: str
+    kind: ScaleKind
+    criteria: tuple[Criterion, ...]
+    doi: str | None = None
+    #: Numbered interpretation choices (they replace TODOs and are shown in the docs page).
+    interpretations: tuple[str, ...] = field(default=())
+
+
+def numbered_items(docstring: str | None) -> tuple[str, ...]:
+    """The numbered list (``1. ...``) of a module docstring, one string per item.
+
+    A scale's interpretation choices are written once, in its docstring, and read from there
+    for results and docs pages.
+    """
+    items: list[str] = []
+    for line in (docstring or "").splitlines():
+        stripped = line.strip()
+        head, _, rest = stripped.partition(". ")
+        if head.isdigit() and rest:
+            items.append(rest)
+        elif items and stripped and line.startswith("   "):
+            items[-1] += " " + stripped
+        elif items and not stripped:
+            continue
+    return tuple(items)

@@ -1,0 +1,190 @@
+"""Evaluate a scale over a state table: every criterion, then the maximum — never a first match.
+
+For each row: ``lower`` is the highest grade among criteria that are met; ``upper`` the highest
+grade any criterion could give (met, or undecidable for missing data, or the ``grade_high`` of an
+ambiguous criterion).  ``lower == upper`` is ``graded``; a gap caused by missing data is
+``not_assessable`` (the result lists the missing inputs); a gap caused only by the wording of
+the scale is ``ambiguous``.  Both carry the bounds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from crswatch.scales._criteria import Criterion, Scale
+from crswatch.scales._result import Evidence, GradeResult, Status
+
+__all__ = ["INPUT_ITEMS", "grade_frame", "grade_results"]
+
+#: The timeline items behind a measured state column, named in ``missing`` when it is null.
+#: Columns not listed here (a waiver time, an onset) may be null as a matter of fact.
+INPUT_ITEMS: dict[str, str] = {
+    "temp_max_c": "temperature",
+    "fever": "temperature",
+    "sbp_min": "sbp",
+    "hypotension": "sbp",
+    "o2_flow_l_min": "o2_flow",
+    "fio2_pct": "fio2 (or o2_flow for a nasal cannula)",
+    "fio2_measured_pct": "fio2",
+    "alt_v4": "alt",
+    "ast_v4": "ast",
+    "bilirubin_v4": "bilirubin",
+    "creatinine_v4": "creatinine",
+    "transaminitis_v4": "alt, ast",
+    "lft_v4": "alt, ast, bilirubin",
+    "organ_tox_v4_max": "organ labs (alt, ast, bilirubin, creatinine, fibrinogen, lvef)",
+    "organ_tox_v4_max_excl_transaminitis": "organ labs (bilirubin, creatinine, fibrinogen, lvef)",
+}
+
+
+def _flag(index: int) -> str:
+    return f"__c{index}"
+
+
+def _with_criteria(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
+    return state.with_columns(
+        [criterion.test.alias(_flag(i)) for i, criterion in enumerate(scale.criteria)]
+    )
+
+
+def _bounds_exprs(scale: Scale) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    met = [pl.col(_flag(i)).fill_null(False) for i in range(len(scale.criteria))]
+    unknown = [pl.col(_flag(i)).is_null() for i in range(len(scale.criteria))]
+    lower = pl.max_horizontal(
+        pl.lit(0),
+        *[pl.when(m).then(c.grade).otherwise(0) for m, c in zip(met, scale.criteria, strict=True)],
+    )
+    upper_met = pl.max_horizontal(
+        pl.lit(0),
+        *[pl.when(m).then(c.upper).otherwise(0) for m, c in zip(met, scale.criteria, strict=True)],
+    )
+    upper_unknown = pl.max_horizontal(
+        pl.lit(0),
+        *[
+            pl.when(u).then(c.upper).otherwise(0)
+            for u, c in zip(unknown, scale.criteria, strict=True)
+        ],
+    )
+    return lower, upper_met, upper_unknown
+
+
+def grade_frame(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
+    """Per state row: ``patient_id, at, scale, grade, status, lower, upper`` (vectorized)."""
+    lower, upper_met, upper_unknown = _bounds_exprs(scale)
+    upper = pl.max_horizontal(upper_met, upper_unknown)
+    status = (
+        pl.when(pl.col("lower") == pl.col("upper"))
+        .then(pl.lit("graded"))
+        .when(pl.col("_upper_unknown") > pl.max_horizontal(pl.col("lower"), pl.col("_upper_met")))
+        .then(pl.lit("not_assessable"))
+        .otherwise(pl.lit("ambiguous"))
+    )
+    return (
+        _with_criteria(scale, state)
+        .select(
+            "patient_id",
+            "at",
+            lower.alias("lower"),
+            upper.alias("upper"),
+            upper_met.alias("_upper_met"),
+            upper_unknown.alias("_upper_unknown"),
+        )
+        .with_columns(status=status)
+        .select(
+            "patient_id",
+            "at",
+            pl.lit(scale.id).alias("scale"),
+            pl.when(pl.col("status") == "graded").then(pl.col("lower")).alias("grade"),
+            "status",
+            "lower",
+            "upper",
+        )
+    )
+
+
+def _evidence(criterion: Criterion, met: bool | None, row: dict[str, Any]) -> Evidence:
+    values = {column: row.get(column) for column in criterion.inputs}
+    events: list[str] = []
+    for column in criterion.inputs:
+        ref = row.get(f"{column}_ref")
+        if isinstance(ref, str):
+            events.append(ref)
+        refs = row.get(f"{column}_refs")
+        if isinstance(refs, list):
+            events.extend(str(r) for r in refs)
+    return Evidence(
+        criterion_id=criterion.id,
+        grade=criterion.grade,
+        grade_high=criterion.grade_high,
+        domain=criterion.domain,
+        met=met,
+        rule=criterion.source_text,
+        source_ref=criterion.source_ref,
+        values=values,
+        events=tuple(dict.fromkeys(events)),
+        note=criterion.note,
+    )
+
+
+def _warnings(row: dict[str, Any], scale: Scale) -> tuple[str, ...]:
+    warnings = []
+    if row.get("age_unknown"):
+        warnings.append("age unknown: the adult hypotension threshold (SBP < 90 mm Hg) was used")
+    source = row.get("fio2_source")
+    if (
+        isinstance(source, str)
+        and source.startswith("estimated")
+        and any("fio2_pct" in c.inputs for c in scale.criteria)
+    ):
+        warnings.append(f"FiO2 was not measured; it was estimated from the cannula flow ({source})")
+    return tuple(warnings)
+
+
+def grade_results(
+    scale: Scale, state: pl.DataFrame, parameters: dict[str, Any] | None = None
+) -> list[GradeResult]:
+    """Full results with evidence, one per state row (for the bedside, the CLI and the API)."""
+    lower, upper_met, upper_unknown = _bounds_exprs(scale)
+    evaluated = _with_criteria(scale, state).with_columns(
+        __lower=lower, __upper_met=upper_met, __upper_unknown=upper_unknown
+    )
+    results = []
+    for row in evaluated.iter_rows(named=True):
+        low = int(row["__lower"])
+        high = max(int(row["__upper_met"]), int(row["__upper_unknown"]))
+        status: Status
+        if low == high:
+            status = "graded"
+        elif int(row["__upper_unknown"]) > max(low, int(row["__upper_met"])):
+            status = "not_assessable"
+        else:
+            status = "ambiguous"
+        evidence = []
+        missing: dict[str, None] = {}
+        for index, criterion in enumerate(scale.criteria):
+            met = row[_flag(index)]
+            if met is True and (criterion.grade > 0 or criterion.upper > 0):
+                evidence.append(_evidence(criterion, True, row))
+            elif met is None and criterion.upper > low:
+                evidence.append(_evidence(criterion, None, row))
+                for column in criterion.inputs:
+                    # Only measured inputs can be missing; a null waiver or onset is a fact.
+                    if column in INPUT_ITEMS and row.get(column) is None:
+                        missing[INPUT_ITEMS[column]] = None
+        results.append(
+            GradeResult(
+                scale=scale.id,
+                version=scale.version,
+                at=row["at"],
+                grade=low if status == "graded" else None,
+                status=status,
+                bounds=(low, high),
+                evidence=tuple(evidence),
+                missing=tuple(missing),
+                warnings=_warnings(row, scale),
+                parameters=parameters or {},
+            )
+        )
+    return results
