@@ -55,16 +55,10 @@ _HIGH_FLOW_MASK = pl.col("o2_device").is_in(
     ["face_mask", "non_rebreather_mask", "venturi_mask"]
 ) | (
     _NASAL
-    & (
-        compare("o2_flow_l_min", ">", 6.0)
-        | pl.when(
-            (pl.col("o2_device") == "high_flow_nasal_cannula") & pl.col("o2_flow_l_min").is_null()
-        )
-        .then(True)
-        .when(pl.col("o2_device") == "nasal_cannula")
-        .then(None)
-        .otherwise(False)
-    )
+    & pl.when(pl.col("o2_flow_l_min").is_null())
+    # No flow recorded: a high-flow cannula is high flow; a plain cannula cannot be told.
+    .then(pl.when(pl.col("o2_device") == "high_flow_nasal_cannula").then(True).otherwise(None))
+    .otherwise(compare("o2_flow_l_min", ">", 6.0))
 )
 
 CRITERIA: tuple[Criterion, ...] = (
