@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 from types import MappingProxyType
 
-import crswatch.scales
 from crswatch.errors import UnknownCodeError
 from crswatch.scales._criteria import Scale
 
@@ -31,7 +31,7 @@ _ORDER = (
 
 def _discover() -> dict[str, Scale]:
     found: dict[str, Scale] = {}
-    for module_info in pkgutil.iter_modules(crswatch.scales.__path__):
+    for module_info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if module_info.name.startswith("_"):
             continue
         module = importlib.import_module(f"crswatch.scales.{module_info.name}")
