@@ -114,11 +114,15 @@ def evaluation_times(
                 _to=pl.max_horizontal("_last", "therapy_start"),
             )
         )
+        step = int(every.total_seconds() * 1_000_000)
+        # Align the grid to the therapy start: whole steps back to the first event.
+        steps_back = (
+            (pl.col("therapy_start") - pl.col("_from")).dt.total_microseconds() + step - 1
+        ) // step
         grid = bounds.select(
             "patient_id",
             pl.datetime_ranges(
-                pl.col("therapy_start")
-                - every * ((pl.col("therapy_start") - pl.col("_from")) // every),
+                pl.col("therapy_start") - pl.duration(microseconds=steps_back * step),
                 pl.col("_to"),
                 interval=every,
             ).alias("at"),

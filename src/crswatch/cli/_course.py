@@ -1,0 +1,107 @@
+"""``crswatch trajectory`` and ``crswatch episodes``: the whole course, per scale."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._render import render_report
+from crswatch.cli._simulate import parse_duration
+from crswatch.episodes import episodes_from_trajectory, peak_grades, trajectory
+from crswatch.errors import InputError
+from crswatch.io import read_path
+from crswatch.timeline import Timeline, format_time
+
+__all__ = ["episodes", "trajectory_command"]
+
+
+def _read(path: Path) -> list[Timeline]:
+    result = read_path(path)
+    if not result.report.ok:
+        render_report(result.report, err_console)
+        raise fail("records were rejected; fix them first (see crswatch validate)", 1)
+    return result.timelines
+
+
+@app.command("trajectory")
+def trajectory_command(
+    path: Annotated[Path, typer.Argument(help="Timeline(s): JSON, FHIR JSON, CSV/Parquet.")],
+    every: Annotated[
+        str | None, typer.Option(help="A regular grid, e.g. 1h (default: every state change).")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    scale: Annotated[list[str] | None, typer.Option("--scale", help="Scale id (repeat).")] = None,
+    all_rows: Annotated[
+        bool, typer.Option("--all-rows", help="Every evaluation time, not only changes.")
+    ] = False,
+) -> None:
+    """Grade over time for every scale: one row per change (or grid point)."""
+    if output_format not in ("csv", "json"):
+        raise fail(f"--format {output_format!r} must be csv or json")
+    try:
+        grid = parse_duration(every) if every else None
+        table = trajectory(_read(path), scales=scale, every=grid, changes_only=not all_rows)
+    except (InputError, LookupError) as exc:
+        raise fail(str(exc)) from None
+    table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
+    if output_format == "json":
+        emit_json(table.to_dicts())
+        return
+    buffer = io.StringIO()
+    table.write_csv(buffer)
+    typer.echo(buffer.getvalue(), nl=False)
+
+
+@app.command()
+def episodes(
+    path: Annotated[Path, typer.Argument(help="Timeline(s): JSON, FHIR JSON, CSV/Parquet.")],
+    scale: Annotated[list[str] | None, typer.Option("--scale", help="Scale id (repeat).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """CRS episodes per scale: onset, peak grade and when, resolution, duration."""
+    try:
+        timelines = _read(path)
+        table = trajectory(timelines, scales=scale)
+    except (InputError, LookupError) as exc:
+        raise fail(str(exc)) from None
+    found = episodes_from_trajectory(table)
+    peaks = peak_grades(table)
+    payload = []
+    for timeline in timelines:
+        patient_id = timeline.patient.id
+        mine = [e for e in found if e.patient_id == patient_id]
+        rows = peaks.filter(pl.col("patient_id") == patient_id).to_dicts()
+        payload.append(
+            {
+                "patient_id": patient_id,
+                "peak": {row["scale"]: row["peak_grade"] for row in rows},
+                "peak_upper": {row["scale"]: row["peak_upper"] for row in rows},
+                "episodes": [e.to_dict() for e in mine],
+            }
+        )
+    if as_json:
+        emit_json(payload[0] if len(payload) == 1 else payload)
+        return
+    view = Table(title="CRS episodes")
+    for column in ("patient", "scale", "onset", "peak", "peak at", "resolution", "hours"):
+        view.add_column(column)
+    for entry in payload:
+        for episode in entry["episodes"]:
+            hours = episode["duration_hours"]
+            view.add_row(
+                escape(str(entry["patient_id"])),
+                episode["scale"],
+                episode["onset"],
+                str(episode["peak_grade"]),
+                episode["peak_at"],
+                episode["resolution"] or "not resolved",
+                f"{hours:.1f}" if hours is not None else "-",
+            )
+    console.print(view)

@@ -1,0 +1,105 @@
+"""Episodes from a trajectory: onset, peak grade and when, resolution, duration — per scale.
+
+Definitions (interpretations, documented in docs/decisions/0009-episodes.md):
+
+1. Onset is the first time the grade is at least 1 (the lower bound of the grade, so an
+   ambiguous or not-assessable grade counts from what is certain): the first qualifying sign.
+2. The peak is the highest lower bound during the episode, and the first time it was reached;
+   ``peak_upper`` is the highest upper bound (the peak may have been higher where data were
+   missing or the wording undecided).
+3. Resolution is the first time after onset the scale is *graded* 0.  A stretch that is not
+   assessable (no temperature for 24 h, say) does not resolve an episode: it is unknown.
+4. A grade of 1 or more after resolution starts a new episode (re-escalation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from crswatch.timeline import format_time
+
+__all__ = ["Episode", "episodes_from_trajectory", "peak_grades"]
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One CRS episode on one scale."""
+
+    patient_id: str
+    scale: str
+    onset: datetime
+    peak_grade: int
+    peak_at: datetime
+    peak_upper: int
+    resolution: datetime | None
+
+    @property
+    def duration_hours(self) -> float | None:
+        if self.resolution is None:
+            return None
+        return (self.resolution - self.onset).total_seconds() / 3600
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale,
+            "onset": format_time(self.onset),
+            "peak_grade": self.peak_grade,
+            "peak_at": format_time(self.peak_at),
+            "peak_upper": self.peak_upper,
+            "resolution": format_time(self.resolution) if self.resolution else None,
+            "duration_hours": self.duration_hours,
+        }
+
+
+def episodes_from_trajectory(trajectory: pl.DataFrame) -> list[Episode]:
+    """Episodes of every patient and scale in a trajectory (rows sorted by time per scale)."""
+    episodes: list[Episode] = []
+    ordered = trajectory.sort("patient_id", "scale", "at")
+    for (patient_id, scale), rows in ordered.group_by(["patient_id", "scale"], maintain_order=True):
+        current: dict[str, Any] | None = None
+        for row in rows.iter_rows(named=True):
+            lower, upper = int(row["lower"]), int(row["upper"])
+            if current is None:
+                if lower >= 1:
+                    current = {
+                        "onset": row["at"],
+                        "peak": lower,
+                        "peak_at": row["at"],
+                        "upper": upper,
+                    }
+                continue
+            if row["status"] == "graded" and lower == 0:
+                episodes.append(_close(str(patient_id), str(scale), current, row["at"]))
+                current = None
+                continue
+            if lower > current["peak"]:
+                current["peak"], current["peak_at"] = lower, row["at"]
+            current["upper"] = max(current["upper"], upper)
+        if current is not None:
+            episodes.append(_close(str(patient_id), str(scale), current, None))
+    return episodes
+
+
+def _close(patient_id: str, scale: str, current: dict[str, Any], end: datetime | None) -> Episode:
+    return Episode(
+        patient_id=patient_id,
+        scale=scale,
+        onset=current["onset"],
+        peak_grade=current["peak"],
+        peak_at=current["peak_at"],
+        peak_upper=current["upper"],
+        resolution=end,
+    )
+
+
+def peak_grades(trajectory: pl.DataFrame) -> pl.DataFrame:
+    """Per patient and scale: the highest certain grade (lower bound) and highest possible."""
+    return (
+        trajectory.group_by("patient_id", "scale")
+        .agg(pl.col("lower").max().alias("peak_grade"), pl.col("upper").max().alias("peak_upper"))
+        .sort("patient_id", "scale")
+    )

@@ -1,0 +1,208 @@
+"""The clinical state: windows closed at both ends, infusions, sustained high dose, oxygen."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from crswatch.state import StateParameters, state_of
+from tests.builders import at, ev, timeline
+
+
+def _state(events: list[dict[str, Any]], hours: float, **params: Any) -> dict[str, Any]:
+    parameters = StateParameters().with_(**params) if params else None
+    frame = state_of([timeline(events)], at=at(hours), params=parameters)
+    return frame.row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    ("offset", "counted"),
+    [
+        (timedelta(hours=24), True),
+        (timedelta(hours=24, microseconds=1), False),
+        (timedelta(0), True),
+    ],
+    ids=["exactly-24h-before", "just-over-24h", "at-T"],
+)
+def test_fever_window_is_closed_at_both_ends(offset: timedelta, counted: bool) -> None:
+    hours = 48 + offset.total_seconds() / 3600
+    state = _state([ev(48, "temperature", 38.4, "Cel")], hours)
+    assert (state["temp_max_c"] == 38.4) is counted
+    assert state["fever"] is (True if counted else None)
+
+
+def test_highest_attributable_temperature_and_its_reference() -> None:
+    events = [
+        ev(40, "temperature", 39.9, "Cel", cause="other"),
+        ev(41, "temperature", 38.6, "Cel", id="t-41"),
+        ev(42, "temperature", 37.5, "Cel"),
+    ]
+    state = _state(events, 44)
+    assert (state["temp_max_c"], state["temp_max_c_ref"], state["temp_max_c_n"]) == (
+        38.6,
+        "t-41",
+        2,
+    )
+
+
+def test_infusion_runs_until_end_exclusive() -> None:
+    events = [ev(10, "norepinephrine", 6, "ug/min", end_hours=14)]
+    assert _state(events, 13.99)["norepinephrine_ug_min"] == 6.0
+    assert _state(events, 14)["norepinephrine_ug_min"] == 0.0
+
+
+def test_rate_holds_until_next_event_and_zero_stops() -> None:
+    events = [
+        ev(10, "norepinephrine", 6, "ug/min"),
+        ev(12, "norepinephrine", 12, "ug/min"),
+        ev(15, "norepinephrine", 0, "ug/min"),
+    ]
+    assert _state(events, 11)["norepinephrine_ug_min"] == 6.0
+    assert _state(events, 14)["norepinephrine_ug_min"] == 12.0
+    assert _state(events, 15)["pressors_running"] == 0
+
+
+def test_vasst_equation_keeps_its_mixed_units() -> None:
+    # Lee 2014 Table 3 footnote: NE-eq = NE (ug/min) + dopamine (ug/kg/min) / 2 + epi + phenyl / 10.
+    # Dopamine stays in ug/kg/min: 10 / 2 = 5, not 10 x 70 kg / 2.
+    events = [
+        ev(10, "norepinephrine", 10, "ug/min"),
+        ev(10, "dopamine", 10, "ug/kg/min"),
+        ev(10, "phenylephrine", 50, "ug/min"),
+    ]
+    state = _state(events, 11)
+    assert state["ne_equivalent_ug_min"] == pytest.approx(10 + 5 + 5)
+    assert state["pressors_excl_vasopressin"] == 3
+
+
+@pytest.mark.parametrize(
+    ("drugs", "high"),
+    [
+        ([("norepinephrine", 20, "ug/min")], True),
+        ([("norepinephrine", 19.9, "ug/min")], False),
+        ([("dopamine", 10, "ug/kg/min")], True),
+        ([("phenylephrine", 199, "ug/min")], False),
+        ([("phenylephrine", 200, "ug/min")], True),
+        ([("epinephrine", 10, "ug/min")], True),
+        ([("norepinephrine", 10, "ug/min"), ("vasopressin", 0.03, "U/min")], True),
+        ([("norepinephrine", 9.9, "ug/min"), ("vasopressin", 0.03, "U/min")], False),
+        ([("norepinephrine", 10, "ug/min"), ("epinephrine", 10, "ug/min")], True),
+        ([("norepinephrine", 10, "ug/min"), ("epinephrine", 9.9, "ug/min")], False),
+    ],
+    ids=[
+        "ne-20",
+        "ne-19.9",
+        "dopa-10",
+        "phenyl-199",
+        "phenyl-200",
+        "epi-10",
+        "vaso+ne-eq-10",
+        "vaso+ne-eq-9.9",
+        "combo-20",
+        "combo-19.9",
+    ],
+)
+def test_lee_table3_high_dose_thresholds(drugs: list[tuple[str, float, str]], high: bool) -> None:
+    state = _state([ev(10, d, v, u) for d, v, u in drugs], 11)
+    assert state["high_dose_now"] is high
+
+
+def test_high_dose_must_be_sustained_three_hours() -> None:
+    events = [ev(10, "norepinephrine", 25, "ug/min")]
+    assert _state(events, 12.99)["high_dose_sustained"] is False
+    assert _state(events, 13)["high_dose_sustained"] is True
+
+
+def test_high_dose_run_restarts_after_a_dip() -> None:
+    events = [
+        ev(10, "norepinephrine", 25, "ug/min"),
+        ev(12, "norepinephrine", 10, "ug/min"),
+        ev(13, "norepinephrine", 25, "ug/min"),
+    ]
+    state = _state(events, 15.5)
+    assert state["high_dose_since"] == at(13)
+    assert state["high_dose_sustained"] is False
+
+
+def test_cumulative_pressor_hours_add_segments() -> None:
+    events = [
+        ev(0, "norepinephrine", 5, "ug/min", end_hours=10),
+        ev(20, "vasopressin", 0.03, "U/min"),
+    ]
+    assert _state(events, 26)["pressor_hours"] == pytest.approx(16.0)
+
+
+def test_flow_from_a_previous_device_is_stale() -> None:
+    events = [
+        ev(10, "o2_device", "nasal_cannula"),
+        ev(10, "o2_flow", 4, "L/min"),
+        ev(12, "o2_device", "face_mask"),
+    ]
+    state = _state(events, 13)
+    assert (state["o2_device"], state["o2_flow_l_min"], state["fio2_pct"]) == (
+        "face_mask",
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "flow", "expected"),
+    [
+        ("fpnotebook", 1, 24.0),
+        ("fpnotebook", 6, 44.0),
+        ("fpnotebook", 8, 44.0),
+        ("pmc4753186", 2, 25.0),
+        ("pmc4753186", 6, 40.0),
+        ("pmc4753186", 1, None),
+        ("none", 4, None),
+    ],
+)
+def test_fio2_estimate_rules(rule: str, flow: float, expected: float | None) -> None:
+    events = [ev(10, "o2_device", "nasal_cannula"), ev(10, "o2_flow", flow, "L/min")]
+    state = _state(events, 11, fio2_rule=rule)
+    assert state["fio2_pct"] == expected
+    if expected is not None:
+        assert state["fio2_source"] == f"estimated:{rule}"
+
+
+def test_no_device_record_is_room_air_and_says_so() -> None:
+    state = _state([ev(10, "temperature", 37.0, "Cel")], 11)
+    assert (state["o2_device"], state["o2_device_recorded"], state["fio2_pct"]) == (
+        "room_air",
+        False,
+        21.0,
+    )
+
+
+def test_fever_waiver_needs_a_dose_after_onset() -> None:
+    events = [
+        ev(-1, "dexamethasone", 10, "mg"),
+        ev(30, "temperature", 38.5, "Cel"),
+        ev(32, "tocilizumab", 560, "mg", id="toci-1"),
+    ]
+    assert _state(events, 31)["fever_waived"] is False
+    late = _state(events, 33)
+    assert (late["fever_waived"], late["waiver_ref"], late["onset_at"]) == (True, "toci-1", at(30))
+
+
+def test_antipyretic_waives_only_when_configured() -> None:
+    events = [ev(30, "temperature", 38.5, "Cel"), ev(31, "antipyretic", 1000, "mg")]
+    assert _state(events, 32)["fever_waived"] is False
+    assert _state(events, 32, antipyretics_waive_fever=True)["fever_waived"] is True
+
+
+def test_paediatric_sbp_threshold_uses_completed_years() -> None:
+    state = state_of([timeline([ev(1, "sbp", 85, "mm[Hg]")], age_years=6.9)], at=at(2)).row(
+        0, named=True
+    )
+    assert state["sbp_threshold"] == 82.0 and state["hypotension"] is False
+
+
+def test_age_unknown_is_flagged() -> None:
+    state = state_of([timeline([ev(1, "sbp", 85, "mm[Hg]")], age_years=None)], at=at(2)).row(
+        0, named=True
+    )
+    assert state["age_unknown"] is True and state["hypotension"] is True
