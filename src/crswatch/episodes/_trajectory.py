@@ -53,7 +53,7 @@ def trajectory(
     params: StateParameters | None = None,
     changes_only: bool = True,
 ) -> pl.DataFrame:
-    """Grade over time per patient and scale: ``patient_id, at, scale, grade, status, lower, upper``."""
+    """Grade over time per patient and scale (columns: ``TRAJECTORY_SCHEMA``)."""
     patients, events = to_frames(timelines)
     return trajectory_of_frames(
         patients, events, scales=scales, every=every, params=params, changes_only=changes_only

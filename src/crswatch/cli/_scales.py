@@ -1,0 +1,55 @@
+"""``crswatch scales``: list the registered scales, or write their generated docs pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from crswatch.cli._app import app, console, emit_json
+from crswatch.scales import CRS_SCALES, write_docs
+
+__all__ = ["scales"]
+
+
+@app.command()
+def scales(
+    write_docs_to: Annotated[
+        Path | None, typer.Option("--write-docs", help="Write one Markdown page per scale here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The CRS scales crswatch grades, with their citations."""
+    if write_docs_to is not None:
+        for path in write_docs(list(CRS_SCALES.values()), write_docs_to):
+            console.print(f"wrote {path}", highlight=False)
+        return
+    rows = [
+        {
+            "id": s.id,
+            "version": s.version,
+            "title": s.title,
+            "citation": s.citation,
+            "doi": s.doi,
+            "criteria": len(s.criteria),
+        }
+        for s in CRS_SCALES.values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="CRS scales")
+    for column in ("id", "version", "title", "criteria", "citation"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["version"],
+            escape(row["title"]),
+            str(row["criteria"]),
+            escape(row["citation"]),
+        )
+    console.print(table)

@@ -1,0 +1,106 @@
+"""One battery of checks over every registered CRS scale (scikit-learn style conformance).
+
+Citation and version present; criteria ids unique and prefixed; an empty timeline is not
+assessable; results are deterministic and do not mutate the state; units do not matter
+(°F or °C); every non-zero grade carries evidence naming its source events.
+"""
+
+from __future__ import annotations
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from crswatch.scales import CRS_SCALES, Scale, grade_frame, grade_results, grade_timelines
+from crswatch.state import state_of
+from tests.builders import at, ev, timeline
+
+SCALES = list(CRS_SCALES.values())
+IDS = [scale.id for scale in SCALES]
+
+SEVERE = [
+    ev(48, "temperature", 39.6, "Cel"),
+    ev(49, "sbp", 78, "mm[Hg]"),
+    ev(49, "norepinephrine", 22, "ug/min"),
+    ev(49, "epinephrine", 5, "ug/min"),
+    ev(49, "o2_device", "high_flow_nasal_cannula"),
+    ev(49, "o2_flow", 40, "L/min"),
+    ev(49, "fio2", 60, "%"),
+    ev(50, "alt", 260, "U/L", ref_high=40),
+    ev(50, "creatinine", 2.5, "mg/dL", ref_high=1.2),
+    ev(50, "bilirubin", 1.0, "mg/dL", ref_high=1.2),
+    ev(50, "ast", 100, "U/L", ref_high=40),
+]
+
+
+def test_every_expected_scale_is_registered() -> None:
+    assert "astct2019" in CRS_SCALES
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_metadata_is_complete(scale: Scale) -> None:
+    assert scale.citation and scale.version and scale.title
+    assert scale.kind == "crs"
+    ids = [criterion.id for criterion in scale.criteria]
+    assert ids and len(ids) == len(set(ids))
+    for criterion in scale.criteria:
+        assert criterion.id.startswith(f"{scale.id}.")
+        assert criterion.source_text.strip() and criterion.source_ref.strip()
+        assert 0 <= criterion.grade <= criterion.upper <= 5
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_empty_timeline_is_not_assessable(scale: Scale) -> None:
+    (graded,) = grade_timelines([timeline([])], scales=[scale.id])
+    result = graded.crs[scale.id]
+    assert result.status == "not_assessable"
+    assert result.grade is None
+    assert result.missing
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_deterministic_and_does_not_mutate_state(scale: Scale) -> None:
+    state = state_of([timeline(SEVERE)], at=at(53))
+    before = state.clone()
+    first = grade_frame(scale, state)
+    second = grade_frame(scale, state)
+    assert_frame_equal(first, second)
+    assert_frame_equal(state, before)
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_fahrenheit_or_celsius_give_the_same_grade(scale: Scale) -> None:
+    in_f = [ev(48, "temperature", 103.28, "[degF]"), *SEVERE[1:]]
+    (celsius,) = grade_timelines([timeline(SEVERE)], at=at(53), scales=[scale.id])
+    (fahrenheit,) = grade_timelines([timeline(in_f)], at=at(53), scales=[scale.id])
+    c, f = celsius.crs[scale.id], fahrenheit.crs[scale.id]
+    assert (c.grade, c.status, c.bounds, c.criteria_met) == (
+        f.grade,
+        f.status,
+        f.bounds,
+        f.criteria_met,
+    )
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_non_zero_grade_has_evidence_with_events(scale: Scale) -> None:
+    state = state_of([timeline(SEVERE)], at=at(53))
+    (result,) = grade_results(scale, state)
+    assert result.bounds[0] >= 1
+    met = [e for e in result.evidence if e.met]
+    assert met, result.to_dict()
+    top = max(met, key=lambda e: e.grade)
+    assert top.grade == result.bounds[0]
+    assert top.events, top.to_dict()
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_vectorized_frame_agrees_with_full_results(scale: Scale) -> None:
+    state = state_of([timeline(SEVERE), timeline([], patient_id="Q")], at=at(53))
+    frame = grade_frame(scale, state).sort("patient_id")
+    results = grade_results(scale, state.sort("patient_id"))
+    for row, result in zip(frame.iter_rows(named=True), results, strict=True):
+        assert (row["grade"], row["status"], row["lower"], row["upper"]) == (
+            result.grade,
+            result.status,
+            *result.bounds,
+        )

@@ -1,0 +1,124 @@
+"""Properties of grading on every scale: worse never lowers, time shifts and grouping change nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crswatch.scales import CRS_SCALES, grade_frame
+from crswatch.state import state_of
+from tests.builders import at, ev, timeline
+
+# Each dimension is a chain from mild to severe; a scenario picks one level per dimension.
+TEMPERATURE = [36.5, 37.9, 38.0, 39.0, 40.5]
+SBP = [120, 95, 89, 75]
+PRESSORS: list[list[tuple[str, float, str]]] = [
+    [],
+    [("norepinephrine", 5, "ug/min")],
+    [("norepinephrine", 5, "ug/min"), ("vasopressin", 0.03, "U/min")],
+    [("norepinephrine", 25, "ug/min"), ("vasopressin", 0.03, "U/min")],
+    [
+        ("norepinephrine", 25, "ug/min"),
+        ("vasopressin", 0.03, "U/min"),
+        ("epinephrine", 10, "ug/min"),
+    ],
+]
+OXYGEN: list[list[tuple[str, Any, str | None]]] = [
+    [],
+    [("o2_device", "nasal_cannula", None), ("o2_flow", 2, "L/min")],
+    [("o2_device", "nasal_cannula", None), ("o2_flow", 6, "L/min")],
+    [("o2_device", "nasal_cannula", None), ("o2_flow", 8, "L/min")],
+    [("o2_device", "high_flow_nasal_cannula", None), ("o2_flow", 40, "L/min"), ("fio2", 50, "%")],
+    [("o2_device", "bipap", None), ("fio2", 60, "%")],
+    [("o2_device", "mechanical_ventilation", None), ("fio2", 60, "%")],
+]
+FLUIDS = [0, 1, 2]
+DIMENSIONS = {
+    "temp": TEMPERATURE,
+    "sbp": SBP,
+    "pressors": PRESSORS,
+    "oxygen": OXYGEN,
+    "fluids": FLUIDS,
+}
+SCENARIO = st.fixed_dictionaries(
+    {name: st.integers(0, len(levels) - 1) for name, levels in DIMENSIONS.items()}
+)
+
+
+def _events(scenario: dict[str, int], shift_hours: float = 0) -> list[dict[str, Any]]:
+    t = 48 + shift_hours
+    events = [
+        ev(t, "temperature", TEMPERATURE[scenario["temp"]], "Cel"),
+        ev(t, "sbp", SBP[scenario["sbp"]], "mm[Hg]"),
+    ]
+    events += [ev(t - 4, drug, rate, unit) for drug, rate, unit in PRESSORS[scenario["pressors"]]]
+    events += [ev(t - 1, item, value, unit) for item, value, unit in OXYGEN[scenario["oxygen"]]]
+    events += [ev(t - 2 - n, "fluid_bolus", 500, "mL") for n in range(FLUIDS[scenario["fluids"]])]
+    return events
+
+
+def _grades(scenario: dict[str, int], shift_hours: float = 0) -> dict[str, tuple[Any, ...]]:
+    state = state_of([timeline(_events(scenario, shift_hours))], at=at(48.5 + shift_hours))
+    out = {}
+    for scale_id, scale in CRS_SCALES.items():
+        row = grade_frame(scale, state).row(0, named=True)
+        out[scale_id] = (row["grade"], row["status"], row["lower"], row["upper"])
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCENARIO, st.sampled_from(sorted(DIMENSIONS)), st.data())
+def test_a_worse_input_never_lowers_a_grade(
+    scenario: dict[str, int], dimension: str, data: st.DataObject
+) -> None:
+    top = len(DIMENSIONS[dimension]) - 1
+    if scenario[dimension] == top:
+        return
+    worse = dict(scenario)
+    worse[dimension] = data.draw(st.integers(scenario[dimension] + 1, top), label="worse level")
+    before, after = _grades(scenario), _grades(worse)
+    for scale_id in CRS_SCALES:
+        _, _, low_before, high_before = before[scale_id]
+        _, _, low_after, high_after = after[scale_id]
+        assert low_after >= low_before, (
+            scale_id,
+            scenario,
+            worse,
+            before[scale_id],
+            after[scale_id],
+        )
+        assert high_after >= high_before, (
+            scale_id,
+            scenario,
+            worse,
+            before[scale_id],
+            after[scale_id],
+        )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCENARIO, st.integers(-2000, 2000))
+def test_shifting_every_time_changes_nothing(scenario: dict[str, int], shift_hours: int) -> None:
+    assert _grades(scenario) == _grades(scenario, shift_hours)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(SCENARIO, min_size=2, max_size=4))
+def test_cohort_path_equals_one_patient_path(scenarios: list[dict[str, int]]) -> None:
+    timelines = [timeline(_events(s), patient_id=f"P{i}") for i, s in enumerate(scenarios)]
+    cohort = state_of(timelines, at=at(48.5))
+    for scale in CRS_SCALES.values():
+        together = grade_frame(scale, cohort).sort("patient_id")
+        for i, one in enumerate(timelines):
+            alone = grade_frame(scale, state_of([one], at=at(48.5)))
+            assert together.filter(together["patient_id"] == f"P{i}").equals(alone)
+
+
+def test_shift_helper_really_moves_time() -> None:
+    # Guard for the property above: a shifted scenario has different event times.
+    base = timeline(_events({"temp": 3, "sbp": 0, "pressors": 0, "oxygen": 0, "fluids": 0}))
+    moved = timeline(_events({"temp": 3, "sbp": 0, "pressors": 0, "oxygen": 0, "fluids": 0}, 5))
+    assert moved.events[0].time - base.events[0].time == timedelta(hours=5)
