@@ -1,4 +1,4 @@
-"""Properties of grading on every scale: worse never lowers, time shifts and grouping change nothing."""
+"""Grading properties, every scale: worse never lowers; time shifts and grouping change nothing."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ def render_markdown(scale: Scale) -> str:
     lines = [
         f"# {scale.title} (`{scale.id}`, version {scale.version})",
         "",
-        "<!-- Generated from the scale's CRITERIA by `crswatch scales --write-docs`; do not edit. -->",
+        "<!-- Generated from CRITERIA by `crswatch scales --write-docs`; do not edit. -->",
         "",
         f"**Citation.** {scale.citation}" + (f" doi:{scale.doi}" if scale.doi else ""),
         "",
