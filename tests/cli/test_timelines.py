@@ -25,10 +25,16 @@ def test_validate_clean_timeline_exits_zero(tmp_path: Path, document: dict[str, 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["ok"] is True
-    assert (report["events_read"], report["events_accepted"], report["events_rejected"]) == (9, 9, 0)
+    assert (report["events_read"], report["events_accepted"], report["events_rejected"]) == (
+        9,
+        9,
+        0,
+    )
 
 
-def test_validate_reports_every_rejection_and_exits_one(tmp_path: Path, document: dict[str, Any]) -> None:
+def test_validate_reports_every_rejection_and_exits_one(
+    tmp_path: Path, document: dict[str, Any]
+) -> None:
     with_event(document, item="temperature", value=101, unit="Cel")
     with_event(document, time="2024-03-04T00:00:00Z", item="heart_rate_bpm", value=80, unit="/min")
     with_event(document, time="2024-03-05T00:00:00Z", item="crp", value=5, unit="mg/dL")
@@ -42,7 +48,9 @@ def test_validate_reports_every_rejection_and_exits_one(tmp_path: Path, document
     assert report["conversions"] == {"crp: mg/dL -> mg/L": 1}
 
 
-def test_validate_text_output_names_field_and_value(tmp_path: Path, document: dict[str, Any]) -> None:
+def test_validate_text_output_names_field_and_value(
+    tmp_path: Path, document: dict[str, Any]
+) -> None:
     with_event(document, item="temperature", value=101, unit="Cel")
     result = runner.invoke(app, ["validate", str(_write(tmp_path, document))])
     assert result.exit_code == 1
@@ -60,7 +68,10 @@ def test_validate_unreadable_file_exits_two_with_message(tmp_path: Path) -> None
 def test_convert_writes_csv_and_back_to_json(tmp_path: Path, document: dict[str, Any]) -> None:
     source = _write(tmp_path, document)
     tables = tmp_path / "tables"
-    assert runner.invoke(app, ["convert", str(source), "-o", str(tables), "--to", "csv"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["convert", str(source), "-o", str(tables), "--to", "csv"]).exit_code
+        == 0
+    )
     assert (tables / "patients.csv").is_file() and (tables / "events.csv").is_file()
     back = tmp_path / "back.json"
     assert runner.invoke(app, ["convert", str(tables), "-o", str(back)]).exit_code == 0
@@ -75,6 +86,8 @@ def test_convert_refuses_to_drop_rejected_records(tmp_path: Path, document: dict
     result = runner.invoke(app, ["convert", str(_write(tmp_path, document)), "-o", str(output)])
     assert result.exit_code == 1
     assert not output.exists()
-    kept = runner.invoke(app, ["convert", str(_write(tmp_path, document)), "-o", str(output), "--keep-valid"])
+    kept = runner.invoke(
+        app, ["convert", str(_write(tmp_path, document)), "-o", str(output), "--keep-valid"]
+    )
     assert kept.exit_code == 1
     assert len(json.loads(output.read_text())["events"]) == 9
