@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import polars as pl
@@ -35,7 +36,7 @@ COURSE = [
 def test_trajectory_lists_changes_only() -> None:
     table = trajectory([timeline(COURSE)], scales=["astct2019"])
     signature = table.select("status", "lower", "upper").rows()
-    assert all(a != b for a, b in zip(signature, signature[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(signature))
     assert table.filter(pl.col("at") == at(52))["grade"].to_list() == [3]
 
 
