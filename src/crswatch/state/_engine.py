@@ -16,7 +16,7 @@ import polars as pl
 from crswatch.state._common import KEYS, latest_at, window_any
 from crswatch.state._fever import fever_state
 from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state
-from crswatch.state._organ import organ_state
+from crswatch.state._organ import ORGAN_ITEMS, organ_state
 from crswatch.state._parameters import StateParameters
 from crswatch.state._respiratory import respiratory_state
 from crswatch.timeline import Timeline, to_frames
@@ -133,6 +133,8 @@ def evaluation_times(
         "sbp": params.hypotension_window,
         "fluid_bolus": params.fluid_window,
         "transfusion": params.transfusion_window,
+        **dict.fromkeys(ORGAN_ITEMS, params.lab_window),
+        "dialysis": params.lab_window,
     }
     moments = [events.select("patient_id", pl.col("time").alias("at"))]
     moments.append(

@@ -39,6 +39,9 @@ class StateParameters:
     high_dose_duration: timedelta = timedelta(hours=3)
     #: Labs for organ toxicity: the worst value in [T - window, T].
     lab_window: timedelta = timedelta(hours=48)
+    #: Baseline for CTCAE "x baseline" criteria: the last result of the same lab in
+    #: [therapy_start - window, therapy_start] (docs/decisions/0006-organ-toxicity.md).
+    lab_baseline_window: timedelta = timedelta(days=30)
     #: Transfusions for coagulopathy counted in [T - window, T].
     transfusion_window: timedelta = timedelta(hours=24)
     #: ASTCT fever waiver (discrepancy D2): anti-cytokine therapy and corticosteroids always lift
