@@ -27,6 +27,8 @@ _OFFSET = re.compile(r"^(-)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 def relative(text: str | int) -> datetime:
     """``2d10h``, ``-1h``, ``90m`` or ``0`` after the therapy start."""
     text = str(text).replace(" ", "")
+    if text in ("0", "-0"):
+        return START
     match = _OFFSET.match(text)
     if not match or text in ("", "-"):
         raise ValueError(f"t={text!r} is not an offset such as 2d10h")
