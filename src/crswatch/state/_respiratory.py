@@ -45,7 +45,8 @@ _COLUMNS = (
 
 def _estimate(flow: pl.Expr, rule: str) -> pl.Expr:
     if rule == "fpnotebook":
-        return 20.0 + 4.0 * pl.min_horizontal(flow, pl.lit(6.0))
+        # min_horizontal skips nulls, so a missing flow must stay missing explicitly.
+        return pl.when(flow.is_not_null()).then(20.0 + 4.0 * pl.min_horizontal(flow, pl.lit(6.0)))
     if rule == "pmc4753186":
         return (
             pl.when(flow >= 9)

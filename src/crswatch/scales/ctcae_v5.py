@@ -1,0 +1,174 @@
+"""CTCAE v5.0 "Cytokine release syndrome" (MedDRA 10052015).
+
+Citation: National Cancer Institute. Common Terminology Criteria for Adverse Events (CTCAE)
+version 5.0, 27 November 2017, term "Cytokine release syndrome", as verified in
+shared/spec/clinical-criteria.md §1.2 [V-2] (two copies of the CTCAE 5.0 term spreadsheet).
+No DOI: CTCAE is an NCI publication without one; the version and the MedDRA code identify it.
+Not the ASTCT 2019 table, which some reviews print under the heading "CTCAE 5.0" (discrepancy
+D3; ``astct2019`` is a separate scale).
+
+Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
+fever is the highest attributable temperature in [T - 24 h, T], hypotension the lowest SBP in
+[T - 24 h, T]; vasopressors and respiratory support are what is running at T.
+
+Interpretations (numbered; each is a parameter or a criterion note):
+
+1. Fever is >= 38.0 °C (the CTCAE "Fever" term, grade 1 38.0-39.0 °C).  It is grade 1 and not
+   required for grades 2-4, which name hypotension and hypoxia only.
+2. "Hypotension responding to fluids" is hypotension (SBP below the age threshold) with no
+   vasopressor running; "managed with one pressor" is exactly one vasopressor running,
+   vasopressin included, at any dose.
+3. "Hypoxia responding to < 40% O2" and "requiring >= 40% O2" read the FiO2 of the oxygen running
+   at T: measured, else estimated from a nasal cannula's flow by ``StateParameters.fio2_rule``
+   (clinical-criteria §1.11, discrepancy D5).  A 6 L/min cannula (about 44 %) is therefore grade
+   3, as clinical-criteria §6.3 D8 reads it ("FiO2 ≈ 44% → 3"): the estimate is a named,
+   configurable state parameter echoed in the result, and the result warns that the FiO2 was
+   estimated; it is a question of data, not of the scale's wording.  Any oxygen at an unknown
+   FiO2 is at least grade 2, and grade 3 cannot be excluded: the FiO2 is reported missing.
+4. Grade 4, "Life-threatening consequences; urgent intervention indicated", names no finding.
+   Invasive mechanical ventilation is grade 4 (intubation is the CTCAE example of an urgent
+   intervention, "Hypoxia" term grade 4).  More than one vasopressor (vasopressin included) is
+   beyond "one pressor" and is ambiguous between 3 and 4 (§6.3 D6, D7).  CPAP or BiPAP is
+   ambiguous between the grade its FiO2 gives (2 or 3) and 4 (§6.3 D11, §1.10 "4?").
+5. Organ toxicity does not enter the CRS grade (the navigational note sends organ dysfunction
+   to its own terms).
+6. Grade 5 is death not attributed to another cause after CRS onset (the first fever after the
+   infusion).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crswatch.scales._compare import compare
+from crswatch.scales._criteria import Criterion, Scale, numbered_items
+
+__all__ = ["CRITERIA", "SCALE"]
+
+_REF = "CTCAE v5.0, Cytokine release syndrome (MedDRA 10052015)"
+_ON_OXYGEN = pl.col("o2_device") != "room_air"
+_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
+_PRESSOR_INPUTS = (
+    "pressors_running",
+    "norepinephrine_ug_min",
+    "epinephrine_ug_min",
+    "phenylephrine_ug_min",
+    "dopamine_ug_kg_min",
+    "vasopressin_u_min",
+)
+_G4 = "Life-threatening consequences; urgent intervention indicated"
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion(
+        id="ctcae_v5.fever.g1",
+        grade=1,
+        domain="fever",
+        test=compare("temp_max_c", ">=", 38.0),
+        inputs=("temp_max_c",),
+        source_text="Fever with or without constitutional symptoms",
+        source_ref=f"{_REF}, grade 1",
+        note="Fever >= 38.0 °C (interpretation 1).",
+    ),
+    Criterion(
+        id="ctcae_v5.hypotension.g2",
+        grade=2,
+        domain="hypotension",
+        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
+        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
+        source_text="Hypotension responding to fluids",
+        source_ref=f"{_REF}, grade 2",
+        note="Hypotension with no vasopressor running (interpretation 2).",
+    ),
+    Criterion(
+        id="ctcae_v5.hypoxia.g2",
+        grade=2,
+        domain="hypoxia",
+        test=_ON_OXYGEN & (compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()),
+        inputs=_OXYGEN_INPUTS,
+        source_text="Hypoxia responding to <40% O2",
+        source_ref=f"{_REF}, grade 2",
+        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 3).",
+    ),
+    Criterion(
+        id="ctcae_v5.hypotension.g3",
+        grade=3,
+        domain="hypotension",
+        test=compare("pressors_running", "==", 1),
+        inputs=_PRESSOR_INPUTS,
+        source_text="Hypotension managed with one pressor",
+        source_ref=f"{_REF}, grade 3",
+        note="Exactly one vasopressor, vasopressin included, any dose (interpretation 2).",
+    ),
+    Criterion(
+        id="ctcae_v5.hypoxia.g3",
+        grade=3,
+        domain="hypoxia",
+        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
+        inputs=_OXYGEN_INPUTS,
+        source_text="Hypoxia requiring >= 40% O2",
+        source_ref=f"{_REF}, grade 3",
+        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 3).",
+    ),
+    Criterion(
+        id="ctcae_v5.hypotension.g4",
+        grade=3,
+        grade_high=4,
+        domain="hypotension",
+        test=compare("pressors_running", ">=", 2),
+        inputs=_PRESSOR_INPUTS,
+        source_text=_G4,
+        source_ref=f"{_REF}, grades 3-4",
+        note=(
+            "More than one pressor is beyond 'one pressor' (3); whether it is an urgent "
+            "intervention for life-threatening consequences (4) is not said (interpretation 4)."
+        ),
+    ),
+    Criterion(
+        id="ctcae_v5.hypoxia.g4.noninvasive",
+        grade=2,
+        grade_high=4,
+        domain="hypoxia",
+        test=pl.col("positive_pressure") & ~pl.col("invasive_ventilation"),
+        inputs=("o2_device",),
+        source_text=_G4,
+        source_ref=f"{_REF}, grades 2-4",
+        note=(
+            "CPAP/BiPAP: the FiO2 criteria give the lower bound; whether it is an urgent "
+            "intervention (4) is not said (interpretation 4)."
+        ),
+    ),
+    Criterion(
+        id="ctcae_v5.hypoxia.g4",
+        grade=4,
+        domain="hypoxia",
+        test=pl.col("invasive_ventilation"),
+        inputs=("o2_device",),
+        source_text=_G4,
+        source_ref=f"{_REF}, grade 4; CTCAE 'Hypoxia' grade 4: 'e.g., tracheotomy or intubation'",
+        note="Invasive mechanical ventilation (interpretation 4).",
+    ),
+    Criterion(
+        id="ctcae_v5.death.g5",
+        grade=5,
+        domain="death",
+        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
+        inputs=("death", "death_attributable", "onset_at"),
+        source_text="Death",
+        source_ref=f"{_REF}, grade 5",
+        note="Death not attributed to another cause after CRS onset (interpretation 6).",
+    ),
+)
+
+SCALE = Scale(
+    id="ctcae_v5",
+    version="5.0",
+    title="CTCAE v5.0 Cytokine release syndrome",
+    citation=(
+        "National Cancer Institute. Common Terminology Criteria for Adverse Events (CTCAE) "
+        "version 5.0, November 27, 2017: Cytokine release syndrome (MedDRA 10052015)"
+    ),
+    doi=None,
+    kind="crs",
+    criteria=CRITERIA,
+    interpretations=numbered_items(__doc__),
+)

@@ -1,0 +1,261 @@
+"""Lee 2014 revised CRS grading (the "NCI consensus" grading).
+
+Citation: Lee DW, Gardner R, Porter DL, et al. Current concepts in the diagnosis and management
+of cytokine release syndrome. Blood 2014;124(2):188-195. doi:10.1182/blood-2014-05-552729.
+Table 2 ("CRS revised grading system"; "Grades 2-4 refer to CTCAE v4.0 grading") and Table 3
+("High-dose vasopressors (all doses are required for >=3 hours)"), read in the seed
+shared/seeds/003_f311ac7ac5f2c496.txt; shared/spec/clinical-criteria.md §1.5.  The erratum (Blood
+2015;126(8):1048) concerns treatment doses, not the grading.
+
+Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
+fever is the highest attributable temperature in [T - 24 h, T]; hypotension the lowest SBP in
+[T - 24 h, T]; vasopressors, oxygen and ventilation are what is running at T; organ toxicity is
+the worst CTCAE v4.03 grade among the laboratory results of [T - 48 h, T].
+
+Interpretations (numbered; each is a parameter or a criterion note):
+
+1. Fever is >= 38.0 °C (Lee 2014 gives no number; the CTCAE fever grade 1 and ASTCT threshold)
+   and gives grade 1, the only grade 1 symptom a record measures.  Fever is not required for
+   grades 2-4 (clinical-criteria §1.5).
+2. "Oxygen requirement" is the FiO2 of the oxygen running at T: measured, else estimated from a
+   nasal cannula's flow by ``StateParameters.fio2_rule`` (clinical-criteria §1.11, discrepancy
+   D5; a 6 L/min cannula is about 44 %, grade 3, and the result warns that it was estimated).
+   Any oxygen at an unknown FiO2 is at least grade 2, and grade 3 cannot be excluded: the FiO2 is
+   reported missing.  Grade 3 is ">= 40 %" (discrepancy D1: Frey 2016 prints "< 40%", a typo).
+3. "Hypotension responsive to fluids" is hypotension (SBP below the age threshold) with no
+   vasopressor running; "low dose of one vasopressor" is exactly one vasopressor running without
+   a sustained high dose.  Vasopressin counts as a vasopressor: norepinephrine + vasopressin is
+   "multiple vasopressors" (grade 3).
+4. "High dose" is Lee 2014 Table 3 held without a break for >= 3 hours (``high_dose_sustained``:
+   monotherapy norepinephrine >= 20 ug/min, dopamine >= 10 ug/kg/min, phenylephrine >= 200
+   ug/min, epinephrine >= 10 ug/min; on vasopressin a norepinephrine equivalent >= 10 ug/min;
+   combinations >= 20 ug/min, by the VASST equation as printed, mixed units included).  A high
+   dose held for less than 3 hours is still a low dose (grade 2).
+5. "Ventilator support" is certain for invasive mechanical ventilation (grade 4).  CPAP and
+   BiPAP are ambiguous between 3 and 4 (clinical-criteria §1.10 "4 (ventilator support)?", §6.3
+   D11): they are at least grade 3 because Lee 2014 puts "patients who require more than low
+   flow oxygen" in grade 3.
+6. Organ toxicity is the worst CTCAE v4.03 grade (Table 2 footnote) among the organ laboratory
+   results of the 48-hour window (``organ_tox_v4_*``: transaminases, bilirubin, creatinine and
+   acute kidney injury, fibrinogen, ejection fraction; not cytopenias).  Grading reads the
+   organs that were measured and does not wait for every one (``organ_tox_v4_complete`` is
+   shown, not required), but it needs a transaminase and one other organ result: without them
+   the grades they could give stay open and the result is not assessable (missing is not
+   normal), however normal the rest of the record.
+   Coagulopathy is organ toxicity (Lee 2014: "grade 3 organ toxicity, including but not limited
+   to coagulopathy, renal, or cardiac dysfunction"), graded by fibrinogen; a transfusion is not
+   itself a criterion.  Grade 4 transaminitis is grade 3; grade 4 toxicity of any other organ
+   is grade 4.
+7. Grade 5 is death not attributed to another cause after CRS onset (the first fever after the
+   infusion), as for the other scales.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crswatch.scales._compare import compare
+from crswatch.scales._criteria import Criterion, Scale, numbered_items
+
+__all__ = ["CRITERIA", "SCALE"]
+
+_REF = "Lee 2014, Table 2 (CRS revised grading system)"
+_SEED = "seed 003_f311ac7ac5f2c496.txt"
+
+_ON_OXYGEN = pl.col("o2_device") != "room_air"
+#: FiO2 below 40 %, or unknown (any oxygen is at least grade 2; grade 3 is then undecided).
+_FIO2_BELOW_40_OR_UNKNOWN = compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()
+_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
+_PRESSOR_INPUTS = (
+    "pressors_running",
+    "norepinephrine_ug_min",
+    "epinephrine_ug_min",
+    "phenylephrine_ug_min",
+    "dopamine_ug_kg_min",
+    "vasopressin_u_min",
+)
+_HIGH_DOSE_INPUTS = (
+    *_PRESSOR_INPUTS,
+    "ne_equivalent_ug_min",
+    "high_dose_now",
+    "high_dose_since",
+    "high_dose_sustained",
+)
+#: The two halves Lee grades differently (transaminitis, everything else); completeness and the
+#: terms not assessed are shown as evidence.
+_ORGAN_INPUTS = (
+    "organ_tox_v4_max_excl_transaminitis",
+    "transaminitis_v4",
+    "organ_tox_v4_complete",
+    "organ_tox_v4_missing",
+)
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion(
+        id="lee2014.fever.g1",
+        grade=1,
+        domain="fever",
+        test=compare("temp_max_c", ">=", 38.0),
+        inputs=("temp_max_c",),
+        source_text=(
+            "Symptoms are not life threatening and require symptomatic treatment only, eg, "
+            "fever, nausea, fatigue, headache, myalgias, malaise"
+        ),
+        source_ref=f"{_REF}, grade 1",
+        note="Fever >= 38.0 °C: Lee 2014 gives no number (interpretation 1).",
+    ),
+    Criterion(
+        id="lee2014.hypotension.g2.fluids",
+        grade=2,
+        domain="hypotension",
+        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
+        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
+        source_text="Hypotension responsive to fluids",
+        source_ref=f"{_REF}, grade 2",
+        note="Hypotension with no vasopressor running (interpretation 3).",
+    ),
+    Criterion(
+        id="lee2014.hypotension.g2.low_dose",
+        grade=2,
+        domain="hypotension",
+        test=compare("pressors_running", "==", 1) & ~pl.col("high_dose_sustained"),
+        inputs=_HIGH_DOSE_INPUTS,
+        source_text="Hypotension responsive to ... low dose of one vasopressor",
+        source_ref=f"{_REF}, grade 2",
+        note="Exactly one vasopressor, not at a high dose held >= 3 h (interpretations 3, 4).",
+    ),
+    Criterion(
+        id="lee2014.hypoxia.g2",
+        grade=2,
+        domain="hypoxia",
+        test=_ON_OXYGEN & _FIO2_BELOW_40_OR_UNKNOWN,
+        inputs=_OXYGEN_INPUTS,
+        source_text="Oxygen requirement <40%",
+        source_ref=f"{_REF}, grade 2; text: 'low flow oxygen (<40% FiO2)'",
+        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 2).",
+    ),
+    Criterion(
+        id="lee2014.organ.g2",
+        grade=2,
+        domain="organ",
+        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 2)
+        | compare("transaminitis_v4", "==", 2),
+        inputs=_ORGAN_INPUTS,
+        source_text="Grade 2 organ toxicity",
+        source_ref=f"{_REF}, grade 2; 'Grades 2-4 refer to CTCAE v4.0 grading'",
+        note="Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 6).",
+    ),
+    Criterion(
+        id="lee2014.hypotension.g3.high_dose",
+        grade=3,
+        domain="hypotension",
+        test=pl.col("high_dose_sustained"),
+        inputs=_HIGH_DOSE_INPUTS,
+        source_text=(
+            "Hypotension requiring high dose vasopressors (Table 3: all doses are required for "
+            ">=3 hours)"
+        ),
+        source_ref=f"{_REF}, grade 3; Table 3 and the VASST equation ({_SEED})",
+        note="Lee 2014 Table 3 doses held >= 3 h (interpretation 4).",
+    ),
+    Criterion(
+        id="lee2014.hypotension.g3.multiple",
+        grade=3,
+        domain="hypotension",
+        test=compare("pressors_running", ">=", 2),
+        inputs=_PRESSOR_INPUTS,
+        source_text="Hypotension requiring ... multiple vasopressors",
+        source_ref=f"{_REF}, grade 3",
+        note="Vasopressin counts as one of multiple vasopressors (interpretation 3).",
+    ),
+    Criterion(
+        id="lee2014.hypoxia.g3",
+        grade=3,
+        domain="hypoxia",
+        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
+        inputs=_OXYGEN_INPUTS,
+        source_text="Oxygen requirement >=40%",
+        source_ref=f"{_REF}, grade 3 (Frey 2016's '<40%' is a typo: discrepancy D1)",
+        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 2).",
+    ),
+    Criterion(
+        id="lee2014.organ.g3",
+        grade=3,
+        domain="organ",
+        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 3)
+        | compare("transaminitis_v4", "==", 3),
+        inputs=_ORGAN_INPUTS,
+        source_text="Grade 3 organ toxicity",
+        source_ref=f"{_REF}, grade 3; 'Grades 2-4 refer to CTCAE v4.0 grading'",
+        note="Coagulopathy counts, by fibrinogen (interpretation 6).",
+    ),
+    Criterion(
+        id="lee2014.organ.g3.transaminitis",
+        grade=3,
+        domain="organ",
+        test=compare("transaminitis_v4", "==", 4),
+        inputs=("transaminitis_v4",),
+        source_text="Grade 4 transaminitis",
+        source_ref=f"{_REF}, grade 3",
+        note="ALT or AST > 20 x ULN (CTCAE v4.03) is grade 3, not 4.",
+    ),
+    Criterion(
+        id="lee2014.hypoxia.g4.noninvasive",
+        grade=3,
+        grade_high=4,
+        domain="hypoxia",
+        test=pl.col("positive_pressure") & ~pl.col("invasive_ventilation"),
+        inputs=("o2_device",),
+        source_text="Requirement for ventilator support",
+        source_ref=(
+            f"{_REF}, grade 4; text: 'patients who require more than low flow oxygen ... "
+            "should be considered grade 3'"
+        ),
+        note=(
+            "CPAP/BiPAP: 'ventilator support' or not is not said; at least 3, possibly 4 "
+            "(interpretation 5)."
+        ),
+    ),
+    Criterion(
+        id="lee2014.hypoxia.g4",
+        grade=4,
+        domain="hypoxia",
+        test=pl.col("invasive_ventilation"),
+        inputs=("o2_device",),
+        source_text="Requirement for ventilator support",
+        source_ref=f"{_REF}, grade 4; text: 'a need for mechanical ventilation'",
+    ),
+    Criterion(
+        id="lee2014.organ.g4",
+        grade=4,
+        domain="organ",
+        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 4),
+        inputs=_ORGAN_INPUTS,
+        source_text="Grade 4 organ toxicity (excluding transaminitis)",
+        source_ref=f"{_REF}, grade 4",
+    ),
+    Criterion(
+        id="lee2014.death.g5",
+        grade=5,
+        domain="death",
+        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
+        inputs=("death", "death_attributable", "onset_at"),
+        source_text="Death",
+        source_ref=f"{_REF}, grade 5",
+        note="Death not attributed to another cause after CRS onset (interpretation 7).",
+    ),
+)
+
+SCALE = Scale(
+    id="lee2014",
+    version="2014",
+    title="Lee 2014 revised CRS grading (NCI consensus)",
+    citation=(
+        "Lee DW, Gardner R, Porter DL, et al. Current concepts in the diagnosis and management of "
+        "cytokine release syndrome. Blood 2014;124(2):188-195 (Tables 2 and 3)"
+    ),
+    doi="10.1182/blood-2014-05-552729",
+    kind="crs",
+    criteria=CRITERIA,
+    interpretations=numbered_items(__doc__),
+)

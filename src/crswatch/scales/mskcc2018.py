@@ -1,0 +1,195 @@
+"""MSKCC CRS grading (Park et al., NEJM 2018).
+
+Citation: Park JH, Rivière I, Gonen M, et al. Long-term follow-up of CD19 CAR therapy in acute
+lymphoblastic leukemia. N Engl J Med 2018;378(5):449-459. doi:10.1056/NEJMoa1709919.  The CRS
+grading of the trial (its Supplementary Appendix [R: not read]), as tabulated in PMC7006459
+Table 2 and verified in shared/spec/clinical-criteria.md §1.7 [V].
+
+Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
+fever is the highest attributable temperature in [T - 24 h, T], hypotension the lowest SBP in
+[T - 24 h, T]; vasopressors and respiratory support are what is running at T; the vasopressor
+duration is the cumulative time with any vasopressor running from the therapy start to T.
+
+Interpretations (numbered; each is a parameter or a criterion note):
+
+1. Grade 1, "Mild symptoms requiring observation or supportive care only", is fever >= 38.0 °C
+   (the threshold of the other scales; MSKCC gives none) or hypotension treated without a
+   vasopressor: IV fluids are supportive care and hypotension is graded only once it needs a
+   vasopressor (clinical-criteria §1.10 "not listed (1)").  Fever is not required for grades 2-4.
+2. "Requiring any vasopressors < 24 h / >= 24 h" is a vasopressor running at T (vasopressin
+   included, any dose, any number) with ``pressor_hours``, the cumulative hours with any
+   vasopressor from the therapy start to T, below 24 or at least 24.  Cumulative, not
+   continuous: an infusion stopped and restarted keeps counting (clinical-criteria §1.7: "the
+   grade depends on cumulative vasopressor duration").  At T the duration is what has elapsed, never
+   what will: a course that will last 30 hours is grade 2 during its first 24.
+3. "Hypotension refractory to high-dose vasopressors" is ambiguous: "refractory" is not in the
+   record and MSKCC defines no high dose.  While a high dose by Lee 2014 Table 3 has been held
+   for >= 3 hours (``high_dose_sustained``, the only published operational definition among these
+   scales) the grade may be 4; the duration criteria give the lower bound (clinical-criteria §6.3
+   D5: "2-3 by duration; 4 only if refractory (amb)").  Below that dose, multiple vasopressors are
+   graded by duration (§6.3 D6, D7).
+4. "O2 < 40% / >= 40%" reads the FiO2 of the oxygen running at T: measured, else estimated from a
+   nasal cannula's flow by ``StateParameters.fio2_rule`` (clinical-criteria §1.11, discrepancy D5:
+   a 6 L/min cannula, about 44 %, is grade 3, with a warning that the FiO2 was estimated).  Any
+   oxygen at an unknown FiO2 is at least grade 2 and grade 3 cannot be excluded: the FiO2 is
+   reported missing.
+5. "Mechanical ventilation" is certain for invasive mechanical ventilation (grade 4); CPAP or
+   BiPAP is ambiguous between the grade its FiO2 gives (2 or 3) and 4 (§6.3 D11, §1.10 "4?").
+6. Organ toxicity does not enter the MSKCC grade (§6.3 D13, D14: 1).
+7. Grade 5 is death not attributed to another cause after CRS onset (the first fever after the
+   infusion).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crswatch.scales._compare import compare
+from crswatch.scales._criteria import Criterion, Scale, numbered_items
+
+__all__ = ["CRITERIA", "SCALE"]
+
+_REF = "Park 2018 (MSKCC) CRS grading, as tabulated in PMC7006459 Table 2"
+_ON_OXYGEN = pl.col("o2_device") != "room_air"
+_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
+_PRESSOR_INPUTS = (
+    "pressors_running",
+    "pressor_hours",
+    "norepinephrine_ug_min",
+    "epinephrine_ug_min",
+    "phenylephrine_ug_min",
+    "dopamine_ug_kg_min",
+    "vasopressin_u_min",
+)
+_ANY_PRESSOR = compare("pressors_running", ">=", 1)
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion(
+        id="mskcc2018.fever.g1",
+        grade=1,
+        domain="fever",
+        test=compare("temp_max_c", ">=", 38.0),
+        inputs=("temp_max_c",),
+        source_text="Mild symptoms requiring observation or supportive care only",
+        source_ref=f"{_REF}, grade 1",
+        note="Fever >= 38.0 °C (interpretation 1).",
+    ),
+    Criterion(
+        id="mskcc2018.hypotension.g1",
+        grade=1,
+        domain="hypotension",
+        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
+        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
+        source_text="Mild symptoms requiring observation or supportive care only",
+        source_ref=f"{_REF}, grade 1",
+        note="Hypotension without a vasopressor is not listed; fluids are supportive care "
+        "(interpretation 1).",
+    ),
+    Criterion(
+        id="mskcc2018.hypotension.g2",
+        grade=2,
+        domain="hypotension",
+        test=_ANY_PRESSOR & compare("pressor_hours", "<", 24.0),
+        inputs=_PRESSOR_INPUTS,
+        source_text="Hypotension requiring any vasopressors <24 h",
+        source_ref=f"{_REF}, grade 2",
+        note="Cumulative vasopressor hours from the therapy start to T (interpretation 2).",
+    ),
+    Criterion(
+        id="mskcc2018.hypoxia.g2",
+        grade=2,
+        domain="hypoxia",
+        test=_ON_OXYGEN & (compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()),
+        inputs=_OXYGEN_INPUTS,
+        source_text="Hypoxia/dyspnea requiring O2 <40%",
+        source_ref=f"{_REF}, grade 2",
+        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 4).",
+    ),
+    Criterion(
+        id="mskcc2018.hypotension.g3",
+        grade=3,
+        domain="hypotension",
+        test=_ANY_PRESSOR & compare("pressor_hours", ">=", 24.0),
+        inputs=_PRESSOR_INPUTS,
+        source_text="Hypotension requiring any vasopressors >=24 h",
+        source_ref=f"{_REF}, grade 3",
+        note="Cumulative vasopressor hours from the therapy start to T (interpretation 2).",
+    ),
+    Criterion(
+        id="mskcc2018.hypoxia.g3",
+        grade=3,
+        domain="hypoxia",
+        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
+        inputs=_OXYGEN_INPUTS,
+        source_text="Hypoxia/dyspnea requiring O2 >=40%",
+        source_ref=f"{_REF}, grade 3",
+        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 4).",
+    ),
+    Criterion(
+        id="mskcc2018.hypotension.g4",
+        grade=2,
+        grade_high=4,
+        domain="hypotension",
+        test=pl.col("high_dose_sustained"),
+        inputs=(
+            *_PRESSOR_INPUTS,
+            "ne_equivalent_ug_min",
+            "high_dose_now",
+            "high_dose_since",
+            "high_dose_sustained",
+        ),
+        source_text="Hypotension refractory to high-dose vasopressors",
+        source_ref=f"{_REF}, grade 4",
+        note=(
+            "On a high dose (Lee 2014 Table 3, held >= 3 h): 4 if refractory, which the record "
+            "does not say; the duration criteria give the lower bound (interpretation 3)."
+        ),
+    ),
+    Criterion(
+        id="mskcc2018.hypoxia.g4.noninvasive",
+        grade=2,
+        grade_high=4,
+        domain="hypoxia",
+        test=pl.col("positive_pressure") & ~pl.col("invasive_ventilation"),
+        inputs=("o2_device",),
+        source_text="Hypoxia/dyspnea requiring mechanical ventilation",
+        source_ref=f"{_REF}, grades 2-4",
+        note=(
+            "CPAP/BiPAP: mechanical ventilation or not is not said; the FiO2 criteria give the "
+            "lower bound (interpretation 5)."
+        ),
+    ),
+    Criterion(
+        id="mskcc2018.hypoxia.g4",
+        grade=4,
+        domain="hypoxia",
+        test=pl.col("invasive_ventilation"),
+        inputs=("o2_device",),
+        source_text="Hypoxia/dyspnea requiring mechanical ventilation",
+        source_ref=f"{_REF}, grade 4",
+    ),
+    Criterion(
+        id="mskcc2018.death.g5",
+        grade=5,
+        domain="death",
+        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
+        inputs=("death", "death_attributable", "onset_at"),
+        source_text="Death",
+        source_ref=f"{_REF}, grade 5",
+        note="Death not attributed to another cause after CRS onset (interpretation 7).",
+    ),
+)
+
+SCALE = Scale(
+    id="mskcc2018",
+    version="2018",
+    title="MSKCC CRS grading (Park 2018)",
+    citation=(
+        "Park JH, Rivière I, Gonen M, et al. Long-term follow-up of CD19 CAR therapy in acute "
+        "lymphoblastic leukemia. N Engl J Med 2018;378(5):449-459"
+    ),
+    doi="10.1056/NEJMoa1709919",
+    kind="crs",
+    criteria=CRITERIA,
+    interpretations=numbered_items(__doc__),
+)
