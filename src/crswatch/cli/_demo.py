@@ -1,6 +1,7 @@
 """``crswatch demo``: the main job on the embedded default.
 
-Until the dashboard lands this simulates a small synthetic ward, validates it and prints it.
+Until the dashboard lands this simulates a small synthetic ward, validates it, grades it and
+prints the ward: CRS now and at its peak.
 """
 
 from __future__ import annotations
@@ -14,72 +15,55 @@ from rich.table import Table
 
 from crswatch.cli._app import app, console, fail
 from crswatch.cli._render import render_report
+from crswatch.episodes import peak_grades, trajectory
 from crswatch.io import read_path
+from crswatch.scales import grade_timelines
+from crswatch.state import PRESSORS, RATE_COLUMNS, state_of
 from crswatch.timeline import Timeline
 
 __all__ = ["demo"]
 
 DEMO_PATIENTS = 24
 DEMO_SEED = 20241121
+_SHOWN = ("astct2019", "lee2014")
 
 
 def _data_dir() -> Path:
     return Path(os.environ.get("CRSWATCH_DATA_DIR", "crswatch-data"))
 
 
-def _max(timeline: Timeline, item: str) -> float | None:
-    values = [e.value for e in timeline.events if e.item == item and isinstance(e.value, float)]
-    return max(values) if values else None
-
-
-def _min(timeline: Timeline, item: str) -> float | None:
-    values = [e.value for e in timeline.events if e.item == item and isinstance(e.value, float)]
-    return min(values) if values else None
-
-
 def _ward_table(timelines: list[Timeline]) -> Table:
-    table = Table(title="Synthetic ward (raw data; grading arrives with the grading engine)")
+    graded = {g.patient_id: g for g in grade_timelines(timelines, scales=list(_SHOWN))}
+    peaks = peak_grades(trajectory(timelines, scales=list(_SHOWN)))
+    peak = {(row["patient_id"], row["scale"]): row["peak_grade"] for row in peaks.to_dicts()}
+    table = Table(title="Synthetic ward: CRS now and at its peak (ASTCT 2019 and Lee 2014)")
     for column in (
         "patient",
         "therapy",
-        "age",
-        "events",
-        "max °C",
-        "min SBP",
-        "pressors",
-        "max O2",
-        "toci",
+        "day",
+        "ASTCT now",
+        "ASTCT peak",
+        "Lee peak",
+        "pressors now",
+        "O2 now",
     ):
         table.add_column(column)
-    pressors = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
-    o2_rank = (
-        "room_air",
-        "blow_by",
-        "nasal_cannula",
-        "face_mask",
-        "venturi_mask",
-        "non_rebreather_mask",
-        "high_flow_nasal_cannula",
-        "cpap",
-        "bipap",
-        "mechanical_ventilation",
-    )
+    # What is running at each patient's last event, as the state engine sees it.
+    state = {row["patient_id"]: row for row in state_of(timelines).to_dicts()}
     for timeline in timelines:
         patient = timeline.patient
-        running = sorted({e.item for e in timeline.events if e.item in pressors and e.value != 0.0})
-        devices = [str(e.value) for e in timeline.events if e.item == "o2_device"]
-        top_device = max(devices, key=o2_rank.index) if devices else "-"
-        max_temp, min_sbp = _max(timeline, "temperature"), _min(timeline, "sbp")
+        now = graded[patient.id].crs["astct2019"]
+        shown = str(now.grade) if now.grade is not None else f"{now.bounds[0]}-{now.bounds[1]}?"
+        day = (now.at - patient.therapy.start).days
         table.add_row(
-            patient.id,
-            f"{patient.therapy.kind} {patient.therapy.product or ''}".strip(),
-            f"{patient.age_years:g}" if patient.age_years is not None else "-",
-            str(len(timeline.events)),
-            f"{max_temp:.1f}" if max_temp is not None else "-",
-            f"{min_sbp:.0f}" if min_sbp is not None else "-",
-            ", ".join(running) or "-",
-            top_device,
-            str(len(timeline.of("tocilizumab"))),
+            patient.id[-6:],
+            patient.therapy.kind,
+            str(day),
+            shown,
+            str(peak.get((patient.id, "astct2019"), "-")),
+            str(peak.get((patient.id, "lee2014"), "-")),
+            ", ".join(d for d in PRESSORS if state[patient.id][RATE_COLUMNS[d]]) or "-",
+            str(state[patient.id]["o2_device"]),
         )
     return table
 
@@ -103,7 +87,7 @@ def demo(
         raise fail("the synthetic ward did not validate", 1)
     console.print(_ward_table(result.timelines))
     console.print(
-        f"Data: {ward}\nNext: crswatch validate {ward} --json | crswatch convert {ward} "
-        f"-o {directory / 'demo-ward.fhir.json'}",
+        f"Data: {ward}\nTry: crswatch grade {ward}   crswatch episodes {ward}   "
+        f"crswatch convert {ward} -o {directory / 'demo-ward.fhir.json'}",
         highlight=False,
     )

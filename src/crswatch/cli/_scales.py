@@ -44,12 +44,12 @@ def scales(
     table = Table(title="CRS scales")
     for column in ("id", "version", "title", "criteria", "citation"):
         table.add_column(column, overflow="fold")
-    for row in rows:
+    for scale in CRS_SCALES.values():
         table.add_row(
-            row["id"],
-            row["version"],
-            escape(row["title"]),
-            str(row["criteria"]),
-            escape(row["citation"]),
+            scale.id,
+            scale.version,
+            escape(scale.title),
+            str(len(scale.criteria)),
+            escape(scale.citation),
         )
     console.print(table)

@@ -1,7 +1,6 @@
 """Readers and writers: JSON, CSV/Parquet table pairs and FHIR R4 Bundles, all to one timeline."""
 
 from crswatch.io._json import read_json_document, timelines_to_json
-from crswatch.io.fhir import read_bundle, timelines_to_bundle
 from crswatch.io._paths import Format, detect_output_format, iter_read, read_path, write_path
 from crswatch.io._tabular import (
     EVENT_SCHEMA,
@@ -12,6 +11,7 @@ from crswatch.io._tabular import (
     timelines_to_tables,
     write_tables,
 )
+from crswatch.io.fhir import read_bundle, timelines_to_bundle
 
 __all__ = [
     "EVENT_SCHEMA",
