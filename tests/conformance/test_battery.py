@@ -104,3 +104,20 @@ def test_vectorized_frame_agrees_with_full_results(scale: Scale) -> None:
             result.status,
             *result.bounds,
         )
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_organ_and_intervention_evidence_names_its_events(scale: Scale) -> None:
+    # Every met criterion points at the events behind it, whatever state column it reads.
+    events = [
+        *SEVERE,
+        ev(50, "fluid_bolus", 500, "mL"),
+        ev(51, "fluid_bolus", 500, "mL"),
+        ev(50, "transfusion", "cryoprecipitate"),
+        ev(50, "fibrinogen", 80, "mg/dL", ref_low=200),
+    ]
+    state = state_of([timeline(events)], at=at(53))
+    (result,) = grade_results(scale, state)
+    for evidence in result.evidence:
+        if evidence.met:
+            assert evidence.events, evidence.to_dict()

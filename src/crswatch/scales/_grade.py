@@ -104,16 +104,82 @@ def grade_frame(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_PRESSOR_REFS = tuple(
+    f"{column}_ref"
+    for column in (
+        "norepinephrine_ug_min",
+        "epinephrine_ug_min",
+        "phenylephrine_ug_min",
+        "dopamine_ug_kg_min",
+        "vasopressin_u_min",
+    )
+)
+_LAB_REFS = {
+    "alt": ("alt_ref", "alt_baseline_ref"),
+    "ast": ("ast_ref", "ast_baseline_ref"),
+    "bilirubin": ("bilirubin_ref", "bilirubin_baseline_ref"),
+    "creatinine": ("creatinine_ref", "creatinine_baseline_ref"),
+    "fibrinogen": ("fibrinogen_ref", "fibrinogen_baseline_ref"),
+    "ejection_fraction": ("lvef_ref", "lvef_baseline_ref"),
+    "aki": ("creatinine_ref", "creatinine_baseline_ref", "dialysis_ref"),
+    "dialysis": ("dialysis_ref",),
+}
+#: Derived state columns and the reference columns of the events behind them.
+_DERIVED_REFS: dict[str, tuple[str, ...]] = {
+    "fever": ("temp_max_c_ref",),
+    "hypotension": ("sbp_min_ref",),
+    "fever_waived": ("waiver_ref",),
+    "waiver_at": ("waiver_ref",),
+    "onset_at": ("onset_ref",),
+    "fluid_boluses_n": ("fluid_boluses_refs",),
+    "coagulopathy_transfusions_n": ("coagulopathy_transfusions_refs",),
+    "fio2_pct": ("fio2_measured_pct_ref", "o2_flow_l_min_ref", "o2_device_ref"),
+    "positive_pressure": ("o2_device_ref",),
+    "invasive_ventilation": ("o2_device_ref",),
+    "death_attributable": ("death_ref",),
+    **dict.fromkeys(
+        (
+            "pressors_running",
+            "pressors_excl_vasopressin",
+            "vasopressin_running",
+            "ne_equivalent_ug_min",
+            "high_dose_now",
+            "high_dose_sustained",
+            "high_dose_since",
+            "pressor_hours",
+        ),
+        _PRESSOR_REFS,
+    ),
+}
+
+
+def _ref_columns(column: str) -> tuple[str, ...]:
+    """The columns holding references to the events behind a state column."""
+    if column in _DERIVED_REFS:
+        return _DERIVED_REFS[column]
+    term, _, version = column.rpartition("_")
+    if version in ("v4", "v5"):
+        if term in _LAB_REFS:
+            return _LAB_REFS[term]
+        if term == "transaminitis":
+            return _LAB_REFS["alt"] + _LAB_REFS["ast"]
+        if term == "lft":
+            return _LAB_REFS["alt"] + _LAB_REFS["ast"] + _LAB_REFS["bilirubin"]
+    if column.startswith("organ_tox_"):
+        return tuple(ref for refs in _LAB_REFS.values() for ref in refs)
+    return (f"{column}_ref", f"{column}_refs")
+
+
 def _evidence(criterion: Criterion, met: bool | None, row: dict[str, Any]) -> Evidence:
     values = {column: row.get(column) for column in criterion.inputs}
     events: list[str] = []
     for column in criterion.inputs:
-        ref = row.get(f"{column}_ref")
-        if isinstance(ref, str):
-            events.append(ref)
-        refs = row.get(f"{column}_refs")
-        if isinstance(refs, list):
-            events.extend(str(r) for r in refs)
+        for ref_column in _ref_columns(column):
+            ref = row.get(ref_column)
+            if isinstance(ref, str):
+                events.append(ref)
+            elif isinstance(ref, list):
+                events.extend(str(r) for r in ref)
     return Evidence(
         criterion_id=criterion.id,
         grade=criterion.grade,
