@@ -9,7 +9,18 @@ import pytest
 import crswatch
 from crswatch import errors
 
-PUBLIC_MODULES = ["crswatch", "crswatch.timeline", "crswatch.io", "crswatch.errors", "crswatch.cli"]
+PUBLIC_MODULES = [
+    "crswatch",
+    "crswatch.timeline",
+    "crswatch.io",
+    "crswatch.io.fhir",
+    "crswatch.errors",
+    "crswatch.cli",
+    "crswatch.simulate",
+    "crswatch.state",
+    "crswatch.scales",
+    "crswatch.episodes",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
