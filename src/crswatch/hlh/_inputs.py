@@ -1,0 +1,263 @@
+"""The inputs of the HLH/MAS screens at evaluation times: one vectorized Polars computation.
+
+``screen_inputs(patients, events, times, params, findings)`` returns one row per
+``(patient_id, at)`` with, for each input, the value and the event behind it
+(``{name}``, ``{name}_time``, ``{name}_ref``, ``{name}_censored``) and, for results graded
+against a limit, ``{name}_uln``/``{name}_lln`` with ``_source`` (``reference_range`` or
+``default``).  The same plan runs on one patient or a cohort shard (shared/design/ARCHITECTURE.md).
+
+Time semantics (docs/decisions/0011-hlh-screens.md):
+
+- **Worst value in a window**: the highest (or lowest) result in ``[T - window, T]`` (closed at
+  both ends; ties go to the latest).  Every result counts, whatever its ``cause``: the HLH criteria
+  describe the patient, not an attribution to CRS (``cause`` is about CRS/ICANS grading).
+- **Findings** (splenomegaly, hepatomegaly, haemophagocytosis, immunosuppression): the latest
+  record at or before T, at any time (an examination holds until the next one).  None recorded
+  is unknown, never "absent".
+- **Baseline**: the last result in ``[therapy_start - baseline_window, therapy_start]``, known
+  only from its time on.
+- **carHLH CRS phase**: the highest ferritin in
+  ``[therapy_start, therapy_start + carhlh_crs_phase]`` measured at or before T.
+- **Organ toxicity** (carHLH): the CTCAE grades of the state engine
+  (:func:`crswatch.state._organ.organ_state`) with its lab window set to ``window``.
+- Censored results (``below_lod``, ``above_uloq``) are used at their limit (a bound), and the
+  result says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from crswatch.hlh._params import HLHParameters, SupplementaryFindings
+from crswatch.state import ANTI_CYTOKINE, StateParameters
+from crswatch.state._common import KEYS, event_ref
+from crswatch.state._organ import organ_state
+
+__all__ = ["INPUTS", "SUPPLEMENTARY", "InputSpec", "screen_inputs"]
+
+How = Literal["max", "min", "latest", "baseline", "crs_phase_max"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """One input column: which item, how it is chosen, its canonical unit."""
+
+    name: str
+    item: str
+    how: How
+    unit: str | None
+    #: Only results in this unit (il2r: pg/mL and U/mL are kept apart, never converted).
+    only_unit: str | None = None
+    #: Add the result's reference limit (``uln`` for increases, ``lln`` for decreases).
+    limit: Literal["uln", "lln"] | None = None
+
+
+INPUTS: tuple[InputSpec, ...] = (
+    InputSpec("temperature_max", "temperature", "max", "Cel"),
+    InputSpec("hemoglobin_min", "hemoglobin", "min", "g/dL", limit="lln"),
+    InputSpec("platelets_min", "platelets", "min", "10*3/uL", limit="lln"),
+    InputSpec("anc_min", "anc", "min", "10*3/uL", limit="lln"),
+    InputSpec("wbc_min", "wbc", "min", "10*3/uL"),
+    InputSpec("ferritin_max", "ferritin", "max", "ng/mL", limit="uln"),
+    InputSpec("triglycerides_max", "triglycerides", "max", "mg/dL"),
+    InputSpec("fibrinogen_min", "fibrinogen", "min", "mg/dL"),
+    InputSpec("ast_max", "ast", "max", "U/L", limit="uln"),
+    InputSpec("alt_max", "alt", "max", "U/L", limit="uln"),
+    InputSpec("ldh_max", "ldh", "max", "U/L", limit="uln"),
+    InputSpec("il2r_u_ml_max", "il2r", "max", "U/mL", only_unit="U/mL"),
+    InputSpec("il2r_pg_ml_max", "il2r", "max", "pg/mL", only_unit="pg/mL"),
+    InputSpec("ferritin_crs_phase_max", "ferritin", "crs_phase_max", "ng/mL"),
+    InputSpec("ferritin_baseline", "ferritin", "baseline", "ng/mL"),
+    InputSpec("hemoglobin_baseline", "hemoglobin", "baseline", "g/dL"),
+    InputSpec("platelets_baseline", "platelets", "baseline", "10*3/uL"),
+    InputSpec("anc_baseline", "anc", "baseline", "10*3/uL"),
+    InputSpec("splenomegaly", "splenomegaly", "latest", None),
+    InputSpec("hepatomegaly", "hepatomegaly", "latest", None),
+    InputSpec("hemophagocytosis", "hemophagocytosis", "latest", None),
+    InputSpec("immunosuppressed", "immunosuppressed", "latest", None),
+)
+
+#: Columns from :class:`SupplementaryFindings` (not timeline items).
+SUPPLEMENTARY = (
+    "hlh_molecular_diagnosis",
+    "nk_activity_low",
+    "pulmonary_edema_grade3",
+    "oliguria_grade3",
+    "iechs_timing",
+)
+
+_LIMIT_ITEMS = {spec.item: spec.limit for spec in INPUTS if spec.limit is not None}
+
+
+def _limit(params: HLHParameters) -> tuple[pl.Expr, pl.Expr]:
+    """Each result's own reference limit, else the default, and which it was."""
+    values: list[pl.Expr] = []
+    sources: list[pl.Expr] = []
+    for item, kind in _LIMIT_ITEMS.items():
+        own = pl.col("ref_high" if kind == "uln" else "ref_low")
+        own = pl.when(own > 0).then(own)
+        defaults = params.default_uln if kind == "uln" else params.default_lln
+        default = pl.lit(defaults.get(item), pl.Float64)
+        is_item = pl.col("item") == item
+        values.append(pl.when(is_item).then(pl.coalesce(own, default)))
+        sources.append(
+            pl.when(is_item & own.is_not_null())
+            .then(pl.lit("reference_range"))
+            .when(is_item & default.is_not_null())
+            .then(pl.lit("default"))
+        )
+    return pl.coalesce(values), pl.coalesce(sources)
+
+
+def _chosen(
+    keyed: pl.LazyFrame,
+    events: pl.LazyFrame,
+    spec: InputSpec,
+    params: HLHParameters,
+    limits: tuple[pl.Expr, pl.Expr],
+) -> pl.LazyFrame:
+    """The event chosen for ``spec`` at each T, as ``{name}*`` columns."""
+    selected = events.filter(pl.col("item") == spec.item)
+    if spec.only_unit is not None:
+        selected = selected.filter(pl.col("unit") == spec.only_unit)
+    value = pl.col("value_bool") if spec.how == "latest" else pl.col("value_num")
+    limit, limit_source = limits
+    source = selected.filter(value.is_not_null()).select(
+        "patient_id",
+        "time",
+        value.alias("_v"),
+        event_ref().alias("_ref"),
+        pl.col("censored").alias("_censored"),
+        limit.alias("_limit"),
+        limit_source.alias("_limit_source"),
+    )
+    joined = keyed.join(source, on="patient_id", how="inner").filter(pl.col("time") <= pl.col("at"))
+    start = pl.col("therapy_start")
+    if spec.how in ("max", "min"):
+        joined = joined.filter(pl.col("time") >= pl.col("at") - params.window)
+        order, descending = ["_v", "time"], [spec.how == "max", True]
+    elif spec.how == "crs_phase_max":
+        joined = joined.filter(
+            (pl.col("time") >= start) & (pl.col("time") <= start + params.carhlh_crs_phase)
+        )
+        order, descending = ["_v", "time"], [True, True]
+    elif spec.how == "baseline":
+        joined = joined.filter(
+            (pl.col("time") <= start) & (pl.col("time") >= start - params.baseline_window)
+        )
+        order, descending = ["time"], [True]
+    else:
+        order, descending = ["time"], [True]
+    name = spec.name
+    aggs = [
+        pl.col("_v").first().alias(name),
+        pl.col("time").first().alias(f"{name}_time"),
+        pl.col("_ref").first().alias(f"{name}_ref"),
+        pl.col("_censored").first().alias(f"{name}_censored"),
+    ]
+    if spec.limit is not None:
+        aggs += [
+            pl.col("_limit").first().alias(f"{name}_{spec.limit}"),
+            pl.col("_limit_source").first().alias(f"{name}_{spec.limit}_source"),
+        ]
+    chosen = joined.sort(order, descending=descending).group_by(KEYS).agg(aggs)
+    return keyed.select(KEYS).join(chosen, on=KEYS, how="left")
+
+
+def _anti_cytokine(keyed: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
+    """The first anti-cytokine dose at or after the therapy start and at or before T."""
+    doses = events.filter(pl.col("item").is_in(ANTI_CYTOKINE)).select(
+        "patient_id", "time", event_ref().alias("_ref")
+    )
+    first = (
+        keyed.join(doses, on="patient_id", how="inner")
+        .filter((pl.col("time") >= pl.col("therapy_start")) & (pl.col("time") <= pl.col("at")))
+        .sort("time")
+        .group_by(KEYS)
+        .agg(
+            pl.col("time").first().alias("anti_cytokine_first_time"),
+            pl.col("_ref").first().alias("anti_cytokine_first_ref"),
+        )
+    )
+    return keyed.select(KEYS).join(first, on=KEYS, how="left")
+
+
+def _supplementary(
+    patient_ids: pl.LazyFrame, findings: Mapping[str, SupplementaryFindings] | None
+) -> pl.LazyFrame:
+    rows: dict[str, list[object]] = {"patient_id": [], **{name: [] for name in SUPPLEMENTARY}}
+    for patient_id, found in (findings or {}).items():
+        rows["patient_id"].append(patient_id)
+        for name in SUPPLEMENTARY:
+            rows[name].append(getattr(found, name))
+    schema: dict[str, pl.DataType] = {"patient_id": pl.String()}
+    schema.update({name: pl.Boolean() for name in SUPPLEMENTARY})
+    given = pl.DataFrame(rows, schema=schema).lazy()
+    return patient_ids.join(given, on="patient_id", how="left")
+
+
+_ORGAN_TERMS = ("alt", "ast", "bilirubin", "creatinine", "aki")
+_ORGAN_VALUES = (
+    "alt_u_l",
+    "alt_time",
+    "alt_ref",
+    "ast_u_l",
+    "ast_time",
+    "ast_ref",
+    "bilirubin_mg_dl",
+    "bilirubin_time",
+    "bilirubin_ref",
+    "creatinine_mg_dl",
+    "creatinine_time",
+    "creatinine_ref",
+)
+
+
+def screen_inputs(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    times: pl.DataFrame,
+    params: HLHParameters | None = None,
+    findings: Mapping[str, SupplementaryFindings] | None = None,
+) -> pl.DataFrame:
+    """Every screen input at each ``(patient_id, at)`` of ``times``, sorted by patient and time."""
+    params = params or HLHParameters()
+    patients_lf = patients.lazy()
+    events_lf = events.lazy()
+    keyed = (
+        times.lazy()
+        .select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC")))
+        .unique()
+        .join(
+            patients_lf.select("patient_id", "therapy_start", "therapy_kind"),
+            on="patient_id",
+            how="left",
+        )
+    )
+    state = keyed.join(
+        patients_lf.select("patient_id", "age_years", "birth_date"), on="patient_id", how="left"
+    ).with_columns(
+        age_days=pl.when(pl.col("birth_date").is_not_null())
+        .then((pl.col("at").dt.date() - pl.col("birth_date")).dt.total_days().cast(pl.Float64))
+        .otherwise(pl.col("age_years") * 365.25)
+    )
+    limits = _limit(params)
+    for spec in INPUTS:
+        chosen = _chosen(keyed, events_lf, spec, params, limits)
+        state = state.join(chosen, on=KEYS, how="left")
+    state = state.join(_anti_cytokine(keyed, events_lf), on=KEYS, how="left")
+    organ_params = StateParameters(
+        lab_window=params.window, lab_baseline_window=params.baseline_window
+    )
+    organ = organ_state(keyed.select(KEYS), events_lf, patients_lf, organ_params)
+    suffix = "v4" if params.ctcae_version == "v4.03" else "v5"
+    grades = [pl.col(f"{term}_{suffix}").alias(f"{term}_grade") for term in _ORGAN_TERMS]
+    state = state.join(organ.select([*KEYS, *grades, *_ORGAN_VALUES]), on=KEYS, how="left")
+    state = state.join(
+        _supplementary(keyed.select("patient_id").unique(), findings), on="patient_id", how="left"
+    )
+    return state.sort(KEYS).collect()
