@@ -1,4 +1,4 @@
-"""One battery of checks over every registered CRS scale (scikit-learn style conformance).
+"""One battery of checks over every registered scale, CRS and ICANS (scikit-learn style).
 
 Citation and version present; criteria ids unique and prefixed; an empty timeline is not
 assessable; results are deterministic and do not mutate the state; units do not matter
@@ -10,12 +10,23 @@ from __future__ import annotations
 import pytest
 from polars.testing import assert_frame_equal
 
-from crswatch.scales import CRS_SCALES, Scale, grade_frame, grade_results, grade_timelines
+from crswatch.scales import (
+    ALL_SCALES,
+    CRS_SCALES,
+    ICANS_SCALES,
+    SCALE_KINDS,
+    GradeResult,
+    PatientGrades,
+    Scale,
+    grade_frame,
+    grade_results,
+    grade_timelines,
+)
 from crswatch.state import state_of
 from tests.builders import at, ev, timeline
 
-SCALES = list(CRS_SCALES.values())
-IDS = [scale.id for scale in SCALES]
+SCALES = list(ALL_SCALES.values())
+IDS = list(ALL_SCALES)
 
 SEVERE = [
     ev(48, "temperature", 39.6, "Cel"),
@@ -29,29 +40,44 @@ SEVERE = [
     ev(50, "creatinine", 2.5, "mg/dL", ref_high=1.2),
     ev(50, "bilirubin", 1.0, "mg/dL", ref_high=1.2),
     ev(50, "ast", 100, "U/L", ref_high=40),
+    ev(50, "seizure", "generalized_resolved"),
+    ev(51, "ice_score", 2),
+    ev(51, "consciousness", "awakens_to_voice"),
 ]
+
+
+def _result(graded: PatientGrades, scale: Scale) -> GradeResult:
+    return (graded.crs if scale.kind == "crs" else graded.icans)[scale.id]
 
 
 def test_every_expected_scale_is_registered() -> None:
     assert "astct2019" in CRS_SCALES
+    assert "astct2019" in ICANS_SCALES
+    assert ALL_SCALES["icans.astct2019"] is ICANS_SCALES["astct2019"]
+
+
+def test_criteria_ids_are_unique_across_syndromes() -> None:
+    ids = [criterion.id for scale in SCALES for criterion in scale.criteria]
+    assert len(ids) == len(set(ids))
 
 
 @pytest.mark.parametrize("scale", SCALES, ids=IDS)
 def test_metadata_is_complete(scale: Scale) -> None:
     assert scale.citation and scale.version and scale.title
-    assert scale.kind == "crs"
+    assert scale.kind in SCALE_KINDS
     ids = [criterion.id for criterion in scale.criteria]
     assert ids and len(ids) == len(set(ids))
+    prefix = f"{scale.id}." if scale.kind == "crs" else f"{scale.id}.{scale.kind}."
     for criterion in scale.criteria:
-        assert criterion.id.startswith(f"{scale.id}.")
+        assert criterion.id.startswith(prefix)
         assert criterion.source_text.strip() and criterion.source_ref.strip()
         assert 0 <= criterion.grade <= criterion.upper <= 5
 
 
 @pytest.mark.parametrize("scale", SCALES, ids=IDS)
 def test_empty_timeline_is_not_assessable(scale: Scale) -> None:
-    (graded,) = grade_timelines([timeline([])], scales=[scale.id])
-    result = graded.crs[scale.id]
+    (graded,) = grade_timelines([timeline([])], scales=[scale.key])
+    result = _result(graded, scale)
     assert result.status == "not_assessable"
     assert result.grade is None
     assert result.missing
@@ -70,9 +96,9 @@ def test_deterministic_and_does_not_mutate_state(scale: Scale) -> None:
 @pytest.mark.parametrize("scale", SCALES, ids=IDS)
 def test_fahrenheit_or_celsius_give_the_same_grade(scale: Scale) -> None:
     in_f = [ev(48, "temperature", 103.28, "[degF]"), *SEVERE[1:]]
-    (celsius,) = grade_timelines([timeline(SEVERE)], at=at(53), scales=[scale.id])
-    (fahrenheit,) = grade_timelines([timeline(in_f)], at=at(53), scales=[scale.id])
-    c, f = celsius.crs[scale.id], fahrenheit.crs[scale.id]
+    (celsius,) = grade_timelines([timeline(SEVERE)], at=at(53), scales=[scale.key])
+    (fahrenheit,) = grade_timelines([timeline(in_f)], at=at(53), scales=[scale.key])
+    c, f = _result(celsius, scale), _result(fahrenheit, scale)
     assert (c.grade, c.status, c.bounds, c.criteria_met) == (
         f.grade,
         f.status,

@@ -3,8 +3,9 @@
 A case file holds ``cases``; each case has an ``id``, a ``source`` (a paper, table or footnote;
 ``derived`` cases say which criteria they are derived from), ``patient`` overrides, ``events``
 with times relative to the therapy start (``t: 2d10h``, ``t: -1h``) or absolute (``time``),
-``at`` (relative or absolute; default: the last event) and ``expected``: per scale id, the
-``grade`` (or ``status`` and ``bounds``) and ``criteria_met`` (the exact set).
+``at`` (relative or absolute; default: the last event) and ``expected``: per scale selector
+(a CRS id such as ``astct2019``, or ``icans.astct2019``), the ``grade`` (or ``status`` and
+``bounds``) and ``criteria_met`` (the exact set).
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""Every golden case: the grade (or status and bounds) and the exact criteria met, per scale."""
+"""Every golden case: the grade (or status and bounds) and the exact criteria met, per scale.
+
+An ``expected`` key is a scale selector: a bare id is a CRS scale (``astct2019``, ``lee2014``),
+``icans.<id>`` an ICANS scale (``icans.astct2019``).  Besides ``grade``/``status``/``bounds``,
+``criteria_met`` and ``missing``, a case may list ``warnings`` (substrings that must appear) and
+``no_warnings`` (substrings that must not).
+"""
 
 from __future__ import annotations
 
@@ -6,31 +12,39 @@ from pathlib import Path
 
 import pytest
 
-from crswatch.scales import CRS_SCALES, grade_timelines
+from crswatch.scales import ALL_SCALES, Scale, get_scale, grade_timelines
 from tests.golden._harness import GoldenCase, load_cases
 
 CASES = load_cases(Path(__file__).parent)
-PAIRS = [
-    (case, scale_id)
-    for case in CASES
-    for scale_id in case.expected
-    if scale_id in CRS_SCALES
-]
+
+
+def _scale(key: str) -> Scale | None:
+    try:
+        return get_scale(key)
+    except LookupError:
+        return None
+
+
+PAIRS = [(case, key) for case in CASES for key in case.expected if _scale(key) is not None]
 
 
 def test_cases_were_found_and_name_known_scales() -> None:
     assert len(CASES) >= 10
-    unknown = {s for case in CASES for s in case.expected} - set(CRS_SCALES)
+    unknown = {key for case in CASES for key in case.expected if _scale(key) is None}
     assert not unknown, f"expected grades for scales not registered: {sorted(unknown)}"
 
 
-@pytest.mark.parametrize(
-    ("case", "scale_id"), PAIRS, ids=[f"{c.file}:{c.id}:{s}" for c, s in PAIRS]
-)
-def test_golden_case(case: GoldenCase, scale_id: str) -> None:
-    expected = case.expected[scale_id]
-    (graded,) = grade_timelines([case.timeline], at=case.at, scales=[scale_id])
-    result = graded.crs[scale_id]
+def test_icans_cases_cover_every_icans_scale() -> None:
+    named = {scale.key for case in CASES for key in case.expected if (scale := _scale(key))}
+    assert {s.key for s in ALL_SCALES.values() if s.kind == "icans"} <= named
+
+
+@pytest.mark.parametrize(("case", "key"), PAIRS, ids=[f"{c.file}:{c.id}:{k}" for c, k in PAIRS])
+def test_golden_case(case: GoldenCase, key: str) -> None:
+    expected = case.expected[key]
+    scale = get_scale(key)
+    (graded,) = grade_timelines([case.timeline], at=case.at, scales=[scale.key])
+    result = (graded.crs if scale.kind == "crs" else graded.icans)[scale.id]
     context = f"{case.id} ({case.source}): {result.to_dict()}"
     if "grade" in expected:
         assert result.status == "graded", context
@@ -43,3 +57,7 @@ def test_golden_case(case: GoldenCase, scale_id: str) -> None:
         assert sorted(result.criteria_met) == sorted(expected["criteria_met"]), context
     for item in expected.get("missing", []):
         assert item in result.missing, context
+    for text in expected.get("warnings", []):
+        assert any(text in warning for warning in result.warnings), context
+    for text in expected.get("no_warnings", []):
+        assert not any(text in warning for warning in result.warnings), context

@@ -21,8 +21,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+
+
+def _console(*, stderr: bool) -> Console:
+    # Piped or captured output (CI, files, tests) gets a wide, fixed width so tables and
+    # messages are not folded at 80 columns; a terminal keeps its own width.
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
+
+
+console = _console(stderr=False)
+err_console = _console(stderr=True)
 
 
 def emit_json(payload: Any) -> None:

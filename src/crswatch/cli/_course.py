@@ -1,10 +1,10 @@
-"""``crswatch trajectory`` and ``crswatch episodes``: the whole course, per scale."""
+"""``crswatch trajectory`` and ``crswatch episodes``: the whole course, per syndrome and scale."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
@@ -14,9 +14,16 @@ from rich.table import Table
 from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._render import render_report
 from crswatch.cli._simulate import parse_duration
-from crswatch.episodes import episodes_from_trajectory, peak_grades, trajectory
+from crswatch.episodes import (
+    Episode,
+    assessment_gaps,
+    episodes_from_trajectory,
+    peak_grades,
+    trajectory,
+)
 from crswatch.errors import InputError
 from crswatch.io import read_path
+from crswatch.scales import select_scales
 from crswatch.timeline import Timeline, format_time
 
 __all__ = ["episodes", "trajectory_command"]
@@ -37,12 +44,14 @@ def trajectory_command(
         str | None, typer.Option(help="A regular grid, e.g. 1h (default: every state change).")
     ] = None,
     output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    scale: Annotated[list[str] | None, typer.Option("--scale", help="Scale id (repeat).")] = None,
+    scale: Annotated[
+        list[str] | None, typer.Option("--scale", help="Scale (repeat): CRS id or icans.<id>.")
+    ] = None,
     all_rows: Annotated[
         bool, typer.Option("--all-rows", help="Every evaluation time, not only changes.")
     ] = False,
 ) -> None:
-    """Grade over time for every scale: one row per change (or grid point)."""
+    """Grade over time for every CRS and ICANS scale: one row per change (or grid point)."""
     if output_format not in ("csv", "json"):
         raise fail(f"--format {output_format!r} must be csv or json")
     try:
@@ -59,16 +68,37 @@ def trajectory_command(
     typer.echo(buffer.getvalue(), nl=False)
 
 
+def _block(
+    episodes_found: list[Episode], peaks: pl.DataFrame, patient_id: str, kind: str
+) -> dict[str, Any]:
+    rows = peaks.filter((pl.col("patient_id") == patient_id) & (pl.col("kind") == kind))
+    return {
+        "peak": {row["scale"]: row["peak_grade"] for row in rows.to_dicts()},
+        "peak_upper": {row["scale"]: row["peak_upper"] for row in rows.to_dicts()},
+        "episodes": [
+            e.to_dict() for e in episodes_found if e.patient_id == patient_id and e.kind == kind
+        ],
+    }
+
+
 @app.command()
 def episodes(
     path: Annotated[Path, typer.Argument(help="Timeline(s): JSON, FHIR JSON, CSV/Parquet.")],
-    scale: Annotated[list[str] | None, typer.Option("--scale", help="Scale id (repeat).")] = None,
+    scale: Annotated[
+        list[str] | None, typer.Option("--scale", help="Scale (repeat): CRS id or icans.<id>.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """CRS episodes per scale: onset, peak grade and when, resolution, duration."""
+    """CRS and ICANS episodes per scale: onset, peak grade and when, resolution, duration.
+
+    ICANS also lists the assessment gaps: no ICE or CAPD for longer than the interval (12 h)
+    while CRS was active.
+    """
     try:
         timelines = _read(path)
         table = trajectory(timelines, scales=scale)
+        with_icans = any(s.kind == "icans" for s in select_scales(scale))
+        gaps = assessment_gaps(timelines) if with_icans else []
     except (InputError, LookupError) as exc:
         raise fail(str(exc)) from None
     found = episodes_from_trajectory(table)
@@ -76,32 +106,46 @@ def episodes(
     payload = []
     for timeline in timelines:
         patient_id = timeline.patient.id
-        mine = [e for e in found if e.patient_id == patient_id]
-        rows = peaks.filter(pl.col("patient_id") == patient_id).to_dicts()
+        icans = _block(found, peaks, patient_id, "icans")
+        icans["assessment_gaps"] = [g.to_dict() for g in gaps if g.patient_id == patient_id]
         payload.append(
-            {
-                "patient_id": patient_id,
-                "peak": {row["scale"]: row["peak_grade"] for row in rows},
-                "peak_upper": {row["scale"]: row["peak_upper"] for row in rows},
-                "episodes": [e.to_dict() for e in mine],
-            }
+            {"patient_id": patient_id, **_block(found, peaks, patient_id, "crs"), "icans": icans}
         )
     if as_json:
         emit_json(payload[0] if len(payload) == 1 else payload)
         return
-    view = Table(title="CRS episodes")
-    for column in ("patient", "scale", "onset", "peak", "peak at", "resolution", "hours"):
+    view = Table(title="CRS and ICANS episodes")
+    for column in (
+        "patient",
+        "syndrome",
+        "scale",
+        "onset",
+        "peak",
+        "peak at",
+        "resolution",
+        "hours",
+    ):
         view.add_column(column)
     for entry in payload:
-        for episode in entry["episodes"]:
-            hours = episode["duration_hours"]
-            view.add_row(
-                escape(str(entry["patient_id"])),
-                episode["scale"],
-                episode["onset"],
-                str(episode["peak_grade"]),
-                episode["peak_at"],
-                episode["resolution"] or "not resolved",
-                f"{hours:.1f}" if hours is not None else "-",
-            )
+        for syndrome, block in (("CRS", entry), ("ICANS", entry["icans"])):
+            for episode in block["episodes"]:
+                hours = episode["duration_hours"]
+                view.add_row(
+                    escape(str(entry["patient_id"])),
+                    syndrome,
+                    episode["scale"],
+                    episode["onset"],
+                    str(episode["peak_grade"]),
+                    episode["peak_at"],
+                    episode["resolution"] or "not resolved",
+                    f"{hours:.1f}" if hours is not None else "-",
+                )
     console.print(view)
+    for entry in payload:
+        for gap in entry["icans"]["assessment_gaps"]:
+            console.print(
+                f"[yellow]warning:[/] {escape(str(entry['patient_id']))}: no ICE or CAPD for "
+                f"{gap['hours_without']:.1f} h while CRS was active (overdue from "
+                f"{gap['overdue_from']} to {gap['until']})",
+                highlight=False,
+            )

@@ -1,4 +1,4 @@
-"""``crswatch grade``: every CRS scale at a time, with the deciding criterion."""
+"""``crswatch grade``: every CRS and ICANS scale at a time, with the deciding criterion."""
 
 from __future__ import annotations
 
@@ -35,23 +35,34 @@ def _deciding(result: GradeResult) -> str:
 
 
 def _table(graded: list[PatientGrades]) -> Table:
-    table = Table(title="CRS grade on every scale")
-    for column in ("patient", "at", "scale", "grade", "deciding criterion"):
+    table = Table(title="CRS and ICANS grade on every scale")
+    for column in ("patient", "at", "syndrome", "scale", "grade", "deciding criterion"):
         table.add_column(column, overflow="fold")
     for patient in graded:
-        for scale_id, result in patient.crs.items():
-            if result.status == "graded":
-                shown = str(result.grade)
-            else:
-                shown = f"{result.status} [{result.bounds[0]}-{result.bounds[1]}]"
-            table.add_row(
-                escape(patient.patient_id),
-                patient.at.strftime("%Y-%m-%d %H:%M"),
-                scale_id,
-                escape(shown),
-                escape(_deciding(result)),
-            )
+        for syndrome, results in (("CRS", patient.crs), ("ICANS", patient.icans)):
+            for scale_id, result in results.items():
+                if result.status == "graded":
+                    shown = str(result.grade)
+                else:
+                    shown = f"{result.status} [{result.bounds[0]}-{result.bounds[1]}]"
+                table.add_row(
+                    escape(patient.patient_id),
+                    patient.at.strftime("%Y-%m-%d %H:%M"),
+                    syndrome,
+                    scale_id,
+                    escape(shown),
+                    escape(_deciding(result)),
+                )
     return table
+
+
+def _icans_warnings(graded: list[PatientGrades]) -> list[str]:
+    """ICANS assumptions and exclusions, which change how far the grade can be trusted."""
+    lines = []
+    for patient in graded:
+        for scale_id, result in patient.icans.items():
+            lines += [f"{patient.patient_id} ICANS {scale_id}: {w}" for w in result.warnings]
+    return lines
 
 
 @app.command()
@@ -63,11 +74,14 @@ def grade(
     ] = None,
     scale: Annotated[
         list[str] | None,
-        typer.Option("--scale", help="Scale id (repeat); default: all CRS scales."),
+        typer.Option(
+            "--scale",
+            help="Scale (repeat): a CRS id, or icans.<id>; default: every CRS and ICANS scale.",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Grade CRS on every published scale at a time, with evidence."""
+    """Grade CRS and ICANS on every published scale at a time, with evidence."""
     try:
         moment = parse_time(at, "--at") if at is not None else None
         result = read_path(path)
@@ -84,3 +98,5 @@ def grade(
         emit_json(payload[0] if len(payload) == 1 else payload)
     else:
         console.print(_table(graded))
+        for line in _icans_warnings(graded):
+            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json
-from crswatch.scales import CRS_SCALES, write_docs
+from crswatch.scales import ALL_SCALES, write_docs
 
 __all__ = ["scales"]
 
@@ -22,30 +22,33 @@ def scales(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The CRS scales crswatch grades, with their citations."""
+    """The CRS and ICANS scales crswatch grades, with their citations."""
     if write_docs_to is not None:
-        for path in write_docs(list(CRS_SCALES.values()), write_docs_to):
+        for path in write_docs(list(ALL_SCALES.values()), write_docs_to):
             console.print(f"wrote {path}", highlight=False)
         return
     rows = [
         {
             "id": s.id,
+            "kind": s.kind,
+            "key": s.key,
             "version": s.version,
             "title": s.title,
             "citation": s.citation,
             "doi": s.doi,
             "criteria": len(s.criteria),
         }
-        for s in CRS_SCALES.values()
+        for s in ALL_SCALES.values()
     ]
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="CRS scales")
-    for column in ("id", "version", "title", "criteria", "citation"):
+    table = Table(title="CRS and ICANS scales")
+    for column in ("syndrome", "id", "version", "title", "criteria", "citation"):
         table.add_column(column, overflow="fold")
-    for scale in CRS_SCALES.values():
+    for scale in ALL_SCALES.values():
         table.add_row(
+            scale.kind.upper(),
             scale.id,
             scale.version,
             escape(scale.title),

@@ -10,6 +10,8 @@ Definitions (interpretations, documented in docs/decisions/0009-episodes.md):
 3. Resolution is the first time after onset the scale is *graded* 0.  A stretch that is not
    assessable (no temperature for 24 h, say) does not resolve an episode: it is unknown.
 4. A grade of 1 or more after resolution starts a new episode (re-escalation).
+5. CRS and ICANS episodes are kept apart (``kind``): neurotoxicity runs on its own clock and
+   often starts as CRS settles (seed 003_f311ac7ac5f2c496.txt, case 3).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ __all__ = ["Episode", "episodes_from_trajectory", "peak_grades"]
 
 @dataclass(frozen=True, slots=True)
 class Episode:
-    """One CRS episode on one scale."""
+    """One episode of one syndrome (``kind``: ``crs`` or ``icans``) on one scale."""
 
     patient_id: str
     scale: str
@@ -36,6 +38,7 @@ class Episode:
     peak_at: datetime
     peak_upper: int
     resolution: datetime | None
+    kind: str = "crs"
 
     @property
     def duration_hours(self) -> float | None:
@@ -45,6 +48,7 @@ class Episode:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "scale": self.scale,
             "onset": format_time(self.onset),
             "peak_grade": self.peak_grade,
@@ -56,10 +60,11 @@ class Episode:
 
 
 def episodes_from_trajectory(trajectory: pl.DataFrame) -> list[Episode]:
-    """Episodes of every patient and scale in a trajectory (rows sorted by time per scale)."""
+    """Episodes of every patient, syndrome and scale in a trajectory."""
     episodes: list[Episode] = []
-    ordered = trajectory.sort("patient_id", "scale", "at")
-    for (patient_id, scale), rows in ordered.group_by(["patient_id", "scale"], maintain_order=True):
+    ordered = _with_kind(trajectory).sort("patient_id", "kind", "scale", "at")
+    groups = ordered.group_by(["patient_id", "kind", "scale"], maintain_order=True)
+    for (patient_id, kind, scale), rows in groups:
         current: dict[str, Any] | None = None
         for row in rows.iter_rows(named=True):
             lower, upper = int(row["lower"]), int(row["upper"])
@@ -73,20 +78,30 @@ def episodes_from_trajectory(trajectory: pl.DataFrame) -> list[Episode]:
                     }
                 continue
             if row["status"] == "graded" and lower == 0:
-                episodes.append(_close(str(patient_id), str(scale), current, row["at"]))
+                episodes.append(_close(str(patient_id), str(kind), str(scale), current, row["at"]))
                 current = None
                 continue
             if lower > current["peak"]:
                 current["peak"], current["peak_at"] = lower, row["at"]
             current["upper"] = max(current["upper"], upper)
         if current is not None:
-            episodes.append(_close(str(patient_id), str(scale), current, None))
+            episodes.append(_close(str(patient_id), str(kind), str(scale), current, None))
     return episodes
 
 
-def _close(patient_id: str, scale: str, current: dict[str, Any], end: datetime | None) -> Episode:
+def _with_kind(trajectory: pl.DataFrame) -> pl.DataFrame:
+    """A trajectory without ``kind`` (built before ICANS) is a CRS trajectory."""
+    if "kind" in trajectory.columns:
+        return trajectory
+    return trajectory.with_columns(kind=pl.lit("crs"))
+
+
+def _close(
+    patient_id: str, kind: str, scale: str, current: dict[str, Any], end: datetime | None
+) -> Episode:
     return Episode(
         patient_id=patient_id,
+        kind=kind,
         scale=scale,
         onset=current["onset"],
         peak_grade=current["peak"],
@@ -97,9 +112,11 @@ def _close(patient_id: str, scale: str, current: dict[str, Any], end: datetime |
 
 
 def peak_grades(trajectory: pl.DataFrame) -> pl.DataFrame:
-    """Per patient and scale: the highest certain grade (lower bound) and highest possible."""
+    """Per patient, syndrome and scale: the highest certain grade (lower bound) and highest
+    possible (upper bound)."""
     return (
-        trajectory.group_by("patient_id", "scale")
+        _with_kind(trajectory)
+        .group_by("patient_id", "kind", "scale")
         .agg(pl.col("lower").max().alias("peak_grade"), pl.col("upper").max().alias("peak_upper"))
-        .sort("patient_id", "scale")
+        .sort("patient_id", "kind", "scale")
     )

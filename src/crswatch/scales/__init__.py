@@ -1,26 +1,44 @@
 """Published grading scales, one module each, criteria as data, evaluated over the state."""
 
-from crswatch.scales._api import PatientGrades, grade_timelines
+from crswatch.scales._api import (
+    CRS_ACTIVITY_SCALE,
+    PatientGrades,
+    grade_timelines,
+    with_crs_activity,
+)
 from crswatch.scales._compare import compare
-from crswatch.scales._criteria import Criterion, Scale
+from crswatch.scales._criteria import SCALE_KINDS, Criterion, Scale, ScaleKind
 from crswatch.scales._docs import render_markdown, write_docs
 from crswatch.scales._grade import grade_frame, grade_results
-from crswatch.scales._registry import CRS_SCALES, get_scale
+from crswatch.scales._registry import (
+    ALL_SCALES,
+    CRS_SCALES,
+    ICANS_SCALES,
+    get_scale,
+    select_scales,
+)
 from crswatch.scales._result import RESULT_SCHEMA, Evidence, GradeResult
 
 __all__ = [
+    "ALL_SCALES",
+    "CRS_ACTIVITY_SCALE",
     "CRS_SCALES",
+    "ICANS_SCALES",
     "RESULT_SCHEMA",
+    "SCALE_KINDS",
     "Criterion",
     "Evidence",
     "GradeResult",
     "PatientGrades",
     "Scale",
+    "ScaleKind",
     "compare",
     "get_scale",
     "grade_frame",
     "grade_results",
     "grade_timelines",
     "render_markdown",
+    "select_scales",
+    "with_crs_activity",
     "write_docs",
 ]

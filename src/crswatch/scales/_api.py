@@ -3,34 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 
-from crswatch.scales._grade import grade_results
-from crswatch.scales._registry import CRS_SCALES, get_scale
+from crswatch.scales._grade import grade_frame, grade_results
+from crswatch.scales._registry import CRS_SCALES, select_scales
 from crswatch.scales._result import GradeResult
 from crswatch.state import StateParameters, clinical_state
 from crswatch.timeline import Timeline, format_time, to_frames
 
-__all__ = ["PatientGrades", "grade_timelines"]
+__all__ = ["CRS_ACTIVITY_SCALE", "PatientGrades", "grade_timelines", "with_crs_activity"]
+
+#: The CRS scale that decides whether CRS is active (for the ICANS assessment-frequency check).
+CRS_ACTIVITY_SCALE = "astct2019"
 
 
 @dataclass(frozen=True, slots=True)
 class PatientGrades:
-    """Every requested scale for one patient at one time."""
+    """Every requested scale for one patient at one time, CRS and ICANS side by side."""
 
     patient_id: str
     at: datetime
     crs: dict[str, GradeResult]
+    icans: dict[str, GradeResult] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "patient_id": self.patient_id,
             "at": format_time(self.at),
             "crs": {scale_id: result.to_dict() for scale_id, result in self.crs.items()},
+            "icans": {scale_id: result.to_dict() for scale_id, result in self.icans.items()},
         }
 
 
@@ -46,6 +51,18 @@ def _times(patients: pl.DataFrame, events: pl.DataFrame, at: datetime | None) ->
     )
 
 
+def with_crs_activity(state: pl.DataFrame) -> pl.DataFrame:
+    """The state with ``crs_active``: the ASTCT 2019 CRS grade is at least 1 (its lower bound).
+
+    CRS activity is a graded fact, so it is added here, above the state engine, for the ICANS
+    assessment-frequency check.
+    """
+    activity = grade_frame(CRS_SCALES[CRS_ACTIVITY_SCALE], state).select(
+        "patient_id", "at", (pl.col("lower") >= 1).alias("crs_active")
+    )
+    return state.join(activity, on=["patient_id", "at"], how="left", maintain_order="left")
+
+
 def grade_timelines(
     timelines: Iterable[Timeline],
     *,
@@ -53,22 +70,33 @@ def grade_timelines(
     scales: Sequence[str] | None = None,
     params: StateParameters | None = None,
 ) -> list[PatientGrades]:
-    """Grade each timeline at ``at`` (default: its last event) on the requested CRS scales."""
+    """Grade each timeline at ``at`` (default: its last event) on the requested scales.
+
+    ``scales`` are selectors (a bare id is a CRS scale, ``icans.astct2019`` an ICANS one);
+    by default every CRS and every ICANS scale.
+    """
     params = params or StateParameters()
-    chosen = [get_scale(s) for s in scales] if scales else list(CRS_SCALES.values())
+    chosen = select_scales(scales)
     timelines = list(timelines)
     patients, events = to_frames(timelines)
     state = clinical_state(patients, events, _times(patients, events, at), params)
+    if any(scale.kind == "icans" for scale in chosen):
+        state = with_crs_activity(state)
     echoed = params.to_dict()
-    per_scale = {scale.id: grade_results(scale, state, echoed) for scale in chosen}
+    per_scale = {scale.key: (scale, grade_results(scale, state, echoed)) for scale in chosen}
     order = {timeline.patient.id: i for i, timeline in enumerate(timelines)}
     rows = state.select("patient_id", "at").to_dicts()
-    graded = [
-        PatientGrades(
-            patient_id=row["patient_id"],
-            at=row["at"],
-            crs={scale_id: results[index] for scale_id, results in per_scale.items()},
+    graded = []
+    for index, row in enumerate(rows):
+        by_kind: dict[str, dict[str, GradeResult]] = {"crs": {}, "icans": {}}
+        for scale, results in per_scale.values():
+            by_kind[scale.kind][scale.id] = results[index]
+        graded.append(
+            PatientGrades(
+                patient_id=row["patient_id"],
+                at=row["at"],
+                crs=by_kind["crs"],
+                icans=by_kind["icans"],
+            )
         )
-        for index, row in enumerate(rows)
-    ]
     return sorted(graded, key=lambda g: order.get(g.patient_id, 0))

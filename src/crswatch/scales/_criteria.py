@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
-__all__ = ["Criterion", "Domain", "Scale", "ScaleKind", "numbered_items"]
+__all__ = [
+    "SCALE_KINDS",
+    "Criterion",
+    "Domain",
+    "RowWarnings",
+    "Scale",
+    "ScaleKind",
+    "numbered_items",
+]
 
-Domain = Literal["fever", "hypotension", "hypoxia", "organ", "coagulopathy", "death", "neuro"]
+Domain = Literal[
+    "fever",
+    "hypotension",
+    "hypoxia",
+    "organ",
+    "coagulopathy",
+    "death",
+    "neuro",
+    "ice",
+    "capd",
+    "consciousness",
+    "seizure",
+    "motor",
+    "icp_edema",
+]
 ScaleKind = Literal["crs", "icans"]
+#: The syndromes graded, in display order.
+SCALE_KINDS: tuple[ScaleKind, ...] = ("crs", "icans")
+#: Scale-specific warnings from one state row (an assumption made, a finding excluded).
+RowWarnings = Callable[[Mapping[str, Any]], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +82,18 @@ class Scale:
     doi: str | None = None
     #: Numbered interpretation choices (they replace TODOs and are shown in the docs page).
     interpretations: tuple[str, ...] = field(default=())
+    #: Warnings this scale adds to a result from its state row (assumptions, exclusions).
+    warn: RowWarnings | None = None
+
+    @property
+    def key(self) -> str:
+        """``kind.id``: unique across syndromes (ASTCT 2019 grades both CRS and ICANS)."""
+        return f"{self.kind}.{self.id}"
+
+    @property
+    def page_name(self) -> str:
+        """The docs page stem: the id for CRS scales (as before ICANS), ``kind_id`` otherwise."""
+        return self.id if self.kind == "crs" else f"{self.kind}_{self.id}"
 
 
 def numbered_items(docstring: str | None) -> tuple[str, ...]:

@@ -16,7 +16,9 @@ def _cell(text: str) -> str:
 def render_markdown(scale: Scale) -> str:
     """The docs page of a scale: citation, criteria table, interpretations."""
     lines = [
-        f"# {scale.title} (`{scale.id}`, version {scale.version})",
+        f"# {scale.title} (`{scale.id}`, version {scale.version})"
+        if scale.kind == "crs"
+        else f"# {scale.title} (`{scale.key}`, version {scale.version})",
         "",
         "<!-- Generated from CRITERIA by `crswatch scales --write-docs`; do not edit. -->",
         "",
@@ -47,11 +49,11 @@ def render_markdown(scale: Scale) -> str:
 
 
 def write_docs(scales: list[Scale], directory: Path) -> list[Path]:
-    """Write one page per scale into ``directory``; returns the paths written."""
+    """Write one page per scale into ``directory`` (``Scale.page_name``); returns the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for scale in scales:
-        path = directory / f"{scale.id}.md"
+        path = directory / f"{scale.page_name}.md"
         path.write_text(render_markdown(scale), encoding="utf-8")
         written.append(path)
     return written

@@ -16,7 +16,7 @@ import polars as pl
 from crswatch.scales._criteria import Criterion, Scale
 from crswatch.scales._result import Evidence, GradeResult, Status
 
-__all__ = ["INPUT_ITEMS", "grade_frame", "grade_results"]
+__all__ = ["INPUT_ITEMS", "MISSING_SUFFIX", "grade_frame", "grade_results"]
 
 #: The timeline items behind a measured state column, named in ``missing`` when it is null.
 #: Columns not listed here (a waiver time, an onset) may be null as a matter of fact.
@@ -36,7 +36,14 @@ INPUT_ITEMS: dict[str, str] = {
     "lft_v4": "alt, ast, bilirubin",
     "organ_tox_v4_max": "organ labs (alt, ast, bilirubin, creatinine, fibrinogen, lvef)",
     "organ_tox_v4_max_excl_transaminitis": "organ labs (bilirubin, creatinine, fibrinogen, lvef)",
+    "ice_score": "ice_score",
+    "capd_score": "capd_score",
+    "consciousness": "consciousness",
+    "icans_path": "age_years or birth_date",
 }
+#: A state column ``{column}_missing`` (a list) names the missing inputs more precisely than
+#: ``INPUT_ITEMS`` can (the ICE items not assessed), and is used whenever it is not empty.
+MISSING_SUFFIX = "_missing"
 
 
 def _flag(index: int) -> str:
@@ -71,7 +78,7 @@ def _bounds_exprs(scale: Scale) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 
 
 def grade_frame(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
-    """Per state row: ``patient_id, at, scale, grade, status, lower, upper`` (vectorized)."""
+    """Per state row: ``patient_id, at, kind, scale, grade, status, lower, upper`` (vectorized)."""
     lower, upper_met, upper_unknown = _bounds_exprs(scale)
     upper = pl.max_horizontal(upper_met, upper_unknown)
     status = (
@@ -95,6 +102,7 @@ def grade_frame(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
         .select(
             "patient_id",
             "at",
+            pl.lit(scale.kind).alias("kind"),
             pl.lit(scale.id).alias("scale"),
             pl.when(pl.col("status") == "graded").then(pl.col("lower")).alias("grade"),
             "status",
@@ -194,8 +202,25 @@ def _evidence(criterion: Criterion, met: bool | None, row: dict[str, Any]) -> Ev
     )
 
 
+def _missing(criterion: Criterion, row: dict[str, Any]) -> list[str]:
+    """The measured inputs a criterion could not be decided without."""
+    missing: list[str] = []
+    for column in criterion.inputs:
+        detail = row.get(f"{column}{MISSING_SUFFIX}")
+        if isinstance(detail, list) and detail:
+            missing.extend(str(item) for item in detail)
+        # Only measured inputs can be missing; a null waiver or onset is a fact.
+        elif column in INPUT_ITEMS and row.get(column) is None:
+            missing.append(INPUT_ITEMS[column])
+    return missing
+
+
 def _warnings(row: dict[str, Any], scale: Scale) -> tuple[str, ...]:
-    warnings = []
+    warnings: list[str] = []
+    if scale.warn is not None:
+        warnings.extend(scale.warn(row))
+    if scale.kind != "crs":
+        return tuple(warnings)
     if row.get("age_unknown"):
         warnings.append("age unknown: the adult hypotension threshold (SBP < 90 mm Hg) was used")
     source = row.get("fio2_source")
@@ -235,10 +260,7 @@ def grade_results(
                 evidence.append(_evidence(criterion, True, row))
             elif met is None and criterion.upper > low:
                 evidence.append(_evidence(criterion, None, row))
-                for column in criterion.inputs:
-                    # Only measured inputs can be missing; a null waiver or onset is a fact.
-                    if column in INPUT_ITEMS and row.get(column) is None:
-                        missing[INPUT_ITEMS[column]] = None
+                missing.update(dict.fromkeys(_missing(criterion, row)))
         results.append(
             GradeResult(
                 scale=scale.id,

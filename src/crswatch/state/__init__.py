@@ -3,15 +3,19 @@
 from crswatch.state._engine import clinical_state, evaluation_times, state_of
 from crswatch.state._fever import ANTI_CYTOKINE, CORTICOSTEROIDS
 from crswatch.state._hemodynamics import PRESSORS, RATE_COLUMNS
+from crswatch.state._neuro import CONSCIOUSNESS_LEVELS, ICE_ITEM_POINTS, SEIZURE_SEVERITY
 from crswatch.state._parameters import FiO2Rule, StateParameters
 from crswatch.state._respiratory import POSITIVE_PRESSURE
 
 __all__ = [
     "ANTI_CYTOKINE",
+    "CONSCIOUSNESS_LEVELS",
     "CORTICOSTEROIDS",
+    "ICE_ITEM_POINTS",
     "POSITIVE_PRESSURE",
     "PRESSORS",
     "RATE_COLUMNS",
+    "SEIZURE_SEVERITY",
     "FiO2Rule",
     "StateParameters",
     "clinical_state",

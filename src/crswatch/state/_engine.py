@@ -16,6 +16,7 @@ import polars as pl
 from crswatch.state._common import KEYS, latest_at, window_any
 from crswatch.state._fever import fever_state
 from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state
+from crswatch.state._neuro import NEURO_ASSESSMENT_ITEMS, NEURO_FINDING_ITEMS, neuro_state
 from crswatch.state._organ import ORGAN_ITEMS, organ_state
 from crswatch.state._parameters import StateParameters
 from crswatch.state._respiratory import respiratory_state
@@ -82,6 +83,7 @@ def clinical_state(
         respiratory_state(times_lf, events_lf, params),
         organ_state(times_lf, events_lf, patients_lf, params),
         _misc_state(times_lf, events_lf, params),
+        neuro_state(times_lf, events_lf, patients_lf, params),
     ]
     state = times_lf
     for part in parts:
@@ -99,7 +101,8 @@ def evaluation_times(
     """The times at which the state may change, or a regular grid ``every`` apart.
 
     Change points are every event time and end, and the moments a window lets an observation
-    go (``time + window`` and just after), and ``high_dose_duration`` after each vasopressor
+    go (``time + window`` and just after: vital signs, labs, neurological assessments and
+    findings), and ``high_dose_duration`` after each vasopressor
     change (when a high dose becomes sustained).  The grid runs from each patient's first event
     (or therapy start) to the last, aligned to the therapy start.
     """
@@ -135,6 +138,8 @@ def evaluation_times(
         "transfusion": params.transfusion_window,
         **dict.fromkeys(ORGAN_ITEMS, params.lab_window),
         "dialysis": params.lab_window,
+        **dict.fromkeys(NEURO_ASSESSMENT_ITEMS, params.neuro_window),
+        **dict.fromkeys(NEURO_FINDING_ITEMS, params.neuro_finding_window),
     }
     moments = [events.select("patient_id", pl.col("time").alias("at"))]
     moments.append(

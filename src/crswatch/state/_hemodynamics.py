@@ -28,7 +28,7 @@ import polars as pl
 from crswatch.state._common import KEYS, latest_at, window_any, window_extreme
 from crswatch.state._parameters import StateParameters
 
-__all__ = ["PRESSORS", "RATE_COLUMNS", "hemodynamic_state"]
+__all__ = ["PRESSORS", "RATE_COLUMNS", "age_years_at", "hemodynamic_state"]
 
 PRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
 RATE_COLUMNS = {
@@ -41,7 +41,8 @@ RATE_COLUMNS = {
 _NON_VASOPRESSIN = tuple(RATE_COLUMNS[p] for p in PRESSORS if p != "vasopressin")
 
 
-def _age_years(patients: pl.LazyFrame) -> pl.Expr:
+def age_years_at() -> pl.Expr:
+    """Age in years at ``at``: from ``birth_date`` when given, else ``age_years``."""
     from_birth = (pl.col("at").dt.date() - pl.col("birth_date")).dt.total_days() / 365.25
     return pl.coalesce(from_birth, pl.col("age_years"))
 
@@ -161,7 +162,7 @@ def hemodynamic_state(
     fluids = window_any(keyed, events, ("fluid_bolus",), params.fluid_window, "fluid_boluses")
     rates = pressor_rates(keyed, events)
     course = _pressor_course(events, patients, params).sort("_point")
-    age = _age_years(patients)
+    age = age_years_at()
     return (
         keyed.join(
             patients.select("patient_id", "age_years", "birth_date"), on="patient_id", how="left"

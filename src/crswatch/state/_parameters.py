@@ -49,6 +49,21 @@ class StateParameters:
     antipyretics_waive_fever: bool = False
     #: FiO2 estimate from nasal-cannula flow (§1.11, discrepancy D5).
     fio2_rule: FiO2Rule = "fpnotebook"
+    #: ICANS assessments (ICE, CAPD, level of consciousness): the latest record in [T - window, T]
+    #: (docs/decisions/0010-icans.md).  Older assessments leave ICANS not assessable.
+    neuro_window: timedelta = timedelta(hours=24)
+    #: Neurological findings (seizure, motor weakness, cerebral oedema, ICP signs) count in
+    #: [T - window, T], or while running when recorded with an ``end``; a later record of the same
+    #: item (``none``) replaces an earlier one.
+    neuro_finding_window: timedelta = timedelta(hours=24)
+    #: Assessment frequency check: flag when no ICE or CAPD was recorded for longer than this
+    #: while CRS is active (guidance: "ICE at least twice daily", clinical-criteria.md §4.3):
+    #: a 12-hourly schedule plus 1 h for the time of charting, so 08:00 and 20:30 is not flagged.
+    neuro_assessment_interval: timedelta = timedelta(hours=13)
+    #: A completed ICE (>= 1 point) or a scored CAPD with no level of consciousness charted in
+    #: the window means consciousness was not depressed (the result warns); False: consciousness
+    #: must be charted, else ICANS is not assessable.
+    consciousness_from_assessment: bool = True
     #: Upper limits of normal used when a result has no ``ref_high`` (the result says so).
     default_uln: dict[str, float] = field(
         default_factory=lambda: {
