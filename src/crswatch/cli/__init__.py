@@ -1,6 +1,16 @@
 """The command-line interface (Typer + Rich); a thin adapter over the library."""
 
-from crswatch.cli import _course, _demo, _grade, _hlh, _scales, _simulate, _timelines  # noqa: F401
+# Importing the command modules registers their commands on the app.
+from crswatch.cli import (  # noqa: F401
+    _blinatumomab,
+    _course,
+    _demo,
+    _grade,
+    _hlh,
+    _scales,
+    _simulate,
+    _timelines,
+)
 from crswatch.cli._app import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,82 @@
+"""Treatment regimens and their state machines: blinatumomab (BLINCYTO) first.
+
+``plan_blinatumomab`` plans cycles, premedication and hospital stays for a patient;
+``blinatumomab_status`` runs the label's interruption and dose-modification rules over a
+patient's record.  Every output names the rule, its source and whether it is verified.
+"""
+
+from crswatch.regimens.blinatumomab._plan import (
+    FIXED_DOSE_FROM_KG,
+    REGIMENS,
+    BlinatumomabPlan,
+    CyclePlan,
+    CycleSpec,
+    Cytoreduction,
+    Dose,
+    DoseStep,
+    PlannedSegment,
+    Premedication,
+    Regimen,
+    assess_cytoreduction,
+    body_surface_area,
+    dose_for,
+    plan_blinatumomab,
+    premedications_due,
+)
+from crswatch.regimens.blinatumomab._rules import (
+    LABEL_VERSIONS,
+    RULES,
+    SOURCES,
+    LabelVersion,
+    Rule,
+    get_label_version,
+    rule,
+)
+from crswatch.regimens.blinatumomab._status import (
+    AdverseEvent,
+    BlinatumomabStatus,
+    Deviation,
+    GradeCourse,
+    GradePoint,
+    Interruption,
+    RuleAction,
+    StatusParameters,
+    blinatumomab_status,
+    grade_courses,
+)
+
+__all__ = [
+    "FIXED_DOSE_FROM_KG",
+    "LABEL_VERSIONS",
+    "REGIMENS",
+    "RULES",
+    "SOURCES",
+    "AdverseEvent",
+    "BlinatumomabPlan",
+    "BlinatumomabStatus",
+    "CyclePlan",
+    "CycleSpec",
+    "Cytoreduction",
+    "Deviation",
+    "Dose",
+    "DoseStep",
+    "GradeCourse",
+    "GradePoint",
+    "Interruption",
+    "LabelVersion",
+    "PlannedSegment",
+    "Premedication",
+    "Regimen",
+    "Rule",
+    "RuleAction",
+    "StatusParameters",
+    "assess_cytoreduction",
+    "blinatumomab_status",
+    "body_surface_area",
+    "dose_for",
+    "get_label_version",
+    "grade_courses",
+    "plan_blinatumomab",
+    "premedications_due",
+    "rule",
+]
