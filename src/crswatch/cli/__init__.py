@@ -7,6 +7,7 @@ from crswatch.cli import (  # noqa: F401
     _demo,
     _grade,
     _hlh,
+    _recommend,
     _scales,
     _simulate,
     _timelines,
