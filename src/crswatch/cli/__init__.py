@@ -9,6 +9,7 @@ from crswatch.cli import (  # noqa: F401
     _hlh,
     _recommend,
     _scales,
+    _serve,
     _simulate,
     _timelines,
 )

@@ -1,0 +1,42 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from crswatch.api._errors import install_error_handlers
+from crswatch.api._middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
+from crswatch.api._settings import Settings
+from crswatch.api.routes import _analysis, _audit, _auth, _patients
+from crswatch.store import Store
+
+__all__ = ["create_app"]
+
+
+def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
+    """The service over ``store`` (default: the database the environment selects, migrated)."""
+    app = FastAPI(
+        title="crswatch",
+        version="0.1.0",
+        description=(
+            "CRS, ICANS and HLH/MAS surveillance as a service. Every endpoint but /health and "
+            "/auth/login needs a bearer token; every read and write of patient data is audited."
+        ),
+    )
+    app.state.store = store if store is not None else Store()
+    app.state.settings = settings if settings is not None else Settings.from_env()
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"], summary="Liveness and database reachability")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "database": app.state.store.dialect}
+
+    for module in (_auth, _patients, _analysis, _audit):
+        app.include_router(module.router)
+    limits: Settings = app.state.settings
+    app.add_middleware(RateLimitMiddleware, per_minute=limits.rate_limit_per_minute)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)
+    return app

@@ -1,0 +1,106 @@
+"""Dependencies: the store, the calling principal (bearer token) and role checks; auditing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from crswatch.api._errors import ApiError
+from crswatch.api._settings import Settings
+from crswatch.store import Principal, Store, append_audit, resolve_token
+from crswatch.store._audit import Action, Outcome
+
+__all__ = [
+    "Admin",
+    "Clinician",
+    "Settings",
+    "StoreDep",
+    "Viewer",
+    "audit",
+    "get_settings",
+    "get_store",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="A crswatch token (POST /auth/login).")
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _unauthenticated(message: str) -> ApiError:
+    return ApiError(
+        401,
+        "unauthenticated",
+        message,
+        [{"field": "Authorization", "reason": message}],
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_principal(
+    store: StoreDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthenticated("a bearer token is required")
+    with store.transaction() as session:
+        principal = resolve_token(session, credentials.credentials)
+    if principal is None:
+        raise _unauthenticated("the token is unknown, expired or revoked")
+    return principal
+
+
+def require(role: str) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.allowed(role):
+            raise ApiError(
+                403,
+                "forbidden",
+                f"role {principal.role!r} may not do this; {role!r} or above is required",
+                [{"field": "role", "reason": f"{role!r} or above is required"}],
+            )
+        return principal
+
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Clinician = Annotated[Principal, Depends(require("clinician"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+def audit(
+    store: Store,
+    principal: Principal,
+    action: Action,
+    resource: str,
+    patient_id: str | None,
+    outcome: Outcome,
+    detail: str = "",
+) -> None:
+    """Append one audit record in its own transaction."""
+    with store.transaction() as session:
+        append_audit(
+            session,
+            actor=principal.username,
+            role=principal.role,
+            action=action,
+            resource=resource,
+            patient_id=patient_id,
+            outcome=outcome,
+            detail=detail,
+        )

@@ -1,0 +1,245 @@
+"""Read endpoints mirroring the command-line JSON: grade, trajectory, episodes, recommendations,
+HLH, biomarkers and blinatumomab status, for one stored patient."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import polars as pl
+from fastapi import APIRouter, Query, Response
+
+from crswatch.api._deps import StoreDep, Viewer, audit
+from crswatch.api._errors import ApiError
+from crswatch.api.routes._patients import PatientId, read_timeline
+from crswatch.biomarkers import BiomarkerParameters, cytokine_profile, kinetics
+from crswatch.episodes import (
+    assessment_gaps,
+    episodes_from_trajectory,
+    peak_grades,
+    trajectory,
+)
+from crswatch.errors import InputError
+from crswatch.hlh import HLHParameters, SupplementaryFindings, screen_course, screen_timelines
+from crswatch.management import recommend
+from crswatch.regimens import LABEL_VERSIONS, StatusParameters, blinatumomab_status
+from crswatch.scales import grade_timelines, select_scales
+from crswatch.store import Principal, Store
+from crswatch.timeline import Timeline, format_time, parse_time
+
+router = APIRouter(tags=["analysis"])
+
+At = Annotated[
+    str | None,
+    Query(max_length=64, description="Evaluation time, ISO 8601 with offset (default: last event)"),
+]
+Scales = Annotated[
+    list[str] | None,
+    Query(max_length=50, description="Scale (repeat): a CRS id, or icans.<id>; default: all"),
+]
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([mhd])$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def _at(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_time(text, "at")
+    except InputError as exc:
+        raise ApiError.field(422, "invalid_parameter", "at", str(exc)) from None
+
+
+def _analyse(
+    store: Store,
+    principal: Principal,
+    patient_id: str,
+    resource: str,
+    fields: str,
+    compute: Callable[[Timeline], Any],
+) -> Response:
+    """Load, compute and audit; engine input errors become 422 naming ``fields``."""
+    timeline = read_timeline(store, principal, patient_id, resource)
+    try:
+        result = compute(timeline)
+    except ApiError:
+        audit(store, principal, "read", resource, patient_id, "failure", "bad parameter")
+        raise
+    except (InputError, LookupError, ValueError) as exc:
+        audit(store, principal, "read", resource, patient_id, "failure", "bad parameter")
+        raise ApiError.field(422, "invalid_parameter", fields, str(exc)) from None
+    audit(store, principal, "read", resource, patient_id, "success")
+    # Serialised exactly as the command line's --json (datetimes and dates via str()).
+    body = json.dumps(result, ensure_ascii=False, default=str)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/patients/{patient_id}/grade", summary="CRS and ICANS on every scale at a time")
+def grade(
+    store: StoreDep, principal: Viewer, patient_id: PatientId, at: At = None, scale: Scales = None
+) -> Any:
+    moment = _at(at)
+    return _analyse(
+        store,
+        principal,
+        patient_id,
+        "grade",
+        "scale",
+        lambda t: grade_timelines([t], at=moment, scales=scale)[0].to_dict(),
+    )
+
+
+def _every(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    match = _DURATION.match(text)
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else 0.0
+    if not match or seconds <= 0 or seconds > 30 * 86400:
+        raise ApiError.field(
+            422, "invalid_parameter", "every", "a duration such as 30m, 4h or 1d (at most 30d)"
+        )
+    return timedelta(seconds=seconds)
+
+
+@router.get("/patients/{patient_id}/trajectory", summary="Grade over time, per scale")
+def trajectory_route(
+    store: StoreDep,
+    principal: Viewer,
+    patient_id: PatientId,
+    every: Annotated[str | None, Query(max_length=16, description="A grid, e.g. 1h")] = None,
+    scale: Scales = None,
+    all_rows: Annotated[bool, Query(description="Every evaluation time")] = False,
+) -> Any:
+    grid = _every(every)
+
+    def compute(timeline: Timeline) -> Any:
+        table = trajectory([timeline], scales=scale, every=grid, changes_only=not all_rows)
+        table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
+        return table.to_dicts()
+
+    return _analyse(store, principal, patient_id, "trajectory", "scale", compute)
+
+
+def _block(found: list[Any], peaks: pl.DataFrame, kind: str) -> dict[str, Any]:
+    rows = peaks.filter(pl.col("kind") == kind).to_dicts()
+    return {
+        "peak": {row["scale"]: row["peak_grade"] for row in rows},
+        "peak_upper": {row["scale"]: row["peak_upper"] for row in rows},
+        "episodes": [e.to_dict() for e in found if e.kind == kind],
+    }
+
+
+@router.get("/patients/{patient_id}/episodes", summary="CRS and ICANS episodes per scale")
+def episodes(
+    store: StoreDep, principal: Viewer, patient_id: PatientId, scale: Scales = None
+) -> Any:
+    def compute(timeline: Timeline) -> Any:
+        table = trajectory([timeline], scales=scale)
+        with_icans = any(s.kind == "icans" for s in select_scales(scale))
+        gaps = assessment_gaps([timeline]) if with_icans else []
+        found = episodes_from_trajectory(table)
+        peaks = peak_grades(table)
+        icans = _block(found, peaks, "icans")
+        icans["assessment_gaps"] = [g.to_dict() for g in gaps]
+        return {"patient_id": timeline.patient.id, **_block(found, peaks, "crs"), "icans": icans}
+
+    return _analyse(store, principal, patient_id, "episodes", "scale", compute)
+
+
+@router.get("/patients/{patient_id}/recommendations", summary="Management actions at a time")
+def recommendations(
+    store: StoreDep,
+    principal: Viewer,
+    patient_id: PatientId,
+    at: At = None,
+    ruleset: Annotated[str | None, Query(max_length=64)] = None,
+    crs_scale: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    moment = _at(at)
+    return _analyse(
+        store,
+        principal,
+        patient_id,
+        "recommendations",
+        "ruleset, crs_scale",
+        lambda t: recommend(t, moment, ruleset, crs_scale=crs_scale).to_dict(),
+    )
+
+
+@router.get("/patients/{patient_id}/hlh", summary="HLH/MAS screens")
+def hlh(
+    store: StoreDep,
+    principal: Viewer,
+    patient_id: PatientId,
+    at: At = None,
+    window_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 72.0,
+    fever_c: Annotated[float, Query(ge=35, le=43)] = 38.5,
+    iechs_proxy: bool = False,
+) -> Any:
+    moment = _at(at)
+    params = HLHParameters(
+        window=timedelta(hours=window_hours),
+        hlh2004_fever_c=fever_c,
+        iechs_temporal_rule="after_crs_therapy" if iechs_proxy else "clinician",
+    )
+    findings = SupplementaryFindings()
+
+    def compute(timeline: Timeline) -> Any:
+        screens = screen_timelines([timeline], moment, params, findings)[0]
+        document = screens.to_dict()
+        document["course"] = screen_course(timeline, moment, params, findings).to_dict()
+        document["supplementary_findings"] = findings.to_dict()
+        return document
+
+    return _analyse(store, principal, patient_id, "hlh", "at", compute)
+
+
+@router.get("/patients/{patient_id}/biomarkers", summary="Biomarker kinetics, cytokine profile")
+def biomarkers(store: StoreDep, principal: Viewer, patient_id: PatientId, at: At = None) -> Any:
+    moment = _at(at)
+    params = BiomarkerParameters()
+
+    def compute(timeline: Timeline) -> Any:
+        course = kinetics(timeline, moment, params)
+        profile = cytokine_profile(timeline, course.at, params)
+        return {
+            "schema": "crswatch.biomarker-report/1",
+            "patient_id": timeline.patient.id,
+            "at": course.to_dict()["at"],
+            "kinetics": course.to_dict(),
+            "cytokines": profile.to_dict(),
+        }
+
+    return _analyse(store, principal, patient_id, "biomarkers", "at", compute)
+
+
+@router.get("/patients/{patient_id}/blinatumomab", summary="Blinatumomab status from the record")
+def blinatumomab(
+    store: StoreDep,
+    principal: Viewer,
+    patient_id: PatientId,
+    at: At = None,
+    label_version: Annotated[str, Query(max_length=32)] = "current",
+    crs_scale: Annotated[str, Query(max_length=64)] = "astct2019",
+    setting: Annotated[str, Query(pattern="^(rr|mrd)$")] = "rr",
+    regimen: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    moment = _at(at)
+    if label_version not in LABEL_VERSIONS:
+        raise ApiError.field(
+            422, "invalid_parameter", "label_version", f"one of {', '.join(LABEL_VERSIONS)}"
+        )
+    params = StatusParameters(
+        label_version=label_version, crs_scale=crs_scale, setting=setting, regimen=regimen
+    )
+    return _analyse(
+        store,
+        principal,
+        patient_id,
+        "blinatumomab",
+        "crs_scale, regimen",
+        lambda t: blinatumomab_status(t, moment, params=params).to_dict(),
+    )

@@ -1,0 +1,197 @@
+"""Patients (create, list, read, timeline) and events ingest (timeline JSON, CSV pair, FHIR)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+from pydantic import BaseModel, Field
+
+from crswatch.api._deps import Clinician, StoreDep, Viewer, audit
+from crswatch.api._errors import ApiError
+from crswatch.errors import InputError
+from crswatch.io import read_bundle, read_json_document, read_table_pair
+from crswatch.io._tabular import TablePair
+from crswatch.store import (
+    Principal,
+    Store,
+    StoreConflict,
+    count_events,
+    get_patient_row,
+    ingest_timelines,
+    list_patients,
+    load_timeline,
+)
+from crswatch.timeline import IngestReport, ReadResult, Timeline, build_timeline, format_time
+
+router = APIRouter(tags=["patients"])
+
+PatientId = Annotated[str, Path(min_length=1, max_length=200, description="The patient id.")]
+
+
+class TablesIn(BaseModel):
+    """The CSV pair of shared/spec/timeline.md, as text."""
+
+    patients_csv: str = Field(description="patients.csv (id, therapy_kind, therapy_start, ...)")
+    events_csv: str = Field(description="events.csv (patient_id, time, item, value, ...)")
+
+
+def _rejected(report: IngestReport) -> ApiError:
+    fields = sorted({issue.field for issue in report.issues})
+    return ApiError.from_issues(
+        422,
+        "ingest_rejected",
+        f"{len(report.issues)} record(s) rejected (fields: {', '.join(fields)}); nothing stored",
+        report.issues,
+        report=report.to_dict(),
+    )
+
+
+def _patient_ids(read: ReadResult) -> list[str | None]:
+    ids: list[str | None] = [t.patient.id for t in read.timelines]
+    ids += [i.patient_id for i in read.report.issues if i.patient_id not in ids]
+    return list(dict.fromkeys(ids)) or [None]
+
+
+def _store_batch(
+    store: Store, principal: Principal, reader: Callable[[], ReadResult], resource: str
+) -> dict[str, Any]:
+    """Read, validate and store one batch in one transaction; audit the outcome per patient."""
+    try:
+        read = reader()
+    except InputError as exc:
+        audit(store, principal, "create", resource, None, "failure", "unreadable document")
+        raise ApiError.field(422, "unreadable_document", "body", str(exc)) from None
+    if not read.report.ok or not read.timelines:
+        for pid in _patient_ids(read):
+            audit(store, principal, "create", resource, pid, "failure", "records rejected")
+        if not read.report.issues:
+            raise ApiError.field(422, "ingest_rejected", "body", "no patient in the document")
+        raise _rejected(read.report)
+    try:
+        with store.transaction() as session:
+            summary = ingest_timelines(session, read.timelines)
+    except StoreConflict as exc:
+        for pid in _patient_ids(read):
+            audit(store, principal, "update", resource, pid, "failure", "conflict")
+        raise ApiError.from_issues(
+            409,
+            "conflict",
+            f"{len(exc.issues)} conflict(s) with stored data; nothing stored",
+            exc.issues,
+        ) from None
+    for pid in summary.patients_created:
+        audit(store, principal, "create", resource, pid, "success")
+    for timeline in read.timelines:
+        pid = timeline.patient.id
+        if pid not in summary.patients_created:
+            audit(store, principal, "update", resource, pid, "success")
+    return {**summary.to_dict(), "report": read.report.to_dict()}
+
+
+@router.post("/patients", status_code=201, summary="Create a patient (crswatch.timeline/1 patient)")
+def create_patient(
+    store: StoreDep, principal: Clinician, record: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    report = IngestReport(source="request")
+    timeline = build_timeline(record, [], report)
+    pid = record.get("id") if isinstance(record.get("id"), str) else None
+    if timeline is None:
+        audit(store, principal, "create", "patient", pid, "failure", "invalid patient")
+        raise _rejected(report)
+    with store.transaction() as session:
+        exists = get_patient_row(session, timeline.patient.id) is not None
+        if not exists:
+            ingest_timelines(session, [timeline])
+    if exists:
+        audit(store, principal, "create", "patient", pid, "failure", "exists")
+        raise ApiError.field(409, "conflict", "id", f"patient {timeline.patient.id!r} exists")
+    audit(store, principal, "create", "patient", timeline.patient.id, "success")
+    return {"patient": timeline.patient.to_dict(), "event_count": 0}
+
+
+@router.get("/patients", summary="List patients")
+def patients(
+    store: StoreDep,
+    principal: Viewer,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> dict[str, Any]:
+    with store.transaction() as session:
+        rows, total = list_patients(session, limit, offset)
+        items = [{"id": row.patient_id, "updated_at": format_time(row.updated_at)} for row in rows]
+    audit(store, principal, "read", "patient-list", None, "success", f"{len(items)} listed")
+    return {"total": total, "limit": limit, "offset": offset, "patients": items}
+
+
+def read_timeline(store: Store, principal: Principal, patient_id: str, resource: str) -> Timeline:
+    """The stored timeline, or 404 (audited as a failed read)."""
+    with store.transaction() as session:
+        timeline = load_timeline(session, patient_id)
+    if timeline is None:
+        audit(store, principal, "read", resource, patient_id, "failure", "not found")
+        raise ApiError.field(404, "not_found", "patient_id", "no such patient")
+    return timeline
+
+
+@router.get("/patients/{patient_id}", summary="Read a patient")
+def patient(store: StoreDep, principal: Viewer, patient_id: PatientId) -> dict[str, Any]:
+    with store.transaction() as session:
+        row = get_patient_row(session, patient_id)
+        found = None
+        if row is not None:
+            found = {
+                "patient": row.record,
+                "event_count": count_events(session, row.pk),
+                "created_at": format_time(row.created_at),
+                "updated_at": format_time(row.updated_at),
+            }
+    if found is None:
+        audit(store, principal, "read", "patient", patient_id, "failure", "not found")
+        raise ApiError.field(404, "not_found", "patient_id", "no such patient")
+    audit(store, principal, "read", "patient", patient_id, "success")
+    return found
+
+
+@router.get("/patients/{patient_id}/timeline", summary="The stored timeline (crswatch.timeline/1)")
+def timeline(store: StoreDep, principal: Viewer, patient_id: PatientId) -> dict[str, Any]:
+    found = read_timeline(store, principal, patient_id, "timeline")
+    audit(store, principal, "read", "timeline", patient_id, "success")
+    return found.to_dict()
+
+
+@router.post("/events/timeline", summary="Ingest crswatch.timeline/1 JSON (one or a list)")
+def ingest_timeline(
+    store: StoreDep,
+    principal: Clinician,
+    document: Annotated[dict[str, Any] | list[Any], Body()],
+) -> dict[str, Any]:
+    return _store_batch(
+        store, principal, lambda: read_json_document(document, "request"), "events-timeline"
+    )
+
+
+def _read_tables(body: TablesIn) -> ReadResult:
+    with tempfile.TemporaryDirectory(prefix="crswatch-") as directory:
+        root = FilePath(directory)
+        pair = TablePair(root / "patients.csv", root / "events.csv")
+        pair.patients.write_text(body.patients_csv, encoding="utf-8")
+        pair.events.write_text(body.events_csv, encoding="utf-8")
+        read = read_table_pair(pair)
+    read.report.source = "request"
+    return read
+
+
+@router.post("/events/tables", summary="Ingest the CSV pair (patients.csv, events.csv) as text")
+def ingest_tables(store: StoreDep, principal: Clinician, body: TablesIn) -> dict[str, Any]:
+    return _store_batch(store, principal, lambda: _read_tables(body), "events-tables")
+
+
+@router.post("/events/fhir", summary="Ingest a FHIR R4 Bundle")
+def ingest_fhir(
+    store: StoreDep, principal: Clinician, bundle: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    return _store_batch(store, principal, lambda: read_bundle(bundle, "request"), "events-fhir")

@@ -1,0 +1,144 @@
+"""SQLAlchemy 2 models: patients, events, users, API tokens and the audit log.
+
+Times are stored in UTC (``UTCDateTime``); a value read back is always timezone-aware UTC,
+whatever the database does with time zones (SQLite keeps none, PostgreSQL converts).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = ["ApiToken", "AuditRecord", "Base", "EventRow", "PatientRow", "UTCDateTime", "User"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PatientRow(Base):
+    __tablename__ = "patients"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    #: The patient object of crswatch.timeline/1 (``Patient.to_dict()``).
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    events: Mapped[list[EventRow]] = relationship(back_populates="patient")
+
+
+class EventRow(Base):
+    """One canonical event, as the readers produce it (value split by type)."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("patient_pk", "item", "time", name="uq_events_item_time"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk"), index=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+    item: Mapped[str] = mapped_column(String(100))
+    #: Which value column holds the value: num, code, bool or json.
+    value_type: Mapped[str] = mapped_column(String(8))
+    value_num: Mapped[float | None] = mapped_column(Double())
+    value_code: Mapped[str | None] = mapped_column(Text())
+    value_bool: Mapped[bool | None] = mapped_column(Boolean())
+    value_json: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    unit: Mapped[str | None] = mapped_column(String(100))
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ref_low: Mapped[float | None] = mapped_column(Double())
+    ref_high: Mapped[float | None] = mapped_column(Double())
+    censored: Mapped[str | None] = mapped_column(String(20))
+    cause: Mapped[str | None] = mapped_column(String(20))
+    event_id: Mapped[str | None] = mapped_column(Text())
+    source: Mapped[str | None] = mapped_column(Text())
+    #: The value and unit as sent, when a conversion changed them ({"value": ...} or null).
+    original_value: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    original_unit: Mapped[str | None] = mapped_column(String(100))
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    patient: Mapped[PatientRow] = relationship(back_populates="events")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(Text())
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean(), default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    """A bearer token; only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.pk"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class AuditRecord(Base):
+    """One append-only, hash-chained audit record (see ``crswatch.store._audit``)."""
+
+    __tablename__ = "audit_log"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recorded: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(10))
+    resource: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[str] = mapped_column(Text())
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
