@@ -1,0 +1,1126 @@
+"""The table form read column-wise (Polars) into the frames the engines use, with its ingest report.
+
+``read_table_pair`` + ``to_frames`` validates event by event in Python (some 50,000 events/s); a
+100,000-patient cohort holds about 10^8 events.  This reader gives the same result, column-wise:
+
+- Every check of :func:`crswatch.timeline.build_timeline` is an expression over a whole shard
+  (required fields, patient bounds and codes, times with a UTC offset, vocabulary, values, units,
+  plausibility bounds, ``end >= time``, censoring, cause).  Each (item, unit) conversion is
+  computed once with :func:`~crswatch.timeline.conversion_for` and applied as the same affine
+  map, with the patient's weight or body-surface area looked up by patient, and the same
+  rounding to 12 significant digits (:func:`_round_significant`, bit for bit).
+- The expressions only ever *vouch* for a row: they accept what the Python path accepts in the
+  usual written forms (``2024-03-02T08:00:00Z``, ``38.7``, ``true``) and compute the same values.
+  Every other row (rejected, or written in a form the expressions do not parse, such as
+  ``1_000`` or a time with a seven-digit fraction) goes through ``build_timeline`` itself, and so
+  does a patient row they cannot vouch for, with all its events.  Each issue is therefore the
+  Python path's own (kind, field, value, reason), never a second rendering of it.
+- Conflicts (one item twice at one instant) are found column-wise over every accepted row; the
+  members of each conflict are then run through ``build_timeline`` together, which reports them
+  exactly as the full read does.
+- Tables outside the types of the table contract (an integer ``id`` column, nanosecond or
+  non-UTC timestamps, a ragged CSV) are read by the Python path, whole.
+
+Counts, conversions, unknown items, warnings and issues (in the Python path's order) are the same;
+``tests/io/test_frames.py`` checks it on generated tables mixing every issue kind.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from crswatch.errors import TimelineFormatError, UnitError
+from crswatch.io._paths import iter_read
+from crswatch.io._tabular import (
+    EVENT_COLUMNS,
+    PATIENT_COLUMNS,
+    TablePair,
+    _event_record,
+    _patient_record,
+    find_table_pairs,
+    read_table_pair,
+)
+from crswatch.timeline import (
+    EVENT_FRAME_SCHEMA,
+    NOT_ASSESSED,
+    PATIENT_FRAME_SCHEMA,
+    Event,
+    IngestIssue,
+    IngestReport,
+    Timeline,
+    build_timeline,
+    conversion_for,
+    parse_time,
+    to_frames,
+    vocabulary,
+)
+from crswatch.timeline._model import CAUSES, CENSORING, SEXES, THERAPY_KINDS
+
+# The reference validation's own constants, so that the two readers cannot drift apart.
+from crswatch.timeline._parse import _EVENT_FIELDS, _FRACTION_UNITS, _PATIENT_BOUNDS
+
+__all__ = ["FrameResult", "iter_frames", "read_table_frames"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_UTC = pl.Datetime("us", "UTC")
+#: Internal column names (prefixed so that they cannot meet a column of the input).
+_ROW, _POS, _KEY, _OK = "__crswatch_row", "__crswatch_pos", "__crswatch_key", "__crswatch_ok"
+
+# ------------------------------------------------------------------- written forms vouched for
+# Each pattern is a subset of what the Python path reads the same way.  ASCII only: Python's
+# ``float`` and ``str.strip`` also accept Unicode digits and spaces; those go to the Python path.
+
+#: Decimal numbers that ``float()`` and Polars read to the same double (bounded length).
+_NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"
+_NUMBER_MAX_BYTES = 40
+#: ISO 8601 date-times with an offset, as ``datetime.fromisoformat`` reads them (years 1000-2999:
+#: the far ends of ``datetime``'s range can overflow when moved to UTC).
+_TIME = (
+    r"^(?P<date>[12][0-9]{3}-[0-9]{2}-[0-9]{2})[T ](?P<hm>(?:[01][0-9]|2[0-3]):[0-5][0-9])"
+    r"(?::(?P<s>[0-5][0-9])(?:\.(?P<frac>[0-9]{1,6}))?)?"
+    r"(?P<tz>Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_DATE = r"^[12][0-9]{3}-[0-9]{2}-[0-9]{2}$"
+_SPACE = r"[ \t\n\r\x0b\x0c]*"
+_BOOLEAN = rf"^{_SPACE}(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]){_SPACE}$"
+_TRUE = r"[Tt][Rr][Uu][Ee]"
+#: A product name must not be blank: one visible ASCII character is enough to be sure.
+_VISIBLE = r"[!-~]"
+_SCORE_UNITS = ("", "1", "{score}", "{points}")
+
+# Column types the expressions read; any other type sends the whole pair to the Python path.
+_TEXT, _NUMBER_TYPE, _TIME_TYPE, _DATE_TYPE, _BOOL_TYPE = "text", "number", "time", "date", "bool"
+_PATIENT_TYPES = {
+    "id": _TEXT,
+    "age_years": _NUMBER_TYPE,
+    "birth_date": _DATE_TYPE,
+    "weight_kg": _NUMBER_TYPE,
+    "height_cm": _NUMBER_TYPE,
+    "bsa_m2": _NUMBER_TYPE,
+    "sex": _TEXT,
+    "high_risk": _BOOL_TYPE,
+    "therapy_kind": _TEXT,
+    "therapy_product": _TEXT,
+    "therapy_start": _TIME_TYPE,
+}
+_EVENT_TYPES = {
+    "patient_id": _TEXT,
+    "time": _TIME_TYPE,
+    "item": _TEXT,
+    "value": _TEXT,
+    "unit": _TEXT,
+    "end": _TIME_TYPE,
+    "ref_low": _NUMBER_TYPE,
+    "ref_high": _NUMBER_TYPE,
+    "censored": _TEXT,
+    "cause": _TEXT,
+    "id": _TEXT,
+    "source": _TEXT,
+}
+assert tuple(_PATIENT_TYPES) == PATIENT_COLUMNS and tuple(_EVENT_TYPES) == EVENT_COLUMNS
+
+
+@dataclass(slots=True)
+class FrameResult:
+    """One part read: frames of the accepted records and the ingest report.
+
+    ``patients`` has ``PATIENT_FRAME_SCHEMA`` (input order), ``events`` has
+    ``EVENT_FRAME_SCHEMA`` (sorted by patient, time and item), as ``to_frames`` makes them.
+    """
+
+    patients: pl.DataFrame
+    events: pl.DataFrame
+    report: IngestReport
+
+
+def iter_frames(path: str | Path) -> Iterator[FrameResult]:
+    """Frames and report part by part: a table set shard by shard, a JSON or FHIR file at once.
+
+    Tables are read column-wise (:func:`read_table_frames`); JSON and FHIR go through their
+    readers and :func:`crswatch.timeline.to_frames`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TimelineFormatError("no such file or directory", path=str(path))
+    if path.is_file() and path.suffix == ".json":
+        for part in iter_read(path):
+            patients, events = to_frames(part.timelines)
+            yield FrameResult(patients, events, part.report)
+        return
+    for pair in find_table_pairs(path):
+        yield read_table_frames(pair)
+
+
+def read_table_frames(pair: TablePair) -> FrameResult:
+    """Read one table pair column-wise: the same frames and report as ``read_table_pair``."""
+    tables = _load(pair)
+    if tables is None:
+        result = read_table_pair(pair)
+        patients, events = to_frames(result.timelines)
+        return FrameResult(patients, events, result.report)
+    return _ShardReader(pair, *tables).read()
+
+
+# ----------------------------------------------------------------------------------- loading
+
+
+def _load(pair: TablePair) -> tuple[pa.Table, pa.Table] | None:
+    """Both tables as Arrow, or ``None`` when they are outside the types read column-wise."""
+    patients = _read_table(pair.patients)
+    events = _read_table(pair.events)
+    if patients is None or events is None:
+        return None
+    # The same checks, in the same order and words, as read_table_pair's.
+    _require_columns(patients, ("id", "therapy_kind", "therapy_start"), pair.patients)
+    _require_columns(events, ("patient_id", "time", "item", "value"), pair.events)
+    if not (_readable(patients, _PATIENT_TYPES) and _readable(events, _EVENT_TYPES)):
+        return None
+    return patients, events
+
+
+def _read_table(path: Path) -> pa.Table | None:
+    if path.suffix == ".csv":
+        return _read_csv(path)
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TimelineFormatError(f"not a readable Parquet file ({exc})", path=str(path)) from None
+
+
+#: Characters with a meaning to the csv module beyond "," and "\n" (and NUL, which it refuses).
+_CSV_SPECIAL = ('"', "\r", "\x00")
+
+
+def _read_csv(path: Path) -> pa.Table | None:
+    """A CSV table as text columns, as ``csv.DictReader`` reads it; ``None`` if ragged.
+
+    A file without quotes, carriage returns or blank lines, whose lines all have the header's
+    number of fields, is split column-wise: that is exactly what the csv module does with it.
+    Any other file is read by the csv module itself.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return _read_csv_rows(path)  # raises as read_table_pair does
+    if not text or any(mark in text for mark in _CSV_SPECIAL):
+        return _read_csv_rows(path)
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    header = lines[0].split(",")
+    if "" in lines or len(set(header)) != len(header):
+        return _read_csv_rows(path)
+    body = pl.Series(lines[1:], dtype=pl.String)
+    if (
+        len(lines[0]) > csv.field_size_limit()
+        or (body.str.len_chars() > csv.field_size_limit()).any()
+        or (body.str.count_matches(",", literal=True) != len(header) - 1).any()
+    ):
+        return _read_csv_rows(path)
+    fields_of = body.str.split_exact(",", len(header) - 1).struct.unnest()
+    # Arrow, not Polars, names the columns: a header may hold any text, the empty name too.
+    return pa.table(
+        {name: fields_of.to_series(number).to_arrow() for number, name in enumerate(header)}
+    )
+
+
+def _read_csv_rows(path: Path) -> pa.Table | None:
+    """A CSV table read row by row with the csv module; ``None`` if ragged."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except UnicodeDecodeError as exc:
+        raise TimelineFormatError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
+    if not rows:
+        return pa.table({})
+    header, body = rows[0], [row for row in rows[1:] if row]  # DictReader skips blank rows
+    if len(set(header)) != len(header) or any(len(row) != len(header) for row in body):
+        return None  # DictReader's restkey, restval and last-name-wins cases
+    columns = list(zip(*body, strict=True)) if body else [() for _ in header]
+    return pa.table(
+        {name: pa.array(column, pa.string()) for name, column in zip(header, columns, strict=True)}
+    )
+
+
+def _require_columns(table: pa.Table, required: Sequence[str], path: Path) -> None:
+    if table.num_rows and (
+        missing := [name for name in required if name not in table.schema.names]
+    ):
+        raise TimelineFormatError(f"missing column(s) {missing}", path=str(path))
+
+
+def _readable(table: pa.Table, types: Mapping[str, str]) -> bool:
+    """True when every known column has a type the expressions read as Python reads it."""
+    names = table.schema.names
+    if len(set(names)) != len(names):
+        return False
+    for name in names:
+        wanted = types.get(name)
+        if wanted is None:
+            continue
+        kind = table.schema.field(name).type
+        if pa.types.is_null(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            continue
+        if wanted == _NUMBER_TYPE and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            continue
+        if (
+            wanted == _TIME_TYPE
+            and pa.types.is_timestamp(kind)
+            and kind.unit in ("ms", "us")
+            and kind.tz in (None, "UTC")
+        ):
+            continue
+        if wanted == _DATE_TYPE and pa.types.is_date32(kind):
+            continue
+        if wanted == _BOOL_TYPE and pa.types.is_boolean(kind):
+            continue
+        return False
+    return True
+
+
+def _frame(table: pa.Table, types: Mapping[str, str]) -> pl.DataFrame:
+    """The known columns as Polars (absent or all-null ones as null text), with a row number."""
+    known = [name for name in table.schema.names if name in types]
+    rows = pl.int_range(0, table.num_rows, dtype=pl.UInt32, eager=True).alias(_ROW)
+    frame = pl.from_arrow(table.select(known)) if known else pl.DataFrame()
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(rows) if known else rows.to_frame()
+    missing = [
+        pl.repeat(None, table.num_rows, dtype=pl.String).alias(name)
+        for name in types
+        if name not in frame.columns
+    ]
+    nulls = [pl.col(name).cast(pl.String) for name in known if frame.schema[name] == pl.Null]
+    return frame.with_columns(*missing, *nulls)
+
+
+# ------------------------------------------------------------------------------ expressions
+
+
+def _present(name: str, dtype: pl.DataType) -> pl.Expr:
+    """``_present`` of the Python path: not null, and not the empty string."""
+    column = pl.col(name)
+    if dtype == pl.String:
+        return column.is_not_null() & (column != "")
+    return column.is_not_null()
+
+
+def _number(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The number in a cell, or null when it is absent or not written in a form vouched for."""
+    column = pl.col(name)
+    if dtype == pl.String:
+        vouched = column.str.contains(_NUMBER) & (column.str.len_bytes() <= _NUMBER_MAX_BYTES)
+        return pl.when(vouched).then(column.cast(pl.Float64, strict=False))
+    return column.cast(pl.Float64)
+
+
+def _time(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The instant in UTC, or null when absent, naive, or not written in a form vouched for."""
+    column = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:  # a naive timestamp: bad_time, from the Python path
+            return pl.lit(None, dtype=_UTC)
+        return column.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    parts = column.str.extract_groups(_TIME)
+    part = parts.struct.field
+    offset = pl.when(part("tz") == "Z").then(pl.lit("+00:00")).otherwise(part("tz"))
+    text = pl.concat_str(
+        part("date"),
+        pl.lit("T"),
+        part("hm"),
+        pl.lit(":"),
+        part("s").fill_null("00"),
+        pl.lit("."),
+        part("frac").fill_null("").str.pad_end(6, "0"),
+        offset,
+    )
+    return text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f%:z", time_unit="us", strict=False)
+
+
+def _within(value: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
+    """``_check_bounds`` passes: inclusive, and a missing bound does not bound."""
+    return (low.is_null() | (value >= low)) & (high.is_null() | (value <= high))
+
+
+_POWERS_OF_TEN = np.array([float(10**power) for power in range(23)])
+
+
+def _round_significant(values: FloatArray) -> FloatArray:
+    """``float(f"{v:.12g}")`` for every ``v`` (the rounding of ``Conversion.apply``), bit for bit.
+
+    The 12-digit mantissa is ``rint(|v| * 10**k)``; dividing it by the exact power of ten is
+    correctly rounded, as parsing the decimal is.  The product ``|v| * 10**k`` is off by at most
+    half an ulp (< 1.3e-4 below 1e12), so where it is within 1e-3 of a rounding tie, or the
+    exponent estimate may be off, the value is rounded by Python instead.
+    """
+    out = values.copy()
+    magnitude = np.abs(values)
+    fast = np.flatnonzero(np.isfinite(values) & (magnitude >= 1e-10) & (magnitude < 1e21))
+    size = magnitude[fast]
+    shift = 11 - np.floor(np.log10(size)).astype(np.int64)
+    scale = _POWERS_OF_TEN[np.abs(shift)]
+    up = shift >= 0
+    if up.all():
+        scaled = size * scale
+        mantissa = np.rint(scaled)
+        rounded = mantissa / scale
+    else:
+        scaled = np.where(up, size * scale, size / scale)
+        mantissa = np.rint(scaled)
+        rounded = np.where(up, mantissa / scale, mantissa * scale)
+    tie = np.abs(scaled - np.floor(scaled) - 0.5) <= 1e-3
+    sure = ~tie & (scaled >= 1e11 + 1) & (scaled < 1e12 - 1)
+    out[fast] = np.copysign(rounded, values[fast])
+    unsure = np.ones(len(values), dtype=bool)
+    unsure[fast[sure]] = False
+    # Zeros (either sign), infinities and NaN are their own rounding.
+    unsure &= (values != 0.0) & np.isfinite(values)
+    for index in np.flatnonzero(unsure):
+        out[index] = float(f"{values[index]:.12g}")
+    return out
+
+
+def _rounded(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """Column ``name`` rounded as ``Conversion.apply`` rounds (nulls stay null)."""
+    column = frame[name]
+    if column.null_count() == len(column):
+        return pl.col(name)
+    known = column.is_not_null().to_numpy()
+    values = column.to_numpy(writable=True)
+    values[known] = _round_significant(values[known])
+    return pl.when(pl.col(name).is_not_null()).then(pl.lit(pl.Series(name, values)))
+
+
+_KIND_CODES = {"quantity": 0, "code": 1, "boolean": 2, "score": 3, "any": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    """The vocabulary as arrays indexed by item number (``vocabulary()`` order)."""
+
+    names: list[str]
+    kinds: pl.Series
+    lows: pl.Series
+    highs: pl.Series
+    #: Every code of any code item, and the allowed (item number, code number) pairs.
+    code_values: list[str]
+    code_pairs: list[int]
+
+
+@cache
+def _vocabulary_arrays() -> _Vocabulary:
+    specs = list(vocabulary().values())
+    code_values = sorted({code for spec in specs for code in spec.values})
+    return _Vocabulary(
+        names=[spec.name for spec in specs],
+        kinds=pl.Series([_KIND_CODES[spec.kind] for spec in specs], dtype=pl.UInt8),
+        lows=pl.Series([spec.low for spec in specs], dtype=pl.Float64),
+        highs=pl.Series([spec.high for spec in specs], dtype=pl.Float64),
+        code_values=code_values,
+        code_pairs=[
+            number * len(code_values) + code_values.index(code)
+            for number, spec in enumerate(specs)
+            if spec.kind == "code"
+            for code in spec.values
+        ],
+    )
+
+
+#: How a conversion scales by body size: not, by weight, per weight, by BSA, per BSA.
+_NO_SIZE, _WEIGHT, _PER_WEIGHT, _BSA, _PER_BSA = range(5)
+
+
+def _conversion_arrays(pairs: Sequence[tuple[str, str]]) -> dict[str, pl.Series]:
+    """Per (item, unit) pair, in order: the cached conversion as arrays (``c_ok`` false where
+    ``conversion_for`` fails or assumes an annotation: those rows go to the Python path)."""
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for item, unit in pairs:
+        try:
+            conversion = conversion_for(item, unit)
+        except UnitError:
+            conversion = None
+        columns["c_ok"].append(conversion is not None and conversion.assumption is None)
+        columns["c_unit"].append(conversion.unit if conversion else None)
+        columns["c_factor"].append(conversion.factor if conversion else None)
+        columns["c_offset"].append(conversion.offset if conversion else None)
+        columns["c_identity"].append(conversion.identity if conversion else None)
+        size = _NO_SIZE
+        if conversion is not None and conversion.body is not None:
+            by_weight = conversion.body == "weight"
+            if conversion.power == 1:
+                size = _WEIGHT if by_weight else _BSA
+            else:
+                size = _PER_WEIGHT if by_weight else _PER_BSA
+        columns["c_size"].append(size)
+    dtypes = {
+        "c_ok": pl.Boolean,
+        "c_unit": pl.String,
+        "c_factor": pl.Float64,
+        "c_offset": pl.Float64,
+        "c_identity": pl.Boolean,
+        "c_size": pl.UInt8,
+    }
+    return {name: pl.Series(name, columns[name], dtype=dtype) for name, dtype in dtypes.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Sizes:
+    """Per patient row (by position): its id and body size as ``Conversion.apply`` uses it."""
+
+    owner_id: pl.Series
+    weight: pl.Series
+    bsa: pl.Series
+    #: ``size ** -1`` computed by Python, exactly as ``Conversion.apply`` computes it.
+    weight_inverse: pl.Series
+    bsa_inverse: pl.Series
+
+
+def _gather(values: pl.Series, index: str) -> pl.Expr:
+    return pl.lit(values).gather(pl.col(index))
+
+
+def _index(column: str, names: Sequence[str], alias: str) -> pl.Expr:
+    """The position of each cell's value in ``names`` (null when it is not there)."""
+    if not names:
+        return pl.lit(None, dtype=pl.UInt32).alias(alias)
+    return (
+        pl.col(column)
+        .replace_strict(names, range(len(names)), default=None, return_dtype=pl.UInt32)
+        .alias(alias)
+    )
+
+
+def _index_of(key: pl.Expr, keys: Sequence[int]) -> pl.Expr:
+    if not keys:
+        return pl.lit(None, dtype=pl.UInt32)
+    return key.replace_strict(keys, range(len(keys)), default=None, return_dtype=pl.UInt32)
+
+
+def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
+    """Every check of ``_build_event`` as columns; ``_OK`` where the row is certainly accepted,
+    with its values (canonical unit, rounded) in the columns of ``EVENT_FRAME_SCHEMA``.
+
+    Vocabulary, conversions and body sizes are looked up by integer index (gathers from small
+    arrays), so the shard's columns are never copied through a join.
+    """
+    schema = events.schema
+    words = _vocabulary_arrays()
+    item, unit, value = pl.col("item"), pl.col("unit"), pl.col("value")
+
+    def present(name: str) -> pl.Expr:
+        return _present(name, schema[name])
+
+    units = events["unit"].drop_nulls().unique().sort().to_list()
+    indexed = events.with_columns(
+        _index("item", words.names, "v_index"),
+        _index("unit", units, "u_index"),
+        _index("value", words.code_values, "code_index"),
+        present("unit").alias("unit_present"),
+        ((item == "fio2") & (unit.is_null() | unit.is_in(sorted(_FRACTION_UNITS)))).alias(
+            "fraction"
+        ),
+    ).with_columns(_gather(words.kinds, "v_index").alias("v_kind"))
+    kind = pl.col("v_kind")
+    quantity = kind == _KIND_CODES["quantity"]
+    pair_index = pl.col("v_index").cast(pl.UInt64) * max(len(units), 1) + pl.col("u_index")
+    pairs = (
+        indexed.filter(quantity & pl.col("unit_present") & ~pl.col("fraction"))
+        .select(pair_index.alias("pair"), "v_index", "u_index")
+        .unique(["pair"])
+        .sort("pair")
+    )
+    conversions = _conversion_arrays([(words.names[v], units[u]) for _, v, u in pairs.iter_rows()])
+
+    looked_up = (
+        indexed.lazy()
+        .with_columns(
+            _index_of(pair_index, pairs["pair"].to_list()).alias("c_index"),
+            _gather(words.lows, "v_index").alias("v_low"),
+            _gather(words.highs, "v_index").alias("v_high"),
+            _time("time", schema["time"]).alias("t"),
+            _time("end", schema["end"]).alias("end_t"),
+            _number("value", schema["value"]).alias("num"),
+            pl.when(present("ref_low"))
+            .then(_number("ref_low", schema["ref_low"]))
+            .alias("ref_low_num"),
+            pl.when(present("ref_high"))
+            .then(_number("ref_high", schema["ref_high"]))
+            .alias("ref_high_num"),
+        )
+        .with_columns(
+            *(_gather(series, "c_index").alias(name) for name, series in conversions.items()),
+        )
+    )
+    size_code = pl.col("c_size")
+    size = (
+        pl.when(size_code == _WEIGHT)
+        .then(_gather(sizes.weight, _POS))
+        .when(size_code == _PER_WEIGHT)
+        .then(_gather(sizes.weight_inverse, _POS))
+        .when(size_code == _BSA)
+        .then(_gather(sizes.bsa, _POS))
+        .when(size_code == _PER_BSA)
+        .then(_gather(sizes.bsa_inverse, _POS))
+        .otherwise(1.0)
+    )
+    body_known = ((size_code == _NO_SIZE) | size.is_not_null()).fill_null(value=False)
+
+    def affine(number: pl.Expr, fraction_offset: float | None) -> pl.Expr:
+        """``value * factor + offset``, times ``size ** power``: not yet rounded."""
+        general = (number * pl.col("c_factor") + pl.col("c_offset")) * size
+        if fraction_offset is None:  # the value of an FiO2 fraction is not rounded
+            return pl.when(pl.col("fraction")).then(number * 100.0).otherwise(general)
+        return pl.when(pl.col("fraction")).then(number * 100.0 + fraction_offset).otherwise(general)
+
+    frame = looked_up.with_columns(
+        body_known.alias("body_known"),
+        affine(pl.col("num"), None).alias("value_raw"),
+        affine(pl.col("ref_low_num"), 0.0).alias("ref_low_raw"),
+        affine(pl.col("ref_high_num"), 0.0).alias("ref_high_raw"),
+    ).collect()
+    frame = frame.with_columns(
+        pl.when(pl.col("fraction"))
+        .then(pl.col("value_raw"))
+        .otherwise(_rounded(frame, "value_raw"))
+        .alias("value_conv"),
+        _rounded(frame, "ref_low_raw").alias("ref_low_conv"),
+        _rounded(frame, "ref_high_raw").alias("ref_high_conv"),
+    )
+
+    num, low, high = pl.col("num"), pl.col("v_low"), pl.col("v_high")
+    converted = pl.col("value_conv")
+    quantity_ok = num.is_finite() & (
+        pl.when(pl.col("fraction"))
+        .then(num.is_between(0.0, 1.0) & _within(num * 100.0, low, high))
+        .otherwise(
+            pl.col("unit_present")
+            & pl.col("c_ok")
+            & pl.col("body_known")
+            & converted.is_finite()
+            & _within(converted, low, high)
+        )
+    )
+    for name in ("ref_low", "ref_high"):
+        quantity_ok = quantity_ok & (
+            ~present(name)
+            | (pl.col(f"{name}_num").is_finite() & pl.col(f"{name}_conv").is_finite())
+        )
+    is_score, is_code = kind == _KIND_CODES["score"], kind == _KIND_CODES["code"]
+    is_boolean, is_any = kind == _KIND_CODES["boolean"], kind == _KIND_CODES["any"]
+    not_assessed = value == NOT_ASSESSED
+    score_ok = not_assessed | (
+        num.is_finite()
+        & (num == num.floor())
+        & (unit.is_null() | unit.is_in(_SCORE_UNITS))
+        & _within(num, low, high)
+    )
+    code_pair = pl.col("v_index") * len(words.code_values) + pl.col("code_index")
+    no_reference = ~present("ref_low") & ~present("ref_high")
+    kind_ok = (
+        pl.when(quantity)
+        .then(quantity_ok)
+        .when(is_score)
+        .then(score_ok & no_reference)
+        .when(is_code)
+        .then(code_pair.is_in(words.code_pairs) & no_reference)
+        .when(is_boolean)
+        .then(value.str.contains(_BOOLEAN) & no_reference)
+        .when(is_any)
+        .then(num.is_finite() & no_reference)
+        .otherwise(pl.lit(value=False))
+    )
+    end_ok = ~present("end") | (pl.col("end_t").is_not_null() & (pl.col("end_t") >= pl.col("t")))
+    ok = (
+        pl.col("t").is_not_null()
+        & kind_ok
+        & end_ok
+        & (~present("censored") | pl.col("censored").is_in(CENSORING))
+        & (~present("cause") | pl.col("cause").is_in(CAUSES))
+    )
+    return (
+        frame.lazy()
+        .select(
+            pl.col(_POS, _ROW, "v_index", "t"),
+            ok.fill_null(value=False).alias(_OK),
+            _gather(sizes.owner_id, _POS).alias("patient_id"),
+            pl.col("t").alias("time"),
+            item,
+            pl.when(quantity)
+            .then(converted)
+            .when(is_score & ~not_assessed)
+            .then(num + 0.0)  # float(int(x)): -0 is 0
+            .when(is_any)
+            .then(num)
+            .alias("value_num"),
+            pl.when(is_code)
+            .then(value)
+            .when(is_score & not_assessed)
+            .then(pl.lit(NOT_ASSESSED))
+            .alias("value_code"),
+            pl.when(is_boolean).then(value.str.contains(_TRUE)).alias("value_bool"),
+            pl.when(quantity & pl.col("fraction"))
+            .then(pl.lit("%"))
+            .when(quantity)
+            .then(pl.col("c_unit"))
+            .when(is_any & pl.col("unit_present"))
+            .then(unit)
+            .alias("unit"),
+            pl.when(present("end")).then(pl.col("end_t")).alias("end"),
+            pl.when(quantity & present("ref_low")).then(pl.col("ref_low_conv")).alias("ref_low"),
+            pl.when(quantity & present("ref_high")).then(pl.col("ref_high_conv")).alias("ref_high"),
+            pl.when(present("censored")).then(pl.col("censored")).alias("censored"),
+            (pl.col("cause").fill_null("") != "other").alias("attributable"),
+            pl.when(present("id")).then(pl.col("id")).alias("event_id"),
+            pl.when(present("source")).then(pl.col("source")).alias("source"),
+            (quantity & (pl.col("fraction") | ~pl.col("c_identity").fill_null(value=True))).alias(
+                "changed"
+            ),
+            unit.alias("unit_as_sent"),
+        )
+        .collect()
+    )
+
+
+#: What makes two accepted events a conflict: the patient, the item and the instant.
+_KEY_COLUMNS = (_POS, "v_index", "t")
+
+
+def _same_key_rows(keys: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``keys`` whose (patient, item, instant) another row shares, by row number.
+
+    A 64-bit fingerprint of the key is sorted to find candidates (equal fingerprints), and only
+    the candidates are compared on the key itself, so a collision costs nothing but a look.
+    """
+    fingerprint = (
+        pl.col("t").dt.epoch("us").cast(pl.UInt64) * 0x9E3779B97F4A7C15
+        + pl.col(_POS).cast(pl.UInt64) * 0xC2B2AE3D27D4EB4F
+        + pl.col("v_index").cast(pl.UInt64)
+    )
+    prints = keys.select(fingerprint).to_series().to_numpy()
+    ordered = np.sort(prints)
+    shared = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(shared):
+        return keys.select(_ROW).clear()
+    candidates = keys.filter(pl.Series(np.isin(prints, shared)))
+    return candidates.filter(pl.struct(_KEY_COLUMNS).is_duplicated()).select(_ROW).sort(_ROW)
+
+
+# ------------------------------------------------------------------------------- the reader
+
+
+@dataclass(slots=True)
+class _Fragments:
+    """Issues and warnings, each with the place the Python path gives it in its report."""
+
+    issues: list[tuple[tuple[int, int, int], IngestIssue]] = field(default_factory=list)
+    warnings: list[tuple[tuple[int, int, int], str]] = field(default_factory=list)
+
+    def add_report(self, position: int, phase: int, report: IngestReport) -> None:
+        for number, issue in enumerate(report.issues):
+            self.issues.append(((position, phase, number), issue))
+        for number, warning in enumerate(report.warnings):
+            self.warnings.append(((position, phase, number), warning))
+
+
+def _accepted_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema={_ROW: pl.UInt32, _POS: pl.UInt32, "v_index": pl.UInt32, "t": _UTC})
+
+
+@dataclass(slots=True)
+class _Suspects:
+    """What ``build_timeline`` made of the rows the expressions did not vouch for."""
+
+    #: The rows it accepted: row, patient position, item number and instant.
+    accepted: pl.DataFrame = field(default_factory=_accepted_frame)
+    #: (patient position, row, its timeline, event) of each accepted row not in conflict there.
+    events: list[tuple[int, int, Timeline, Event]] = field(default_factory=list)
+
+
+class _ShardReader:
+    """One table pair: patients and events validated column-wise, the rest by the Python path.
+
+    Report entries are collected with the place the Python path gives them, ``(patient row,
+    phase, n)``: phase 0 for a patient's own and its events' issues in row order, phase 1 for
+    its conflicts (and the warning about fields outside the format); orphan rows come last.
+    """
+
+    def __init__(self, pair: TablePair, patients: pa.Table, events: pa.Table) -> None:
+        self.pair = pair
+        self.patient_table = patients
+        self.event_table = events
+        self.report = IngestReport(source=str(pair.events.parent))
+        self.fragments = _Fragments()
+        self.event_frames: list[pl.DataFrame] = []
+        self.patient_frames: list[pl.DataFrame] = []
+        #: Fields of the events table outside the format (the Python path warns about them).
+        self.extra_fields = sorted(
+            set(events.schema.names) - _EVENT_FIELDS - {"patient_id", "shard"}
+        )
+
+    # -- records for the Python path, exactly as read_table_pair builds them
+
+    def _patient_records(self, positions: Sequence[int]) -> dict[int, dict[str, Any]]:
+        rows = self.patient_table.take(pa.array(positions, pa.int64())).to_pylist()
+        return {
+            position: _patient_record(row) for position, row in zip(positions, rows, strict=True)
+        }
+
+    def _event_records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        records = self.event_table.take(pa.array(rows, pa.int64())).to_pylist()
+        return [_event_record(record) for record in records]
+
+    # -- reading
+
+    def read(self) -> FrameResult:
+        patients = _frame(self.patient_table, _PATIENT_TYPES)
+        events = _frame(self.event_table, _EVENT_TYPES)
+        self.report.patients_read = patients.height
+        self.report.events_read = events.height
+        patients = self._check_patients(patients)
+        events = self._assign_owners(events, patients)
+        self._read_unvouched_patients(events, patients)
+        self._read_events(events.filter(pl.col(_OK)), patients)
+        return self._result()
+
+    def _check_patients(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Patient rows: key, duplicate, owner of their events, vouched for, and frame values."""
+        schema = frame.schema
+
+        def present(name: str) -> pl.Expr:
+            return _present(name, schema[name])
+
+        def number(name: str) -> pl.Expr:
+            return pl.when(present(name)).then(_number(name, schema[name]))
+
+        checks = [
+            present("id"),
+            ~present("birth_date") | pl.col("birth_date_value").is_not_null(),
+            ~present("sex") | pl.col("sex").is_in(SEXES),
+            ~present("high_risk") | pl.col("high_risk_value").is_not_null(),
+            present("therapy_kind") & pl.col("therapy_kind").is_in(THERAPY_KINDS),
+            pl.col("therapy_start_value").is_not_null(),
+            ~present("therapy_product") | pl.col("therapy_product").str.contains(_VISIBLE),
+        ]
+        for name, (low, high, _) in _PATIENT_BOUNDS.items():
+            value = pl.col(f"{name}_value")
+            checks.append(~present(name) | (value.is_finite() & value.is_between(low, high)))
+
+        if schema["birth_date"] == pl.Date:
+            birth_date = pl.col("birth_date")
+        else:
+            birth_date = (
+                pl.when(pl.col("birth_date").str.contains(_DATE))
+                .then(pl.col("birth_date").str.to_date("%Y-%m-%d", strict=False))
+                .otherwise(None)
+            )
+        if schema["high_risk"] == pl.Boolean:
+            high_risk = pl.col("high_risk")
+        else:
+            high_risk = (
+                pl.when(pl.col("high_risk").str.contains(_BOOLEAN))
+                .then(pl.col("high_risk").str.contains(_TRUE))
+                .otherwise(None)
+            )
+        weight, height, given = (
+            pl.col(f"{name}_value") for name in ("weight_kg", "height_cm", "bsa_m2")
+        )
+        frame = frame.with_columns(
+            birth_date_value=birth_date,
+            high_risk_value=high_risk,
+            therapy_start_value=_time("therapy_start", schema["therapy_start"]),
+            **{f"{name}_value": number(name) for name in _PATIENT_BOUNDS},
+        )
+        key = pl.when(present("id")).then(pl.col("id")).otherwise(pl.lit("None"))
+        return frame.with_columns(
+            pl.col(_ROW).alias(_POS),
+            key.alias(_KEY),
+            (present("id") & ~pl.col("id").is_first_distinct()).alias("duplicate"),
+            key.is_first_distinct().alias("owner"),
+            pl.all_horizontal(checks).fill_null(value=False).alias(_OK),
+            # Patient.bsa_m2: as given, else Mosteller sqrt(height_cm * weight_kg / 3600).
+            pl.when(given.is_not_null())
+            .then(given)
+            .otherwise((height * weight / 3600.0).sqrt())
+            .alias("bsa_in_use"),
+        ).with_columns((pl.col(_OK) & ~pl.col("duplicate")).alias(_OK))
+
+    def _assign_owners(self, events: pl.DataFrame, patients: pl.DataFrame) -> pl.DataFrame:
+        """Each event row with the patient row that reads it (the first with its key), if any.
+
+        As in ``read_table_pair``: events are grouped by ``str(patient_id)``, so a missing
+        patient id is the key ``'None'``; rows whose key no patient row has are reported.
+        """
+        owners = patients.filter(pl.col("owner")).select(_KEY, _POS, _OK)
+        events = events.with_columns(pl.col("patient_id").fill_null("None").alias(_KEY)).join(
+            owners, on=_KEY, how="left", maintain_order="left"
+        )
+        orphans = (
+            events.filter(pl.col(_POS).is_null())
+            .group_by(_KEY, maintain_order=True)
+            .agg(pl.len().alias("count"), pl.col(_ROW).first().alias("first"))
+        )
+        base = patients.height
+        for number, (orphan, count, first) in enumerate(orphans.iter_rows()):
+            issue = IngestIssue(
+                "bad_patient",
+                orphan,
+                "patient_id",
+                orphan,
+                f"{count} event row(s) name a patient with no row in {self.pair.patients.name}",
+                event_index=first,
+            )
+            self.fragments.issues.append(((base + number, 0, 0), issue))
+            self.report.events_rejected += count
+        return events.filter(pl.col(_POS).is_not_null())
+
+    def _read_unvouched_patients(self, events: pl.DataFrame, patients: pl.DataFrame) -> None:
+        """Duplicates, and every patient row not vouched for, with its events: the Python path."""
+        for position, patient_id in patients.filter("duplicate").select(_POS, "id").iter_rows():
+            issue = IngestIssue(
+                "bad_patient", patient_id, "id", patient_id, "duplicate patient row"
+            )
+            self.fragments.issues.append(((position, 0, 0), issue))
+            self.report.patients_rejected += 1
+        unvouched = patients.filter(~pl.col(_OK) & ~pl.col("duplicate"))[_POS].to_list()
+        if not unvouched:
+            return
+        records = self._patient_records(unvouched)
+        rows_of: dict[int, list[int]] = defaultdict(list)
+        wanted = events.filter(pl.col(_POS).is_in(unvouched))
+        for position, row in wanted.select(_POS, _ROW).iter_rows():
+            rows_of[position].append(row)
+        raws = iter(self._event_records([row for p in unvouched for row in rows_of[p]]))
+        timelines: list[tuple[int, Timeline]] = []
+        for position in unvouched:
+            rows = rows_of[position]
+            scratch = IngestReport()
+            timeline = build_timeline(
+                records[position],
+                [next(raws) for _ in rows],
+                scratch,
+                from_text=True,
+                positions=rows,
+            )
+            self._count(scratch)
+            self.fragments.add_report(position, 0, scratch)
+            if timeline is not None:
+                timelines.append((position, timeline))
+        self._add_python_frames(timelines)
+
+    def _count(self, scratch: IngestReport, *, with_outcomes: bool = True) -> None:
+        report = self.report
+        if with_outcomes:
+            report.patients_rejected += scratch.patients_rejected
+            report.events_rejected += scratch.events_rejected
+        report.events_converted += scratch.events_converted
+        report.conversions.update(scratch.conversions)
+        report.unknown_items.update(scratch.unknown_items)
+
+    def _add_python_frames(
+        self, timelines: Sequence[tuple[int, Timeline]], *, with_patients: bool = True
+    ) -> None:
+        if not timelines:
+            return
+        patients, events = to_frames(timeline for _, timeline in timelines)
+        self.event_frames.append(events)
+        if with_patients:
+            positions = pl.Series(_POS, [position for position, _ in timelines], dtype=pl.UInt32)
+            self.patient_frames.append(patients.with_columns(positions))
+
+    # -- events of the patients vouched for
+
+    def _read_events(self, events: pl.DataFrame, patients: pl.DataFrame) -> None:
+        vouched = patients.filter(pl.col(_OK))
+        self.patient_frames.append(self._patient_frame(vouched))
+        weight, bsa = patients["weight_kg_value"], patients["bsa_in_use"]
+        sizes = _Sizes(
+            owner_id=patients["id"],
+            weight=weight,
+            bsa=bsa,
+            weight_inverse=pl.Series([_inverse(size) for size in weight], dtype=pl.Float64),
+            bsa_inverse=pl.Series([_inverse(size) for size in bsa], dtype=pl.Float64),
+        )
+        checked = _check_events(events, sizes)
+        clean = checked.filter(pl.col(_OK))
+        suspects = self._read_suspects(checked.filter(~pl.col(_OK)).select(_POS, _ROW))
+        conflicts = self._report_conflicts(clean, suspects.accepted)
+        self._count_clean(clean, suspects.accepted, vouched)
+        if not conflicts.is_empty():
+            clean = clean.join(conflicts, on=_ROW, how="anti", maintain_order="left")
+        self.event_frames.append(clean.select(_cast_to(EVENT_FRAME_SCHEMA)))
+        rejected = set(conflicts[_ROW].to_list())
+        kept: dict[int, list[Event]] = defaultdict(list)
+        timeline_of: dict[int, Timeline] = {}
+        for position, row, timeline, event in suspects.events:
+            if row not in rejected:
+                kept[position].append(event)
+                timeline_of[position] = timeline
+        self._add_python_frames(
+            [
+                (position, Timeline(timeline_of[position].patient, tuple(found)))
+                for position, found in kept.items()
+            ],
+            with_patients=False,
+        )
+
+    def _read_suspects(self, suspects: pl.DataFrame) -> _Suspects:
+        """Rows the expressions did not vouch for, through ``build_timeline`` patient by patient.
+
+        Issues other than conflicts are kept as they are; the rows it accepts (with item and
+        instant) go on to the conflict check with the other accepted rows of their patient.
+        """
+        result = _Suspects()
+        if suspects.is_empty():
+            return result
+        rows_of: dict[int, list[int]] = defaultdict(list)
+        for position, row in suspects.iter_rows():
+            rows_of[position].append(row)
+        records = self._patient_records(list(rows_of))
+        # Only the format's fields: the Python path warns about others once per patient, here too.
+        raws = iter(
+            {key: value for key, value in raw.items() if key in _EVENT_FIELDS}
+            for raw in self._event_records([row for rows in rows_of.values() for row in rows])
+        )
+        accepted: dict[str, list[Any]] = defaultdict(list)
+        index_of = {name: number for number, name in enumerate(vocabulary())}
+        for position, rows in rows_of.items():
+            scratch = IngestReport()
+            raw_events = [next(raws) for _ in rows]
+            timeline = build_timeline(
+                records[position], raw_events, scratch, from_text=True, positions=rows
+            )
+            self._count(scratch, with_outcomes=False)
+            refused = set()
+            for number, issue in enumerate(scratch.issues):
+                if issue.kind == "conflict":
+                    continue  # reported below, against every accepted row of the patient
+                refused.add(issue.event_index)
+                self.fragments.issues.append(((position, 0, number), issue))
+            self.report.events_rejected += len(refused)
+            for number, warning in enumerate(scratch.warnings):
+                self.fragments.warnings.append(((position, 0, number), warning))
+            assert timeline is not None  # the patient row was vouched for
+            events = {(event.item, event.time): event for event in timeline.events}
+            for row, raw in zip(rows, raw_events, strict=True):
+                if row in refused:
+                    continue
+                instant = parse_time(raw["time"])
+                accepted[_ROW].append(row)
+                accepted[_POS].append(position)
+                accepted["v_index"].append(index_of[raw["item"]])
+                accepted["t"].append(instant)
+                event = events.get((raw["item"], instant))
+                if event is not None:
+                    result.events.append((position, row, timeline, event))
+        result.accepted = pl.DataFrame(accepted, schema=_accepted_frame().schema)
+        return result
+
+    def _report_conflicts(self, clean: pl.DataFrame, accepted: pl.DataFrame) -> pl.DataFrame:
+        """Rows of one patient, item and instant, reported by ``build_timeline`` as conflicts."""
+        members = _same_key_rows(pl.concat([clean.select(_ROW, *_KEY_COLUMNS), accepted]))
+        if members.is_empty():
+            return members
+        rows_of: dict[int, list[int]] = defaultdict(list)
+        positions = pl.concat([clean.select(_ROW, _POS), accepted.select(_ROW, _POS)])
+        for row, position in members.join(positions, on=_ROW).sort(_ROW).iter_rows():
+            rows_of[position].append(row)
+        records = self._patient_records(list(rows_of))
+        raws = iter(self._event_records([row for rows in rows_of.values() for row in rows]))
+        for position, rows in rows_of.items():
+            scratch = IngestReport()
+            build_timeline(
+                records[position],
+                [next(raws) for _ in rows],
+                scratch,
+                from_text=True,
+                positions=rows,
+            )
+            for number, issue in enumerate(scratch.issues):
+                self.fragments.issues.append(((position, 1, number), issue))
+        self.report.events_rejected += members.height
+        return members
+
+    def _count_clean(
+        self, clean: pl.DataFrame, accepted: pl.DataFrame, vouched: pl.DataFrame
+    ) -> None:
+        """Conversions of the rows vouched for, and the warning about fields outside the format."""
+        changed = clean.filter(pl.col("changed"))
+        self.report.events_converted += changed.height
+        for item, sent, unit, count in (
+            changed.group_by("item", "unit_as_sent", "unit").len().iter_rows()
+        ):
+            self.report.conversions[f"{item}: {sent or '(none)'} -> {unit}"] += count
+        if not self.extra_fields:
+            return
+        with_events = (
+            pl.concat([clean.select(_POS), accepted.select(_POS)])
+            .unique()
+            .join(vouched.select(_POS, "id"), on=_POS)
+            .sort(_POS)
+        )
+        for position, patient_id in with_events.iter_rows():
+            warning = (
+                f"patient={patient_id!r}: fields not in crswatch.timeline/1 were ignored: "
+                f"{self.extra_fields}"
+            )
+            self.fragments.warnings.append(((position, 1, 0), warning))
+
+    def _patient_frame(self, vouched: pl.DataFrame) -> pl.DataFrame:
+        present_product = _present("therapy_product", vouched.schema["therapy_product"])
+        present_sex = _present("sex", vouched.schema["sex"])
+        return vouched.select(
+            pl.col("id").alias("patient_id"),
+            pl.col("age_years_value").alias("age_years"),
+            pl.col("birth_date_value").alias("birth_date"),
+            pl.col("weight_kg_value").alias("weight_kg"),
+            pl.col("height_cm_value").alias("height_cm"),
+            pl.col("bsa_in_use").alias("bsa_m2"),
+            pl.when(present_sex).then(pl.col("sex")).alias("sex"),
+            pl.col("high_risk_value").alias("high_risk"),
+            pl.col("therapy_kind"),
+            pl.when(present_product).then(pl.col("therapy_product")).alias("therapy_product"),
+            pl.col("therapy_start_value").alias("therapy_start"),
+            pl.col(_POS),
+        ).with_columns(_cast_to(PATIENT_FRAME_SCHEMA))
+
+    def _result(self) -> FrameResult:
+        report = self.report
+        report.events_accepted = report.events_read - report.events_rejected
+        report.issues = [issue for _, issue in sorted(self.fragments.issues, key=_place)]
+        report.warnings = [warning for _, warning in sorted(self.fragments.warnings, key=_place)]
+        patients = (
+            pl.concat(self.patient_frames).sort(_POS).drop(_POS)
+            if self.patient_frames
+            else pl.DataFrame(schema=PATIENT_FRAME_SCHEMA)
+        )
+        events = (
+            pl.concat(self.event_frames).sort("patient_id", "time", "item", maintain_order=True)
+            if self.event_frames
+            else pl.DataFrame(schema=EVENT_FRAME_SCHEMA)
+        )
+        return FrameResult(patients, events, report)
+
+
+def _place(entry: tuple[tuple[int, int, int], object]) -> tuple[int, int, int]:
+    return entry[0]
+
+
+def _inverse(size: float | None) -> float | None:
+    return None if size is None else size**-1
+
+
+def _cast_to(schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
+    return [pl.col(name).cast(dtype) for name, dtype in schema.items()]
