@@ -16,9 +16,9 @@ import polars as pl
 
 from crswatch.hlh._criteria import BandVariable, CountVariable, Criterion, Part, criterion_met
 from crswatch.hlh._inputs import INPUTS, SUPPLEMENTARY
-from crswatch.hlh._result import CriterionOutcome, Observation
+from crswatch.hlh._result import CriterionOutcome, Observation, ScreenStatus
 
-__all__ = ["Row", "columns_for", "observations", "outcome"]
+__all__ = ["Row", "all_of", "columns_for", "observations", "outcome"]
 
 Row = dict[str, Any]
 Rowlike = Criterion | BandVariable | CountVariable
@@ -197,3 +197,26 @@ def outcome(row: Row, screen: str, item: Rowlike) -> CriterionOutcome:
         conversion=conversion,
         note=note,
     )
+
+
+def all_of(
+    row: Row, screen: str, rows: Sequence[Criterion]
+) -> tuple[tuple[CriterionOutcome, ...], ScreenStatus, list[str]]:
+    """Screens that need every criterion: the outcomes, the status and the missing parts.
+
+    Met when every criterion is met, not met when one is not, else not assessable; a criterion
+    that cannot be decided lists the parts whose inputs are missing.
+    """
+    outcomes = tuple(outcome(row, screen, item) for item in rows)
+    decided = [o.met for o in outcomes]
+    status: ScreenStatus = (
+        "met" if all(decided) else "not_met" if False in decided else "not_assessable"
+    )
+    missing = []
+    for item, result in zip(rows, outcomes, strict=True):
+        if result.met is None:
+            lacking = [
+                part.id for part in item.parts if row.get(f"{screen}.{item.id}.{part.id}") is None
+            ]
+            missing.append(f"{item.id} ({', '.join(lacking)})")
+    return outcomes, status, missing

@@ -42,8 +42,8 @@ import polars as pl
 
 from crswatch.hlh._criteria import Criterion, Part, finding, threshold
 from crswatch.hlh._params import HLHParameters
-from crswatch.hlh._result import ScreenResult, ScreenStatus
-from crswatch.hlh._screen import Row, columns_for, outcome
+from crswatch.hlh._result import ScreenResult
+from crswatch.hlh._screen import Row, all_of, columns_for
 from crswatch.scales._compare import compare
 
 __all__ = ["ID", "TITLE", "VERSION", "columns", "criteria", "decide"]
@@ -176,19 +176,7 @@ def columns(params: HLHParameters) -> list[pl.Expr]:
 
 def decide(row: Row, params: HLHParameters) -> ScreenResult:
     """The IEC-HS result (labelled, unverified) of one row of the inputs frame."""
-    rows = criteria(params)
-    outcomes = tuple(outcome(row, ID, item) for item in rows)
-    decided = [o.met for o in outcomes]
-    status: ScreenStatus = (
-        "met" if all(decided) else "not_met" if False in decided else "not_assessable"
-    )
-    missing = []
-    for item, result in zip(rows, outcomes, strict=True):
-        if result.met is None:
-            lacking = [
-                part.id for part in item.parts if row.get(f"{ID}.{item.id}.{part.id}") is None
-            ]
-            missing.append(f"{item.id} ({', '.join(lacking)})")
+    outcomes, status, missing = all_of(row, ID, criteria(params))
     warnings = [
         "IEC-HS criteria are recalled, not verified against Hines 2023 (clinical-criteria §9): "
         "labelled rules, not the published table.",
