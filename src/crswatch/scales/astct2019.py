@@ -34,6 +34,7 @@ import polars as pl
 
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import PRESSOR_INPUTS
 
 __all__ = ["CRITERIA", "SCALE"]
 
@@ -98,15 +99,7 @@ CRITERIA: tuple[Criterion, ...] = (
         grade=3,
         domain="hypotension",
         test=_FEBRILE_OR_WAIVED & (pl.col("pressors_running") >= 1),
-        inputs=(
-            *_FEVER_INPUTS,
-            "pressors_running",
-            "norepinephrine_ug_min",
-            "epinephrine_ug_min",
-            "phenylephrine_ug_min",
-            "dopamine_ug_kg_min",
-            "vasopressin_u_min",
-        ),
+        inputs=(*_FEVER_INPUTS, *PRESSOR_INPUTS),
         source_text="Hypotension requiring a vasopressor with or without vasopressin",
         source_ref=_REF,
     ),

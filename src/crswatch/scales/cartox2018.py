@@ -57,174 +57,104 @@ from __future__ import annotations
 
 import polars as pl
 
-from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
+    coagulopathy_transfusion_criterion,
+    death_criterion,
+    fever_criterion,
+    fio2_at_least_40_criterion,
+    fio2_below_40_criterion,
+    high_dose_criterion,
+    hypotension_fluids_criterion,
+    multiple_pressors_criterion,
+    one_low_dose_pressor_criterion,
+    organ_v4_criterion,
+    transaminitis_g4_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Neelapu 2018 (CARTOX) CRS grading, as tabulated in PMC7006459 Table 2 and Liu 2018 Table 1"
+_ID = "cartox2018"
 _HIGH_DOSE_NOTE = (
     "High dose: Lee 2014 Table 3 held >= 3 h (seed 003_f311ac7ac5f2c496.txt) [R: that CARTOX "
     "uses Lee's definition is recalled, not verified] (interpretation 3)."
 )
-#: Oxygen short of positive pressure (positive pressure is grade 4 here).
-_ON_OXYGEN = (pl.col("o2_device") != "room_air") & ~pl.col("positive_pressure")
-#: FiO2 below 40 %, or unknown (any oxygen is at least grade 2; grade 3 is then undecided).
-_FIO2_BELOW_40_OR_UNKNOWN = compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()
-_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
-_PRESSOR_INPUTS = (
-    "pressors_running",
-    "norepinephrine_ug_min",
-    "epinephrine_ug_min",
-    "phenylephrine_ug_min",
-    "dopamine_ug_kg_min",
-    "vasopressin_u_min",
-)
-_HIGH_DOSE_INPUTS = (
-    *_PRESSOR_INPUTS,
-    "ne_equivalent_ug_min",
-    "high_dose_now",
-    "high_dose_since",
-    "high_dose_sustained",
-)
-_ORGAN_INPUTS = (
-    "organ_tox_v4_max_excl_transaminitis",
-    "transaminitis_v4",
-    "organ_tox_v4_complete",
-    "organ_tox_v4_missing",
-)
-
-
-def _organ_grade(grade: int) -> pl.Expr:
-    """Worst CTCAE v4.03 organ grade is ``grade`` (either half; interpretation 7)."""
-    return compare("organ_tox_v4_max_excl_transaminitis", "==", grade) | compare(
-        "transaminitis_v4", "==", grade
-    )
-
+_FIO2_NOTE = "FiO2 measured, else estimated from a nasal cannula's flow (interpretation 5)."
+_ORGAN_NOTE = "Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 7)."
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="cartox2018.fever.g1",
-        grade=1,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
-        source_text="Temperature >= 38 °C",
-        source_ref=f"{_REF}, grade 1",
-    ),
-    Criterion(
-        id="cartox2018.organ.g1",
-        grade=1,
-        domain="organ",
-        test=_organ_grade(1),
-        inputs=_ORGAN_INPUTS,
+    fever_criterion(_ID, source_text="Temperature >= 38 °C", source_ref=f"{_REF}, grade 1"),
+    organ_v4_criterion(
+        _ID,
+        1,
         source_text="Grade 1 organ toxicity",
         source_ref=f"{_REF}, grade 1",
-        note="Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 7).",
+        note=_ORGAN_NOTE,
     ),
-    Criterion(
-        id="cartox2018.hypotension.g2.fluids",
-        grade=2,
-        domain="hypotension",
-        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
-        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
+    hypotension_fluids_criterion(
+        "cartox2018.hypotension.g2.fluids",
+        2,
         source_text="Hypotension (SBP < 90 mm Hg) responsive to IV fluids",
         source_ref=f"{_REF}, grade 2",
         note="Hypotension with no vasopressor running (interpretation 2).",
     ),
-    Criterion(
-        id="cartox2018.hypotension.g2.low_dose",
-        grade=2,
-        domain="hypotension",
-        test=compare("pressors_running", "==", 1) & ~pl.col("high_dose_sustained"),
-        inputs=_HIGH_DOSE_INPUTS,
+    one_low_dose_pressor_criterion(
+        _ID,
         source_text="Hypotension responsive to ... low-dose vasopressors",
         source_ref=f"{_REF}, grade 2",
         note="Exactly one vasopressor, not at a sustained high dose. " + _HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="cartox2018.hypoxia.g2",
-        grade=2,
-        domain="hypoxia",
-        test=_ON_OXYGEN & _FIO2_BELOW_40_OR_UNKNOWN,
-        inputs=_OXYGEN_INPUTS,
+    fio2_below_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
         source_text="Hypoxia requiring FiO2 < 40% for SaO2 > 90%",
         source_ref=f"{_REF}, grade 2",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 5).",
+        note=_FIO2_NOTE,
     ),
-    Criterion(
-        id="cartox2018.organ.g2",
-        grade=2,
-        domain="organ",
-        test=_organ_grade(2),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        2,
         source_text="Grade 2 organ toxicity",
         source_ref=f"{_REF}, grade 2",
-        note="Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 7).",
+        note=_ORGAN_NOTE,
     ),
-    Criterion(
-        id="cartox2018.hypotension.g3.high_dose",
-        grade=3,
-        domain="hypotension",
-        test=pl.col("high_dose_sustained"),
-        inputs=_HIGH_DOSE_INPUTS,
+    high_dose_criterion(
+        "cartox2018.hypotension.g3.high_dose",
+        3,
         source_text="Hypotension needing high-dose ... vasopressors",
         source_ref=f"{_REF}, grade 3; high dose: Lee 2014 Table 3 [R]",
         note=_HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="cartox2018.hypotension.g3.multiple",
-        grade=3,
-        domain="hypotension",
-        test=compare("pressors_running", ">=", 2),
-        inputs=_PRESSOR_INPUTS,
+    multiple_pressors_criterion(
+        "cartox2018.hypotension.g3.multiple",
+        3,
         source_text="Hypotension needing ... multiple vasopressors",
         source_ref=f"{_REF}, grade 3",
         note="Two or more vasopressors, vasopressin included (interpretation 3).",
     ),
-    Criterion(
-        id="cartox2018.hypoxia.g3",
-        grade=3,
-        domain="hypoxia",
-        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
-        inputs=_OXYGEN_INPUTS,
+    fio2_at_least_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
         source_text="Hypoxia requiring FiO2 >= 40%",
         source_ref=f"{_REF}, grade 3",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 5).",
+        note=_FIO2_NOTE,
     ),
-    Criterion(
-        id="cartox2018.organ.g3",
-        grade=3,
-        domain="organ",
-        test=_organ_grade(3),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        3,
         source_text="Grade 3 organ toxicity",
         source_ref=f"{_REF}, grade 3",
-        note="Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 7).",
+        note=_ORGAN_NOTE,
     ),
-    Criterion(
-        id="cartox2018.organ.g3.transaminitis",
-        grade=3,
-        domain="organ",
-        test=compare("transaminitis_v4", "==", 4),
-        inputs=("transaminitis_v4",),
-        source_text="Grade 4 transaminitis",
-        source_ref=f"{_REF}, grade 3",
-        note="ALT or AST > 20 x ULN (CTCAE v4.03) is grade 3, not 4.",
+    transaminitis_g4_criterion(
+        _ID, source_text="Grade 4 transaminitis", source_ref=f"{_REF}, grade 3"
     ),
-    Criterion(
-        id="cartox2018.coagulopathy.transfusion",
-        grade=0,
-        grade_high=3,
-        domain="coagulopathy",
-        test=compare("coagulopathy_transfusions_n", ">=", 1),
-        inputs=("coagulopathy_transfusions_n",),
-        source_text="Coagulopathy is not named (organ toxicity?)",
+    coagulopathy_transfusion_criterion(
+        _ID,
         source_ref=f"{_REF}; clinical-criteria.md §6.3 D17 'organ tox (amb)'",
-        note=(
-            "FFP, cryoprecipitate or fibrinogen concentrate in [T - 24 h, T]: ambiguous between "
-            "not counting and grade 3; a measured fibrinogen is graded apart (interpretation 8)."
-        ),
+        interpretation=8,
     ),
     Criterion(
         id="cartox2018.hypoxia.g4",
@@ -236,26 +166,14 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 4; clinical-criteria.md §1.10, §6.3 D11 '4 (adult)'",
         note="CPAP, BiPAP or invasive ventilation (interpretation 6).",
     ),
-    Criterion(
-        id="cartox2018.organ.g4",
-        grade=4,
-        domain="organ",
-        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 4),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        4,
         source_text="Grade 4 organ toxicity except grade 4 transaminitis",
         source_ref=f"{_REF}, grade 4",
         note="Worst CTCAE v4.03 grade of an organ other than ALT and AST (interpretation 7).",
     ),
-    Criterion(
-        id="cartox2018.death.g5",
-        grade=5,
-        domain="death",
-        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
-        inputs=("death", "death_attributable", "onset_at"),
-        source_text="Death",
-        source_ref=f"{_REF}, grade 5",
-        note="Death not attributed to another cause after CRS onset (interpretation 9).",
-    ),
+    death_criterion(_ID, source_ref=f"{_REF}, grade 5", interpretation=9),
 )
 
 SCALE = Scale(

@@ -58,175 +58,113 @@ import polars as pl
 
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    FLUID_INPUTS,
+    HYPOTENSION_NO_PRESSOR,
+    ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
+    PRESSOR_INPUTS,
+    coagulopathy_transfusion_criterion,
+    fever_criterion,
+    fio2_at_least_40_criterion,
+    fio2_below_40_criterion,
+    high_dose_criterion,
+    invasive_ventilation_criterion,
+    multiple_pressors_criterion,
+    noninvasive_ventilation_criterion,
+    one_low_dose_pressor_criterion,
+    organ_v4_criterion,
+    transaminitis_g4_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Mahadeo 2019 (paediatric CARTOX), Table 2"
+_ID = "cartox_peds2019"
 _HIGH_DOSE_NOTE = (
     "High dose: Lee 2014 Table 3 held >= 3 h (seed 003_f311ac7ac5f2c496.txt) [R: that Mahadeo "
     "2019 uses Lee's adult thresholds is recalled, not verified] (interpretation 4)."
 )
-#: Oxygen short of positive pressure.
-_ON_OXYGEN = (pl.col("o2_device") != "room_air") & ~pl.col("positive_pressure")
-#: FiO2 below 40 %, or unknown (any oxygen is at least grade 2; grade 3 is then undecided).
-_FIO2_BELOW_40_OR_UNKNOWN = compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()
-_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
-_HYPOTENSION_INPUTS = ("age_at", "sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n")
-_PRESSOR_INPUTS = (
-    "pressors_running",
-    "norepinephrine_ug_min",
-    "epinephrine_ug_min",
-    "phenylephrine_ug_min",
-    "dopamine_ug_kg_min",
-    "vasopressin_u_min",
-)
-_HIGH_DOSE_INPUTS = (
-    *_PRESSOR_INPUTS,
-    "ne_equivalent_ug_min",
-    "high_dose_now",
-    "high_dose_since",
-    "high_dose_sustained",
-)
-_ORGAN_INPUTS = (
-    "organ_tox_v4_max_excl_transaminitis",
-    "transaminitis_v4",
-    "organ_tox_v4_complete",
-    "organ_tox_v4_missing",
-)
-
-
-def _organ_grade(grade: int) -> pl.Expr:
-    """Worst CTCAE v4.03 organ grade is ``grade`` (either half; interpretation 8)."""
-    return compare("organ_tox_v4_max_excl_transaminitis", "==", grade) | compare(
-        "transaminitis_v4", "==", grade
-    )
-
+_HYPOTENSION_INPUTS = ("age_at", *FLUID_INPUTS)
+_ORGAN_NOTE = "Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 8)."
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="cartox_peds2019.fever.g1",
-        grade=1,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
-        source_text="Temperature >= 38 °C",
-        source_ref=f"{_REF}, grade 1",
-    ),
+    fever_criterion(_ID, source_text="Temperature >= 38 °C", source_ref=f"{_REF}, grade 1"),
     Criterion(
         id="cartox_peds2019.hypotension.g2.fluids",
         grade=2,
         domain="hypotension",
-        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
+        test=HYPOTENSION_NO_PRESSOR,
         inputs=(*_HYPOTENSION_INPUTS, "pressors_running"),
         source_text="Any temperature and hypotension that responds to IV fluids",
         source_ref=f"{_REF}, grade 2; hypotension: Mahadeo 2019 paediatric definitions",
         note="Hypotension by age with no vasopressor running (interpretations 2, 3).",
     ),
-    Criterion(
-        id="cartox_peds2019.hypotension.g2.low_dose",
-        grade=2,
-        domain="hypotension",
-        test=compare("pressors_running", "==", 1) & ~pl.col("high_dose_sustained"),
-        inputs=_HIGH_DOSE_INPUTS,
+    one_low_dose_pressor_criterion(
+        _ID,
         source_text="Any temperature and hypotension that responds to ... low-dose vasopressor",
         source_ref=f"{_REF}, grade 2",
         note="Exactly one vasopressor, not at a sustained high dose. " + _HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="cartox_peds2019.hypoxia.g2",
-        grade=2,
-        domain="hypoxia",
-        test=_ON_OXYGEN & _FIO2_BELOW_40_OR_UNKNOWN,
-        inputs=_OXYGEN_INPUTS,
+    fio2_below_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
         source_text=(
             "Any temperature and SpO2 < 90% on room air (FiO2 requirement < 40% to keep SpO2 > 88%)"
         ),
         source_ref=f"{_REF}, grade 2",
         note="Oxygen at an FiO2 < 40 % (or unknown); SpO2 is not checked (interpretation 6).",
     ),
-    Criterion(
-        id="cartox_peds2019.organ.g2",
-        grade=2,
-        domain="organ",
-        test=_organ_grade(2),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        2,
         source_text="Any temperature and grade 2 organ toxicity",
         source_ref=f"{_REF}, grade 2",
-        note="Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 8).",
+        note=_ORGAN_NOTE,
     ),
-    Criterion(
-        id="cartox_peds2019.hypotension.g3.high_dose",
-        grade=3,
-        domain="hypotension",
-        test=pl.col("high_dose_sustained"),
-        inputs=_HIGH_DOSE_INPUTS,
+    high_dose_criterion(
+        "cartox_peds2019.hypotension.g3.high_dose",
+        3,
         source_text="Any temperature and hypotension requiring high-dose ... vasopressors",
         source_ref=f"{_REF}, grade 3; high dose: Lee 2014 Table 3 [R]",
         note=_HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="cartox_peds2019.hypotension.g3.multiple",
-        grade=3,
-        domain="hypotension",
-        test=compare("pressors_running", ">=", 2),
-        inputs=_PRESSOR_INPUTS,
+    multiple_pressors_criterion(
+        "cartox_peds2019.hypotension.g3.multiple",
+        3,
         source_text="Any temperature and hypotension requiring ... multiple vasopressors",
         source_ref=f"{_REF}, grade 3",
         note="Two or more vasopressors, vasopressin included (interpretation 4).",
     ),
-    Criterion(
-        id="cartox_peds2019.hypoxia.g3",
-        grade=3,
-        domain="hypoxia",
-        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
-        inputs=_OXYGEN_INPUTS,
+    fio2_at_least_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
         source_text="Any temperature and FiO2 requirement >= 40% ... to keep SpO2 > 88%",
         source_ref=f"{_REF}, grade 3",
         note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 6).",
     ),
-    Criterion(
-        id="cartox_peds2019.hypoxia.g3.bipap",
-        grade=3,
-        domain="hypoxia",
-        test=pl.col("positive_pressure") & ~pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
+    noninvasive_ventilation_criterion(
+        "cartox_peds2019.hypoxia.g3.bipap",
+        3,
         source_text="Any temperature and ... BiPAP to keep SpO2 > 88%",
         source_ref=f"{_REF}, grade 3; discrepancy register §8 D4 (ASTCT: grade 4)",
         note="BiPAP or CPAP: non-invasive positive pressure (interpretations 6, 7).",
     ),
-    Criterion(
-        id="cartox_peds2019.organ.g3",
-        grade=3,
-        domain="organ",
-        test=_organ_grade(3),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        3,
         source_text="Any temperature and grade 3 organ toxicity",
         source_ref=f"{_REF}, grade 3",
-        note="Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 8).",
+        note=_ORGAN_NOTE,
     ),
-    Criterion(
-        id="cartox_peds2019.organ.g3.transaminitis",
-        grade=3,
-        domain="organ",
-        test=compare("transaminitis_v4", "==", 4),
-        inputs=("transaminitis_v4",),
+    transaminitis_g4_criterion(
+        _ID,
         source_text="Any temperature and grade 4 transaminitis (> 20x ULN)",
         source_ref=f"{_REF}, grade 3",
-        note="ALT or AST > 20 x ULN (CTCAE v4.03) is grade 3, not 4.",
     ),
-    Criterion(
-        id="cartox_peds2019.coagulopathy.transfusion",
-        grade=0,
-        grade_high=3,
-        domain="coagulopathy",
-        test=compare("coagulopathy_transfusions_n", ">=", 1),
-        inputs=("coagulopathy_transfusions_n",),
-        source_text="Coagulopathy is not named (organ toxicity?)",
+    coagulopathy_transfusion_criterion(
+        _ID,
         source_ref=f"{_REF}; clinical-criteria.md §6.3 D17 'organ tox (amb)'",
-        note=(
-            "FFP, cryoprecipitate or fibrinogen concentrate in [T - 24 h, T]: ambiguous between "
-            "not counting and grade 3; a measured fibrinogen is graded apart (interpretation 9)."
-        ),
+        interpretation=9,
     ),
     Criterion(
         id="cartox_peds2019.hypotension.g4.persistent",
@@ -236,7 +174,7 @@ CRITERIA: tuple[Criterion, ...] = (
         test=pl.col("hypotension")
         & compare("fluid_boluses_n", ">=", 1)
         & compare("pressors_running", ">=", 2),
-        inputs=(*_HYPOTENSION_INPUTS, *_PRESSOR_INPUTS),
+        inputs=(*_HYPOTENSION_INPUTS, *PRESSOR_INPUTS),
         source_text=(
             "Any temperature and persistent hypotension despite fluid resuscitation and multiple "
             "vasopressors"
@@ -244,22 +182,15 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 4",
         note="Persistence is not in the record: ambiguous between 3 and 4 (interpretation 5).",
     ),
-    Criterion(
-        id="cartox_peds2019.hypoxia.g4",
-        grade=4,
-        domain="hypoxia",
-        test=pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
+    invasive_ventilation_criterion(
+        _ID,
         source_text="Any temperature and requirement for invasive mechanical ventilation",
         source_ref=f"{_REF}, grade 4",
         note="Invasive mechanical ventilation (interpretation 7).",
     ),
-    Criterion(
-        id="cartox_peds2019.organ.g4",
-        grade=4,
-        domain="organ",
-        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 4),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        4,
         source_text="Any temperature and grade 4 organ toxicity (except grade 4 transaminitis)",
         source_ref=f"{_REF}, grade 4",
         note="Worst CTCAE v4.03 grade of an organ other than ALT and AST (interpretation 8).",

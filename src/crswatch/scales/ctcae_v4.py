@@ -38,10 +38,19 @@ import polars as pl
 
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
+    OXYGEN_INPUTS,
+    PRESSOR_INPUTS,
+    death_criterion,
+    fever_criterion,
+    hypotension_fluids_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "CTCAE v4.03, Cytokine release syndrome (MedDRA 10052015)"
+_ID = "ctcae_v4"
 _G2 = (
     "Therapy or infusion interruption indicated but responds promptly to symptomatic treatment "
     "(e.g., antihistamines, NSAIDS, narcotics, IV fluids); prophylactic medications indicated "
@@ -59,13 +68,9 @@ _UNDECIDABLE = (
 )
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="ctcae_v4.fever.g1",
-        grade=1,
+    fever_criterion(
+        _ID,
         grade_high=3,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
         source_text=(
             "Mild reaction; infusion interruption not indicated; intervention not indicated "
             f"(grade 1) / {_G2} (grade 2) / {_G3} (grade 3)"
@@ -73,13 +78,10 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grades 1-3",
         note=f"Fever >= 38.0 °C: grade 1 to 3. {_UNDECIDABLE}",
     ),
-    Criterion(
-        id="ctcae_v4.hypotension.g2",
-        grade=2,
+    hypotension_fluids_criterion(
+        "ctcae_v4.hypotension.g2",
+        2,
         grade_high=3,
-        domain="hypotension",
-        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
-        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
         source_text=f"{_G2} (grade 2) / {_G3} (grade 3)",
         source_ref=f"{_REF}, grades 2-3",
         note=f"Hypotension without a vasopressor: IV fluids, grade 2 to 3. {_UNDECIDABLE}",
@@ -89,8 +91,8 @@ CRITERIA: tuple[Criterion, ...] = (
         grade=2,
         grade_high=3,
         domain="hypoxia",
-        test=(pl.col("o2_device") != "room_air") & ~pl.col("positive_pressure"),
-        inputs=("o2_device", "fio2_pct", "fio2_source"),
+        test=ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
+        inputs=OXYGEN_INPUTS,
         source_text=f"{_G2} (grade 2) / {_G3} (grade 3)",
         source_ref=f"{_REF}, grades 2-3",
         note=(
@@ -103,14 +105,7 @@ CRITERIA: tuple[Criterion, ...] = (
         grade=4,
         domain="hypotension",
         test=compare("pressors_running", ">=", 1),
-        inputs=(
-            "pressors_running",
-            "norepinephrine_ug_min",
-            "epinephrine_ug_min",
-            "phenylephrine_ug_min",
-            "dopamine_ug_kg_min",
-            "vasopressin_u_min",
-        ),
+        inputs=PRESSOR_INPUTS,
         source_text=_G4,
         source_ref=f"{_REF}, grade 4",
         note="Any vasopressor at any dose, vasopressin included (interpretation 1).",
@@ -125,16 +120,7 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 4",
         note="Ventilatory support: CPAP, BiPAP or mechanical ventilation (interpretation 3).",
     ),
-    Criterion(
-        id="ctcae_v4.death.g5",
-        grade=5,
-        domain="death",
-        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
-        inputs=("death", "death_attributable", "onset_at"),
-        source_text="Death",
-        source_ref=f"{_REF}, grade 5",
-        note="Death not attributed to another cause after CRS onset (interpretation 5).",
-    ),
+    death_criterion(_ID, source_ref=f"{_REF}, grade 5", interpretation=5),
 )
 
 SCALE = Scale(

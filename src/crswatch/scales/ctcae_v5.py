@@ -38,84 +38,70 @@ Interpretations (numbered; each is a parameter or a criterion note):
 
 from __future__ import annotations
 
-import polars as pl
-
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    ON_OXYGEN,
+    PRESSOR_INPUTS,
+    death_criterion,
+    fever_criterion,
+    fio2_at_least_40_criterion,
+    fio2_below_40_criterion,
+    hypotension_fluids_criterion,
+    invasive_ventilation_criterion,
+    multiple_pressors_criterion,
+    noninvasive_ventilation_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "CTCAE v5.0, Cytokine release syndrome (MedDRA 10052015)"
-_ON_OXYGEN = pl.col("o2_device") != "room_air"
-_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
-_PRESSOR_INPUTS = (
-    "pressors_running",
-    "norepinephrine_ug_min",
-    "epinephrine_ug_min",
-    "phenylephrine_ug_min",
-    "dopamine_ug_kg_min",
-    "vasopressin_u_min",
-)
+_ID = "ctcae_v5"
+_FIO2_NOTE = "FiO2 measured, else estimated from a nasal cannula's flow (interpretation 3)."
 _G4 = "Life-threatening consequences; urgent intervention indicated"
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="ctcae_v5.fever.g1",
-        grade=1,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
+    fever_criterion(
+        _ID,
         source_text="Fever with or without constitutional symptoms",
         source_ref=f"{_REF}, grade 1",
         note="Fever >= 38.0 °C (interpretation 1).",
     ),
-    Criterion(
-        id="ctcae_v5.hypotension.g2",
-        grade=2,
-        domain="hypotension",
-        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
-        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
+    hypotension_fluids_criterion(
+        "ctcae_v5.hypotension.g2",
+        2,
         source_text="Hypotension responding to fluids",
         source_ref=f"{_REF}, grade 2",
         note="Hypotension with no vasopressor running (interpretation 2).",
     ),
-    Criterion(
-        id="ctcae_v5.hypoxia.g2",
-        grade=2,
-        domain="hypoxia",
-        test=_ON_OXYGEN & (compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()),
-        inputs=_OXYGEN_INPUTS,
+    fio2_below_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
         source_text="Hypoxia responding to <40% O2",
         source_ref=f"{_REF}, grade 2",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 3).",
+        note=_FIO2_NOTE,
     ),
     Criterion(
         id="ctcae_v5.hypotension.g3",
         grade=3,
         domain="hypotension",
         test=compare("pressors_running", "==", 1),
-        inputs=_PRESSOR_INPUTS,
+        inputs=PRESSOR_INPUTS,
         source_text="Hypotension managed with one pressor",
         source_ref=f"{_REF}, grade 3",
         note="Exactly one vasopressor, vasopressin included, any dose (interpretation 2).",
     ),
-    Criterion(
-        id="ctcae_v5.hypoxia.g3",
-        grade=3,
-        domain="hypoxia",
-        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
-        inputs=_OXYGEN_INPUTS,
+    fio2_at_least_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
         source_text="Hypoxia requiring >= 40% O2",
         source_ref=f"{_REF}, grade 3",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 3).",
+        note=_FIO2_NOTE,
     ),
-    Criterion(
-        id="ctcae_v5.hypotension.g4",
-        grade=3,
+    multiple_pressors_criterion(
+        "ctcae_v5.hypotension.g4",
+        3,
         grade_high=4,
-        domain="hypotension",
-        test=compare("pressors_running", ">=", 2),
-        inputs=_PRESSOR_INPUTS,
         source_text=_G4,
         source_ref=f"{_REF}, grades 3-4",
         note=(
@@ -123,13 +109,10 @@ CRITERIA: tuple[Criterion, ...] = (
             "intervention for life-threatening consequences (4) is not said (interpretation 4)."
         ),
     ),
-    Criterion(
-        id="ctcae_v5.hypoxia.g4.noninvasive",
-        grade=2,
+    noninvasive_ventilation_criterion(
+        "ctcae_v5.hypoxia.g4.noninvasive",
+        2,
         grade_high=4,
-        domain="hypoxia",
-        test=pl.col("positive_pressure") & ~pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
         source_text=_G4,
         source_ref=f"{_REF}, grades 2-4",
         note=(
@@ -137,26 +120,13 @@ CRITERIA: tuple[Criterion, ...] = (
             "intervention (4) is not said (interpretation 4)."
         ),
     ),
-    Criterion(
-        id="ctcae_v5.hypoxia.g4",
-        grade=4,
-        domain="hypoxia",
-        test=pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
+    invasive_ventilation_criterion(
+        _ID,
         source_text=_G4,
         source_ref=f"{_REF}, grade 4; CTCAE 'Hypoxia' grade 4: 'e.g., tracheotomy or intubation'",
         note="Invasive mechanical ventilation (interpretation 4).",
     ),
-    Criterion(
-        id="ctcae_v5.death.g5",
-        grade=5,
-        domain="death",
-        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
-        inputs=("death", "death_attributable", "onset_at"),
-        source_text="Death",
-        source_ref=f"{_REF}, grade 5",
-        note="Death not attributed to another cause after CRS onset (interpretation 6).",
-    ),
+    death_criterion(_ID, source_ref=f"{_REF}, grade 5", interpretation=6),
 )
 
 SCALE = Scale(

@@ -52,51 +52,34 @@ Interpretations (numbered; each is a parameter or a criterion note):
 
 from __future__ import annotations
 
-import polars as pl
-
-from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    ON_OXYGEN,
+    death_criterion,
+    fever_criterion,
+    fio2_at_least_40_criterion,
+    fio2_below_40_criterion,
+    high_dose_criterion,
+    hypotension_fluids_criterion,
+    invasive_ventilation_criterion,
+    multiple_pressors_criterion,
+    noninvasive_ventilation_criterion,
+    one_low_dose_pressor_criterion,
+    organ_v4_criterion,
+    transaminitis_g4_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Lee 2014, Table 2 (CRS revised grading system)"
 _SEED = "seed 003_f311ac7ac5f2c496.txt"
-
-_ON_OXYGEN = pl.col("o2_device") != "room_air"
-#: FiO2 below 40 %, or unknown (any oxygen is at least grade 2; grade 3 is then undecided).
-_FIO2_BELOW_40_OR_UNKNOWN = compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()
-_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
-_PRESSOR_INPUTS = (
-    "pressors_running",
-    "norepinephrine_ug_min",
-    "epinephrine_ug_min",
-    "phenylephrine_ug_min",
-    "dopamine_ug_kg_min",
-    "vasopressin_u_min",
-)
-_HIGH_DOSE_INPUTS = (
-    *_PRESSOR_INPUTS,
-    "ne_equivalent_ug_min",
-    "high_dose_now",
-    "high_dose_since",
-    "high_dose_sustained",
-)
-#: The two halves Lee grades differently (transaminitis, everything else); completeness and the
-#: terms not assessed are shown as evidence.
-_ORGAN_INPUTS = (
-    "organ_tox_v4_max_excl_transaminitis",
-    "transaminitis_v4",
-    "organ_tox_v4_complete",
-    "organ_tox_v4_missing",
-)
+_ID = "lee2014"
+_FIO2_NOTE = "FiO2 measured, else estimated from a nasal cannula's flow (interpretation 2)."
+_CTCAE_V4 = "'Grades 2-4 refer to CTCAE v4.0 grading'"
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="lee2014.fever.g1",
-        grade=1,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
+    fever_criterion(
+        _ID,
         source_text=(
             "Symptoms are not life threatening and require symptomatic treatment only, eg, "
             "fever, nausea, fatigue, headache, myalgias, malaise"
@@ -104,53 +87,36 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 1",
         note="Fever >= 38.0 °C: Lee 2014 gives no number (interpretation 1).",
     ),
-    Criterion(
-        id="lee2014.hypotension.g2.fluids",
-        grade=2,
-        domain="hypotension",
-        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
-        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
+    hypotension_fluids_criterion(
+        "lee2014.hypotension.g2.fluids",
+        2,
         source_text="Hypotension responsive to fluids",
         source_ref=f"{_REF}, grade 2",
         note="Hypotension with no vasopressor running (interpretation 3).",
     ),
-    Criterion(
-        id="lee2014.hypotension.g2.low_dose",
-        grade=2,
-        domain="hypotension",
-        test=compare("pressors_running", "==", 1) & ~pl.col("high_dose_sustained"),
-        inputs=_HIGH_DOSE_INPUTS,
+    one_low_dose_pressor_criterion(
+        _ID,
         source_text="Hypotension responsive to ... low dose of one vasopressor",
         source_ref=f"{_REF}, grade 2",
         note="Exactly one vasopressor, not at a high dose held >= 3 h (interpretations 3, 4).",
     ),
-    Criterion(
-        id="lee2014.hypoxia.g2",
-        grade=2,
-        domain="hypoxia",
-        test=_ON_OXYGEN & _FIO2_BELOW_40_OR_UNKNOWN,
-        inputs=_OXYGEN_INPUTS,
+    fio2_below_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
         source_text="Oxygen requirement <40%",
         source_ref=f"{_REF}, grade 2; text: 'low flow oxygen (<40% FiO2)'",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 2).",
+        note=_FIO2_NOTE,
     ),
-    Criterion(
-        id="lee2014.organ.g2",
-        grade=2,
-        domain="organ",
-        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 2)
-        | compare("transaminitis_v4", "==", 2),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        2,
         source_text="Grade 2 organ toxicity",
-        source_ref=f"{_REF}, grade 2; 'Grades 2-4 refer to CTCAE v4.0 grading'",
+        source_ref=f"{_REF}, grade 2; {_CTCAE_V4}",
         note="Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 6).",
     ),
-    Criterion(
-        id="lee2014.hypotension.g3.high_dose",
-        grade=3,
-        domain="hypotension",
-        test=pl.col("high_dose_sustained"),
-        inputs=_HIGH_DOSE_INPUTS,
+    high_dose_criterion(
+        "lee2014.hypotension.g3.high_dose",
+        3,
         source_text=(
             "Hypotension requiring high dose vasopressors (Table 3: all doses are required for "
             ">=3 hours)"
@@ -158,54 +124,34 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 3; Table 3 and the VASST equation ({_SEED})",
         note="Lee 2014 Table 3 doses held >= 3 h (interpretation 4).",
     ),
-    Criterion(
-        id="lee2014.hypotension.g3.multiple",
-        grade=3,
-        domain="hypotension",
-        test=compare("pressors_running", ">=", 2),
-        inputs=_PRESSOR_INPUTS,
+    multiple_pressors_criterion(
+        "lee2014.hypotension.g3.multiple",
+        3,
         source_text="Hypotension requiring ... multiple vasopressors",
         source_ref=f"{_REF}, grade 3",
         note="Vasopressin counts as one of multiple vasopressors (interpretation 3).",
     ),
-    Criterion(
-        id="lee2014.hypoxia.g3",
-        grade=3,
-        domain="hypoxia",
-        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
-        inputs=_OXYGEN_INPUTS,
+    fio2_at_least_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
         source_text="Oxygen requirement >=40%",
         source_ref=f"{_REF}, grade 3 (Frey 2016's '<40%' is a typo: discrepancy D1)",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 2).",
+        note=_FIO2_NOTE,
     ),
-    Criterion(
-        id="lee2014.organ.g3",
-        grade=3,
-        domain="organ",
-        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 3)
-        | compare("transaminitis_v4", "==", 3),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        3,
         source_text="Grade 3 organ toxicity",
-        source_ref=f"{_REF}, grade 3; 'Grades 2-4 refer to CTCAE v4.0 grading'",
+        source_ref=f"{_REF}, grade 3; {_CTCAE_V4}",
         note="Coagulopathy counts, by fibrinogen (interpretation 6).",
     ),
-    Criterion(
-        id="lee2014.organ.g3.transaminitis",
-        grade=3,
-        domain="organ",
-        test=compare("transaminitis_v4", "==", 4),
-        inputs=("transaminitis_v4",),
-        source_text="Grade 4 transaminitis",
-        source_ref=f"{_REF}, grade 3",
-        note="ALT or AST > 20 x ULN (CTCAE v4.03) is grade 3, not 4.",
+    transaminitis_g4_criterion(
+        _ID, source_text="Grade 4 transaminitis", source_ref=f"{_REF}, grade 3"
     ),
-    Criterion(
-        id="lee2014.hypoxia.g4.noninvasive",
-        grade=3,
+    noninvasive_ventilation_criterion(
+        "lee2014.hypoxia.g4.noninvasive",
+        3,
         grade_high=4,
-        domain="hypoxia",
-        test=pl.col("positive_pressure") & ~pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
         source_text="Requirement for ventilator support",
         source_ref=(
             f"{_REF}, grade 4; text: 'patients who require more than low flow oxygen ... "
@@ -216,34 +162,18 @@ CRITERIA: tuple[Criterion, ...] = (
             "(interpretation 5)."
         ),
     ),
-    Criterion(
-        id="lee2014.hypoxia.g4",
-        grade=4,
-        domain="hypoxia",
-        test=pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
+    invasive_ventilation_criterion(
+        _ID,
         source_text="Requirement for ventilator support",
         source_ref=f"{_REF}, grade 4; text: 'a need for mechanical ventilation'",
     ),
-    Criterion(
-        id="lee2014.organ.g4",
-        grade=4,
-        domain="organ",
-        test=compare("organ_tox_v4_max_excl_transaminitis", "==", 4),
-        inputs=_ORGAN_INPUTS,
+    organ_v4_criterion(
+        _ID,
+        4,
         source_text="Grade 4 organ toxicity (excluding transaminitis)",
         source_ref=f"{_REF}, grade 4",
     ),
-    Criterion(
-        id="lee2014.death.g5",
-        grade=5,
-        domain="death",
-        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
-        inputs=("death", "death_attributable", "onset_at"),
-        source_text="Death",
-        source_ref=f"{_REF}, grade 5",
-        note="Death not attributed to another cause after CRS onset (interpretation 7).",
-    ),
+    death_criterion(_ID, source_ref=f"{_REF}, grade 5", interpretation=7),
 )
 
 SCALE = Scale(

@@ -46,12 +46,22 @@ import polars as pl
 
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    ON_OXYGEN,
+    death_criterion,
+    fever_criterion,
+    fio2_at_least_40_criterion,
+    fio2_below_40_criterion,
+    hypotension_fluids_criterion,
+    invasive_ventilation_criterion,
+    noninvasive_ventilation_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Park 2018 (MSKCC) CRS grading, as tabulated in PMC7006459 Table 2"
-_ON_OXYGEN = pl.col("o2_device") != "room_air"
-_OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
+_ID = "mskcc2018"
+_FIO2_NOTE = "FiO2 measured, else estimated from a nasal cannula's flow (interpretation 4)."
 _PRESSOR_INPUTS = (
     "pressors_running",
     "pressor_hours",
@@ -64,22 +74,15 @@ _PRESSOR_INPUTS = (
 _ANY_PRESSOR = compare("pressors_running", ">=", 1)
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="mskcc2018.fever.g1",
-        grade=1,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
+    fever_criterion(
+        _ID,
         source_text="Mild symptoms requiring observation or supportive care only",
         source_ref=f"{_REF}, grade 1",
         note="Fever >= 38.0 °C (interpretation 1).",
     ),
-    Criterion(
-        id="mskcc2018.hypotension.g1",
-        grade=1,
-        domain="hypotension",
-        test=pl.col("hypotension") & compare("pressors_running", "==", 0),
-        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n", "pressors_running"),
+    hypotension_fluids_criterion(
+        "mskcc2018.hypotension.g1",
+        1,
         source_text="Mild symptoms requiring observation or supportive care only",
         source_ref=f"{_REF}, grade 1",
         note="Hypotension without a vasopressor is not listed; fluids are supportive care "
@@ -95,15 +98,12 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 2",
         note="Cumulative vasopressor hours from the therapy start to T (interpretation 2).",
     ),
-    Criterion(
-        id="mskcc2018.hypoxia.g2",
-        grade=2,
-        domain="hypoxia",
-        test=_ON_OXYGEN & (compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()),
-        inputs=_OXYGEN_INPUTS,
+    fio2_below_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
         source_text="Hypoxia/dyspnea requiring O2 <40%",
         source_ref=f"{_REF}, grade 2",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 4).",
+        note=_FIO2_NOTE,
     ),
     Criterion(
         id="mskcc2018.hypotension.g3",
@@ -115,15 +115,12 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 3",
         note="Cumulative vasopressor hours from the therapy start to T (interpretation 2).",
     ),
-    Criterion(
-        id="mskcc2018.hypoxia.g3",
-        grade=3,
-        domain="hypoxia",
-        test=_ON_OXYGEN & compare("fio2_pct", ">=", 40.0),
-        inputs=_OXYGEN_INPUTS,
+    fio2_at_least_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
         source_text="Hypoxia/dyspnea requiring O2 >=40%",
         source_ref=f"{_REF}, grade 3",
-        note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 4).",
+        note=_FIO2_NOTE,
     ),
     Criterion(
         id="mskcc2018.hypotension.g4",
@@ -145,13 +142,10 @@ CRITERIA: tuple[Criterion, ...] = (
             "does not say; the duration criteria give the lower bound (interpretation 3)."
         ),
     ),
-    Criterion(
-        id="mskcc2018.hypoxia.g4.noninvasive",
-        grade=2,
+    noninvasive_ventilation_criterion(
+        "mskcc2018.hypoxia.g4.noninvasive",
+        2,
         grade_high=4,
-        domain="hypoxia",
-        test=pl.col("positive_pressure") & ~pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
         source_text="Hypoxia/dyspnea requiring mechanical ventilation",
         source_ref=f"{_REF}, grades 2-4",
         note=(
@@ -159,25 +153,12 @@ CRITERIA: tuple[Criterion, ...] = (
             "lower bound (interpretation 5)."
         ),
     ),
-    Criterion(
-        id="mskcc2018.hypoxia.g4",
-        grade=4,
-        domain="hypoxia",
-        test=pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
+    invasive_ventilation_criterion(
+        _ID,
         source_text="Hypoxia/dyspnea requiring mechanical ventilation",
         source_ref=f"{_REF}, grade 4",
     ),
-    Criterion(
-        id="mskcc2018.death.g5",
-        grade=5,
-        domain="death",
-        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
-        inputs=("death", "death_attributable", "onset_at"),
-        source_text="Death",
-        source_ref=f"{_REF}, grade 5",
-        note="Death not attributed to another cause after CRS onset (interpretation 7).",
-    ),
+    death_criterion(_ID, source_ref=f"{_REF}, grade 5", interpretation=7),
 )
 
 SCALE = Scale(

@@ -57,37 +57,32 @@ import polars as pl
 
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    CREATININE_LFT_INPUTS,
+    FLUID_INPUTS,
+    any_low_dose_pressor_criterion,
+    creatinine_g3_or_lft_g4_criterion,
+    creatinine_g4_criterion,
+    death_criterion,
+    fever_criterion,
+    high_dose_criterion,
+    invasive_ventilation_criterion,
+    supplemental_oxygen_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Porter 2018 (Penn) grading table, as tabulated in Liu 2018 Table 1 and PMC9368621 Table 1"
+_ID = "penn2018"
 _HIGH_DOSE_NOTE = (
     "High dose: Lee 2014 Table 3 held >= 3 h (seed 003_f311ac7ac5f2c496.txt) [R: that Penn's "
     "high-dose definition is Lee's is recalled, not verified] (interpretation 4)."
 )
-_SUPPLEMENTAL_O2 = (pl.col("o2_device") != "room_air") & ~pl.col("invasive_ventilation")
-_FLUID_INPUTS = ("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n")
-_PRESSOR_INPUTS = (
-    "pressors_running",
-    "norepinephrine_ug_min",
-    "epinephrine_ug_min",
-    "phenylephrine_ug_min",
-    "dopamine_ug_kg_min",
-    "vasopressin_u_min",
-    "ne_equivalent_ug_min",
-    "high_dose_now",
-    "high_dose_since",
-    "high_dose_sustained",
-)
-_ORGAN_INPUTS = ("creatinine_v4", "lft_v4")
+_ORGAN_NOTE = "CTCAE v4.03 creatinine and worst of ALT, AST, bilirubin (interpretation 7)."
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="penn2018.fever.g1",
-        grade=1,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
+    fever_criterion(
+        _ID,
         source_text=(
             "Mild reaction: treated with supportive care such as antipyretics and antiemetics"
         ),
@@ -101,7 +96,7 @@ CRITERIA: tuple[Criterion, ...] = (
         test=pl.col("hypotension")
         & compare("fluid_boluses_n", ">=", 1)
         & compare("fluid_boluses_n", "<", 2),
-        inputs=_FLUID_INPUTS,
+        inputs=FLUID_INPUTS,
         source_text=(
             "Moderate reaction: hypotension treated with IV fluids short of 'multiple fluid "
             "boluses for blood pressure support' (grade 3)"
@@ -117,20 +112,20 @@ CRITERIA: tuple[Criterion, ...] = (
         grade=2,
         domain="organ",
         test=compare("creatinine_v4", "==", 2) | compare("lft_v4", "==", 3),
-        inputs=_ORGAN_INPUTS,
+        inputs=CREATININE_LFT_INPUTS,
         source_text=(
             "Moderate reaction: some signs of organ dysfunction (e.g., grade 2 creatinine or "
             "grade 3 LFTs) related to CRS and not attributable to any other condition"
         ),
         source_ref=f"{_REF}, grade 2",
-        note="CTCAE v4.03 creatinine and worst of ALT, AST, bilirubin (interpretation 7).",
+        note=_ORGAN_NOTE,
     ),
     Criterion(
         id="penn2018.hypotension.g3.fluids",
         grade=3,
         domain="hypotension",
         test=pl.col("hypotension") & compare("fluid_boluses_n", ">=", 2),
-        inputs=_FLUID_INPUTS,
+        inputs=FLUID_INPUTS,
         source_text=(
             "Hypotension treated with IV fluids (defined as multiple fluid boluses for blood "
             "pressure support)"
@@ -138,23 +133,15 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 3",
         note="Hypotension with >= 2 fluid boluses in [T - 24 h, T] (interpretation 3).",
     ),
-    Criterion(
-        id="penn2018.hypotension.g3.low_dose",
-        grade=3,
-        domain="hypotension",
-        test=compare("pressors_running", ">=", 1) & ~pl.col("high_dose_sustained"),
-        inputs=_PRESSOR_INPUTS,
+    any_low_dose_pressor_criterion(
+        _ID,
         source_text="Hypotension treated with ... low-dose vasopressors",
         source_ref=f"{_REF}, grade 3",
         note="Any vasopressor, vasopressin included, without a sustained high dose. "
         + _HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="penn2018.hypoxia.g3",
-        grade=3,
-        domain="hypoxia",
-        test=_SUPPLEMENTAL_O2,
-        inputs=("o2_device", "o2_flow_l_min"),
+    supplemental_oxygen_criterion(
+        _ID,
         source_text=(
             "Hypoxia requiring supplemental oxygen (nasal cannula oxygen, high-flow oxygen, CPAP "
             "or BiPAP)"
@@ -176,26 +163,17 @@ CRITERIA: tuple[Criterion, ...] = (
         note="An attributable FFP, cryoprecipitate or fibrinogen concentrate in [T - 24 h, T] "
         "(interpretation 6).",
     ),
-    Criterion(
-        id="penn2018.organ.g3",
-        grade=3,
-        domain="organ",
-        test=compare("creatinine_v4", "==", 3) | compare("lft_v4", "==", 4),
-        inputs=_ORGAN_INPUTS,
+    creatinine_g3_or_lft_g4_criterion(
+        _ID,
         source_text=(
             "Hospitalization required for management of symptoms related to organ dysfunction, "
             "including grade 4 LFTs or grade 3 creatinine related to CRS"
         ),
         source_ref=f"{_REF}, grade 3",
-        note="CTCAE v4.03 creatinine and worst of ALT, AST, bilirubin (interpretation 7).",
+        note=_ORGAN_NOTE,
     ),
-    Criterion(
-        id="penn2018.organ.creatinine_g4",
-        grade=3,
-        grade_high=4,
-        domain="organ",
-        test=compare("creatinine_v4", "==", 4),
-        inputs=("creatinine_v4",),
+    creatinine_g4_criterion(
+        _ID,
         source_text=(
             "Grade 4 creatinine is not listed (grade 3: 'grade 3 creatinine'; grade 4: "
             "'life-threatening complications such as ...')"
@@ -203,39 +181,23 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grades 3 and 4; clinical-criteria.md §6.3 D14",
         note="Ambiguous between 3 and 4 (interpretation 7).",
     ),
-    Criterion(
-        id="penn2018.hypotension.g4",
-        grade=4,
-        domain="hypotension",
-        test=pl.col("high_dose_sustained"),
-        inputs=_PRESSOR_INPUTS,
+    high_dose_criterion(
+        "penn2018.hypotension.g4",
+        4,
         source_text=(
             "Life-threatening complications such as hypotension requiring high-dose vasopressors"
         ),
         source_ref=f"{_REF}, grade 4; high dose: Lee 2014 Table 3 [R]",
         note=_HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="penn2018.hypoxia.g4",
-        grade=4,
-        domain="hypoxia",
-        test=pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
+    invasive_ventilation_criterion(
+        _ID,
         source_text="Life-threatening complications such as ... hypoxia requiring mechanical "
         "ventilation",
         source_ref=f"{_REF}, grade 4",
         note="Invasive mechanical ventilation (interpretation 5).",
     ),
-    Criterion(
-        id="penn2018.death.g5",
-        grade=5,
-        domain="death",
-        test=pl.col("death_attributable") & pl.col("onset_at").is_not_null(),
-        inputs=("death", "death_attributable", "onset_at"),
-        source_text="Death",
-        source_ref=f"{_REF}, grade 5",
-        note="Death not attributed to another cause after CRS onset (interpretation 8).",
-    ),
+    death_criterion(_ID, source_ref=f"{_REF}, grade 5", interpretation=8),
 )
 
 SCALE = Scale(

@@ -52,38 +52,32 @@ import polars as pl
 
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._shared import (
+    CREATININE_LFT_INPUTS,
+    FLUID_INPUTS,
+    any_low_dose_pressor_criterion,
+    creatinine_g3_or_lft_g4_criterion,
+    creatinine_g4_criterion,
+    fever_criterion,
+    high_dose_criterion,
+    invasive_ventilation_criterion,
+    supplemental_oxygen_criterion,
+)
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Frey 2016, Table 2 (Grading schemes for CRS), UPENN/CHOP"
 _SEED = "seed 002_dd8dc9d889f2c92a.txt"
+_ID = "upenn_chop2016"
 _HIGH_DOSE_NOTE = (
     "High dose: Lee 2014 Table 3 held >= 3 h (seed 003_f311ac7ac5f2c496.txt) [R: Frey 2016 "
     "defines no high dose; that UPENN/CHOP uses Lee's is recalled, not verified] "
     "(interpretation 4)."
 )
-_SUPPLEMENTAL_O2 = (pl.col("o2_device") != "room_air") & ~pl.col("invasive_ventilation")
-_PRESSOR_INPUTS = (
-    "pressors_running",
-    "norepinephrine_ug_min",
-    "epinephrine_ug_min",
-    "phenylephrine_ug_min",
-    "dopamine_ug_kg_min",
-    "vasopressin_u_min",
-    "ne_equivalent_ug_min",
-    "high_dose_now",
-    "high_dose_since",
-    "high_dose_sustained",
-)
-_ORGAN_INPUTS = ("creatinine_v4", "lft_v4")
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        id="upenn_chop2016.fever.g1",
-        grade=1,
-        domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
-        inputs=("temp_max_c",),
+    fever_criterion(
+        _ID,
         source_text="Mild reaction treated with supportive care only",
         source_ref=f"{_REF}, grade 1 ({_SEED})",
         note="Fever >= 38.0 °C is the measured sign of a mild reaction (interpretation 1).",
@@ -94,7 +88,7 @@ CRITERIA: tuple[Criterion, ...] = (
         domain="organ",
         test=(compare("creatinine_v4", ">=", 1) & compare("creatinine_v4", "<=", 2))
         | (compare("lft_v4", ">=", 1) & compare("lft_v4", "<=", 3)),
-        inputs=_ORGAN_INPUTS,
+        inputs=CREATININE_LFT_INPUTS,
         source_text=(
             "Mild signs of organ dysfunction (creatinine ≤grade 2 or liver function tests ≤grade 3)"
         ),
@@ -106,17 +100,13 @@ CRITERIA: tuple[Criterion, ...] = (
         grade=3,
         domain="hypotension",
         test=pl.col("hypotension") & compare("fluid_boluses_n", ">=", 1),
-        inputs=("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n"),
+        inputs=FLUID_INPUTS,
         source_text="Hypotension treated with intravenous fluids",
         source_ref=f"{_REF}, grade 3 ({_SEED})",
         note="Hypotension with >= 1 fluid bolus in [T - 24 h, T] (interpretation 3).",
     ),
-    Criterion(
-        id="upenn_chop2016.hypotension.g3.low_dose",
-        grade=3,
-        domain="hypotension",
-        test=compare("pressors_running", ">=", 1) & ~pl.col("high_dose_sustained"),
-        inputs=_PRESSOR_INPUTS,
+    any_low_dose_pressor_criterion(
+        _ID,
         source_text="Hypotension treated with ... low-dose pressors",
         source_ref=(
             f"{_REF}, grade 3; text: 'hypotension requiring low-dose pressors ... grade 3 CRS on "
@@ -125,12 +115,8 @@ CRITERIA: tuple[Criterion, ...] = (
         note="Any vasopressor, vasopressin included, without a sustained high dose. "
         + _HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="upenn_chop2016.hypoxia.g3",
-        grade=3,
-        domain="hypoxia",
-        test=_SUPPLEMENTAL_O2,
-        inputs=("o2_device", "o2_flow_l_min"),
+    supplemental_oxygen_criterion(
+        _ID,
         source_text=(
             "Hypoxemia requiring oxygenation, bilevel positive airway pressure, or continuous "
             "positive airway pressure"
@@ -138,12 +124,8 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 3 ({_SEED})",
         note="Any oxygen short of invasive ventilation, whatever the flow (interpretation 5).",
     ),
-    Criterion(
-        id="upenn_chop2016.organ.g3",
-        grade=3,
-        domain="organ",
-        test=compare("creatinine_v4", "==", 3) | compare("lft_v4", "==", 4),
-        inputs=_ORGAN_INPUTS,
+    creatinine_g3_or_lft_g4_criterion(
+        _ID,
         source_text=(
             "Moderate signs of organ dysfunction (grade 3 creatinine or grade 4 liver function "
             "tests) related to CRS"
@@ -151,13 +133,8 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 3 ({_SEED})",
         note="CTCAE v4.03 creatinine and worst of ALT, AST, bilirubin (interpretation 6).",
     ),
-    Criterion(
-        id="upenn_chop2016.organ.creatinine_g4",
-        grade=3,
-        grade_high=4,
-        domain="organ",
-        test=compare("creatinine_v4", "==", 4),
-        inputs=("creatinine_v4",),
+    creatinine_g4_criterion(
+        _ID,
         source_text=(
             "Grade 4 creatinine is not listed (grade 3: 'grade 3 creatinine'; grade 4: "
             "'life-threatening complications, including ...')"
@@ -165,24 +142,17 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grades 3 and 4 ({_SEED})",
         note="Ambiguous between 3 and 4 (interpretation 6).",
     ),
-    Criterion(
-        id="upenn_chop2016.hypotension.g4",
-        grade=4,
-        domain="hypotension",
-        test=pl.col("high_dose_sustained"),
-        inputs=_PRESSOR_INPUTS,
+    high_dose_criterion(
+        "upenn_chop2016.hypotension.g4",
+        4,
         source_text=(
             "Life-threatening complications, including hypotension requiring high-dose vasoactives"
         ),
         source_ref=f"{_REF}, grade 4 ({_SEED}); high dose: Lee 2014 Table 3 [R]",
         note=_HIGH_DOSE_NOTE,
     ),
-    Criterion(
-        id="upenn_chop2016.hypoxia.g4",
-        grade=4,
-        domain="hypoxia",
-        test=pl.col("invasive_ventilation"),
-        inputs=("o2_device",),
+    invasive_ventilation_criterion(
+        _ID,
         source_text=(
             "Life-threatening complications, including ... hypoxemia requiring mechanical "
             "ventilation"
