@@ -56,59 +56,53 @@ def _with_criteria(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _bounds_exprs(scale: Scale) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def _graded(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
+    """The state with every criterion's flag and the bounds and status: the one grading rule.
+
+    ``lower``: the highest grade met; ``upper``: the highest grade any criterion could give
+    (met, undecidable, or the ``grade_high`` of an ambiguous criterion).  A gap that missing data
+    open wider than what is met is ``not_assessable``; any other gap is ``ambiguous``.
+    """
     met = [pl.col(_flag(i)).fill_null(False) for i in range(len(scale.criteria))]
     unknown = [pl.col(_flag(i)).is_null() for i in range(len(scale.criteria))]
+    pairs = list(zip(met, unknown, scale.criteria, strict=True))
     lower = pl.max_horizontal(
-        pl.lit(0),
-        *[pl.when(m).then(c.grade).otherwise(0) for m, c in zip(met, scale.criteria, strict=True)],
+        pl.lit(0), *[pl.when(m).then(c.grade).otherwise(0) for m, _, c in pairs]
     )
     upper_met = pl.max_horizontal(
-        pl.lit(0),
-        *[pl.when(m).then(c.upper).otherwise(0) for m, c in zip(met, scale.criteria, strict=True)],
+        pl.lit(0), *[pl.when(m).then(c.upper).otherwise(0) for m, _, c in pairs]
     )
     upper_unknown = pl.max_horizontal(
-        pl.lit(0),
-        *[
-            pl.when(u).then(c.upper).otherwise(0)
-            for u, c in zip(unknown, scale.criteria, strict=True)
-        ],
+        pl.lit(0), *[pl.when(u).then(c.upper).otherwise(0) for _, u, c in pairs]
     )
-    return lower, upper_met, upper_unknown
+    return (
+        _with_criteria(scale, state)
+        .with_columns(
+            __lower=lower,
+            __upper=pl.max_horizontal(upper_met, upper_unknown),
+            __gap_from_missing=upper_unknown > pl.max_horizontal(lower, upper_met),
+        )
+        .with_columns(
+            __status=pl.when(pl.col("__lower") == pl.col("__upper"))
+            .then(pl.lit("graded"))
+            .when(pl.col("__gap_from_missing"))
+            .then(pl.lit("not_assessable"))
+            .otherwise(pl.lit("ambiguous"))
+        )
+    )
 
 
 def grade_frame(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
     """Per state row: ``patient_id, at, kind, scale, grade, status, lower, upper`` (vectorized)."""
-    lower, upper_met, upper_unknown = _bounds_exprs(scale)
-    upper = pl.max_horizontal(upper_met, upper_unknown)
-    status = (
-        pl.when(pl.col("lower") == pl.col("upper"))
-        .then(pl.lit("graded"))
-        .when(pl.col("_upper_unknown") > pl.max_horizontal(pl.col("lower"), pl.col("_upper_met")))
-        .then(pl.lit("not_assessable"))
-        .otherwise(pl.lit("ambiguous"))
-    )
-    return (
-        _with_criteria(scale, state)
-        .select(
-            "patient_id",
-            "at",
-            lower.alias("lower"),
-            upper.alias("upper"),
-            upper_met.alias("_upper_met"),
-            upper_unknown.alias("_upper_unknown"),
-        )
-        .with_columns(status=status)
-        .select(
-            "patient_id",
-            "at",
-            pl.lit(scale.kind).alias("kind"),
-            pl.lit(scale.id).alias("scale"),
-            pl.when(pl.col("status") == "graded").then(pl.col("lower")).alias("grade"),
-            "status",
-            "lower",
-            "upper",
-        )
+    return _graded(scale, state).select(
+        "patient_id",
+        "at",
+        pl.lit(scale.kind).alias("kind"),
+        pl.lit(scale.id).alias("scale"),
+        pl.when(pl.col("__status") == "graded").then(pl.col("__lower")).alias("grade"),
+        pl.col("__status").alias("status"),
+        pl.col("__lower").alias("lower"),
+        pl.col("__upper").alias("upper"),
     )
 
 
@@ -237,21 +231,10 @@ def grade_results(
     scale: Scale, state: pl.DataFrame, parameters: dict[str, Any] | None = None
 ) -> list[GradeResult]:
     """Full results with evidence, one per state row (for the bedside, the CLI and the API)."""
-    lower, upper_met, upper_unknown = _bounds_exprs(scale)
-    evaluated = _with_criteria(scale, state).with_columns(
-        __lower=lower, __upper_met=upper_met, __upper_unknown=upper_unknown
-    )
     results = []
-    for row in evaluated.iter_rows(named=True):
-        low = int(row["__lower"])
-        high = max(int(row["__upper_met"]), int(row["__upper_unknown"]))
-        status: Status
-        if low == high:
-            status = "graded"
-        elif int(row["__upper_unknown"]) > max(low, int(row["__upper_met"])):
-            status = "not_assessable"
-        else:
-            status = "ambiguous"
+    for row in _graded(scale, state).iter_rows(named=True):
+        low, high = int(row["__lower"]), int(row["__upper"])
+        status: Status = row["__status"]
         evidence = []
         missing: dict[str, None] = {}
         for index, criterion in enumerate(scale.criteria):
