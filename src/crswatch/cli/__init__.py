@@ -3,6 +3,7 @@
 # Importing the command modules registers their commands on the app.
 from crswatch.cli import (  # noqa: F401
     _blinatumomab,
+    _cohort,
     _course,
     _demo,
     _grade,
