@@ -7,6 +7,7 @@ Every error crswatch raises on purpose is one of these::
     │   ├── TimelineFormatError          the document is not a crswatch timeline at all
     │   └── IngestError                  one or more records were rejected; holds every issue
     ├── UnitError (ValueError)           a unit that cannot be parsed or converted
+    ├── CohortOutputError                a cohort output that this run may not resume or replace
     └── UnknownCodeError (LookupError)   a terminology code or vocabulary name that is not known
 
 Each error keeps its inputs as attributes so callers (the CLI, the API) can render them without
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CRSWatchError",
+    "CohortOutputError",
     "IngestError",
     "InputError",
     "TimelineFormatError",
@@ -75,3 +77,11 @@ class UnknownCodeError(CRSWatchError, LookupError):
         self.code = code
         self.where = where
         super().__init__(f"code={code!r} is not known in {where}")
+
+
+class CohortOutputError(CRSWatchError):
+    """A cohort output directory that this run may not resume or replace (``crswatch cohort``)."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")

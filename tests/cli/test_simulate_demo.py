@@ -1,4 +1,4 @@
-"""``crswatch simulate`` and ``crswatch demo`` (the main job) from the outside."""
+"""``crswatch simulate`` from the outside (``crswatch demo``: tests/cli/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -63,14 +63,3 @@ def test_simulate_rejects_unknown_therapy_and_bad_interval(tmp_path: Path) -> No
 )
 def test_parse_duration(text: str, seconds: int) -> None:
     assert parse_duration(text).total_seconds() == seconds
-
-
-def test_demo_creates_the_embedded_data_and_grades_the_ward(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CRSWATCH_DATA_DIR", str(tmp_path / "data"))
-    result = runner.invoke(app, ["demo", "--patients", "6"])
-    assert result.exit_code == 0, result.output
-    ward = tmp_path / "data" / "demo-ward.json"
-    assert ward.is_file() and len(json.loads(ward.read_text())) == 6
-    assert "ASTCT" in result.stdout

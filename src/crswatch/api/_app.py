@@ -11,6 +11,7 @@ from crswatch.api._middleware import BodyLimitMiddleware, RateLimitMiddleware, R
 from crswatch.api._settings import Settings
 from crswatch.api.routes import _analysis, _audit, _auth, _patients
 from crswatch.store import Store
+from crswatch.web import mount_dashboard
 
 __all__ = ["create_app"]
 
@@ -35,6 +36,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
 
     for module in (_auth, _patients, _analysis, _audit):
         app.include_router(module.router)
+    # The clinician dashboard (pages, static files, session cookie) on the same app.
+    mount_dashboard(app)
     limits: Settings = app.state.settings
     app.add_middleware(RateLimitMiddleware, per_minute=limits.rate_limit_per_minute)
     app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 
 __all__ = ["Settings"]
 
@@ -16,6 +17,15 @@ class Settings:
     rate_limit_per_minute: int = 600
     #: Lifetime of a token issued by /auth/login (hours).
     login_token_hours: float = 12.0
+    #: Key signing the dashboard's session cookie; None: a random key per process (sessions
+    #: then end when the process restarts).
+    session_secret: str | None = None
+    #: The session cookie's ``Secure`` flag: True always, False never (plain HTTP), None: always
+    #: except plain-HTTP requests to a loopback address (docs/decisions/0016-dashboard.md).
+    secure_cookies: bool | None = None
+    #: The dashboard's "now" (aware, UTC); None: the wall clock. For reproducible tests and
+    #: screenshots of a synthetic ward.
+    dashboard_now: datetime | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -29,4 +39,21 @@ class Settings:
             login_token_hours=float(
                 env.get("CRSWATCH_LOGIN_TOKEN_HOURS", default.login_token_hours)
             ),
+            session_secret=env.get("CRSWATCH_SESSION_SECRET") or None,
+            secure_cookies=_flag(env.get("CRSWATCH_SECURE_COOKIES")),
+            dashboard_now=_moment(env.get("CRSWATCH_DASHBOARD_NOW")),
         )
+
+
+def _flag(text: str | None) -> bool | None:
+    if text is None or text.strip() == "" or text.strip().lower() == "auto":
+        return None
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    from crswatch.timeline import parse_time  # the timeline package is heavy; import on use
+
+    return parse_time(text, "CRSWATCH_DASHBOARD_NOW")

@@ -4,6 +4,7 @@
 from crswatch.cli import (  # noqa: F401
     _blinatumomab,
     _cohort,
+    _cohort_report,
     _course,
     _demo,
     _grade,

@@ -1,69 +1,163 @@
 """``crswatch demo``: the main job on the embedded default.
 
-Until the dashboard lands this simulates a small synthetic ward, validates it, grades it and
-prints the ward: CRS now and at its peak.
+Creates ``crswatch-demo.db`` (SQLite) in the data directory, loads a synthetic ward at the
+current clock (``crswatch.simulate.demo_ward``), creates a clinician and a viewer, writes the ward
+as ``demo-ward.json`` for the command-line tour, shows the ward and serves the API and the
+dashboard until Ctrl-C.  Choices: docs/decisions/0018-demo-ward.md.
 """
 
 from __future__ import annotations
 
+import errno
+import ipaddress
+import logging
 import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import select
 
-from crswatch.cli._app import app, console, fail
-from crswatch.cli._render import render_report
-from crswatch.episodes import peak_grades, trajectory
-from crswatch.io import read_path
+from crswatch.cli._app import app, console, err_console, fail
+from crswatch.io import write_path
 from crswatch.scales import grade_timelines
+from crswatch.simulate import demo_ward, ward_stages
 from crswatch.state import PRESSORS, RATE_COLUMNS, state_of
+from crswatch.store import PatientRow, Store, create_user, ingest_timelines, load_timeline
 from crswatch.timeline import Timeline
 
-__all__ = ["demo"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["DEMO_DB", "DEMO_PASSWORD", "DEMO_USERS", "demo"]
 
 DEMO_PATIENTS = 24
-DEMO_SEED = 20241121
-_SHOWN = ("astct2019", "lee2014")
+#: The ward is built in memory and shown in one table.
+MAX_PATIENTS = 500
+DEMO_DB = "crswatch-demo.db"
+DEMO_JSON = "demo-ward.json"
+#: (username, role) of the demo users.
+DEMO_USERS = (("clinician", "clinician"), ("viewer", "viewer"))
+#: Well known on purpose, and only ever used while the server listens on loopback: anyone who
+#: can reach 127.0.0.1 already runs code on this machine (decision record 0018).
+DEMO_PASSWORD = "crswatch-demo"
+#: A busy port is replaced by the next free one, at most this many steps up.
+PORT_TRIES = 20
 
 
 def _data_dir() -> Path:
     return Path(os.environ.get("CRSWATCH_DATA_DIR", "crswatch-data"))
 
 
-def _ward_table(timelines: list[Timeline]) -> Table:
-    graded = {g.patient_id: g for g in grade_timelines(timelines, scales=list(_SHOWN))}
-    peaks = peak_grades(trajectory(timelines, scales=list(_SHOWN)))
-    peak = {(row["patient_id"], row["scale"]): row["peak_grade"] for row in peaks.to_dicts()}
-    table = Table(title="Synthetic ward: CRS now and at its peak (ASTCT 2019 and Lee 2014)")
-    for column in (
-        "patient",
-        "therapy",
-        "day",
-        "ASTCT now",
-        "ASTCT peak",
-        "Lee peak",
-        "pressors now",
-        "O2 now",
-    ):
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: SO_REUSEADDR, so a port in TIME_WAIT counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def _free_port(host: str, port: int) -> int:
+    for candidate in range(port, min(port + PORT_TRIES, 65536)):
+        if _port_free(host, candidate):
+            return candidate
+    raise fail(f"port: {port} to {port + PORT_TRIES - 1} are all in use on {host}; try --port")
+
+
+def _remove_database(path: Path) -> None:
+    # WAL mode keeps two companion files beside the database.
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        (path.parent / name).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    ward: list[Timeline]
+    #: username -> password, or None when the users were kept from an earlier run.
+    passwords: dict[str, str] | None
+
+
+def _load(store: Store, patients: int, clock: datetime, loopback: bool, directory: Path) -> _Loaded:
+    ward = demo_ward(patients, clock=clock)
+    passwords = {
+        name: DEMO_PASSWORD if loopback else secrets.token_urlsafe(12) for name, _ in DEMO_USERS
+    }
+    with store.transaction() as session:
+        ingest_timelines(session, ward)
+        for name, role in DEMO_USERS:
+            create_user(session, name, passwords[name], role)
+    write_path(ward, directory / DEMO_JSON, to="json")
+    return _Loaded(ward, passwords)
+
+
+def _stored(store: Store) -> list[Timeline]:
+    with store.transaction() as session:
+        ids = session.execute(select(PatientRow.patient_id).order_by(PatientRow.patient_id))
+        loaded = [load_timeline(session, pid) for pid in ids.scalars()]
+    return [timeline for timeline in loaded if timeline is not None]
+
+
+def _stage(patient_id: str) -> str:
+    """The stage a ``ward-NN`` bed was loaded at; a patient added since has none."""
+    number = patient_id.removeprefix("ward-")
+    if number == patient_id or not number.isdigit() or not 1 <= int(number) <= MAX_PATIENTS:
+        return "-"
+    return ward_stages(int(number))[-1]
+
+
+def _grade_text(grade: int | None, bounds: tuple[int, int]) -> str:
+    return str(grade) if grade is not None else f"{bounds[0]}-{bounds[1]}?"
+
+
+def _ward_table(ward: list[Timeline], clock: datetime) -> Table:
+    # One vectorized call per engine for the whole ward, at the ward clock.
+    graded = {
+        g.patient_id: g
+        for g in grade_timelines(ward, at=clock, scales=["astct2019", "icans.astct2019"])
+    }
+    state = {row["patient_id"]: row for row in state_of(ward, at=clock).to_dicts()}
+    table = Table(title=f"Synthetic ward at {clock:%Y-%m-%d %H:%M} UTC (ASTCT 2019)")
+    columns = ("patient", "stage", "age", "therapy", "day", "CRS now", "ICANS now", "support now")
+    for column in columns:
         table.add_column(column)
-    # What is running at each patient's last event, as the state engine sees it.
-    state = {row["patient_id"]: row for row in state_of(timelines).to_dicts()}
-    for timeline in timelines:
+    for timeline in ward:
         patient = timeline.patient
-        now = graded[patient.id].crs["astct2019"]
-        shown = str(now.grade) if now.grade is not None else f"{now.bounds[0]}-{now.bounds[1]}?"
-        day = (now.at - patient.therapy.start).days
+        crs = graded[patient.id].crs["astct2019"]
+        icans = graded[patient.id].icans["astct2019"]
+        now = state[patient.id]
+        support = [d for d in PRESSORS if now[RATE_COLUMNS[d]]]
+        if now["o2_device"] not in (None, "room_air"):
+            support.append(str(now["o2_device"]))
         table.add_row(
-            patient.id[-6:],
-            patient.therapy.kind,
-            str(day),
-            shown,
-            str(peak.get((patient.id, "astct2019"), "-")),
-            str(peak.get((patient.id, "lee2014"), "-")),
-            ", ".join(d for d in PRESSORS if state[patient.id][RATE_COLUMNS[d]]) or "-",
-            str(state[patient.id]["o2_device"]),
+            escape(patient.id),
+            _stage(patient.id),
+            f"{patient.age_years:.0f}" if patient.age_years is not None else "-",
+            escape(patient.therapy.product or patient.therapy.kind),
+            str((clock - patient.therapy.start).days),
+            _grade_text(crs.grade, crs.bounds),
+            _grade_text(icans.grade, icans.bounds),
+            ", ".join(support) or "-",
         )
     return table
 
@@ -71,23 +165,81 @@ def _ward_table(timelines: list[Timeline]) -> Table:
 @app.command()
 def demo(
     patients: Annotated[
-        int, typer.Option(min=1, help="Patients on the demo ward.")
+        int, typer.Option(min=1, max=MAX_PATIENTS, help="Patients on the demo ward.")
     ] = DEMO_PATIENTS,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port; if busy, the next free one is used.")
+    ] = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve, or load, print and exit.")
+    ] = True,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset/--keep",
+            help="Recreate the demo database with a fresh ward at the current clock, or keep "
+            "the one there (with its bedside entries).",
+        ),
+    ] = True,
 ) -> None:
-    """Create the demo data directory with a synthetic ward, validate it and show it."""
-    from crswatch.simulate import write_cohort
-
+    """Load a synthetic ward into a demo database, show it, and serve the API and dashboard."""
+    loopback = _loopback(host)
     directory = _data_dir()
+    database = directory / DEMO_DB
+    if not reset and not loopback and database.exists():
+        # A kept database has the well-known password of a loopback demo.
+        raise fail(f"host: --keep serves the demo users' known password; use --reset with {host}")
+    if serve:
+        # The server's imports first: a broken installation fails before the ward is loaded.
+        from crswatch.api import create_app
+
+        chosen = _free_port(host, port)
+        if chosen != port:
+            err_console.print(f"port {port} is in use; serving on port {chosen}", highlight=False)
+        port = chosen
     directory.mkdir(parents=True, exist_ok=True)
-    ward = directory / "demo-ward.json"
-    write_cohort(ward, patients, seed=DEMO_SEED, therapy="mixed")
-    result = read_path(ward)
-    render_report(result.report, console)
-    if not result.report.ok:
-        raise fail("the synthetic ward did not validate", 1)
-    console.print(_ward_table(result.timelines))
+    if reset:
+        _remove_database(database)
+    store = Store(f"sqlite:///{database}")
+    # The ward's clock is the wall clock, as the dashboard's "now"; a kept ward is shown now too.
+    clock = datetime.now(UTC).replace(second=0, microsecond=0)
+    kept = _stored(store)
+    loaded = _Loaded(kept, None) if kept else _load(store, patients, clock, loopback, directory)
+    console.print(_ward_table(loaded.ward, clock))
+    ward_file = directory / DEMO_JSON
     console.print(
-        f"Data: {ward}\nTry: crswatch grade {ward}   crswatch episodes {ward}   "
-        f"crswatch convert {ward} -o {directory / 'demo-ward.fhir.json'}",
+        f"Database: {database} ({len(loaded.ward)} patients)\n"
+        f"Timelines: {ward_file}   try: crswatch grade {ward_file}   "
+        f"crswatch episodes {ward_file}",
         highlight=False,
     )
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
+    console.print(f"\n[bold]crswatch demo:[/] {url}   (API docs: {url}docs)", highlight=False)
+    for name, role in DEMO_USERS:
+        password = (
+            loaded.passwords[name]
+            if loaded.passwords is not None
+            else f"as when the demo database was created ({DEMO_PASSWORD} on loopback)"
+        )
+        console.print(f"  {role:<10} user {name:<10} password {password}", highlight=False)
+    if not loopback:
+        err_console.print(
+            f"warning: listening on {host}, not loopback: synthetic data only, fresh passwords",
+            highlight=False,
+        )
+    if not serve:
+        store.dispose()
+        return
+    console.print("Serving until Ctrl-C.", highlight=False)
+    _serve(create_app(store), host, port)
+    store.dispose()
+
+
+def _serve(application: FastAPI, host: str, port: int) -> None:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # As `crswatch serve`: uvicorn's access log prints concrete paths (patient ids).
+    uvicorn.run(application, host=host, port=port, access_log=False)

@@ -82,6 +82,7 @@ Interpretation choices (numbered as in the decision record):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 import polars as pl
@@ -603,11 +604,59 @@ def _summaries(suffix: str, version: Version) -> list[pl.Expr]:
     ]
 
 
+def _change_points(
+    keyed: pl.LazyFrame, events: pl.LazyFrame, params: StateParameters
+) -> pl.LazyFrame:
+    """The moments the organ state can change, and each patient's first evaluation time.
+
+    The state at T depends on T only through which lab and dialysis records lie in the window
+    (and whether a baseline, itself a lab result, is already known): it changes when a record
+    enters (its time) or leaves (``time + lab_window`` and a microsecond, or ``end`` for
+    dialysis), and nowhere else.
+    """
+    after = params.lab_window + timedelta(microseconds=1)
+    records = events.filter(pl.col("item").is_in([*_ITEMS, "dialysis"]))
+    return pl.concat(
+        [
+            records.select("patient_id", pl.col("time").alias("at")),
+            records.select("patient_id", (pl.coalesce("end", "time") + after).alias("at")),
+            records.select("patient_id", (pl.col("time") + after).alias("at")),
+            keyed.group_by("patient_id").agg(pl.col("at").min()),
+        ]
+    ).unique()
+
+
 def organ_state(
     times: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
 ) -> pl.LazyFrame:
-    """CTCAE v4.03 and v5.0 organ-toxicity grades at each ``(patient_id, at)`` of ``times``."""
+    """CTCAE v4.03 and v5.0 organ-toxicity grades at each ``(patient_id, at)`` of ``times``.
+
+    Computed at the change points only and carried forward to every T (the state is constant
+    between them): joining every T to every lab result in the window was the cost of grading
+    records with 5-minute vital signs, where T is every few minutes and labs are daily
+    (docs/benchmarks.md).
+    """
     keyed = times.select(KEYS)
+    points = _change_points(keyed, events, params)
+    at_points = _organ_state_at(points, events, patients, params).rename({"at": "_point"})
+    return (
+        keyed.sort("at")
+        .join_asof(
+            at_points.sort("_point"),
+            left_on="at",
+            right_on="_point",
+            by="patient_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .drop("_point")
+    )
+
+
+def _organ_state_at(
+    keyed: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+) -> pl.LazyFrame:
+    """The organ state at each ``(patient_id, at)`` of ``keyed`` (one row each)."""
     state = (
         _window_results(keyed, events, patients, params)
         .join(_dialysis(keyed, events, params), on=KEYS, how="left")

@@ -1,0 +1,258 @@
+"""Single-patient latency of ``GET /patients/{id}/grade`` through a real server.
+
+    python bench/bench_api.py [--requests 200] [--days 30] [--vitals-every-minutes 5]
+
+Starts the service (``crswatch.api.create_app`` over a fresh SQLite store in a temporary
+directory) with uvicorn on 127.0.0.1 in a subprocess, ingests one patient with ``--days`` of
+seven vital signs every 5 minutes (about 60,000 events for 30 days, plus labs, ICE scores, a
+CRS course with a vasopressor, oxygen and tocilizumab), then calls the grade endpoint (every
+CRS scale and ICANS, at the last event: the bedside default) ``--requests`` times, one after
+another, and prints p50/p95/p99 of the client-side wall time.  Then it times the route's steps
+in this process (load the timeline from the store, grade, serialise, audit) to say where the
+time goes.  Asserts nothing about time; the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from crswatch.timeline import format_time
+
+START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+PATIENT = "BENCH-30D"
+#: The vital signs charted at every slot, with a baseline and the daily noise (canonical units).
+VITALS = {
+    "temperature": ("Cel", 36.8, 0.2),
+    "heart_rate": ("/min", 82.0, 6.0),
+    "sbp": ("mm[Hg]", 118.0, 7.0),
+    "dbp": ("mm[Hg]", 72.0, 5.0),
+    "map": ("mm[Hg]", 87.0, 5.0),
+    "resp_rate": ("/min", 16.0, 1.5),
+    "spo2": ("%", 97.0, 1.0),
+}
+LABS = {
+    "crp": ("mg/L", 12.0),
+    "ferritin": ("ng/mL", 450.0),
+    "alt": ("U/L", 30.0),
+    "ast": ("U/L", 28.0),
+    "bilirubin": ("mg/dL", 0.8),
+    "creatinine": ("mg/dL", 0.9),
+    "fibrinogen": ("mg/dL", 320.0),
+    "platelets": ("10*3/uL", 140.0),
+    "il6": ("pg/mL", 20.0),
+}
+
+
+def _event(
+    hours: float, item: str, value: Any, unit: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "time": format_time(START + timedelta(hours=hours)),
+        "item": item,
+        "value": value,
+    }
+    if unit is not None:
+        event["unit"] = unit
+    event.update(extra)
+    return event
+
+
+def patient_document(days: int, every_minutes: int, seed: int = 7) -> dict[str, Any]:
+    """One patient: vital signs every ``every_minutes`` for ``days`` and a grade 3 CRS course."""
+    rng = np.random.default_rng(seed)
+    slots = np.arange(0.0, days * 24.0, every_minutes / 60.0)
+    fever = np.where((slots >= 30) & (slots <= 96), 1.6 * np.sin((slots - 30) / 66 * np.pi), 0.0)
+    hypotension = np.where((slots >= 50) & (slots <= 70), 30.0, 0.0)
+    events: list[dict[str, Any]] = []
+    for item, (unit, base, noise) in VITALS.items():
+        values = base + rng.normal(0.0, noise, slots.size)
+        if item == "temperature":
+            values = np.minimum(values, 37.6) + fever
+        if item in ("sbp", "map"):
+            values = values - hypotension
+        if item == "spo2":
+            values = np.minimum(values, 100.0)
+        digits = 1 if item == "temperature" else 0
+        events += [
+            _event(float(t), item, round(float(v), digits), unit)
+            for t, v in zip(slots, values, strict=True)
+        ]
+    for day in range(days):
+        for item, (unit, base) in LABS.items():
+            scale = 3.0 if 1 <= day <= 4 and item in ("crp", "ferritin", "il6") else 1.0
+            value = round(base * scale * float(rng.uniform(0.9, 1.1)), 2)
+            events.append(_event(day * 24 + 6.5, item, value, unit))
+        for hours in (day * 24 + 8.25, day * 24 + 20.25):
+            events.append(_event(hours, "ice_score", 10))
+    events += [
+        _event(54.1, "norepinephrine", 6, "ug/min", end=format_time(START + timedelta(hours=70))),
+        _event(56.1, "o2_device", "nasal_cannula"),
+        _event(56.1, "o2_flow", 3, "L/min"),
+        _event(60.1, "tocilizumab", 560, "mg"),
+        _event(80.1, "o2_device", "room_air"),
+    ]
+    return {
+        "format": "crswatch.timeline/1",
+        "patient": {
+            "id": PATIENT,
+            "age_years": 58,
+            "weight_kg": 70.0,
+            "height_cm": 172,
+            "therapy": {"kind": "car_t", "start": format_time(START + timedelta(hours=24))},
+        },
+        "events": events,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(url: str, port: int) -> None:
+    """The server subprocess: the service over the store at ``url``, on loopback."""
+    import uvicorn
+
+    from crswatch.api import Settings, create_app
+    from crswatch.store import Store
+
+    settings = Settings(rate_limit_per_minute=0, max_body_bytes=200 * 1024 * 1024)
+    app = create_app(Store(url), settings)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _token(url: str) -> str:
+    from crswatch.store import Store, create_user, issue_token
+
+    store = Store(url)
+    with store.transaction() as session:
+        user = create_user(session, "bench", "correct horse battery", "clinician")
+        token = issue_token(session, user, "bench").token
+    store.dispose()
+    return token
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def _steps(url: str, repeat: int) -> dict[str, float]:
+    """Median milliseconds of the grade route's steps, run in this process."""
+    from crswatch.api._deps import audit
+    from crswatch.scales import grade_timelines
+    from crswatch.store import Principal, Store, load_timeline
+
+    store = Store(url)
+    principal = Principal(username="bench", role="clinician", token_id="bench")
+    timings: dict[str, list[float]] = {}
+
+    def timed(name: str, step: Callable[[], Any]) -> Any:
+        began = time.perf_counter()
+        result = step()
+        timings.setdefault(name, []).append((time.perf_counter() - began) * 1000)
+        return result
+
+    def load() -> Any:
+        with store.transaction() as session:
+            return load_timeline(session, PATIENT)
+
+    for _ in range(repeat):
+        timeline = timed("load_timeline (store -> Timeline)", load)
+        result = timed(
+            "grade_timelines (all scales)",
+            lambda timeline=timeline: grade_timelines([timeline])[0],
+        )
+        timed(
+            "to_dict + json.dumps",
+            lambda result=result: json.dumps(result.to_dict(), default=str),
+        )
+        timed(
+            "audit record",
+            lambda: audit(store, principal, "read", "grade", PATIENT, "success"),
+        )
+    store.dispose()
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--vitals-every-minutes", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10, help="in-process runs of each step")
+    args = parser.parse_args()
+    document = patient_document(args.days, args.vitals_every_minutes)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        token = _token(url)
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)])
+        try:
+            base = f"http://127.0.0.1:{port}"
+            headers = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=base, headers=headers, timeout=300) as client:
+                for _ in range(300):
+                    try:
+                        if client.get("/health").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                began = time.perf_counter()
+                response = client.post("/events/timeline", json=document)
+                ingest = time.perf_counter() - began
+                if response.status_code >= 300:
+                    raise SystemExit(f"ingest failed: {response.text[:2000]}")
+                path = f"/patients/{PATIENT}/grade"
+                for _ in range(5):  # warm-up: imports, caches, the first query plans
+                    client.get(path).raise_for_status()
+                latencies = []
+                for _ in range(args.requests):
+                    began = time.perf_counter()
+                    reply = client.get(path)
+                    latencies.append((time.perf_counter() - began) * 1000)
+                    reply.raise_for_status()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        steps = _steps(url, args.steps)
+    events = len(document["events"])
+    print(
+        f"one patient, {args.days} days, 7 vital signs every {args.vitals_every_minutes} min: "
+        f"{events:,} events; ingest {ingest:.1f} s; GET {path} (all scales, at the last event)"
+    )
+    print(f"{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'max ms':>9}")
+    p50, p95, p99 = (_percentile(latencies, q) for q in (50, 95, 99))
+    print(
+        f"{len(latencies):>9}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}"
+        f"{statistics.mean(latencies):>9.0f}{max(latencies):>9.0f}"
+    )
+    print(f"target p95 < 100 ms: {'met' if p95 < 100 else 'MISSED'}")
+    print(f"where the time goes (median of {args.steps} in-process runs):")
+    for name, milliseconds in steps.items():
+        print(f"  {name:<40}{milliseconds:>8.0f} ms")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        _serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()

@@ -1,0 +1,126 @@
+"""Screenshots of the dashboard: docs/screenshots/ward.png and docs/screenshots/patient.png.
+
+Serves the dashboard (uvicorn on 127.0.0.1, a free port) over a temporary SQLite store holding
+the synthetic demo ward (``crswatch.simulate.demo_ward``, fixed seed and clock, so the pictures
+are reproducible), logs in with Debian's headless chromium through Playwright and saves the
+ward and the most severe patient's view.
+
+    python scripts/screenshots.py [--out docs/screenshots] [--patients 24]
+
+Needs the test extras (``pip install -e '.[test]'``: Playwright) and ``chromium`` on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from crswatch.api import Settings, create_app
+from crswatch.simulate import DEMO_SEED, demo_ward
+from crswatch.store import Store, create_user, ingest_timelines
+
+#: The ward's clock: fixed, so that the same pictures come out every time.
+CLOCK = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+USER, PASSWORD = "screenshots", "screenshots-password"
+#: The patient picture's height (pixels from the top of the page).
+PATIENT_HEIGHT = 2600
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _serve(store: Store) -> tuple[uvicorn.Server, threading.Thread, str]:
+    settings = Settings(rate_limit_per_minute=0, dashboard_now=CLOCK)
+    config = uvicorn.Config(
+        create_app(store, settings), host="127.0.0.1", port=_free_port(), log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise SystemExit("the dashboard server did not start")
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{config.port}"
+
+
+def take(out: Path, patients: int) -> list[Path]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium is not on PATH (apt-get install chromium)")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'crswatch.db'}")
+        with store.transaction() as session:
+            create_user(session, USER, PASSWORD, "clinician")
+            ingest_timelines(session, demo_ward(patients, seed=DEMO_SEED, clock=CLOCK))
+        server, thread, url = _serve(store)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1360, "height": 900})
+                page.set_default_timeout(60_000)
+                page.goto(f"{url}/login")
+                page.fill("#username", USER)
+                page.fill("#password", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_selector("#ward-table tbody tr[data-patient]")
+                ward = out / "ward.png"
+                page.screenshot(path=str(ward), full_page=True)
+                page.click("#ward-table tbody tr[data-patient] a")
+                page.wait_for_selector("#chart-timeline [data-rendered='true']")
+                page.click("#details-vasopressor summary")  # show one entry form open
+                page.wait_for_timeout(300)  # let the last SVG layout settle
+                patient = out / "patient.png"
+                # The top of the view (header, grades, entry, figures); the panels below are
+                # long tables that would make the picture too large to commit.
+                height = min(PATIENT_HEIGHT, page.evaluate("document.body.scrollHeight"))
+                page.screenshot(
+                    path=str(patient),
+                    full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1360, "height": height},
+                )
+                browser.close()
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+            store.dispose()
+    return [ward, patient]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--patients", type=int, default=24)
+    args = parser.parse_args(argv)
+    for path in take(args.out, args.patients):
+        sys.stdout.write(f"wrote {path} ({path.stat().st_size // 1024} KiB)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Bedside entry: the forms, and typed values turned into timeline events.
+
+An entry becomes raw ``crswatch.timeline/1`` event records (entry time, item, value, unit,
+``source`` naming the user) that go through :func:`crswatch.timeline.build_timeline` like any
+other input (units converted, plausibility bounds checked).  Every issue is mapped back to the
+form field it came from, with a message naming the field and the typed value; the form is shown
+again with what was typed.  Which items each form offers comes from the vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from crswatch.timeline import (
+    Event,
+    IngestReport,
+    Timeline,
+    build_timeline,
+    format_time,
+    vocabulary,
+)
+
+__all__ = [
+    "ENTRY_FORMS",
+    "FUTURE_TOLERANCE",
+    "EntryForm",
+    "EntryResult",
+    "FormField",
+    "build_entry",
+    "time_value",
+]
+
+FieldKind = Literal["number", "select", "datetime"]
+#: An entry may be timed at most this far after "now" (clock skew between bedside devices).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_TIME = "time"
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    name: str
+    label: str
+    kind: FieldKind = "number"
+    #: The vocabulary item this field records (None: a control such as a drug choice).
+    item: str | None = None
+    #: The unit sent with the value (a fixed unit), or None when ``unit_field`` chooses it.
+    unit: str | None = None
+    unit_field: str | None = None
+    options: tuple[str, ...] = ()
+    step: str = "any"
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryForm:
+    kind: str
+    title: str
+    fields: tuple[FormField, ...]
+    note: str = ""
+
+    def field(self, name: str) -> FormField:
+        return next(f for f in self.fields if f.name == name)
+
+
+def _items(group: str, *, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(
+        name for name, spec in vocabulary().items() if spec.group == group and name not in exclude
+    )
+
+
+def _codes(item: str) -> tuple[str, ...]:
+    return vocabulary()[item].values
+
+
+def _quantity(name: str, label: str, *, step: str = "any") -> FormField:
+    spec = vocabulary()[name]
+    hint = f"{spec.low:g}–{spec.high:g} {spec.unit}" if spec.low is not None else ""
+    return FormField(name, label, item=name, unit=spec.unit, step=step, hint=hint)
+
+
+def _score(name: str, label: str) -> FormField:
+    spec = vocabulary()[name]
+    return FormField(name, label, item=name, step="1", hint=f"0–{spec.high:g} points")
+
+
+PRESSORS = _items("hemodynamic", exclude=("fluid_bolus",))
+DRUGS = _items("drug")
+_PRESSOR_UNITS = ("ug/min", "ug/kg/min", "U/min")
+_DRUG_UNITS = ("mg", "mg/kg", "mg/m2")
+PRESSOR_ACTIONS = ("start", "change", "stop")
+
+ENTRY_FORMS: dict[str, EntryForm] = {
+    form.kind: form
+    for form in (
+        EntryForm(
+            "vitals",
+            "Vital signs",
+            (
+                FormField("temperature", "Temperature", item="temperature", unit_field="temp_unit"),
+                FormField("temp_unit", "unit", "select", options=("Cel", "[degF]")),
+                _quantity("heart_rate", "Heart rate"),
+                _quantity("sbp", "Systolic BP"),
+                _quantity("dbp", "Diastolic BP"),
+                _quantity("map", "MAP"),
+                _quantity("resp_rate", "Respiratory rate"),
+                _quantity("spo2", "SpO2"),
+            ),
+        ),
+        EntryForm(
+            "oxygen",
+            "Oxygen",
+            (
+                FormField(
+                    "o2_device", "Device", "select", item="o2_device", options=_codes("o2_device")
+                ),
+                _quantity("o2_flow", "Flow"),
+                _quantity("fio2", "FiO2"),
+            ),
+        ),
+        EntryForm(
+            "vasopressor",
+            "Vasopressor",
+            (
+                FormField("drug", "Drug", "select", options=PRESSORS),
+                FormField("action", "Action", "select", options=PRESSOR_ACTIONS),
+                FormField("rate", "Rate", unit_field="rate_unit"),
+                FormField("rate_unit", "unit", "select", options=_PRESSOR_UNITS),
+            ),
+            note="Stop records a rate of 0; a change records the new rate from the entry time.",
+        ),
+        EntryForm(
+            "drug",
+            "Drug given",
+            (
+                FormField("drug", "Drug", "select", options=DRUGS),
+                FormField("dose", "Dose", unit_field="dose_unit"),
+                FormField("dose_unit", "unit", "select", options=_DRUG_UNITS),
+            ),
+        ),
+        EntryForm(
+            "neuro",
+            "ICE and consciousness",
+            (
+                _score("ice_orientation", "Orientation"),
+                _score("ice_naming", "Naming"),
+                _score("ice_commands", "Commands"),
+                _score("ice_writing", "Writing"),
+                _score("ice_attention", "Attention"),
+                _score("ice_score", "ICE total"),
+                FormField(
+                    "consciousness",
+                    "Level of consciousness",
+                    "select",
+                    item="consciousness",
+                    options=_codes("consciousness"),
+                ),
+            ),
+            note="Give the five ICE items, or the total (ASTCT 2019 ICE, 10 points).",
+        ),
+    )
+}
+
+
+@dataclass(slots=True)
+class EntryResult:
+    """The events of a valid entry, or the errors by form field (and what was typed)."""
+
+    form: EntryForm
+    values: dict[str, str]
+    events: list[Event] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.events)
+
+
+def time_value(moment: datetime) -> str:
+    """A UTC moment as an ``<input type="datetime-local">`` value (the form says UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _entry_time(text: str, now: datetime) -> tuple[str | None, str | None]:
+    """The entry time as ISO 8601 UTC, or an error naming the field and value."""
+    if not text.strip():
+        return format_time(now), None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None, f"time={text!r}: not a date and time (YYYY-MM-DDTHH:MM, UTC)"
+    # The form labels the field as UTC, so a time without an offset is UTC by declaration.
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment > now + FUTURE_TOLERANCE:
+        return None, f"time={text!r}: is in the future (now is {format_time(now)})"
+    return format_time(moment), None
+
+
+def _raw(
+    values: Mapping[str, str], form: EntryForm
+) -> tuple[list[dict[str, Any]], list[str], dict[str, str]]:
+    """Raw event records, the form field of each, and errors found before validation."""
+    records: list[dict[str, Any]] = []
+    fields: list[str] = []
+    errors: dict[str, str] = {}
+
+    def add(field_name: str, item: str, value: Any, unit: str | None) -> None:
+        record: dict[str, Any] = {"item": item, "value": value}
+        if unit:
+            record["unit"] = unit
+        records.append(record)
+        fields.append(field_name)
+
+    if form.kind == "vasopressor":
+        drug, action, rate = (
+            values.get("drug", ""),
+            values.get("action", ""),
+            values.get("rate", ""),
+        )
+        if drug not in PRESSORS:
+            errors["drug"] = f"drug={drug!r}: must be one of {', '.join(PRESSORS)}"
+        elif action not in PRESSOR_ACTIONS:
+            errors["action"] = f"action={action!r}: must be one of {', '.join(PRESSOR_ACTIONS)}"
+        elif action == "stop":
+            add("rate", drug, 0, vocabulary()[drug].unit)
+        elif not rate.strip():
+            errors["rate"] = f"rate={rate!r}: a rate is required to {action} {drug}"
+        else:
+            add("rate", drug, rate.strip(), values.get("rate_unit") or None)
+        return records, fields, errors
+    if form.kind == "drug":
+        drug, dose = values.get("drug", ""), values.get("dose", "")
+        if drug not in DRUGS:
+            errors["drug"] = f"drug={drug!r}: must be one of {', '.join(DRUGS)}"
+        elif not dose.strip():
+            errors["dose"] = f"dose={dose!r}: a dose is required"
+        else:
+            add("dose", drug, dose.strip(), values.get("dose_unit") or None)
+        return records, fields, errors
+    for spec in form.fields:
+        text = values.get(spec.name, "").strip()
+        if spec.item is None or not text:
+            continue
+        unit = spec.unit if spec.unit_field is None else values.get(spec.unit_field) or None
+        add(spec.name, spec.item, text, unit)
+    if form.kind == "neuro":
+        errors.update(_ice_consistency(values))
+    if not records and not errors:
+        errors[form.fields[0].name] = "enter at least one value"
+    return records, fields, errors
+
+
+def _ice_consistency(values: Mapping[str, str]) -> dict[str, str]:
+    """Items and total together must agree (the total would otherwise silently win)."""
+    items = ("ice_orientation", "ice_naming", "ice_commands", "ice_writing", "ice_attention")
+    total = values.get("ice_score", "").strip()
+    typed = [values.get(name, "").strip() for name in items]
+    if not total or not any(typed):
+        return {}
+    if not all(typed):
+        return {"ice_score": f"ice_score={total!r}: give the total or all five items, not a mix"}
+    try:
+        summed = sum(float(v) for v in typed)
+        if float(total) != summed:
+            return {"ice_score": f"ice_score={total!r}: the five items add up to {summed:g}"}
+    except ValueError:
+        return {}  # the non-number is reported on its own field by validation
+    return {}
+
+
+def build_entry(
+    timeline: Timeline,
+    kind: str,
+    values: Mapping[str, str],
+    *,
+    username: str,
+    now: datetime,
+) -> EntryResult:
+    """Validate an entry for ``timeline``'s patient; the events or the errors by field."""
+    form = ENTRY_FORMS[kind]
+    typed = {key: str(value) for key, value in values.items() if key != "csrf_token"}
+    result = EntryResult(form, typed)
+    when, time_error = _entry_time(typed.get(_TIME, ""), now)
+    records, fields, errors = _raw(typed, form)
+    result.errors.update(errors)
+    if time_error:
+        result.errors[_TIME] = time_error
+    if result.errors or when is None:
+        return result
+    source = f"dashboard:{username}"
+    for record in records:
+        record.update(time=when, source=source)
+    report = IngestReport(source="dashboard")
+    built = build_timeline(timeline.patient.to_dict(), records, report, from_text=True)
+    for issue in report.issues:
+        if issue.event_index is None:  # pragma: no cover - the stored patient record is valid
+            result.errors[fields[0]] = issue.message
+            continue
+        name = fields[issue.event_index]
+        if issue.field == "time":
+            result.errors[_TIME] = f"time={typed.get(_TIME, '')!r}: {issue.reason}"
+            continue
+        unit_field = form.field(name).unit_field
+        shown_name = unit_field if issue.field == "unit" and unit_field else name
+        result.errors[shown_name] = f"{shown_name}={typed.get(shown_name, '')!r}: {issue.reason}"
+    if not result.errors and built is not None:
+        result.events = list(built.events)
+    return result

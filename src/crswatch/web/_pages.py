@@ -1,0 +1,412 @@
+"""The dashboard's pages and fragments: login, ward, patient view, bedside entry.
+
+Paths (none clashes with the REST API, and none is in its OpenAPI document): ``/`` (to the
+ward), ``/login``, ``/logout``, ``/ward`` (page), ``/ward/rows`` (the htmx fragment it refreshes),
+``/ward/patients/{id}`` (patient view), ``/ward/patients/{id}/entries/{kind}`` (entry form: GET a
+page, POST an entry).  Every page and write is audited; heavy work runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from crswatch.episodes import trajectory
+from crswatch.scales import CRS_SCALES, grade_timelines
+from crswatch.store import (
+    Principal,
+    Store,
+    StoreConflict,
+    authenticate,
+    ingest_timelines,
+    list_patients,
+    load_timeline,
+)
+from crswatch.timeline import Timeline
+from crswatch.web import _charts, _panels
+from crswatch.web._entry import ENTRY_FORMS, EntryResult, build_entry, time_value
+from crswatch.web._session import (
+    CSRF_FIELD,
+    audit,
+    csrf_token,
+    current_user,
+    end_session,
+    require_user,
+    start_session,
+    verify_csrf,
+)
+from crswatch.web._templates import templates
+from crswatch.web._ward import ICANS_SCALE, therapy_day, therapy_label, up_to, ward_rows
+
+if TYPE_CHECKING:  # the API package imports this one: no import cycle at run time
+    from crswatch.api._settings import Settings
+
+__all__ = ["DEFAULT_SCALE", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+DEFAULT_SCALE = "astct2019"
+#: Pages hold patient data: never cached, never framed (clickjacking), no referrer elsewhere.
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+_PAGE = 500
+PatientId = Annotated[str, Path(min_length=1, max_length=200)]
+ScaleParam = Annotated[str, Query(max_length=64)]
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _now(request: Request) -> datetime:
+    settings: Settings = request.app.state.settings
+    return settings.dashboard_now or datetime.now(UTC)
+
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any],
+    status: int = 200,
+    principal: Principal | None = None,
+) -> Response:
+    full = {"csrf": csrf_token(request), "user": principal, **context}
+    return templates.TemplateResponse(request, name, full, status_code=status, headers=_HEADERS)
+
+
+def _error(request: Request, status: int, message: str, principal: Principal | None) -> Response:
+    return _render(request, "error.html", {"status": status, "message": message}, status, principal)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never ``//host`` or a scheme): no open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/ward"
+
+
+def _scale(scale: str | None) -> str | None:
+    chosen = scale or DEFAULT_SCALE
+    return chosen if chosen in CRS_SCALES else None
+
+
+def _ward_timelines(store: Store) -> list[Timeline]:
+    with store.transaction() as session:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            rows, total = list_patients(session, _PAGE, offset)
+            ids += [row.patient_id for row in rows]
+            offset += _PAGE
+            if offset >= total:
+                break
+        loaded = [load_timeline(session, pid) for pid in ids]
+    return [timeline for timeline in loaded if timeline is not None]
+
+
+def _scale_choices() -> list[dict[str, str]]:
+    return [{"id": scale.id, "title": scale.title} for scale in CRS_SCALES.values()]
+
+
+# -------------------------------------------------------------------------------------- login
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/ward", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    principal = current_user(request, _store(request))
+    if principal is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _render(request, "login.html", {"next": _safe_next(next), "username": "", "error": ""})
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    return await run_in_threadpool(_login, request, values)
+
+
+def _login(request: Request, values: dict[str, str]) -> Response:
+    verify_csrf(request, values.get(CSRF_FIELD))
+    store = _store(request)
+    username = values.get("username", "")[:100]
+    target = _safe_next(values.get("next"))
+    with store.transaction() as session:
+        user = authenticate(session, username, values.get("password", ""))
+        role = user.role if user is not None else None
+    if role is None:
+        audit(store, username or "-", "-", "execute", "dashboard.login", None, "failure")
+        context = {"next": target, "username": username, "error": "unknown user or wrong password"}
+        return _render(request, "login.html", context, 401)
+    start_session(request, username)
+    audit(store, username, role, "execute", "dashboard.login", None, "success")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    verify_csrf(request, form.get(CSRF_FIELD))
+    store = _store(request)
+    principal = await run_in_threadpool(current_user, request, store)
+    end_session(request)
+    if principal is not None:
+        await run_in_threadpool(
+            audit,
+            store,
+            principal.username,
+            principal.role,
+            "execute",
+            "dashboard.logout",
+            None,
+            "success",
+        )
+    return RedirectResponse("/login", status_code=303)
+
+
+# --------------------------------------------------------------------------------------- ward
+
+
+def _ward_context(request: Request, principal: Principal, scale: str) -> dict[str, Any]:
+    store = _store(request)
+    now = _now(request)
+    timelines = _ward_timelines(store)
+    rows = ward_rows(timelines, now, crs_scale=scale)
+    audit(
+        store,
+        principal.username,
+        principal.role,
+        "read",
+        "dashboard.ward",
+        None,
+        "success",
+        f"{len(rows)} patients, scale {scale}",
+    )
+    return {
+        "rows": rows,
+        "now": now,
+        "scale": scale,
+        "scale_title": CRS_SCALES[scale].title,
+        "scales": _scale_choices(),
+    }
+
+
+@router.get("/ward")
+def ward(request: Request, scale: ScaleParam = DEFAULT_SCALE) -> Response:
+    principal = require_user(request, _store(request))
+    chosen = _scale(scale)
+    if chosen is None:
+        return _error(request, 422, f"scale={scale!r} is not a CRS scale", principal)
+    return _render(request, "ward.html", _ward_context(request, principal, chosen), 200, principal)
+
+
+@router.get("/ward/rows")
+def ward_table(request: Request, scale: ScaleParam = DEFAULT_SCALE) -> Response:
+    principal = require_user(request, _store(request))
+    chosen = _scale(scale)
+    if chosen is None:
+        return _error(request, 422, f"scale={scale!r} is not a CRS scale", principal)
+    context = _ward_context(request, principal, chosen)
+    return _render(request, "ward/_table.html", context, 200, principal)
+
+
+# ------------------------------------------------------------------------------ patient view
+
+
+def _grades(timeline: Timeline, now: datetime) -> dict[str, Any]:
+    """The headline grades (ASTCT CRS and ICANS); every scale is in the panels below."""
+    graded = grade_timelines([timeline], at=now, scales=[DEFAULT_SCALE, ICANS_SCALE])[0]
+    return {
+        "crs_main": graded.crs[DEFAULT_SCALE],
+        "icans": graded.icans[ICANS_SCALE.split(".", 1)[1]],
+    }
+
+
+def _charts_for(timeline: Timeline, now: datetime) -> dict[str, Any]:
+    """The figures and panels the patient view embeds (``_charts``, ``_panels``)."""
+    context: dict[str, Any] = {
+        "timeline_spec": None,
+        "cytokine_spec": None,
+        "panels": _panels.patient_panels(timeline, at=now),
+    }
+    if timeline.events:
+        table = trajectory([timeline])
+        context["timeline_spec"] = _charts.timeline_chart(timeline, table)
+        context["cytokine_spec"] = _charts.cytokine_chart(timeline)
+    return context
+
+
+def _load(request: Request, patient_id: str) -> Timeline | None:
+    with _store(request).transaction() as session:
+        return load_timeline(session, patient_id)
+
+
+def _patient_context(
+    request: Request,
+    principal: Principal,
+    timeline: Timeline,
+    entries: Mapping[str, EntryResult] | None = None,
+    *,
+    figures: bool = True,
+) -> dict[str, Any]:
+    now = _now(request)
+    current = up_to(timeline, now)
+    patient = timeline.patient
+    context = {
+        "patient": patient,
+        "pid": patient.id,
+        "therapy": therapy_label(timeline),
+        "day": therapy_day(timeline, now),
+        "now": now,
+        "events": len(current.events),
+        "grades": _grades(current, now),
+        "forms": ENTRY_FORMS,
+        "entries": dict(entries or {}),
+        "default_time": time_value(now),
+        "can_edit": principal.allowed("clinician"),
+    }
+    if figures:
+        context.update(_charts_for(current, now))
+    return context
+
+
+@router.get("/ward/patients/{patient_id}")
+def patient_view(request: Request, patient_id: PatientId) -> Response:
+    store = _store(request)
+    principal = require_user(request, store)
+    timeline = _load(request, patient_id)
+    if timeline is None:
+        audit(
+            store,
+            principal.username,
+            principal.role,
+            "read",
+            "dashboard.patient",
+            patient_id,
+            "failure",
+            "unknown patient",
+        )
+        return _error(request, 404, f"patient={patient_id!r} is not in the store", principal)
+    context = _patient_context(request, principal, timeline)
+    audit(
+        store,
+        principal.username,
+        principal.role,
+        "read",
+        "dashboard.patient",
+        patient_id,
+        "success",
+    )
+    return _render(request, "patient.html", context, 200, principal)
+
+
+@router.get("/ward/patients/{patient_id}/entries/{kind}")
+def entry_page(request: Request, patient_id: PatientId, kind: str) -> Response:
+    store = _store(request)
+    principal = require_user(request, store, "clinician")
+    timeline = _load(request, patient_id) if kind in ENTRY_FORMS else None
+    if timeline is None:
+        return _error(request, 404, f"patient={patient_id!r} or form={kind!r} not found", principal)
+    context = _patient_context(request, principal, timeline, figures=False)
+    context["form"] = ENTRY_FORMS[kind]
+    audit(
+        store,
+        principal.username,
+        principal.role,
+        "read",
+        f"dashboard.entry.{kind}",
+        patient_id,
+        "success",
+    )
+    return _render(request, "entry.html", context, 200, principal)
+
+
+@router.post("/ward/patients/{patient_id}/entries/{kind}")
+async def save_entry(request: Request, patient_id: PatientId, kind: str) -> Response:
+    form = await request.form()
+    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    return await run_in_threadpool(_save_entry, request, patient_id, kind, values)
+
+
+def _store_entry(store: Store, timeline: Timeline, result: EntryResult) -> None:
+    """Append the entry's events in one transaction; a conflict becomes the time field's error."""
+    batch = Timeline(timeline.patient, tuple(result.events))
+    try:
+        with store.transaction() as session:
+            ingest_timelines(session, [batch])
+    except StoreConflict as conflict:
+        result.errors["time"] = "; ".join(
+            f"time={issue.value!r}: {issue.reason}" for issue in conflict.issues
+        )
+
+
+def _save_entry(request: Request, patient_id: str, kind: str, values: dict[str, str]) -> Response:
+    store = _store(request)
+    principal = require_user(request, store, "clinician")
+    verify_csrf(request, values.get(CSRF_FIELD))
+    timeline = _load(request, patient_id) if kind in ENTRY_FORMS else None
+    if timeline is None:
+        return _error(request, 404, f"patient={patient_id!r} or form={kind!r} not found", principal)
+    result = build_entry(timeline, kind, values, username=principal.username, now=_now(request))
+    if result.ok:
+        _store_entry(store, timeline, result)
+    resource = f"dashboard.entry.{kind}"
+    if result.ok:
+        audit(
+            store,
+            principal.username,
+            principal.role,
+            "create",
+            resource,
+            patient_id,
+            "success",
+            f"{len(result.events)} event(s)",
+        )
+    else:  # field names only: typed values may be patient data
+        audit(
+            store,
+            principal.username,
+            principal.role,
+            "create",
+            resource,
+            patient_id,
+            "failure",
+            "rejected: " + ", ".join(sorted(result.errors)),
+        )
+    status = 200 if result.ok else 422
+    if result.ok and not _htmx(request):
+        return RedirectResponse(
+            f"/ward/patients/{quote(patient_id)}?saved={kind}#entry-{kind}", status_code=303
+        )
+    refreshed = _load(request, patient_id) or timeline
+    htmx = _htmx(request)
+    context = _patient_context(request, principal, refreshed, {kind: result}, figures=not htmx)
+    if htmx:
+        context.update(form=result.form, entry=result, saved=result.ok)
+        return _render(request, "patient/_entry_response.html", context, status, principal)
+    return _render(request, "patient.html", context, status, principal)

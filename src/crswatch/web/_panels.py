@@ -1,0 +1,555 @@
+"""The patient view's panels as plain, template-ready values.
+
+Each panel is read from the engine the matching command uses, called as that command calls it
+(``crswatch grade``, ``recommend``, ``hlh``, ``biomarkers``, ``blinatumomab status``): no rule
+is restated here, only arranged for a page.  Decision: docs/decisions/0017-patient-view.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from crswatch.biomarkers import (
+    BiomarkerParameters,
+    Kinetics,
+    Point,
+    cytokine_profile,
+    kinetics,
+)
+from crswatch.hlh import ScreenResult, screen_course, screen_timelines
+from crswatch.management import Action, Recommendation, recommend
+from crswatch.regimens import blinatumomab_status
+from crswatch.scales import ALL_SCALES, Evidence, GradeResult, grade_timelines
+from crswatch.timeline import Timeline, format_time
+
+__all__ = [
+    "ActionRow",
+    "AnalyteRow",
+    "BiomarkerPanel",
+    "FlagRow",
+    "HLHPanel",
+    "PatientPanels",
+    "RecommendationPanel",
+    "RegimenPanel",
+    "RegimenRow",
+    "ScaleRow",
+    "ScreenRow",
+    "patient_panels",
+]
+
+
+# --- the scale-disagreement table -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleRow:
+    """One scale's grade at T, and the criterion that decided it (or left it open)."""
+
+    syndrome: str
+    scale_id: str
+    title: str
+    version: str
+    citation: str
+    status: str
+    grade: int | None
+    lower: int
+    upper: int
+    #: The grade as shown: ``3``, or ``not assessable: 2-4``.
+    shown: str
+    #: The deciding criterion's wording (the paper's), its id and source; for an undecided
+    #: grade, the met criterion that sets the lower bound ("no criterion met" when none is).
+    deciding: str
+    deciding_id: str | None
+    deciding_source: str
+    #: Criteria that could raise the grade but could not be decided, by their wording.
+    undecided: tuple[str, ...]
+    criteria_met: tuple[str, ...]
+    missing: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _scale_row(syndrome: str, scale_id: str, result: GradeResult) -> ScaleRow:
+    scale = ALL_SCALES[f"{syndrome}.{scale_id}"]
+    lower, upper = result.bounds
+    if result.status == "graded":
+        shown = str(result.grade)
+    else:
+        span = str(lower) if lower == upper else f"{lower}-{upper}"
+        shown = f"{result.status.replace('_', ' ')}: {span}"
+    met = [e for e in result.evidence if e.met]
+    # The CLI's reading (``crswatch grade``): the met criterion of the highest grade decides;
+    # when nothing is met there is no deciding criterion, only the undecided ones.
+    deciding: Evidence | None = max(met, key=lambda e: e.grade) if met else None
+    undecided = [e for e in result.evidence if e.met is None and (e.grade_high or e.grade) > lower]
+    return ScaleRow(
+        syndrome=syndrome.upper(),
+        scale_id=scale_id,
+        title=scale.title,
+        version=scale.version,
+        citation=scale.citation,
+        status=result.status,
+        grade=result.grade,
+        lower=lower,
+        upper=upper,
+        shown=shown,
+        deciding=deciding.rule if deciding is not None else "no criterion met",
+        deciding_id=deciding.criterion_id if deciding is not None else None,
+        deciding_source=deciding.source_ref if deciding is not None else scale.citation,
+        undecided=tuple(dict.fromkeys(e.rule for e in undecided)),
+        criteria_met=result.criteria_met,
+        missing=result.missing,
+        warnings=result.warnings,
+    )
+
+
+def _agreement(rows: Iterable[ScaleRow]) -> str:
+    """One line over the CRS scales: the range of grades and how many were decided."""
+    crs = [row for row in rows if row.syndrome == "CRS"]
+    if not crs:
+        return ""
+    graded = sorted({row.grade for row in crs if row.grade is not None})
+    open_ = [row for row in crs if row.grade is None]
+    low = min(row.lower for row in crs)
+    high = max(row.upper if row.grade is None else row.lower for row in crs)
+    if len(graded) == 1 and not open_:
+        return f"CRS grade {graded[0]} on all {len(crs)} scales"
+    text = f"CRS grades {low} to {high} across {len(crs)} scales"
+    if graded:
+        text += f" (graded: {', '.join(map(str, graded))})"
+    if open_:
+        text += f"; {len(open_)} not decided"
+    return text
+
+
+# --- recommendations --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """One action: what, when, at what dose, why, and its source."""
+
+    priority: int
+    category: str
+    text: str
+    timing: str
+    #: ``tocilizumab 560 mg IV over 60 min`` or empty; ``dose_allowed`` False when refused.
+    dose: str
+    dose_basis: str
+    dose_allowed: bool | None
+    dose_reasons: tuple[str, ...]
+    because: str
+    reference: str
+    verification: str
+    quote: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationPanel:
+    """The rule set's actions at T, with the running totals the bedside asks about."""
+
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_title: str
+    citation: str
+    chosen_by: str
+    crs: str
+    icans: str
+    actions: tuple[ActionRow, ...]
+    tocilizumab: str
+    corticosteroids: str
+    warnings: tuple[str, ...]
+
+
+def _action_row(action: Action) -> ActionRow:
+    dose = action.dose
+    text = basis = ""
+    if dose is not None:
+        text = f"{dose.drug} {dose.dose_mg:g} mg {dose.route} {dose.timing}".strip()
+        basis = dose.basis
+    return ActionRow(
+        priority=action.priority,
+        category=action.category.replace("_", " "),
+        text=action.text,
+        timing=action.timing,
+        dose=text,
+        dose_basis=basis,
+        dose_allowed=None if dose is None else dose.allowed,
+        dose_reasons=() if dose is None else dose.reasons,
+        because=action.because,
+        reference=action.source.reference,
+        verification=action.source.verification,
+        quote=action.source.quote,
+    )
+
+
+def _grade_text(scale: str, status: str, lower: int, upper: int) -> str:
+    if status == "graded":
+        return f"{lower} ({scale})"
+    return f"{status.replace('_', ' ')} {lower}-{upper} ({scale})"
+
+
+def _recommendation_panel(result: Recommendation) -> RecommendationPanel:
+    f = result.facts
+    totals = result.totals()
+    toci = totals["tocilizumab"]
+    toci_text = f"{toci['doses_given']} dose(s) given, {toci['mg_total']:g} mg"
+    toci_text += f" ({toci['doses_last_24h']} in the last 24 h)"
+    if "next_dose_now" in toci:
+        nxt = toci["next_dose_now"]
+        verdict = "allowed" if nxt["allowed"] else "refused: " + "; ".join(nxt["reasons"])
+        toci_text += f"; a dose now: {nxt['dose_mg']:g} mg, {verdict}"
+    steroids = totals["corticosteroids"]
+    steroid_text = (
+        f"{steroids['dexamethasone_equivalent_mg']:g} mg dexamethasone equivalent in total, "
+        f"{steroids['dexamethasone_equivalent_mg_last_24h']:g} mg in the last 24 h"
+    )
+    return RecommendationPanel(
+        ruleset_id=result.ruleset.id,
+        ruleset_version=result.ruleset.version,
+        ruleset_title=result.ruleset.title,
+        citation=result.ruleset.citation,
+        chosen_by=result.chosen_by,
+        crs=_grade_text(f.crs_scale, f.crs_status, f.crs_grade, f.crs_upper),
+        icans=_grade_text(result.ruleset.icans_scale, f.icans_status, f.icans_grade, f.icans_upper),
+        actions=tuple(_action_row(action) for action in result.actions),
+        tocilizumab=toci_text,
+        corticosteroids=steroid_text,
+        warnings=result.warnings,
+    )
+
+
+# --- HLH/IEC-HS screens and biomarker kinetics ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenRow:
+    """One HLH/MAS screen at T; ``label`` carries "(unverified)" for IEC-HS."""
+
+    screen: str
+    label: str
+    title: str
+    version: str
+    verified: bool
+    status: str
+    score: str
+    cutoff: str
+    criteria_met: tuple[str, ...]
+    not_assessed: tuple[str, ...]
+    first_met: str | None
+    sources: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRow:
+    """A biomarker signal with its source and verification tag."""
+
+    item: str
+    message: str
+    source: str
+    tag: str
+    time: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyteRow:
+    """One analyte's kinetics up to T (values in its canonical unit)."""
+
+    item: str
+    label: str
+    unit: str
+    n: int
+    baseline: str
+    peak: str
+    latest: str
+    fold_change: float | None
+    doubling_time_hours: float | None
+    halving_time_hours: float | None
+    censored: int
+
+
+@dataclass(frozen=True, slots=True)
+class HLHPanel:
+    """Every screen at T, and when each was first met up to T."""
+
+    at: str
+    any_met: bool
+    screens: tuple[ScreenRow, ...]
+    #: Whether ``ScreenRow.first_met`` was looked for (``patient_panels(hlh_course=True)``).
+    first_met_computed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BiomarkerPanel:
+    """Kinetics of the measured analytes, their flags, the CRP peak and the cytokine pattern."""
+
+    analytes: tuple[AnalyteRow, ...]
+    flags: tuple[FlagRow, ...]
+    crp_peak: str
+    crp_peak_source: str
+    cytokine_pattern: str
+    cytokine_pattern_source: str
+    cytokine_pattern_note: str
+    lod_rule: str
+
+
+def _score(result: ScreenResult) -> str:
+    if result.score_bounds is None:
+        return "" if result.score is None else str(result.score)
+    low, high = result.score_bounds
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _screen_row(screen_id: str, result: ScreenResult, first: datetime | None) -> ScreenRow:
+    return ScreenRow(
+        screen=screen_id,
+        label=screen_id if result.verified else f"{screen_id} (unverified)",
+        title=result.title,
+        version=result.version,
+        verified=result.verified,
+        status=result.status,
+        score=_score(result),
+        cutoff=result.cutoff or "",
+        criteria_met=result.criteria_met,
+        not_assessed=result.not_assessed,
+        first_met=format_time(first) if first is not None else None,
+        sources=tuple(dict.fromkeys(c.source_ref for c in result.criteria)),
+        warnings=result.warnings,
+    )
+
+
+def _point(point: Point | None, start: datetime) -> str:
+    if point is None:
+        return "-"
+    day = (point.time - start).total_seconds() / 86400
+    text = f"{point.value:,.4g} (day {day:.1f})"
+    return f"{text}, {point.stat.flag}" if point.stat.flag else text
+
+
+def _analyte_row(row: Kinetics, start: datetime) -> AnalyteRow:
+    return AnalyteRow(
+        item=row.item,
+        label=row.label,
+        unit=row.unit or "",
+        n=len(row.points),
+        baseline=_point(row.baseline, start),
+        peak=_point(row.peak, start),
+        latest=_point(row.latest, start),
+        fold_change=None if row.fold_change is None else round(row.fold_change, 3),
+        doubling_time_hours=_rounded(row.fastest_doubling_time_hours),
+        halving_time_hours=_rounded(row.halving_time_hours),
+        censored=sum(1 for p in row.points if p.stat.censored),
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _crp_text(passed: bool | None, confounded: bool) -> str:
+    if passed is None:
+        return "no CRP after the therapy start"
+    text = "CRP peak has passed" if passed else "CRP peak not yet passed"
+    if confounded:
+        text += " (IL-6 blockade given before the latest result: the fall may be the drug's)"
+    return text
+
+
+def _biomarker_panel(timeline: Timeline, at: datetime) -> BiomarkerPanel:
+    # As ``crswatch biomarkers``: default parameters, the profile at the kinetics' T.
+    params = BiomarkerParameters()
+    course = kinetics(timeline, at, params)
+    profile = cytokine_profile(timeline, course.at, params)
+    pattern = profile.pattern.to_dict()
+    start = timeline.patient.therapy.start
+    return BiomarkerPanel(
+        analytes=tuple(_analyte_row(row, start) for row in course.analytes if row.points),
+        flags=tuple(
+            FlagRow(
+                item=row.item,
+                message=flag.message,
+                source=flag.source,
+                tag=flag.tag,
+                time=format_time(flag.time) if flag.time else None,
+            )
+            for row in course.analytes
+            for flag in row.flags
+        ),
+        crp_peak=_crp_text(course.crp_peak.passed, course.crp_peak.confounded_by_il6_blockade),
+        crp_peak_source=course.crp_peak.source,
+        cytokine_pattern=f"HLH cytokine pattern: {pattern['shown_as']}",
+        cytokine_pattern_source=pattern["source"],
+        cytokine_pattern_note=pattern["note"],
+        lod_rule=course.to_dict()["lod_rule"],
+    )
+
+
+def _hlh_panel(timeline: Timeline, at: datetime, *, with_course: bool) -> HLHPanel:
+    # As ``crswatch hlh``: default parameters, no supplementary findings.
+    (screens,) = screen_timelines([timeline], at)
+    # The course screens at every event time: about 10 s for nine days of 5-minute vitals, so
+    # the page asks for it only on request (decision 0017).
+    first_met = screen_course(timeline, at).first_met if with_course else {}
+    return HLHPanel(
+        at=format_time(screens.at),
+        any_met=screens.any_met,
+        screens=tuple(
+            _screen_row(screen_id, result, first_met.get(screen_id))
+            for screen_id, result in screens.results.items()
+        ),
+        first_met_computed=with_course,
+    )
+
+
+# --- blinatumomab regimen status --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenRow:
+    """A label action or deviation: when, what, the rule and its source."""
+
+    at: str
+    what: str
+    detail: str
+    rule: str
+    source: str
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenPanel:
+    """Where a blinatumomab patient is in the course at T, per the label's rules."""
+
+    state: str
+    cycle: int | None
+    cycle_day: int | None
+    rate: str
+    dose_due: str
+    dose_rule: str
+    premedication: str
+    actions: tuple[RegimenRow, ...]
+    deviations: tuple[RegimenRow, ...]
+    notes: tuple[str, ...]
+    label: str
+    label_source: str
+    #: Why the status could not be computed (the weight is missing, say); else None.
+    error: str | None = None
+
+
+def _regimen_rows(items: Iterable[Mapping[str, Any]], what: str) -> tuple[RegimenRow, ...]:
+    return tuple(
+        RegimenRow(
+            at=str(item["at"]),
+            what=str(item[what]),
+            detail=str(item["detail"]),
+            rule=str(item["rule"]),
+            source=str(item["source"]),
+            verified=bool(item["verified"]),
+        )
+        for item in items
+    )
+
+
+def _regimen_panel(timeline: Timeline, at: datetime) -> RegimenPanel | None:
+    if timeline.patient.therapy.kind != "blinatumomab":
+        return None
+    try:
+        # As ``crswatch blinatumomab status`` with its defaults (current label, ASTCT CRS).
+        status = blinatumomab_status(timeline, at).to_dict()
+    except (ValueError, LookupError) as exc:
+        return RegimenPanel(
+            state="unknown",
+            cycle=None,
+            cycle_day=None,
+            rate="",
+            dose_due="",
+            dose_rule="",
+            premedication="",
+            actions=(),
+            deviations=(),
+            notes=(),
+            label="",
+            label_source="",
+            error=str(exc),
+        )
+    dose = status["dose_due"]
+    premed = status["next_premedication"]
+    premed_text = ""
+    if premed:
+        drugs = ", ".join(f"{p['drug']} {p['dose_mg']:g} mg" for p in premed["items"])
+        premed_text = f"{drugs} (due {premed['due'] or 'before the start'})"
+    return RegimenPanel(
+        state=status["state"].replace("_", " "),
+        cycle=status["cycle"],
+        cycle_day=status["cycle_day"],
+        rate=f"{status['current_rate_ug_per_day']:g} µg/day",
+        dose_due=f"{dose['dose_ug_per_day']:g} µg/day ({dose['reason']})",
+        dose_rule=str(dose["rule"]),
+        premedication=premed_text,
+        actions=_regimen_rows(status["actions"], "action"),
+        deviations=_regimen_rows(status["deviations"], "kind"),
+        notes=(*status["ambiguous"], *status["warnings"]),
+        label=status["label"]["name"],
+        label_source=status["label"]["source"],
+    )
+
+
+# --- the whole view ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientPanels:
+    """Everything the patient view shows beside its charts, for one patient at one time."""
+
+    patient_id: str
+    therapy_kind: str
+    product: str | None
+    at: datetime
+    at_text: str
+    #: Days since the therapy start at ``at``.
+    day: float
+    grades: tuple[ScaleRow, ...]
+    crs_agreement: str
+    recommendations: RecommendationPanel
+    hlh: HLHPanel
+    biomarkers: BiomarkerPanel
+    regimen: RegimenPanel | None
+
+
+def patient_panels(
+    timeline: Timeline, *, at: datetime | None = None, hlh_course: bool = False
+) -> PatientPanels:
+    """The panels of the patient view at ``at`` (default: the last event, as every command).
+
+    With ``hlh_course`` each screen also says when it was first met up to ``at``
+    (:func:`crswatch.hlh.screen_course`, which screens at every event time: slow on long
+    records of frequent vitals).
+    """
+    moment = at or (timeline.events[-1].time if timeline.events else timeline.patient.therapy.start)
+    (graded,) = grade_timelines([timeline], at=moment)
+    rows = tuple(
+        _scale_row(syndrome, scale_id, result)
+        for syndrome, results in (("crs", graded.crs), ("icans", graded.icans))
+        for scale_id, result in results.items()
+    )
+    # As ``crswatch recommend``: the default rule set for the therapy kind.  The regimen is
+    # its own panel, so the recommendation does not compute it a second time.
+    advice = recommend(timeline, moment, with_regimen=False)
+    therapy = timeline.patient.therapy
+    return PatientPanels(
+        patient_id=timeline.patient.id,
+        therapy_kind=therapy.kind,
+        product=therapy.product,
+        at=moment,
+        at_text=format_time(moment),
+        day=round((moment - therapy.start).total_seconds() / 86400, 2),
+        grades=rows,
+        crs_agreement=_agreement(rows),
+        recommendations=_recommendation_panel(advice),
+        hlh=_hlh_panel(timeline, moment, with_course=hlh_course),
+        biomarkers=_biomarker_panel(timeline, moment),
+        regimen=_regimen_panel(timeline, moment),
+    )

@@ -1,0 +1,289 @@
+"""The ward view model: one row per patient, graded and screened at one moment, sorted by severity.
+
+Pure: timelines in, plain values out (no store, no request), so the rows are unit-tested without
+a browser.  Every patient is graded in one vectorized call per moment (now and 24 h before), HLH
+screens and ICE gaps in one call each; only the blinatumomab status runs per patient (its state
+machine is per course), for blinatumomab patients only.
+
+Severity (docs/decisions/0016-dashboard.md): rows sort by the highest grade that is certain
+(a graded result's grade, or the lower bound of an ambiguous or not-assessable one) over CRS and
+ICANS, then by the number of alerts, then by the highest grade still possible (the upper bound),
+then by patient id.  An ungraded result is never shown or sorted as a number it is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from crswatch.episodes import assessment_gaps
+from crswatch.hlh import screen_timelines
+from crswatch.management import TOCILIZUMAB_LABEL
+from crswatch.regimens import blinatumomab_status
+from crswatch.scales import GradeResult, grade_timelines
+from crswatch.timeline import Timeline
+
+__all__ = [
+    "FERRITIN_ALERT_NG_ML",
+    "ICANS_SCALE",
+    "TREND_WINDOW",
+    "Alert",
+    "GradeCell",
+    "Trend",
+    "WardRow",
+    "ward_rows",
+]
+
+#: The ICANS scale of the ward (the only ICANS scale crswatch grades).
+ICANS_SCALE = "icans.astct2019"
+#: How far back the trend looks.
+TREND_WINDOW = timedelta(hours=24)
+#: Ferritin alert threshold, exclusive: carHLH's "peak serum ferritin > 10,000 ng/mL"
+#: (Neelapu 2018, CARTOX; clinical-criteria §3.3).
+FERRITIN_ALERT_NG_ML = 10_000.0
+
+TrendArrow = Literal["↑", "↓", "=", "?"]
+AlertLevel = Literal["alert", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCell:
+    """One grade as the ward shows it: a number only when the scale decided one."""
+
+    scale: str
+    status: str
+    grade: int | None
+    bounds: tuple[int, int]
+
+    @classmethod
+    def of(cls, result: GradeResult) -> GradeCell:
+        return cls(result.scale, result.status, result.grade, result.bounds)
+
+    @property
+    def graded(self) -> bool:
+        return self.status == "graded" and self.grade is not None
+
+    @property
+    def certain(self) -> int:
+        """The highest grade that is certain: the grade, else the lower bound."""
+        return self.grade if self.graded and self.grade is not None else self.bounds[0]
+
+    @property
+    def possible(self) -> int:
+        """The highest grade still possible: the grade, else the upper bound."""
+        return self.grade if self.graded and self.grade is not None else self.bounds[1]
+
+    @property
+    def label(self) -> str:
+        if self.graded:
+            return str(self.grade)
+        low, high = self.bounds
+        words = "ambiguous" if self.status == "ambiguous" else "not assessable"
+        return f"{words} {low}–{high}"
+
+    @property
+    def short(self) -> str:
+        """The cell's main text: the grade, or the bounds (``1–2``) with the status beside it."""
+        if self.graded:
+            return str(self.grade)
+        return f"{self.bounds[0]}–{self.bounds[1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """The grade 24 h ago against now: ↑ / ↓ only when the bounds make it certain."""
+
+    then: GradeCell
+    now: GradeCell
+
+    @property
+    def arrow(self) -> TrendArrow:
+        if self.now.certain > self.then.possible:
+            return "↑"
+        if self.now.possible < self.then.certain:
+            return "↓"
+        if self.now.graded and self.then.graded and self.now.grade == self.then.grade:
+            return "="
+        return "?"
+
+    @property
+    def text(self) -> str:
+        return f"{self.then.short} → {self.now.short}"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One flag on a row; ``level`` "alert" counts for severity, "info" is shown only."""
+
+    code: str
+    label: str
+    detail: str
+    level: AlertLevel = "alert"
+
+
+@dataclass(frozen=True, slots=True)
+class WardRow:
+    patient_id: str
+    therapy_kind: str
+    therapy: str
+    day: int
+    crs: GradeCell
+    icans: GradeCell
+    crs_trend: Trend
+    icans_trend: Trend
+    alerts: tuple[Alert, ...]
+
+    @property
+    def alert_count(self) -> int:
+        return sum(1 for alert in self.alerts if alert.level == "alert")
+
+    @property
+    def severity(self) -> tuple[int, int, int]:
+        """Larger is more severe (see the module docstring)."""
+        return (
+            max(self.crs.certain, self.icans.certain),
+            self.alert_count,
+            max(self.crs.possible, self.icans.possible),
+        )
+
+
+_THERAPY_NAMES = {
+    "car_t": "CAR T",
+    "blinatumomab": "Blinatumomab",
+    "bispecific": "Bispecific",
+    "tcr_t": "TCR T",
+    "other": "Other",
+}
+
+
+def therapy_label(timeline: Timeline) -> str:
+    therapy = timeline.patient.therapy
+    name = _THERAPY_NAMES.get(therapy.kind, therapy.kind)
+    if not therapy.product or therapy.product.lower() == name.lower():
+        return name
+    return f"{name} ({therapy.product})"
+
+
+def therapy_day(timeline: Timeline, now: datetime) -> int:
+    """Day since infusion or first dose, the infusion day being day 0 (negative before)."""
+    return (now - timeline.patient.therapy.start).days
+
+
+def up_to(timeline: Timeline, now: datetime) -> Timeline:
+    """The timeline as it stood at ``now`` (what a later event says is not known yet)."""
+    if not timeline.events or timeline.events[-1].time <= now:
+        return timeline
+    return Timeline(timeline.patient, tuple(e for e in timeline.events if e.time <= now))
+
+
+def tocilizumab_doses(timeline: Timeline, now: datetime) -> int:
+    """Tocilizumab administrations up to ``now``, counted as the management engine counts them
+    (every ``tocilizumab`` event at or before T; ``crswatch.management`` facts)."""
+    return sum(1 for event in timeline.of("tocilizumab") if event.time <= now)
+
+
+def _ferritin_alert(timeline: Timeline) -> Alert | None:
+    values = [e.value for e in timeline.of("ferritin") if isinstance(e.value, int | float)]
+    if not values or float(values[-1]) <= FERRITIN_ALERT_NG_ML:
+        return None
+    return Alert("ferritin", "Ferritin > 10,000", f"latest ferritin {float(values[-1]):,.0f} ng/mL")
+
+
+def _tocilizumab_alert(timeline: Timeline, now: datetime) -> Alert | None:
+    used = tocilizumab_doses(timeline, now)
+    if used == 0:
+        return None
+    limit = TOCILIZUMAB_LABEL.max_total
+    # Only the exhausted label maximum weighs on severity; fewer doses are shown for context.
+    level: AlertLevel = "alert" if used >= limit else "info"
+    return Alert("tocilizumab", f"Toci {used}/{limit}", f"{used} of {limit} doses used", level)
+
+
+def _blinatumomab_alert(timeline: Timeline, now: datetime) -> Alert | None:
+    if timeline.patient.therapy.kind != "blinatumomab":
+        return None
+    try:
+        status = blinatumomab_status(timeline, now)
+    except ValueError as exc:  # missing weight or an unknown regimen: say so, do not hide it
+        return Alert("blinatumomab", "Blina status ?", str(exc), "info")
+    if not status.deviations:
+        return None
+    latest = status.deviations[-1]
+    count = len(status.deviations)
+    return Alert("blinatumomab", f"Blina deviation ×{count}", f"{latest.kind}: {latest.detail}")
+
+
+def _ice_alerts(timelines: Sequence[Timeline], now: datetime) -> dict[str, Alert]:
+    """Patients whose ICE/CAPD is overdue at ``now`` during CRS (an open assessment gap)."""
+    last_event = {t.patient.id: t.events[-1].time for t in timelines if t.events}
+    alerts: dict[str, Alert] = {}
+    for gap in assessment_gaps(timelines):
+        still_open = not gap.assessed_at_end and gap.until >= last_event.get(gap.patient_id, now)
+        if not still_open or gap.overdue_from > now:
+            continue
+        since = gap.last_assessment
+        hours = (now - since).total_seconds() / 3600 if since else None
+        detail = (
+            f"no ICE/CAPD for {hours:.0f} h during CRS"
+            if hours is not None
+            else "no ICE/CAPD since the therapy start during CRS"
+        )
+        alerts[gap.patient_id] = Alert("ice_overdue", "ICE overdue", detail)
+    return alerts
+
+
+def ward_rows(
+    timelines: Sequence[Timeline], now: datetime, *, crs_scale: str = "astct2019"
+) -> list[WardRow]:
+    """Every patient's row at ``now`` on ``crs_scale`` (and ASTCT ICANS), most severe first."""
+    current = [up_to(t, now) for t in timelines]
+    if not current:
+        return []
+    scales = [crs_scale, ICANS_SCALE]
+    graded_now = grade_timelines(current, at=now, scales=scales)
+    graded_then = grade_timelines(current, at=now - TREND_WINDOW, scales=scales)
+    screens = {s.patient_id: s for s in screen_timelines(current, now)}
+    ice = _ice_alerts(current, now)
+    icans_id = ICANS_SCALE.split(".", 1)[1]
+    rows = []
+    for timeline, at_now, at_then in zip(current, graded_now, graded_then, strict=True):
+        pid = timeline.patient.id
+        crs_now, crs_then = (
+            GradeCell.of(at_now.crs[crs_scale]),
+            GradeCell.of(at_then.crs[crs_scale]),
+        )
+        icans_now = GradeCell.of(at_now.icans[icans_id])
+        icans_then = GradeCell.of(at_then.icans[icans_id])
+        alerts: list[Alert] = []
+        ferritin = _ferritin_alert(timeline)
+        if ferritin:
+            alerts.append(ferritin)
+        met = [name for name, status in screens[pid].flags.items() if status == "met"]
+        if met:
+            alerts.append(Alert("hlh", "HLH screen +", "met: " + ", ".join(met)))
+        if pid in ice:
+            alerts.append(ice[pid])
+        blina = _blinatumomab_alert(timeline, now)
+        if blina:
+            alerts.append(blina)
+        toci = _tocilizumab_alert(timeline, now)
+        if toci:
+            alerts.append(toci)
+        rows.append(
+            WardRow(
+                patient_id=pid,
+                therapy_kind=timeline.patient.therapy.kind,
+                therapy=therapy_label(timeline),
+                day=therapy_day(timeline, now),
+                crs=crs_now,
+                icans=icans_now,
+                crs_trend=Trend(crs_then, crs_now),
+                icans_trend=Trend(icans_then, icans_now),
+                alerts=tuple(alerts),
+            )
+        )
+    rows.sort(key=lambda row: row.patient_id)
+    rows.sort(key=lambda row: row.severity, reverse=True)
+    return rows

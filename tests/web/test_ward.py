@@ -1,0 +1,102 @@
+"""The ward view model: grades, trend, alerts and the severity order, without a browser."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from crswatch.scales import GradeResult
+from crswatch.web import FERRITIN_ALERT_NG_ML, GradeCell, Trend, ward_rows
+from crswatch.web._ward import up_to
+from tests.builders import START, at, ev, timeline
+from tests.web.ward import NOW, make_ward
+
+
+def _cell(status: str, grade: int | None, low: int, high: int) -> GradeCell:
+    return GradeCell("astct2019", status, grade, (low, high))
+
+
+def test_rows_are_graded_and_sorted_by_severity() -> None:
+    rows = ward_rows(make_ward(), NOW)
+    assert [r.patient_id for r in rows] == ["W-SHOCK", "W-ICANS", "W-TOCI4", "W-FEVER", "W-CALM"]
+    shock, icans, toci, fever, calm = rows
+    assert (shock.crs.grade, shock.crs.status) == (3, "graded")
+    assert (icans.icans.grade, icans.crs.grade) == (2, 1)
+    assert (toci.crs.grade, fever.crs.grade, calm.crs.grade) == (1, 1, 0)
+    assert shock.severity == (3, 2, 4)
+    # Equal certain grade: the alert (4 of 4 tocilizumab doses) ranks W-TOCI4 above W-FEVER.
+    assert toci.severity == (1, 1, 1) and fever.severity == (1, 0, 1)
+    assert all(r.day == 1 for r in rows)
+    assert shock.therapy == "CAR T (axicabtagene ciloleucel)" and calm.therapy == "CAR T"
+
+
+def test_alerts() -> None:
+    rows = {r.patient_id: r for r in ward_rows(make_ward(), NOW)}
+    shock = {a.code: a for a in rows["W-SHOCK"].alerts}
+    assert set(shock) == {"ferritin", "ice_overdue", "tocilizumab"}
+    assert shock["ferritin"].detail == "latest ferritin 15,000 ng/mL"
+    assert (shock["tocilizumab"].label, shock["tocilizumab"].level) == ("Toci 1/4", "info")
+    toci = {a.code: a for a in rows["W-TOCI4"].alerts}
+    assert (toci["tocilizumab"].label, toci["tocilizumab"].level) == ("Toci 4/4", "alert")
+    assert rows["W-CALM"].alerts == ()
+
+
+def test_ferritin_threshold_is_exclusive() -> None:
+    def alerts(value: float) -> set[str]:
+        t = timeline([ev(1, "ferritin", value, "ng/mL"), ev(1, "temperature", 37, "Cel")])
+        return {a.code for a in ward_rows([t], at(2))[0].alerts}
+
+    assert "ferritin" not in alerts(FERRITIN_ALERT_NG_ML)
+    assert "ferritin" in alerts(FERRITIN_ALERT_NG_ML + 1)
+
+
+def test_trend_and_scale_choice() -> None:
+    rows = {r.patient_id: r for r in ward_rows(make_ward(), NOW)}
+    assert (rows["W-SHOCK"].crs_trend.arrow, rows["W-SHOCK"].crs_trend.text) == ("↑", "0 → 3")
+    assert rows["W-CALM"].crs_trend.arrow == "="
+    # No ICE 24 h ago: the ICANS trend cannot be told, and says so.
+    assert rows["W-ICANS"].icans_trend.arrow == "?"
+    lee = {r.patient_id: r for r in ward_rows(make_ward(), NOW, crs_scale="lee2014")}
+    assert lee["W-SHOCK"].crs.scale == "lee2014"
+    assert (lee["W-SHOCK"].crs.status, lee["W-SHOCK"].crs.bounds) == ("not_assessable", (2, 4))
+
+
+def test_ungraded_cells_never_show_a_number() -> None:
+    cell = _cell("not_assessable", None, 1, 4)
+    assert (cell.label, cell.short, cell.certain, cell.possible) == (
+        "not assessable 1–4",
+        "1–4",
+        1,
+        4,
+    )
+    assert _cell("ambiguous", None, 2, 3).label == "ambiguous 2–3"
+    assert _cell("graded", 2, 2, 2).label == "2"
+
+
+def test_trend_arrows_only_when_certain() -> None:
+    assert Trend(_cell("graded", 1, 1, 1), _cell("graded", 3, 3, 3)).arrow == "↑"
+    assert Trend(_cell("graded", 3, 3, 3), _cell("graded", 1, 1, 1)).arrow == "↓"
+    assert Trend(_cell("graded", 2, 2, 2), _cell("graded", 2, 2, 2)).arrow == "="
+    assert Trend(_cell("graded", 1, 1, 1), _cell("ambiguous", None, 1, 2)).arrow == "?"
+    assert Trend(_cell("graded", 1, 1, 1), _cell("ambiguous", None, 2, 3)).arrow == "↑"
+
+
+def test_events_after_now_are_not_seen() -> None:
+    t = timeline([ev(1, "temperature", 37, "Cel"), ev(5, "temperature", 39, "Cel")])
+    assert len(up_to(t, at(2)).events) == 1
+    row = ward_rows([t], at(2))[0]
+    assert row.crs.certain == 0
+
+
+def test_day_counts_from_the_infusion_day() -> None:
+    t = timeline([ev(1, "temperature", 37, "Cel")])
+    assert ward_rows([t], START + timedelta(hours=23))[0].day == 0
+    assert ward_rows([t], START + timedelta(days=3, hours=1))[0].day == 3
+
+
+def test_empty_ward() -> None:
+    assert ward_rows([], NOW) == []
+
+
+def test_grade_cell_of_result() -> None:
+    result = GradeResult("astct2019", "2019", NOW, None, "ambiguous", (1, 2))
+    assert GradeCell.of(result) == _cell("ambiguous", None, 1, 2)
