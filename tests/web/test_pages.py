@@ -267,10 +267,13 @@ def test_secure_cookie_by_default_off_loopback(ward_store: Store) -> None:
     client = TestClient(create_app(ward_store, Settings(rate_limit_per_minute=0)))
     page = client.get("/login")
     assert "secure" in page.headers["set-cookie"].lower()
+    assert "session cookie is sent only over HTTPS" in page.text  # plain HTTP off loopback
     loopback = TestClient(
         create_app(ward_store, Settings(rate_limit_per_minute=0)), base_url="http://127.0.0.1"
     )
-    assert "secure" not in loopback.get("/login").headers["set-cookie"].lower()
+    local = loopback.get("/login")
+    assert "secure" not in local.headers["set-cookie"].lower()
+    assert "only over HTTPS" not in local.text
 
 
 def test_static_vendor_files_are_served(dashboard: Dashboard) -> None:

@@ -20,18 +20,15 @@ __all__ = ["grade"]
 
 
 def _deciding(result: GradeResult) -> str:
-    met = [e for e in result.evidence if e.met]
     if result.status != "graded":
-        undecided = [e for e in result.evidence if e.met is None]
         if result.missing:
             return "missing: " + ", ".join(result.missing)
-        if undecided or met:
-            top = max(met or undecided, key=lambda e: e.grade_high or e.grade)
+        open_ = result.undecided
+        if open_:
+            top = max(open_, key=lambda e: e.grade_high or e.grade)
             return f"wording undecided: {top.rule}"
-    if not met:
-        return "no criterion met"
-    top = max(met, key=lambda e: e.grade)
-    return top.rule
+    deciding = result.deciding
+    return deciding.rule if deciding is not None else "no criterion met"
 
 
 def _table(graded: list[PatientGrades]) -> Table:

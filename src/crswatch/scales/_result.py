@@ -73,6 +73,23 @@ class GradeResult:
     def criteria_met(self) -> tuple[str, ...]:
         return tuple(e.criterion_id for e in self.evidence if e.met)
 
+    @property
+    def deciding(self) -> Evidence | None:
+        """The met criterion of the highest grade: what set the grade (or its lower bound).
+
+        None when no criterion is met (grade 0, or a lower bound of 0 when undecided).
+        """
+        met = [e for e in self.evidence if e.met]
+        return max(met, key=lambda e: e.grade) if met else None
+
+    @property
+    def undecided(self) -> tuple[Evidence, ...]:
+        """Criteria that could not be decided and would raise the grade above its lower bound."""
+        lower = self.bounds[0]
+        return tuple(
+            e for e in self.evidence if e.met is None and (e.grade_high or e.grade) > lower
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": RESULT_SCHEMA,

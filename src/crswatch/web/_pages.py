@@ -39,6 +39,7 @@ from crswatch.web._session import (
     current_user,
     end_session,
     require_user,
+    secure_cookie,
     start_session,
     verify_csrf,
 )
@@ -90,7 +91,12 @@ def _render(
     status: int = 200,
     principal: Principal | None = None,
 ) -> Response:
-    full = {"csrf": csrf_token(request), "user": principal, **context}
+    full = {
+        "csrf": csrf_token(request),
+        "user": principal,
+        "cookie_needs_https": secure_cookie(request) and request.url.scheme != "https",
+        **context,
+    }
     return templates.TemplateResponse(request, name, full, status_code=status, headers=_HEADERS)
 
 
@@ -141,7 +147,8 @@ def login_page(request: Request, next: str | None = None) -> Response:
     principal = current_user(request, _store(request))
     if principal is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return _render(request, "login.html", {"next": _safe_next(next), "username": "", "error": ""})
+    context = {"next": _safe_next(next), "username": "", "error": ""}
+    return _render(request, "login.html", context)
 
 
 @router.post("/login")

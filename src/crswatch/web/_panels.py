@@ -22,7 +22,7 @@ from crswatch.biomarkers import (
 from crswatch.hlh import ScreenResult, screen_course, screen_timelines
 from crswatch.management import Action, Recommendation, recommend
 from crswatch.regimens import blinatumomab_status
-from crswatch.scales import ALL_SCALES, Evidence, GradeResult, grade_timelines
+from crswatch.scales import ALL_SCALES, GradeResult, grade_timelines
 from crswatch.timeline import Timeline, format_time
 
 __all__ = [
@@ -79,11 +79,10 @@ def _scale_row(syndrome: str, scale_id: str, result: GradeResult) -> ScaleRow:
     else:
         span = str(lower) if lower == upper else f"{lower}-{upper}"
         shown = f"{result.status.replace('_', ' ')}: {span}"
-    met = [e for e in result.evidence if e.met]
-    # The CLI's reading (``crswatch grade``): the met criterion of the highest grade decides;
+    # The same reading as ``crswatch grade``: the met criterion of the highest grade decides;
     # when nothing is met there is no deciding criterion, only the undecided ones.
-    deciding: Evidence | None = max(met, key=lambda e: e.grade) if met else None
-    undecided = [e for e in result.evidence if e.met is None and (e.grade_high or e.grade) > lower]
+    deciding = result.deciding
+    undecided = result.undecided
     return ScaleRow(
         syndrome=syndrome.upper(),
         scale_id=scale_id,

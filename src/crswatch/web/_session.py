@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crswatch.errors import CRSWatchError
 from crswatch.store import Principal, Store, append_audit, find_user
 from crswatch.store._audit import Action, Outcome
 
@@ -37,6 +38,7 @@ __all__ = [
     "current_user",
     "end_session",
     "require_user",
+    "secure_cookie",
     "start_session",
     "verify_csrf",
 ]
@@ -49,19 +51,19 @@ _SESSION_TOKEN = "dashboard-session"
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
-class LoginRequiredError(Exception):
+class LoginRequiredError(CRSWatchError):
     """No (valid) session: pages redirect to the login form, htmx requests get 401."""
 
 
-class RoleError(Exception):
+class RoleError(CRSWatchError):
     def __init__(self, principal: Principal, role: str) -> None:
         self.principal = principal
         self.role = role
         super().__init__(f"role={principal.role!r} may not do this; {role!r} or above is required")
 
 
-class CSRFError(Exception):
-    pass
+class CSRFError(CRSWatchError):
+    """The POST's ``csrf_token`` (field or header) is missing or not this session's."""
 
 
 def _loopback(host: str | None) -> bool:
@@ -96,15 +98,25 @@ class DashboardSessionMiddleware:
         self._mode = settings.secure_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._mode is None:
-            server = scope.get("server")
-            plain_loopback = scope.get("scheme") == "http" and _loopback(
-                server[0] if server else None
-            )
-            chosen = self._plain if plain_loopback else self._secure
-        else:
-            chosen = self._secure if self._mode else self._plain
-        await chosen(scope, receive, send)
+        secure = _secure_for(scope, self._mode)
+        scope[_SECURE_KEY] = secure
+        await (self._secure if secure else self._plain)(scope, receive, send)
+
+
+_SECURE_KEY = "crswatch.secure_cookie"
+
+
+def _secure_for(scope: Scope, mode: bool | None) -> bool:
+    if mode is not None:
+        return mode
+    server = scope.get("server")
+    plain_loopback = scope.get("scheme") == "http" and _loopback(server[0] if server else None)
+    return not plain_loopback
+
+
+def secure_cookie(request: Request) -> bool:
+    """Whether this request's session cookie is ``Secure`` (a browser drops it over HTTP)."""
+    return bool(request.scope.get(_SECURE_KEY, False))
 
 
 def csrf_token(request: Request) -> str:
