@@ -55,7 +55,11 @@ def _free_port() -> int:
 def _serve(store: Store) -> tuple[uvicorn.Server, threading.Thread, str]:
     settings = Settings(rate_limit_per_minute=0, dashboard_now=CLOCK)
     config = uvicorn.Config(
-        create_app(store, settings), host="127.0.0.1", port=_free_port(), log_level="warning"
+        create_app(store, settings),
+        host="127.0.0.1",
+        port=_free_port(),
+        log_level="warning",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

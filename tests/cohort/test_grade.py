@@ -356,3 +356,19 @@ def test_spark_engine_without_pyspark_names_the_extra(
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(SparkUnavailableError, match=r"crswatch\[spark\]"):
         grade_cohort(cohort, tmp_path / "out.parquet", engine="spark")
+
+
+def test_batches_of_patients_equal_one_kernel_call(cohort: Path) -> None:
+    from crswatch.cohort._shard import grade_in_batches
+    from crswatch.io import iter_frames
+
+    read = next(iter(iter_frames(cohort)))
+    params = StateParameters()
+    whole = grade_shard(read.patients, read.events, params=params, shard=0)
+    # About one patient per batch (each has some 900 events at 4-hourly vitals).
+    batched = grade_in_batches(
+        read.patients, read.events, scales=None, params=params, shard=0, batch_events=500
+    )
+    assert read.patients.height == SHARD_SIZE
+    for name in TABLES:
+        assert_frame_equal(whole[name], batched[name], check_exact=True)

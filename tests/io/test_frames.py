@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, get_args
 
@@ -56,6 +56,8 @@ PATIENT_BASE = {
     "therapy_kind": "car_t",
     "therapy_product": "tisagenlecleucel",
     "therapy_start": "2024-03-01T10:00:00Z",
+    "response": None,
+    "response_date": None,
 }
 #: Patient rows: the base with one change (``None``: the cell is left empty).
 PATIENT_CHANGES: list[dict[str, Any]] = [
@@ -80,6 +82,14 @@ PATIENT_CHANGES: list[dict[str, Any]] = [
     {"therapy_start": "2024-03-01"},
     {"therapy_start": "2024-03-01 12:00:00+02:00"},
     {"therapy_product": "   "},
+    # The optional response fields (docs/decisions/0022-response-field.md).
+    *[{"response": "CR", "response_date": "2024-03-29"}, {"response": "MRD_negative"}] * 2,
+    {"response": "not_evaluable"},
+    {"response": "cr"},
+    {"response": ""},
+    {"response": "CRh", "response_date": "2024-02-30"},
+    {"response_date": "2024-03-29"},
+    {"response": "NR", "response_date": "20240329"},
     {"therapy_product": None},
 ]
 #: (item, value, unit) accepted by the Python path, in every unit form.
@@ -218,6 +228,13 @@ def _number_or_none(text: str | None) -> float | None:
         return math.nan  # typed columns cannot hold text: an unreadable number becomes NaN
 
 
+def _date_or_none(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text is not None else None
+    except ValueError:
+        return None  # typed columns cannot hold text: an unreadable date is left empty
+
+
 def _typed_time(text: str | None, naive: bool) -> datetime | None:
     moment = _instant(text)
     if moment is None:
@@ -263,6 +280,8 @@ def write_pair(
                 patient_columns[name] = pa.array(
                     [_typed_time(c, naive_start) for c in cells], start_stamp
                 )
+            elif name == "response_date":
+                patient_columns[name] = pa.array([_date_or_none(c) for c in cells], pa.date32())
             else:
                 patient_columns[name] = pa.array(cells, pa.string())
         for name in events[0] if events else ["patient_id", "time"]:

@@ -54,7 +54,11 @@ def _free_port() -> int:
 def live_server(store: Store, settings: Settings) -> Iterator[str]:
     """The app served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
     config = uvicorn.Config(
-        create_app(store, settings), host="127.0.0.1", port=_free_port(), log_level="warning"
+        create_app(store, settings),
+        host="127.0.0.1",
+        port=_free_port(),
+        log_level="warning",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from crswatch.api import Settings
 from crswatch.store import Store, ingest_timelines
@@ -50,10 +50,18 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     opened.set_default_timeout(30_000)
     errors: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        # Console errors include Content-Security-Policy violations and failed loads; the 422
+        # of the invalid entry is the one failure expected.
+        if message.type == "error" and "status of 422" not in message.text:
+            errors.append(f"{message.text} ({message.location.get('url')})")
+
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", console)
     yield opened
     context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert errors == [], f"JavaScript or console errors on the page: {errors}"
 
 
 def _login(page: Page, base_url: str, role: str) -> None:
@@ -101,6 +109,11 @@ def test_ward_patient_chart_entry_and_error(page: Page, base_url: str) -> None:
     page.click("#entry-vasopressor button[type=submit]")
     expect(page.locator("#entry-vasopressor .saved")).to_contain_text("norepinephrine 5 ug/min")
     expect(page.locator("#crs-now [data-grade]")).to_have_attribute("data-grade", "3")
+    # The figures and panels were swapped in again with the entry, and redrawn.
+    astct = page.locator('#panel-disagreement tr[data-scale="crs.astct2019"] .cw-grade-badge')
+    expect(astct).to_have_text("3")
+    expect(chart).to_have_attribute("data-rendered", "true")
+    assert page.locator("#chart-timeline svg").count() >= 1
 
     # A temperature of 101 °C: the error names the field and value, what was typed stays.
     page.click("#details-vitals summary")
@@ -122,3 +135,13 @@ def test_viewer_sees_no_entry_button(page: Page, base_url: str) -> None:
     expect(page.locator("#entry-vitals button[type=submit]")).to_have_count(0)
     page.click("button.link")  # log out
     expect(page).to_have_url(f"{base_url}/login")
+
+
+def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tests.web.browser.shutil.which", lambda _name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true but no chromium"):
+        chromium_path()
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception):
+        chromium_path()

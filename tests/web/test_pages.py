@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from crswatch.api import Settings, create_app
@@ -53,6 +54,8 @@ def test_login_sets_a_session_cookie_and_logout_ends_it(dashboard: Dashboard) ->
     ward = dashboard.client.get("/ward")
     assert ward.status_code == 200 and "viewer" in ward.text
     assert (ward.headers["cache-control"], ward.headers["x-frame-options"]) == ("no-store", "DENY")
+    policy = ward.headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-eval'" in policy and "frame-ancestors 'none'" in policy
     logout = dashboard.client.post(
         "/logout", data={"csrf_token": csrf_of(ward.text)}, follow_redirects=False
     )
@@ -75,7 +78,10 @@ def test_wrong_password_keeps_the_username(dashboard: Dashboard) -> None:
     assert _audit(dashboard.store)[-1].outcome == "failure"
 
 
-def test_open_redirects_are_refused(dashboard: Dashboard) -> None:
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "https://evil.example", "/\t/evil.example", "/\\evil.example"]
+)
+def test_open_redirects_are_refused(dashboard: Dashboard, target: str) -> None:
     page = dashboard.client.get("/login")
     response = dashboard.client.post(
         "/login",
@@ -83,7 +89,7 @@ def test_open_redirects_are_refused(dashboard: Dashboard) -> None:
             "username": "viewer",
             "password": PASSWORD,
             "csrf_token": csrf_of(page.text),
-            "next": "//evil.example/x",
+            "next": target,
         },
         follow_redirects=False,
     )
@@ -177,6 +183,8 @@ def test_vasopressor_entry_is_stored_and_regraded(dashboard: Dashboard) -> None:
     assert "Saved 1 event (norepinephrine 7 ug/min" in response.text
     assert 'id="grade-panel" class="card grades" hx-swap-oob="true"' in response.text
     assert _crs_now(response.text) == "3"
+    assert '<section class="card charts" id="charts" hx-swap-oob="true">' in response.text
+    assert '<section class="panels" id="panels" hx-swap-oob="true">' in response.text
     with dashboard.store.transaction() as session:
         stored = load_timeline(session, "W-FEVER")
     assert stored is not None
@@ -224,6 +232,8 @@ def test_invalid_entry_keeps_what_was_typed(dashboard: Dashboard) -> None:
         )
         assert 'value="101"' in response.text and 'value="88"' in response.text
         assert 'value="2024-01-02T13:30"' in response.text
+        # Nothing saved: nothing else on the page changes.
+        assert ("hx-swap-oob" in response.text) is False
     with dashboard.store.transaction() as session:
         stored = load_timeline(session, "W-FEVER")
     assert stored is not None and not stored.of("heart_rate")  # nothing of the entry stored

@@ -100,3 +100,27 @@ def test_empty_ward() -> None:
 def test_grade_cell_of_result() -> None:
     result = GradeResult("astct2019", "2019", NOW, None, "ambiguous", (1, 2))
     assert GradeCell.of(result) == _cell("ambiguous", None, 1, 2)
+
+
+def test_blinatumomab_deviations_are_flagged() -> None:
+    # No dexamethasone before the start or the step, and 28 ug/day after 3 days instead of 7
+    # (BLINCYTO label rules, crswatch.regimens).
+    therapy = {"kind": "blinatumomab", "start": "2024-01-01T08:00:00Z"}
+    events = [
+        ev(0, "blinatumomab", 9, "ug/d"),
+        ev(72, "blinatumomab", 28, "ug/d"),
+        ev(84, "temperature", 37, "Cel"),
+    ]
+    row = ward_rows([timeline(events, patient_id="B", therapy=therapy)], at(96))[0]
+    (alert,) = row.alerts
+    assert (alert.code, alert.label, alert.level) == ("blinatumomab", "Blina deviation ×3", "alert")
+    assert alert.detail.startswith("escalation_before_7_days: escalated from 9 to 28 ug/day")
+    assert row.therapy == "Blinatumomab"
+
+
+def test_blinatumomab_status_that_cannot_be_computed_is_information() -> None:
+    therapy = {"kind": "blinatumomab", "start": "2024-01-01T08:00:00Z"}
+    events = [ev(0, "blinatumomab", 9, "ug/d"), ev(2, "temperature", 37, "Cel")]
+    t = timeline(events, patient_id="B", therapy=therapy, weight_kg=None)
+    alerts = ward_rows([t], at(4))[0].alerts
+    assert [(a.code, a.level) for a in alerts] == [("blinatumomab", "info")]

@@ -15,11 +15,23 @@ from crswatch.cohort._sources import ShardSource, read_shard
 from crswatch.state import StateParameters
 from crswatch.timeline import IngestReport
 
-__all__ = ["ISSUES_KEPT", "ShardOutcome", "grade_source", "outcome_of"]
+__all__ = [
+    "BATCH_EVENTS",
+    "ISSUES_KEPT",
+    "ShardOutcome",
+    "grade_in_batches",
+    "grade_source",
+    "outcome_of",
+]
 
 #: Issue messages kept per shard in the manifest (the counts are always complete; the whole
 #: list is what ``crswatch validate`` on the input gives).
 ISSUES_KEPT = 20
+#: Events given to the kernel at once.  The state engine needs about 0.75 kB per event
+#: (measured: 1.1 million events, +0.8 GB), so a shard of 200 patients with 30 days of 5-minute
+#: vitals (5.8 million events) would need some 9 GB in one call; batches of whole patients up to
+#: this many events keep the kernel near 0.2 GB, at the same speed (it is linear in events).
+BATCH_EVENTS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +82,52 @@ def grade_source(
 ) -> ShardOutcome:
     """Read, grade and write one shard; the valid records of a shard with rejections are graded."""
     read = read_shard(source)
-    tables = grade_shard(
+    tables = grade_in_batches(
         read.patients, read.events, scales=scales, params=params, shard=source.shard
     )
     write_shard(out, source.shard, tables)
     return outcome_of(source.shard, read.report, tables)
+
+
+def grade_in_batches(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    scales: Sequence[str] | None,
+    params: StateParameters,
+    shard: int,
+    batch_events: int = BATCH_EVENTS,
+) -> dict[str, pl.DataFrame]:
+    """:func:`grade_shard` over batches of whole patients of at most ``batch_events`` events.
+
+    Patients are graded independently, and every table is sorted by patient first, so the
+    concatenated batches (in patient order) are exactly the tables of one call on the shard.
+    """
+    if events.height <= batch_events:
+        return grade_shard(patients, events, scales=scales, params=params, shard=shard)
+    counts = events.group_by("patient_id").len()
+    batches = (
+        patients.select("patient_id")
+        .join(counts, on="patient_id", how="left")
+        .sort("patient_id")
+        .with_columns(
+            # A new batch starts where the running total of events passes a multiple of the
+            # limit, so a batch exceeds it by less than one patient's events.
+            (pl.col("len").fill_null(0).cum_sum() // batch_events).alias("batch")
+        )
+        .select("patient_id", "batch")
+    )
+    events_of = events.join(batches, on="patient_id").partition_by("batch", as_dict=True)
+    patients_of = patients.join(batches, on="patient_id").partition_by("batch", as_dict=True)
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for key in sorted(patients_of):
+        graded = grade_shard(
+            patients_of[key].drop("batch"),
+            events_of[key].drop("batch") if key in events_of else events.clear(),
+            scales=scales,
+            params=params,
+            shard=shard,
+        )
+        for name, frame in graded.items():
+            parts.setdefault(name, []).append(frame)
+    return {name: pl.concat(frames) for name, frames in parts.items()}

@@ -26,10 +26,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crswatch.cohort._kernel import grade_shard
 from crswatch.cohort._output import write_shard
 from crswatch.cohort._schema import TABLES
-from crswatch.cohort._shard import ShardOutcome, outcome_of
+from crswatch.cohort._shard import ShardOutcome, grade_in_batches, outcome_of
 from crswatch.cohort._sources import ShardSource, read_shard
 from crswatch.errors import CRSWatchError
 from crswatch.io import TablePair
@@ -156,8 +155,9 @@ def _descriptors(batch: Sequence[ShardSource]) -> pa.Table:
     for source in batch:
         rows["shard"].append(source.shard)
         pair = source.pair
-        rows["patients_path"].append(None if pair is None else str(pair.patients))
-        rows["events_path"].append(None if pair is None else str(pair.events))
+        # Absolute: a worker process need not share the driver's working directory.
+        rows["patients_path"].append(None if pair is None else str(pair.patients.resolve()))
+        rows["events_path"].append(None if pair is None else str(pair.events.resolve()))
         rows["patients_ipc"].append(None if source.patients is None else _ipc(source.patients))
         rows["events_ipc"].append(None if source.events is None else _ipc(source.events))
     return pa.table(rows, schema=_INPUT_SCHEMA)
@@ -201,7 +201,7 @@ def _grade_group(
             events=pl.read_ipc(io.BytesIO(row["events_ipc"])),
         )
     read = read_shard(source)
-    tables = grade_shard(read.patients, read.events, scales=scales, params=params, shard=shard)
+    tables = grade_in_batches(read.patients, read.events, scales=scales, params=params, shard=shard)
     outcome = outcome_of(shard, read.report, tables)
     counts = {**outcome.to_manifest(), "shard": shard}
     del counts["done"]

@@ -56,6 +56,7 @@ from crswatch.timeline import (
     EVENT_FRAME_SCHEMA,
     NOT_ASSESSED,
     PATIENT_FRAME_SCHEMA,
+    RESPONSES,
     Event,
     IngestIssue,
     IngestReport,
@@ -115,6 +116,8 @@ _PATIENT_TYPES = {
     "therapy_kind": _TEXT,
     "therapy_product": _TEXT,
     "therapy_start": _TIME_TYPE,
+    "response": _TEXT,
+    "response_date": _DATE_TYPE,
 }
 _EVENT_TYPES = {
     "patient_id": _TEXT,
@@ -348,6 +351,18 @@ def _time(name: str, dtype: pl.DataType) -> pl.Expr:
         offset,
     )
     return text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f%:z", time_unit="us", strict=False)
+
+
+def _date(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A ``YYYY-MM-DD`` date, or null when absent or not written in a form vouched for."""
+    if dtype == pl.Date:
+        return pl.col(name)
+    column = pl.col(name)
+    return (
+        pl.when(column.str.contains(_DATE))
+        .then(column.str.to_date("%Y-%m-%d", strict=False))
+        .otherwise(None)
+    )
 
 
 def _within(value: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
@@ -813,19 +828,15 @@ class _ShardReader:
             present("therapy_kind") & pl.col("therapy_kind").is_in(THERAPY_KINDS),
             pl.col("therapy_start_value").is_not_null(),
             ~present("therapy_product") | pl.col("therapy_product").str.contains(_VISIBLE),
+            ~present("response") | pl.col("response").is_in(RESPONSES),
+            # A response_date needs a valid date and a response (_parse._response).
+            ~present("response_date")
+            | (pl.col("response_date_value").is_not_null() & present("response")),
         ]
         for name, (low, high, _) in _PATIENT_BOUNDS.items():
             value = pl.col(f"{name}_value")
             checks.append(~present(name) | (value.is_finite() & value.is_between(low, high)))
 
-        if schema["birth_date"] == pl.Date:
-            birth_date = pl.col("birth_date")
-        else:
-            birth_date = (
-                pl.when(pl.col("birth_date").str.contains(_DATE))
-                .then(pl.col("birth_date").str.to_date("%Y-%m-%d", strict=False))
-                .otherwise(None)
-            )
         if schema["high_risk"] == pl.Boolean:
             high_risk = pl.col("high_risk")
         else:
@@ -838,7 +849,8 @@ class _ShardReader:
             pl.col(f"{name}_value") for name in ("weight_kg", "height_cm", "bsa_m2")
         )
         frame = frame.with_columns(
-            birth_date_value=birth_date,
+            birth_date_value=_date("birth_date", schema["birth_date"]),
+            response_date_value=_date("response_date", schema["response_date"]),
             high_risk_value=high_risk,
             therapy_start_value=_time("therapy_start", schema["therapy_start"]),
             **{f"{name}_value": number(name) for name in _PATIENT_BOUNDS},
@@ -1081,6 +1093,7 @@ class _ShardReader:
     def _patient_frame(self, vouched: pl.DataFrame) -> pl.DataFrame:
         present_product = _present("therapy_product", vouched.schema["therapy_product"])
         present_sex = _present("sex", vouched.schema["sex"])
+        present_response = _present("response", vouched.schema["response"])
         return vouched.select(
             pl.col("id").alias("patient_id"),
             pl.col("age_years_value").alias("age_years"),
@@ -1093,6 +1106,8 @@ class _ShardReader:
             pl.col("therapy_kind"),
             pl.when(present_product).then(pl.col("therapy_product")).alias("therapy_product"),
             pl.col("therapy_start_value").alias("therapy_start"),
+            pl.when(present_response).then(pl.col("response")).alias("response"),
+            pl.col("response_date_value").alias("response_date"),
             pl.col(_POS),
         ).with_columns(_cast_to(PATIENT_FRAME_SCHEMA))
 

@@ -57,6 +57,9 @@ PATIENT_COLUMNS = (
     "therapy_kind",
     "therapy_product",
     "therapy_start",
+    # Optional, after the contract's own columns (docs/decisions/0022-response-field.md).
+    "response",
+    "response_date",
 )
 EVENT_COLUMNS = (
     "patient_id",
@@ -86,6 +89,8 @@ PATIENT_SCHEMA = pa.schema(
         ("therapy_kind", pa.string()),
         ("therapy_product", pa.string()),
         ("therapy_start", _TIMESTAMP),
+        ("response", pa.string()),
+        ("response_date", pa.string()),
     ]
 )
 EVENT_SCHEMA = pa.schema(
@@ -294,6 +299,10 @@ def timelines_to_tables(timelines: Iterable[Timeline]) -> tuple[pa.Table, pa.Tab
         patients["therapy_kind"].append(patient.therapy.kind)
         patients["therapy_product"].append(patient.therapy.product)
         patients["therapy_start"].append(patient.therapy.start)
+        patients["response"].append(patient.response)
+        patients["response_date"].append(
+            patient.response_date.isoformat() if patient.response_date else None
+        )
         for event in timeline.events:
             events["patient_id"].append(patient.id)
             events["time"].append(event.time)

@@ -32,6 +32,7 @@ from crswatch.simulate._items import CODES, ITEMS, KINDS, UNITS
 from crswatch.simulate._labs import write_labs
 from crswatch.simulate._neuro import write_neuro
 from crswatch.simulate._respiratory import plan_respiratory
+from crswatch.simulate._response import DrawnResponse, draw_response
 from crswatch.simulate._scenario import (
     BLINATUMOMAB_ICANS_SHARE,
     HYPOTENSION_LEVELS,
@@ -46,7 +47,7 @@ from crswatch.simulate._truth import PatientTruth
 from crswatch.simulate._vitals import write_vitals
 from crswatch.timeline import IngestReport, Timeline, build_timeline
 
-__all__ = ["SimulatedPatient", "patient_id", "simulate_record", "to_timeline"]
+__all__ = ["SimulatedPatient", "patient_id", "patient_record", "simulate_record", "to_timeline"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIRST_DAY = datetime(2024, 1, 1, tzinfo=UTC)
@@ -67,6 +68,8 @@ class SimulatedPatient:
     start_us: int
     events: PatientEvents
     truth: PatientTruth
+    #: The best overall response (patient field ``response``); ``None`` when not known.
+    response: DrawnResponse | None = None
 
 
 #: Patient i of a mixed cohort is not patient i of a CAR T cohort: the choice is in the id.
@@ -173,7 +176,12 @@ def simulate_record(
         cytokine_lod_pg_ml=ASSAYS[kind][0],
         observation_end=at(window[1]) or _moment(start_us),
     )
-    return SimulatedPatient(identifier, patient, kind, product_name, start_us, events, truth)
+    response = draw_response(
+        streams.response, kind, None if regimen is None else regimen.name, course.death
+    )
+    return SimulatedPatient(
+        identifier, patient, kind, product_name, start_us, events, truth, response
+    )
 
 
 def _event_record(events: PatientEvents, row: int) -> dict[str, Any]:
@@ -206,14 +214,10 @@ def _event_record(events: PatientEvents, row: int) -> dict[str, Any]:
     return record
 
 
-def to_timeline(simulated: SimulatedPatient) -> Timeline:
-    """The validated ``Timeline`` of a simulated patient, built by the readers' own validator.
-
-    Going through :func:`crswatch.timeline.build_timeline` keeps the rule that timelines are only
-    built by the reading boundary; an issue here is a generator bug and raises ``IngestError``.
-    """
+def patient_record(simulated: SimulatedPatient) -> dict[str, Any]:
+    """The ``patient`` object of a simulated patient, as the timeline JSON has it."""
     patient = simulated.demographics
-    record = {
+    record: dict[str, Any] = {
         "id": simulated.patient_id,
         "age_years": patient.age_years,
         "weight_kg": patient.weight_kg,
@@ -226,6 +230,22 @@ def to_timeline(simulated: SimulatedPatient) -> Timeline:
             "start": _moment(simulated.start_us),
         },
     }
+    response = simulated.response
+    if response is not None:
+        record["response"] = response.code
+        if response.assessed:
+            assessed = _moment(simulated.start_us) + timedelta(hours=response.known_after)
+            record["response_date"] = assessed.date().isoformat()
+    return record
+
+
+def to_timeline(simulated: SimulatedPatient) -> Timeline:
+    """The validated ``Timeline`` of a simulated patient, built by the readers' own validator.
+
+    Going through :func:`crswatch.timeline.build_timeline` keeps the rule that timelines are only
+    built by the reading boundary; an issue here is a generator bug and raises ``IngestError``.
+    """
+    record = patient_record(simulated)
     events = simulated.events
     report = IngestReport(source="crswatch.simulate")
     timeline = build_timeline(

@@ -4,8 +4,11 @@
 size or the order patients are generated in.  It is split into independent child streams, one
 per concern, so that asking for a different vital-sign interval (more or fewer noise draws)
 changes the vital-sign noise only: the scenario, the laboratory values and the neurological
-course stay the same.  Results are reproducible for a given numpy version (numpy keeps the
-bit stream of ``PCG64`` stable, not every distribution's algorithm across major versions).
+course stay the same.  The fifth stream, the disease response (``_response``), was added after
+the first four: ``spawn`` numbers its children, so the first four are what they always were and
+the patients drawn before it are unchanged.  Results are reproducible for a given numpy version
+(numpy keeps the bit stream of ``PCG64`` stable, not every distribution's algorithm across major
+versions).
 """
 
 from __future__ import annotations
@@ -20,22 +23,24 @@ __all__ = ["Streams", "lognormal", "patient_streams", "uniform"]
 
 @dataclass(frozen=True, slots=True)
 class Streams:
-    """Independent generators: who the patient is and what happens; vitals; labs; neuro."""
+    """Independent generators: the patient and what happens; vitals; labs; neuro; response."""
 
     scenario: np.random.Generator
     vitals: np.random.Generator
     labs: np.random.Generator
     neuro: np.random.Generator
+    response: np.random.Generator
 
 
 def patient_streams(seed: int, index: int) -> Streams:
     """The streams of patient ``index`` of the cohort drawn with ``seed``."""
-    scenario, vitals, labs, neuro = np.random.SeedSequence([seed, index]).spawn(4)
+    scenario, vitals, labs, neuro, response = np.random.SeedSequence([seed, index]).spawn(5)
     return Streams(
         scenario=np.random.Generator(np.random.PCG64(scenario)),
         vitals=np.random.Generator(np.random.PCG64(vitals)),
         labs=np.random.Generator(np.random.PCG64(labs)),
         neuro=np.random.Generator(np.random.PCG64(neuro)),
+        response=np.random.Generator(np.random.PCG64(response)),
     )
 
 

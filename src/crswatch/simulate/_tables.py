@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from crswatch.io import EVENT_SCHEMA, PATIENT_SCHEMA
 from crswatch.simulate._events import ABOVE_ULOQ, BELOW_LOD, NO_TIME
 from crswatch.simulate._items import CODES, ITEMS, UNITS
-from crswatch.simulate._patient import SimulatedPatient
+from crswatch.simulate._patient import SimulatedPatient, patient_record
 
 __all__ = ["event_table", "patient_table"]
 
@@ -95,6 +95,8 @@ def event_table(patients: Sequence[SimulatedPatient]) -> pa.Table:
 
 def patient_table(patients: Sequence[SimulatedPatient]) -> pa.Table:
     """One row per patient, therapy fields flattened."""
+    # The optional response fields exactly as to_timeline gives them (one rule, one place).
+    records = [patient_record(patient) for patient in patients]
     return pa.table(
         {
             "id": pa.array([patient.patient_id for patient in patients], pa.string()),
@@ -117,6 +119,10 @@ def patient_table(patients: Sequence[SimulatedPatient]) -> pa.Table:
             "therapy_product": pa.array([patient.product for patient in patients], pa.string()),
             "therapy_start": _timestamps(
                 np.array([patient.start_us for patient in patients], dtype=np.int64)
+            ),
+            "response": pa.array([record.get("response") for record in records], pa.string()),
+            "response_date": pa.array(
+                [record.get("response_date") for record in records], pa.string()
             ),
         },
         schema=PATIENT_SCHEMA,

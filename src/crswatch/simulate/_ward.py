@@ -33,6 +33,7 @@ import numpy as np
 from crswatch.errors import CRSWatchError
 from crswatch.simulate._events import NO_TIME, PatientEvents
 from crswatch.simulate._patient import EPOCH, SimulatedPatient, simulate_record, to_timeline
+from crswatch.simulate._response import DrawnResponse
 from crswatch.simulate._truth import PatientTruth
 from crswatch.timeline import Event, Timeline
 
@@ -366,6 +367,14 @@ def _shift_and_cut(record: SimulatedPatient, offset_us: int, clock_us: int) -> P
     )
 
 
+def _known_response(record: SimulatedPatient, start_us: int, clock_us: int) -> DrawnResponse | None:
+    """The response if it is known at the clock (assessed on day 28: rarely on a ward)."""
+    response = record.response
+    if response is None or start_us + round(response.known_after * 3_600_000_000) > clock_us:
+        return None
+    return response
+
+
 def _check(patients: int, seed: int, clock: datetime | None) -> datetime:
     if isinstance(patients, bool) or not isinstance(patients, int) or patients < 1:
         raise ValueError(f"patients={patients!r} must be a positive integer")
@@ -402,6 +411,7 @@ def demo_ward(
             patient_id=f"ward-{bed + 1:0{width}d}",
             start_us=record.start_us + offset_us,
             events=_shift_and_cut(record, offset_us, clock_us),
+            response=_known_response(record, record.start_us + offset_us, clock_us),
         )
         ward.append(to_timeline(placed))
     return ward

@@ -1,9 +1,11 @@
 """Patients and their canonical events: store, merge and read back as a ``Timeline``.
 
 Merging rules (docs/decisions/0015-service.md): a patient already stored must be sent with the
-same patient record; an event at the same item and time as a stored one is skipped when it is
-identical (re-sending is idempotent) and is a conflict otherwise.  Conflicts are reported, every
-one, and nothing is stored: stored events are never overwritten.
+same patient record, except that the later fields ``response`` and ``response_date`` may be
+added to it or left out, never changed (docs/decisions/0022-response-field.md); an event at the
+same item and time as a stored one is skipped when it is identical (re-sending is idempotent)
+and is a conflict otherwise.  Conflicts are reported, every one, and nothing is stored: stored
+events are never overwritten.
 """
 
 from __future__ import annotations
@@ -170,9 +172,27 @@ def load_timeline(session: Session, patient_id: str) -> Timeline | None:
     return Timeline(patient_from_record(row.record), tuple(event_from_row(e) for e in events))
 
 
+#: Patient fields known only later (the response is assessed weeks after the infusion; docs/
+#: decisions/0022): a batch may add them to a stored patient, or leave them out (a client that
+#: predates them), but never change them.
+_LATER_FIELDS = ("response", "response_date")
+
+
+def _merged_record(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """The sent record with the later fields filled in from what is stored, where it has none."""
+    merged = dict(sent)
+    for key in _LATER_FIELDS:
+        if key not in sent and key in stored:
+            merged[key] = stored[key]
+    # Through the model: the stored record stays in Patient.to_dict()'s canonical form.
+    return patient_from_record(merged).to_dict()
+
+
 def _patient_conflicts(stored: dict[str, Any], sent: dict[str, Any], pid: str) -> list[IngestIssue]:
     issues = []
     for key in sorted(set(stored) | set(sent)):
+        if key in _LATER_FIELDS and key not in stored:
+            continue  # filled in now: nothing stored changes
         if stored.get(key) != sent.get(key):
             issues.append(
                 IngestIssue(
@@ -194,13 +214,14 @@ def ingest_timelines(session: Session, timelines: Sequence[Timeline]) -> IngestS
     """
     summary = IngestSummary()
     issues: list[IngestIssue] = []
-    plan: list[tuple[Timeline, PatientRow | None, list[Event]]] = []
+    plan: list[tuple[Timeline, PatientRow | None, list[Event], dict[str, Any]]] = []
     for timeline in timelines:
         pid = timeline.patient.id
         record = timeline.patient.to_dict()
         row = get_patient_row(session, pid)
         new_events: list[Event] = list(timeline.events)
         if row is not None:
+            record = _merged_record(row.record, record)
             issues += _patient_conflicts(row.record, record, pid)
             stored = load_timeline(session, pid)
             assert stored is not None
@@ -226,22 +247,23 @@ def ingest_timelines(session: Session, timelines: Sequence[Timeline]) -> IngestS
                             event_id=event.id,
                         )
                     )
-        plan.append((timeline, row, new_events))
+        plan.append((timeline, row, new_events, record))
     if issues:
         raise StoreConflict(issues)
     now = datetime.now(UTC)
-    for timeline, row, new_events in plan:
+    for timeline, row, new_events, record in plan:
         if row is None:
             row = PatientRow(
                 patient_id=timeline.patient.id,
-                record=timeline.patient.to_dict(),
+                record=record,
                 created_at=now,
                 updated_at=now,
             )
             session.add(row)
             session.flush()
             summary.patients_created.append(timeline.patient.id)
-        elif new_events:
+        elif new_events or record != row.record:
+            row.record = record  # a later field filled in (_LATER_FIELDS); nothing else differs
             row.updated_at = now
             summary.patients_updated.append(timeline.patient.id)
         session.add_all(event_to_row(event, row.pk, now) for event in new_events)

@@ -4,6 +4,7 @@ from crswatch.timeline._frame import EVENT_FRAME_SCHEMA, PATIENT_FRAME_SCHEMA, t
 from crswatch.timeline._model import FORMAT, Event, Patient, Therapy, Timeline, format_time
 from crswatch.timeline._parse import ReadResult, build_timeline, check_document, parse_time
 from crswatch.timeline._report import IngestIssue, IngestReport
+from crswatch.timeline._response import RESPONSES, ResponseCode, is_responder, response_codes
 from crswatch.timeline._units import Conversion, conversion_for
 from crswatch.timeline._vocabulary import NOT_ASSESSED, ItemSpec, item_spec, molar_mass, vocabulary
 
@@ -12,6 +13,7 @@ __all__ = [
     "FORMAT",
     "NOT_ASSESSED",
     "PATIENT_FRAME_SCHEMA",
+    "RESPONSES",
     "Conversion",
     "Event",
     "IngestIssue",
@@ -19,15 +21,18 @@ __all__ = [
     "ItemSpec",
     "Patient",
     "ReadResult",
+    "ResponseCode",
     "Therapy",
     "Timeline",
     "build_timeline",
     "check_document",
     "conversion_for",
     "format_time",
+    "is_responder",
     "item_spec",
     "molar_mass",
     "parse_time",
+    "response_codes",
     "to_frames",
     "vocabulary",
 ]

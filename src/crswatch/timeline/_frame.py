@@ -45,6 +45,9 @@ PATIENT_FRAME_SCHEMA: dict[str, pl.DataType] = {
     "therapy_kind": pl.String(),
     "therapy_product": pl.String(),
     "therapy_start": _UTC,
+    # Optional (docs/decisions/0022-response-field.md): null when the patient has none.
+    "response": pl.String(),
+    "response_date": pl.Date(),
 }
 
 
@@ -69,6 +72,8 @@ def to_frames(timelines: Iterable[Timeline]) -> tuple[pl.DataFrame, pl.DataFrame
             ("therapy_kind", patient.therapy.kind),
             ("therapy_product", patient.therapy.product),
             ("therapy_start", patient.therapy.start),
+            ("response", patient.response),
+            ("response_date", patient.response_date),
         ):
             patients[name].append(value)
         for event in timeline.events:

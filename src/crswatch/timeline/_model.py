@@ -71,6 +71,10 @@ class Patient:
     bsa_m2_given: float | None = None
     sex: str | None = None
     high_risk: bool | None = None
+    #: Best overall response to the therapy, a code of ``RESPONSES`` (docs/decisions/0022).
+    response: str | None = None
+    #: When that best response was assessed.
+    response_date: date | None = None
 
     @property
     def bsa_m2(self) -> float | None:
@@ -104,6 +108,10 @@ class Patient:
             out["sex"] = self.sex
         if self.high_risk is not None:
             out["high_risk"] = self.high_risk
+        if self.response is not None:
+            out["response"] = self.response
+        if self.response_date is not None:
+            out["response_date"] = self.response_date.isoformat()
         out["therapy"] = self.therapy.to_dict()
         return out
 

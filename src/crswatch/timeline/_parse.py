@@ -30,6 +30,7 @@ from crswatch.timeline._model import (
     Timeline,
 )
 from crswatch.timeline._report import IngestIssue, IngestReport, IssueKind
+from crswatch.timeline._response import RESPONSES
 from crswatch.timeline._units import Conversion, conversion_for
 from crswatch.timeline._vocabulary import NOT_ASSESSED, ItemSpec, vocabulary
 
@@ -211,20 +212,14 @@ def _build_patient(record: Any, from_text: bool) -> Patient:
     patient_id = record["id"]
     if not isinstance(patient_id, str):
         raise _Reject("bad_patient", "id", patient_id, "patient.id must be a string")
-    birth_date = None
-    if _present(record, "birth_date"):
-        try:
-            birth_date = date.fromisoformat(str(record["birth_date"]))
-        except ValueError:
-            raise _Reject(
-                "bad_patient", "birth_date", record["birth_date"], "YYYY-MM-DD is required"
-            ) from None
+    birth_date = _patient_date(record, "birth_date")
     sex = record.get("sex")
     if sex is not None and sex != "" and sex not in SEXES:
         raise _Reject("bad_patient", "sex", sex, f"must be one of {', '.join(SEXES)}")
     high_risk = None
     if _present(record, "high_risk"):
         high_risk = _boolean(record["high_risk"], "high_risk", from_text=from_text)
+    response, response_date = _response(record)
     return Patient(
         id=patient_id,
         therapy=_build_therapy(record, from_text),
@@ -235,7 +230,37 @@ def _build_patient(record: Any, from_text: bool) -> Patient:
         bsa_m2_given=_patient_number(record, "bsa_m2", from_text),
         sex=sex or None,
         high_risk=high_risk,
+        response=response,
+        response_date=response_date,
     )
+
+
+def _patient_date(record: Mapping[str, Any], key: str) -> date | None:
+    if not _present(record, key):
+        return None
+    try:
+        return date.fromisoformat(str(record[key]))
+    except ValueError:
+        raise _Reject("bad_patient", key, record[key], "YYYY-MM-DD is required") from None
+
+
+def _response(record: Mapping[str, Any]) -> tuple[str | None, date | None]:
+    """The optional ``response`` and ``response_date`` (docs/decisions/0022-response-field.md)."""
+    response = record.get("response")
+    if response == "":
+        response = None  # an empty table cell is an absent field, as for sex
+    if response is not None and response not in RESPONSES:
+        raise _Reject("bad_patient", "response", response, f"must be one of {', '.join(RESPONSES)}")
+    response_date = _patient_date(record, "response_date")
+    if response_date is not None and response is None:
+        # A date of an assessment whose result is not given says nothing; it is not kept alone.
+        raise _Reject(
+            "bad_patient",
+            "response_date",
+            record["response_date"],
+            "response_date is given without response",
+        )
+    return response, response_date
 
 
 # ---------------------------------------------------------------------------------------- events

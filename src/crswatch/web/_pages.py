@@ -54,11 +54,25 @@ __all__ = ["DEFAULT_SCALE", "router"]
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_SCALE = "astct2019"
-#: Pages hold patient data: never cached, never framed (clickjacking), no referrer elsewhere.
+#: Pages hold patient data: never cached, never framed (clickjacking), no referrer elsewhere,
+#: scripts and styles from this server only.  Vega compiles chart expressions with Function()
+#: ('unsafe-eval') and sets inline styles; no inline script is allowed.
+_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 _HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Content-Security-Policy": _CSP,
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
@@ -105,8 +119,19 @@ def _error(request: Request, status: int, message: str, principal: Principal | N
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//host`` or a scheme): no open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path on this site (never ``//host`` or a scheme): no open redirect.
+
+    Whitespace and control characters are refused too: browsers drop them from URLs, so
+    ``/<TAB>/host`` would become ``//host``.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not any(char.isspace() for char in target)
+    ):
         return target
     return "/ward"
 
@@ -165,13 +190,13 @@ def _login(request: Request, values: dict[str, str]) -> Response:
     target = _safe_next(values.get("next"))
     with store.transaction() as session:
         user = authenticate(session, username, values.get("password", ""))
-        role = user.role if user is not None else None
+        role, name = (user.role, user.username) if user is not None else (None, username)
     if role is None:
         audit(store, username or "-", "-", "execute", "dashboard.login", None, "failure")
         context = {"next": target, "username": username, "error": "unknown user or wrong password"}
         return _render(request, "login.html", context, 401)
-    start_session(request, username)
-    audit(store, username, role, "execute", "dashboard.login", None, "success")
+    start_session(request, name)
+    audit(store, name, role, "execute", "dashboard.login", None, "success")
     return RedirectResponse(target, status_code=303)
 
 
@@ -412,7 +437,9 @@ def _save_entry(request: Request, patient_id: str, kind: str, values: dict[str, 
         )
     refreshed = _load(request, patient_id) or timeline
     htmx = _htmx(request)
-    context = _patient_context(request, principal, refreshed, {kind: result}, figures=not htmx)
+    context = _patient_context(
+        request, principal, refreshed, {kind: result}, figures=result.ok or not htmx
+    )
     if htmx:
         context.update(form=result.form, entry=result, saved=result.ok)
         return _render(request, "patient/_entry_response.html", context, status, principal)

@@ -19,6 +19,7 @@ from crswatch.io.fhir._urls import (
     EXT_BSA_M2,
     EXT_HEIGHT_CM,
     EXT_HIGH_RISK,
+    EXT_RESPONSE,
     EXT_THERAPY,
     EXT_WEIGHT_KG,
     PATIENT_ID_SYSTEM,
@@ -95,6 +96,21 @@ def _therapy(resource: Mapping[str, Any]) -> dict[str, Any] | None:
     return therapy
 
 
+def _response(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """``response`` and ``response_date`` from the response extension (validated later)."""
+    found = extensions(resource, EXT_RESPONSE)
+    if not found:
+        return {}
+    if len(found) > 1:
+        raise Problem("bad_patient", "response", EXT_RESPONSE, "the response extension is repeated")
+    fields: dict[str, Any] = {}
+    for part, key in (("best", "response"), ("assessed", "response_date")):
+        given = extension(found[0], part, key)
+        if given is not None:
+            fields[key] = given[1]
+    return fields
+
+
 def _number_extension(resource: Mapping[str, Any], url: str, field: str) -> Any:
     given = extension(resource, url, field)
     if given is None:
@@ -141,6 +157,7 @@ def patient_record(resource: Mapping[str, Any], warnings: list[str]) -> dict[str
     therapy = _therapy(resource)
     if therapy is not None:
         record["therapy"] = therapy
+    record.update(_response(resource))
     return record
 
 

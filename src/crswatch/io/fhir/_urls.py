@@ -17,6 +17,7 @@ __all__ = [
     "EXT_HEIGHT_CM",
     "EXT_HIGH_RISK",
     "EXT_REFERENCE_RANGE",
+    "EXT_RESPONSE",
     "EXT_SOURCE",
     "EXT_THERAPY",
     "EXT_VALUE",
@@ -58,6 +59,9 @@ EXT_HEIGHT_CM = _EXTENSION + "height-cm"
 #: Complex extension; its children are ``kind`` (valueCode), ``product`` (valueString) and
 #: ``start`` (valueDateTime), relative URLs as FHIR's complex extensions use.
 EXT_THERAPY = _EXTENSION + "therapy"
+#: Complex extension for the optional best overall response (docs/decisions/0022): children
+#: ``best`` (valueCode, a code of crswatch.timeline.RESPONSES) and ``assessed`` (valueDate).
+EXT_RESPONSE = _EXTENSION + "response"
 # Event fields with no element in the resource they are written to.
 EXT_CAUSE = _EXTENSION + "cause"
 EXT_SOURCE = _EXTENSION + "source"

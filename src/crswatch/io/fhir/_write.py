@@ -28,6 +28,7 @@ from crswatch.io.fhir._urls import (
     EXT_HEIGHT_CM,
     EXT_HIGH_RISK,
     EXT_REFERENCE_RANGE,
+    EXT_RESPONSE,
     EXT_SOURCE,
     EXT_THERAPY,
     EXT_VALUE,
@@ -113,6 +114,11 @@ def _patient(patient: Patient) -> dict[str, Any]:
         therapy.append({"url": "product", "valueString": patient.therapy.product})
     therapy.append({"url": "start", "valueDateTime": format_time(patient.therapy.start)})
     extension.append({"url": EXT_THERAPY, "extension": therapy})
+    if patient.response is not None:
+        response: list[dict[str, Any]] = [{"url": "best", "valueCode": patient.response}]
+        if patient.response_date is not None:
+            response.append({"url": "assessed", "valueDate": patient.response_date.isoformat()})
+        extension.append({"url": EXT_RESPONSE, "extension": response})
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "extension": extension,
