@@ -27,7 +27,7 @@ from crswatch.errors import CohortOutputError, TimelineFormatError
 from crswatch.io import read_path
 from crswatch.simulate import iter_cohort, write_cohort
 from crswatch.state import StateParameters
-from crswatch.timeline import to_frames
+from crswatch.timeline import Timeline, to_frames
 from tests.builders import ev, timeline
 
 PATIENTS, SHARD_SIZE = 16, 4
@@ -146,33 +146,50 @@ def test_treatments_and_labs_from_events() -> None:
 # ------------------------------------------------------------ cohort path = one-patient path
 
 
-def _one_patient(graded_tables: dict[str, pl.DataFrame], record: object) -> None:
-    patient_id = record.patient.id  # type: ignore[attr-defined]
-    alone = trajectory([record])  # type: ignore[list-item]
+def _one_patient(graded_tables: dict[str, pl.DataFrame], record: Timeline) -> None:
+    """The patient's rows in the cohort output equal the one-patient API's results."""
+    patient_id = record.patient.id
+    alone = trajectory([record])
     mine = graded_tables["trajectory"].filter(pl.col("patient_id") == patient_id)
-    assert_frame_equal(mine, alone.select(mine.columns).cast(dict(mine.schema)), check_exact=True)
-    expected = [episode.to_dict() for episode in episodes_from_trajectory(alone)]
+    assert mine.height > 0
+    assert_frame_equal(mine, alone, check_exact=True)
     rows = graded_tables["episodes"].filter(pl.col("patient_id") == patient_id)
     got = [
         (
             row["kind"],
             row["scale"],
-            row["peak_grade"],
-            row["peak_upper"],
+            row["episode"],
             row["onset"],
+            row["peak_grade"],
+            row["peak_at"],
+            row["peak_upper"],
             row["resolution"],
+            row["duration_hours"],
         )
         for row in rows.iter_rows(named=True)
     ]
-    wanted = [
-        (e.kind, e.scale, e.peak_grade, e.peak_upper, e.onset, e.resolution)
-        for e in episodes_from_trajectory(alone)
-    ]
-    assert got == wanted and len(expected) == rows.height
+    numbers: dict[tuple[str, str], int] = {}
+    wanted = []
+    for e in episodes_from_trajectory(alone):
+        numbers[e.kind, e.scale] = numbers.get((e.kind, e.scale), 0) + 1
+        wanted.append(
+            (
+                e.kind,
+                e.scale,
+                numbers[e.kind, e.scale],
+                e.onset,
+                e.peak_grade,
+                e.peak_at,
+                e.peak_upper,
+                e.resolution,
+                e.duration_hours,
+            )
+        )
+    assert got == wanted
     peaks = graded_tables["peaks"].filter(pl.col("patient_id") == patient_id)
-    assert_frame_equal(
-        peaks.drop("episodes"), peak_grades(alone).cast(dict(peaks.drop("episodes").schema))
-    )
+    assert_frame_equal(peaks.drop("episodes"), peak_grades(alone), check_exact=True)
+    counts = peaks.select("kind", "scale", "episodes").rows()
+    assert counts == [(kind, scale, numbers.get((kind, scale), 0)) for kind, scale, _ in counts]
 
 
 def test_cohort_equals_one_patient_path(graded: Path, cohort: Path) -> None:
@@ -236,10 +253,16 @@ def test_interrupted_run_resumes_where_it_stopped(
     manifest["shards"]["00002"] = {"done": False}
     (out / "manifest.json").write_text(json.dumps(manifest))
     (out / "labs" / "part-00003.parquet").unlink()  # and one whose part file went missing
+    # Leftovers a folder glob would read: a shard the input no longer has, a crashed temp file.
+    (out / "peaks" / "part-00009.parquet").write_bytes(b"stale")
+    (out / "peaks" / ".part-00002.parquet.tmp-1").write_bytes(b"half")
     seen.clear()
     grade_cohort(cohort, out, on_shard=lambda outcome: seen.append(outcome.shard))
     assert seen == [2, 3]
     _assert_same_output(graded, out)
+    assert sorted(path.name for path in (out / "peaks").iterdir()) == [
+        f"part-0000{n}.parquet" for n in range(4)
+    ]
 
 
 def test_refuses_other_params_scales_or_source_unless_overwrite(

@@ -44,7 +44,7 @@ def grade(
         Path, typer.Option("-o", "--output", help="Output directory, e.g. graded.parquet.")
     ],
     engine: Annotated[
-        str, typer.Option(help="local, or spark (pip install 'crswatch[spark]').")
+        str, typer.Option(help="local, or spark (PySpark: the 'spark' extra of crswatch).")
     ] = ("local"),
     workers: Annotated[
         int, typer.Option(min=1, help="Shards graded at once (processes, or Spark's local[N]).")

@@ -17,6 +17,7 @@ from crswatch.cohort._output import (
     MANIFEST,
     Manifest,
     prepare_output,
+    remove_stale_parts,
     shard_complete,
     shard_key,
     write_json_atomic,
@@ -89,8 +90,9 @@ def grade_cohort(
         "scales": selectors,
         "params": params.to_dict(),
     }
-    existing = prepare_output(out, identity, overwrite=overwrite)
+    # The input first: a bad input must not cost an existing output (--overwrite deletes it).
     sources = plan_shards(source_path, shard_size=shard_size)
+    existing = prepare_output(out, identity, overwrite=overwrite)
     done_before = dict((existing or {}).get("shards", {}))
     manifest: Manifest = {
         **identity,
@@ -107,6 +109,7 @@ def grade_cohort(
         else:
             pending.append(source)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(out, {source.shard for source in sources})
     write_json_atomic(out / MANIFEST, manifest)
     summary = CohortSummary(out, engine, len(sources), len(sources) - len(pending))
     if on_plan is not None:

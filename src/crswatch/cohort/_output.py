@@ -25,6 +25,7 @@ __all__ = [
     "Manifest",
     "part_name",
     "prepare_output",
+    "remove_stale_parts",
     "shard_key",
     "write_json_atomic",
     "write_shard",
@@ -70,6 +71,24 @@ def write_shard(out: Path, shard: int, tables: Mapping[str, pl.DataFrame]) -> No
 def shard_complete(out: Path, shard: int) -> bool:
     """True when every table folder has this shard's part file."""
     return all((out / table / part_name(shard)).is_file() for table in TABLES)
+
+
+def remove_stale_parts(out: Path, shards: set[int]) -> None:
+    """Delete leftovers a reader globbing a table folder would pick up by mistake.
+
+    Part files of shards the input no longer has (it shrank between a run and its resumption),
+    and temporary files of a crashed run.
+    """
+    for table in TABLES:
+        folder = out / table
+        if not folder.is_dir():
+            continue
+        for child in folder.iterdir():
+            stem = child.name.removeprefix("part-").removesuffix(".parquet")
+            temporary = child.name.startswith(".part-") and ".tmp-" in child.name
+            stale = child.name.startswith("part-") and stem.isdigit() and int(stem) not in shards
+            if temporary or stale:
+                child.unlink()
 
 
 def prepare_output(out: Path, identity: Manifest, *, overwrite: bool) -> Manifest | None:
