@@ -158,9 +158,8 @@ def _patients(patients: pl.DataFrame, events: pl.DataFrame, shard: int) -> pl.Da
             "age_years",
             "sex",
             "weight_kg",
-            # crswatch.timeline/1 carries no response field (docs/decisions/0019, "Output
-            # contract"): the column is kept, null, so readers need no special case.
-            pl.lit(None, dtype=pl.String).alias("response"),
+            # The optional best overall response (docs/decisions/0022); null when not given.
+            "response",
             "regimen",
             pl.col("events").fill_null(0),
         )

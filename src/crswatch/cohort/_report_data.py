@@ -40,6 +40,7 @@ from crswatch.cohort._pd import (
 from crswatch.cohort._read import CohortResult
 from crswatch.errors import InputError
 from crswatch.scales import get_scale
+from crswatch.timeline import response_codes
 
 __all__ = [
     "DEFAULT_PAIRS",
@@ -78,6 +79,26 @@ class CohortReport:
     regrades: list[Regrade]
     pd: dict[str, Any]
     series: dict[str, Any] = field(repr=False)
+
+
+def _responder_stratum() -> pl.Expr:
+    """Seed 004's strata: responders (CR/CRh and the other remission codes) against the rest.
+
+    Which code is a responder is data (``timeline/responses.csv``); not evaluable and not
+    given stay apart rather than being counted as non-responders.
+    """
+    responders = [code for code, entry in response_codes().items() if entry.responder]
+    non_responders = [code for code, entry in response_codes().items() if entry.responder is False]
+    return (
+        pl.when(pl.col("response").is_in(responders))
+        .then(pl.lit("responder"))
+        .when(pl.col("response").is_in(non_responders))
+        .then(pl.lit("non-responder"))
+        .when(pl.col("response").is_null())
+        .then(pl.lit("not given"))
+        .otherwise(pl.lit("not evaluable"))
+        .alias("responder")
+    )
 
 
 def parse_pair(text: str) -> tuple[str, str]:
@@ -129,6 +150,7 @@ def _cohort_table(patients: pl.DataFrame) -> dict[str, Any]:
         "product": counts("product"),
         "regimen": counts("regimen"),
         "response_given": response_given,
+        "response": counts("response"),
         "age": summary_stats(patients["age_years"].to_list()),
     }
 
@@ -194,7 +216,14 @@ def build_report(
         "steps": _records(cmax_per_dose_step(labs, treatments, STEP_CYTOKINES)),
         "regimen": _records(cmax_by_regimen(labs, patients, (*STEP_CYTOKINES, "crp"))),
         "responders": (
-            _records(nominal_summary(labs, patients, RESPONDER_ITEMS, stratify_by="response"))
+            _records(
+                nominal_summary(
+                    labs,
+                    patients.with_columns(_responder_stratum()),
+                    RESPONDER_ITEMS,
+                    stratify_by="responder",
+                )
+            )
             if patients["response"].drop_nulls().len()
             else None
         ),

@@ -320,8 +320,8 @@ def _pd(report: CohortReport, figures: Mapping[str, ReportFigure]) -> list[Flowa
     else:
         out.append(
             _p(
-                "Response was not given in the records (the timeline format has no response "
-                "field), so no responder strata are shown."
+                "Response was not given in the records (the optional patient field "
+                "'response'), so no responder strata are shown."
             )
         )
     return out
@@ -343,6 +343,11 @@ def write_pdf(report: CohortReport, figures: Sequence[ReportFigure], path: str |
         _table(
             [["Regimen", "n (%)"]]
             + [[r["value"], f"{r['n']} ({r['pct']} %)"] for r in c["regimen"]]
+        ),
+        Spacer(1, 4),
+        _table(
+            [["Best response", "n (%)"]]
+            + [[r["value"], f"{r['n']} ({r['pct']} %)"] for r in c["response"]]
         ),
         _p(f"Age: {_miqr(c['age'])} years."),
         PageBreak(),
