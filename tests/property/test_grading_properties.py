@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from crswatch.scales import CRS_SCALES, grade_frame
 from crswatch.state import state_of
+from crswatch.timeline import format_time
 from tests.builders import at, ev, timeline
 
 # Each dimension is a chain from mild to severe; a scenario picks one level per dimension.
@@ -61,7 +62,11 @@ def _events(scenario: dict[str, int], shift_hours: float = 0) -> list[dict[str, 
 
 
 def _grades(scenario: dict[str, int], shift_hours: float = 0) -> dict[str, tuple[Any, ...]]:
-    state = state_of([timeline(_events(scenario, shift_hours))], at=at(48.5 + shift_hours))
+    # Every time moves, the therapy start too: CRS is established only by a fever after it
+    # (docs/decisions/0023-crs-context.md).
+    therapy = {"kind": "car_t", "start": format_time(at(shift_hours))}
+    events = _events(scenario, shift_hours)
+    state = state_of([timeline(events, therapy=therapy)], at=at(48.5 + shift_hours))
     out = {}
     for scale_id, scale in CRS_SCALES.items():
         row = grade_frame(scale, state).row(0, named=True)

@@ -97,8 +97,12 @@ def state_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 
 def bounds_of(scale_id: str, rows: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
-    """``(status, lower, upper)`` of each row on one scale (the vectorized path)."""
-    graded = grade_frame(get_scale(scale_id), state_frame(rows))
+    """``(status, lower, upper)`` of each row on one scale (the vectorized path).
+
+    These tests read each scale's literal criteria, so the CRS-context rule is off
+    (``scale_literal``); tests/scales/test_crs_context.py tests the rule.
+    """
+    graded = grade_frame(get_scale(scale_id), state_frame(rows), crs_definition="scale_literal")
     return [
         (row["status"], row["lower"], row["upper"])
         for row in graded.select("status", "lower", "upper").iter_rows(named=True)
@@ -135,10 +139,14 @@ def grade(
     params: StateParameters | None = None,
     **patient: Any,
 ) -> GradeResult:
-    """The result of one scale for a compact timeline, at ``at`` (default: the last event)."""
+    """The result of one scale for a compact timeline, at ``at`` (default: the last event).
+
+    The scale's literal criteria: the CRS-context rule is off (``scale_literal``).
+    """
     when = relative(at) if at is not None else None
+    literal = (params or StateParameters()).with_(crs_definition="scale_literal")
     (graded,) = grade_timelines(
-        [timeline(events, **patient)], at=when, scales=[scale_id], params=params
+        [timeline(events, **patient)], at=when, scales=[scale_id], params=literal
     )
     return graded.crs[scale_id]
 

@@ -126,5 +126,7 @@ def test_ventilator_support_includes_cpap() -> None:
         ev(49, "o2_device", "cpap"),
         ev(49, "fio2", 30, "%"),
     ]
-    result = _grade(events)
+    # The scale's literal criterion: afebrile since the start, the CRS-context rule (on by
+    # default, tests/scales/test_crs_context.py) would make this ambiguous [0, 4].
+    result = _grade(events, StateParameters(crs_definition="scale_literal"))
     assert (result.grade, result.criteria_met) == (4, ("cartox2018.hypoxia.g4",))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from crswatch.scales import CRS_SCALES, get_scale, grade_timelines, penn2018
 from crswatch.scales._criteria import Criterion
+from crswatch.state import StateParameters
 from tests.builders import at, ev, timeline
 from tests.scales._lee_ctcae_mskcc_support import assert_labelled
 
@@ -87,7 +88,10 @@ def test_coagulopathy_evidence_shows_the_transfusion_count() -> None:
         ev(48, "creatinine", 0.9, "mg/dL", ref_high=1.2),
         ev(49, "transfusion", "fibrinogen_concentrate"),
     ]
-    (graded,) = grade_timelines([timeline(events)], at=at(50), scales=["penn2018"])
+    # The scale's literal criteria: afebrile since the start, the CRS-context rule (on by default,
+    # tests/scales/test_crs_context.py) would make this ambiguous [0, 3].
+    literal = StateParameters(crs_definition="scale_literal")
+    (graded,) = grade_timelines([timeline(events)], at=at(50), scales=["penn2018"], params=literal)
     result = graded.crs["penn2018"]
     assert (result.status, result.grade) == ("graded", 3)  # afebrile: fever is not required
     (evidence,) = [e for e in result.evidence if e.criterion_id == "penn2018.coagulopathy.g3"]

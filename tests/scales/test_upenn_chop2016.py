@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from crswatch.scales import CRS_SCALES, get_scale, grade_timelines, upenn_chop2016
+from crswatch.state import StateParameters
 from tests.builders import at, ev, timeline
 from tests.scales._lee_ctcae_mskcc_support import assert_labelled
 
@@ -86,6 +87,11 @@ def test_organ_dysfunction_bands(alt: float, creatinine: float, grade: int) -> N
         ev(48, "sbp", 118, "mm[Hg]"),
         *_labs(48, alt=alt, creatinine=creatinine),
     ]
-    (graded,) = grade_timelines([timeline(events)], at=at(49), scales=["upenn_chop2016"])
+    # The scale's literal bands: afebrile since the start, the CRS-context rule (on by default,
+    # tests/scales/test_crs_context.py) would make these ambiguous [0, grade].
+    literal = StateParameters(crs_definition="scale_literal")
+    (graded,) = grade_timelines(
+        [timeline(events)], at=at(49), scales=["upenn_chop2016"], params=literal
+    )
     result = graded.crs["upenn_chop2016"]
     assert (result.status, result.grade) == ("graded", grade)

@@ -40,9 +40,9 @@ def trajectory_of_frames(
     chosen = select_scales(scales)
     times = evaluation_times(events, patients, params, every=every)
     state = clinical_state(patients, events, times, params)
-    graded = pl.concat([grade_frame(scale, state) for scale in chosen]).sort(
-        "patient_id", "kind", "scale", "at"
-    )
+    graded = pl.concat(
+        [grade_frame(scale, state, crs_definition=params.crs_definition) for scale in chosen]
+    ).sort("patient_id", "kind", "scale", "at")
     if changes_only:
         signature = pl.struct("status", "lower", "upper")
         changed = signature != signature.shift(1).over("patient_id", "kind", "scale")

@@ -24,6 +24,7 @@ from crswatch.management._engine import (
     get_ruleset,
     recommend,
 )
+from crswatch.management._evaluation import TimelineEvaluation
 from crswatch.management._facts import Facts, gather_facts
 from crswatch.management._model import (
     CATEGORIES,
@@ -59,6 +60,7 @@ __all__ = [
     "RuleSet",
     "Source",
     "SteroidExposure",
+    "TimelineEvaluation",
     "TocilizumabCheck",
     "TocilizumabLabel",
     "corticosteroid_dose",

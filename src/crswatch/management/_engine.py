@@ -11,6 +11,7 @@ from typing import Any
 from crswatch.errors import UnknownCodeError
 from crswatch.management import astct_era, blinatumomab_label, lee2014
 from crswatch.management._dosing import tocilizumab_dose
+from crswatch.management._evaluation import TimelineEvaluation
 from crswatch.management._facts import Facts, describe, gather_facts
 from crswatch.management._model import CATEGORIES, Action, RuleSet, plain
 from crswatch.timeline import Timeline, format_time
@@ -183,6 +184,7 @@ def recommend(
     *,
     crs_scale: str | None = None,
     with_regimen: bool = True,
+    evaluation: TimelineEvaluation | None = None,
 ) -> Recommendation:
     """What to do at ``at`` (default: the last event) for one patient, by one rule set.
 
@@ -190,13 +192,15 @@ def recommend(
     scale the rule set reads CRS grades from (e.g. ``ctcae_v4`` for the 2014 blinatumomab label).
     With ``with_regimen`` and a blinatumomab patient, the regimen engine's status at T
     (cycle, dose due, premedication, its label actions) is attached as a cross-check.
+    ``evaluation`` (a :class:`TimelineEvaluation` of this timeline) shares the engines' results
+    with the caller's other questions (the dashboard's patient page).
     """
     kind = timeline.patient.therapy.kind
     chosen = get_ruleset(ruleset) if ruleset else get_ruleset(DEFAULT_RULESET[kind])
     chosen_by = "user" if ruleset else f"default for therapy kind {kind}"
     moment = at or (timeline.events[-1].time if timeline.events else timeline.patient.therapy.start)
     scale = crs_scale or chosen.crs_scale
-    facts = gather_facts(timeline, moment, scale, chosen.icans_scale)
+    facts = gather_facts(timeline, moment, scale, chosen.icans_scale, evaluation=evaluation)
     actions = evaluate(chosen, facts)
     warnings = list(facts.warnings)
     dosed = {rule.id for rule in chosen.rules if rule.dose is not None}

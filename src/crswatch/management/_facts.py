@@ -1,7 +1,9 @@
 """The facts a rule reads at time T: grades, state, therapy, patient, and what was given.
 
 Built once per recommendation from the library's engines (``scales.grade_timelines``,
-``episodes.trajectory``, ``state.state_of``, ``hlh.hlh_flags``) and the timeline itself.
+``episodes.trajectory``, ``state.state_of``, ``hlh.hlh_flags``) and the timeline itself, all
+through one :class:`TimelineEvaluation` (the timeline's frames built once, every time graded in
+one state-engine pass; the same results, decision 0024), which a caller may share.
 
 Time semantics (decision 0014):
 
@@ -24,11 +26,10 @@ from typing import Any
 
 import polars as pl
 
-from crswatch.episodes import trajectory
-from crswatch.hlh import hlh_flags
+from crswatch.errors import InputError
+from crswatch.management._evaluation import TimelineEvaluation
 from crswatch.management._steroids import SteroidExposure, steroid_exposure
-from crswatch.scales import GradeResult, grade_timelines
-from crswatch.state import state_of
+from crswatch.scales import GradeResult, select_scales
 from crswatch.timeline import Timeline, format_time
 
 __all__ = ["ANC_WINDOW", "NEUTROPENIA_ANC", "Facts", "gather_facts"]
@@ -124,11 +125,25 @@ def _bounds(result: GradeResult | None) -> tuple[int, int, str]:
     return int(low), int(high), result.status
 
 
-def _lower_at(timeline: Timeline, at: datetime, selector: str, kind: str) -> int:
-    graded = grade_timelines([timeline], at=at, scales=[selector])[0]
-    scale = selector.split(".")[-1]
-    result = (graded.icans if kind == "icans" else graded.crs).get(scale)
-    return _bounds(result)[0]
+def _crs_lower_at(evaluation: TimelineEvaluation, at: datetime, scale: str) -> int:
+    return _bounds(evaluation.grades(at).crs.get(scale))[0]
+
+
+def _matured_dose(times: list[datetime], at: datetime) -> datetime | None:
+    """The latest dose given at or before ``T - 24 h`` (its effect can be judged), or None."""
+    matured = [t for t in times if t <= at - timedelta(hours=24)]
+    return matured[-1] if matured else None
+
+
+def _no_improvement(
+    evaluation: TimelineEvaluation, dose_at: datetime | None, scale: str
+) -> bool | None:
+    """The CRS lower bound 24 h after the dose is not below that 1 min before it (and above 0)."""
+    if dose_at is None:
+        return None
+    before = _crs_lower_at(evaluation, dose_at - _BEFORE, scale)
+    after = _crs_lower_at(evaluation, dose_at + timedelta(hours=24), scale)
+    return after >= before and after > 0
 
 
 def _peak(frame: pl.DataFrame, kind: str, scale: str, start: datetime, at: datetime) -> int:
@@ -161,12 +176,45 @@ def _numeric(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def gather_facts(timeline: Timeline, at: datetime, crs_scale: str, icans_scale: str) -> Facts:
-    """The facts at ``at`` for rules that read ``crs_scale`` and ``icans.<icans_scale>``."""
+def gather_facts(
+    timeline: Timeline,
+    at: datetime,
+    crs_scale: str,
+    icans_scale: str,
+    *,
+    evaluation: TimelineEvaluation | None = None,
+) -> Facts:
+    """The facts at ``at`` for rules that read ``crs_scale`` and ``icans.<icans_scale>``.
+
+    ``evaluation`` (of this same timeline) shares engine results with other callers.
+    """
+    if evaluation is None:
+        evaluation = TimelineEvaluation(timeline)
+    elif evaluation.timeline is not timeline:
+        raise InputError(
+            f"evaluation={evaluation.timeline.patient.id!r}: not an evaluation of the timeline "
+            f"of {timeline.patient.id!r} passed with it"
+        )
     warnings: list[str] = []
     patient = timeline.patient
     icans_selector = f"icans.{icans_scale}"
-    graded = grade_timelines([timeline], at=at, scales=[crs_scale, icans_selector])[0]
+    # Unknown scales raise here, as grading on them alone would: the evaluation grades all.
+    select_scales([crs_scale, icans_selector])
+    toci = tuple(e.time for e in timeline.of("tocilizumab") if e.time <= at)
+    steroids = steroid_exposure(timeline, at)
+    toci_dose = _matured_dose(list(toci), at)
+    steroid_dose = _matured_dose([t for t, _, _ in steroids.doses], at)
+    # Every time a grade is read at, in one pass of the state engine.
+    evaluation.prepare(
+        [at]
+        + [
+            m
+            for d in (toci_dose, steroid_dose)
+            if d is not None
+            for m in (d - _BEFORE, d + timedelta(hours=24))
+        ]
+    )
+    graded = evaluation.grades(at)
     crs = graded.crs.get(crs_scale)
     icans = graded.icans.get(icans_scale)
     crs_low, crs_high, crs_status = _bounds(crs)
@@ -184,11 +232,11 @@ def gather_facts(timeline: Timeline, at: datetime, crs_scale: str, icans_scale: 
             + (f"; missing: {', '.join(icans.missing)}" if icans.missing else "")
         )
 
-    path = trajectory([timeline], scales=[crs_scale, icans_selector])
+    path = evaluation.trajectory([crs_scale, icans_selector])
     crs_peak = max(_peak(path, "crs", crs_scale, at - PEAK_WINDOW, at), crs_low)
     icans_peak = max(_peak(path, "icans", icans_scale, at - PEAK_WINDOW, at), icans_low)
 
-    state = state_of([timeline], at=at).row(0, named=True)
+    state = evaluation.state(at)
     onset = state.get("onset_at")
     onset_hours = (at - onset).total_seconds() / 3600.0 if onset is not None else None
 
@@ -203,24 +251,9 @@ def gather_facts(timeline: Timeline, at: datetime, crs_scale: str, icans_scale: 
             "is not evaluated)"
         )
 
-    toci = tuple(e.time for e in timeline.of("tocilizumab") if e.time <= at)
     toci_mg = sum(_numeric(e.value) or 0.0 for e in timeline.of("tocilizumab") if e.time <= at)
-    no_improvement: bool | None = None
-    matured = [t for t in toci if t <= at - timedelta(hours=24)]
-    if matured:
-        dose_at = matured[-1]
-        before = _lower_at(timeline, dose_at - _BEFORE, crs_scale, "crs")
-        after = _lower_at(timeline, dose_at + timedelta(hours=24), crs_scale, "crs")
-        no_improvement = after >= before and after > 0
-
-    steroids = steroid_exposure(timeline, at)
-    on_steroids: bool | None = None
-    steroid_matured = [t for t, _, _ in steroids.doses if t <= at - timedelta(hours=24)]
-    if steroid_matured:
-        dose_at = steroid_matured[-1]
-        before = _lower_at(timeline, dose_at - _BEFORE, crs_scale, "crs")
-        after = _lower_at(timeline, dose_at + timedelta(hours=24), crs_scale, "crs")
-        on_steroids = after >= before and after > 0
+    no_improvement = _no_improvement(evaluation, toci_dose, crs_scale)
+    on_steroids = _no_improvement(evaluation, steroid_dose, crs_scale)
 
     seizures = sum(1 for e in timeline.of("seizure") if e.time <= at and e.attributable)
 
@@ -243,7 +276,7 @@ def gather_facts(timeline: Timeline, at: datetime, crs_scale: str, icans_scale: 
 
     if patient.weight_kg is None:
         warnings.append("weight_kg is not recorded: weight-based doses are not computed")
-    hlh = {name: str(status) for name, status in hlh_flags(timeline, at).items()}
+    hlh = {name: str(status) for name, status in evaluation.screens(at).flags.items()}
 
     return Facts(
         patient_id=patient.id,

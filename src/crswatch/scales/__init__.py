@@ -3,13 +3,14 @@
 from crswatch.scales._api import (
     CRS_ACTIVITY_SCALE,
     PatientGrades,
+    grade_state,
     grade_timelines,
     with_crs_activity,
 )
 from crswatch.scales._compare import compare
-from crswatch.scales._criteria import SCALE_KINDS, Criterion, Scale, ScaleKind
+from crswatch.scales._criteria import SCALE_KINDS, Criterion, CrsContext, Scale, ScaleKind
 from crswatch.scales._docs import render_markdown, write_docs
-from crswatch.scales._grade import grade_frame, grade_results
+from crswatch.scales._grade import crs_established, grade_frame, grade_results
 from crswatch.scales._registry import (
     ALL_SCALES,
     CRS_SCALES,
@@ -17,25 +18,29 @@ from crswatch.scales._registry import (
     get_scale,
     select_scales,
 )
-from crswatch.scales._result import RESULT_SCHEMA, Evidence, GradeResult
+from crswatch.scales._result import CRS_CONTEXT_ID, RESULT_SCHEMA, Evidence, GradeResult
 
 __all__ = [
     "ALL_SCALES",
     "CRS_ACTIVITY_SCALE",
+    "CRS_CONTEXT_ID",
     "CRS_SCALES",
     "ICANS_SCALES",
     "RESULT_SCHEMA",
     "SCALE_KINDS",
     "Criterion",
+    "CrsContext",
     "Evidence",
     "GradeResult",
     "PatientGrades",
     "Scale",
     "ScaleKind",
     "compare",
+    "crs_established",
     "get_scale",
     "grade_frame",
     "grade_results",
+    "grade_state",
     "grade_timelines",
     "render_markdown",
     "select_scales",

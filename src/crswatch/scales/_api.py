@@ -15,7 +15,13 @@ from crswatch.scales._result import GradeResult
 from crswatch.state import StateParameters, clinical_state
 from crswatch.timeline import Timeline, format_time, to_frames
 
-__all__ = ["CRS_ACTIVITY_SCALE", "PatientGrades", "grade_timelines", "with_crs_activity"]
+__all__ = [
+    "CRS_ACTIVITY_SCALE",
+    "PatientGrades",
+    "grade_state",
+    "grade_timelines",
+    "with_crs_activity",
+]
 
 #: The CRS scale that decides whether CRS is active (for the ICANS assessment-frequency check).
 CRS_ACTIVITY_SCALE = "astct2019"
@@ -76,15 +82,32 @@ def grade_timelines(
     by default every CRS and every ICANS scale.
     """
     params = params or StateParameters()
-    chosen = select_scales(scales)
     timelines = list(timelines)
     patients, events = to_frames(timelines)
     state = clinical_state(patients, events, _times(patients, events, at), params)
+    order = {timeline.patient.id: i for i, timeline in enumerate(timelines)}
+    graded = grade_state(state, scales=scales, params=params)
+    return sorted(graded, key=lambda g: order.get(g.patient_id, 0))
+
+
+def grade_state(
+    state: pl.DataFrame,
+    *,
+    scales: Sequence[str] | None = None,
+    params: StateParameters | None = None,
+) -> list[PatientGrades]:
+    """Grade every row of a clinical state (``clinical_state``) on the requested scales.
+
+    One :class:`PatientGrades` per ``(patient_id, at)`` row, in the state's order: a caller
+    that needs several times of one patient computes the state once (the dashboard, decision
+    0024).  ``params`` must be those the state was computed with (they are echoed).
+    """
+    params = params or StateParameters()
+    chosen = select_scales(scales)
     if any(scale.kind == "icans" for scale in chosen):
         state = with_crs_activity(state)
     echoed = params.to_dict()
     per_scale = {scale.key: (scale, grade_results(scale, state, echoed)) for scale in chosen}
-    order = {timeline.patient.id: i for i, timeline in enumerate(timelines)}
     rows = state.select("patient_id", "at").to_dicts()
     graded = []
     for index, row in enumerate(rows):
@@ -99,4 +122,4 @@ def grade_timelines(
                 icans=by_kind["icans"],
             )
         )
-    return sorted(graded, key=lambda g: order.get(g.patient_id, 0))
+    return graded

@@ -11,6 +11,7 @@ import polars as pl
 __all__ = [
     "SCALE_KINDS",
     "Criterion",
+    "CrsContext",
     "Domain",
     "RowWarnings",
     "Scale",
@@ -34,6 +35,14 @@ Domain = Literal[
     "icp_edema",
 ]
 ScaleKind = Literal["crs", "icans"]
+#: How a scale meets the CRS-context rule (docs/decisions/0023-crs-context.md), which holds a CRS
+#: grade until CRS is established (a fever since the therapy start, or the ASTCT fever waiver):
+#: ``ambiguous``: the scale's wording does not say whether findings before that are CRS, so the
+#: result is ``ambiguous`` [0, upper] (the older CRS scales);
+#: ``definition``: the scale defines CRS itself by that rule, so its findings before are grade 0
+#: (ASTCT 2019, whose consensus definition the rule is);
+#: ``none``: the rule does not apply (ICANS).
+CrsContext = Literal["ambiguous", "definition", "none"]
 #: The syndromes graded, in display order.
 SCALE_KINDS: tuple[ScaleKind, ...] = ("crs", "icans")
 #: Scale-specific warnings from one state row (an assumption made, a finding excluded).
@@ -84,6 +93,15 @@ class Scale:
     interpretations: tuple[str, ...] = field(default=())
     #: Warnings this scale adds to a result from its state row (assumptions, exclusions).
     warn: RowWarnings | None = None
+    #: The CRS-context rule for this scale; None: ``ambiguous`` for CRS, ``none`` for ICANS.
+    crs_context: CrsContext | None = None
+
+    @property
+    def context_rule(self) -> CrsContext:
+        """The CRS-context rule in force for this scale (``crs_context`` or its kind's default)."""
+        if self.crs_context is not None:
+            return self.crs_context
+        return "ambiguous" if self.kind == "crs" else "none"
 
     @property
     def key(self) -> str:

@@ -43,9 +43,37 @@ def render_markdown(scale: Scale) -> str:
         "Grading evaluates every criterion and takes the highest grade met; a criterion that",
         "cannot be decided from the data makes the result `not_assessable` with bounds, and one",
         "whose wording leaves a range makes it `ambiguous` with bounds.",
-        "",
     ]
+    lines += _context_paragraph(scale)
+    lines.append("")
     return "\n".join(lines)
+
+
+def _context_paragraph(scale: Scale) -> list[str]:
+    """How the CRS-context rule (docs/decisions/0023-crs-context.md) applies to this scale."""
+    rule = scale.context_rule
+    if rule == "none":
+        return []
+    head = [
+        "",
+        "**CRS context** (`StateParameters.crs_definition`, default `astct2019`; decision 0023):",
+        "CRS is established at T by an attributable fever >= 38.0 °C at or after the therapy",
+        "start, or by the ASTCT fever waiver (anti-cytokine therapy or corticosteroids after that",
+        "onset; Lee 2019 ASTCT consensus definition of CRS: fever at onset, following the immune",
+        "therapy).",
+    ]
+    if rule == "definition":
+        tail = [
+            "This scale defines CRS by that rule: before it holds, the grade is 0 (with the",
+            "findings in the evidence).",
+        ]
+    else:
+        tail = [
+            "This scale's wording does not say whether findings before that are CRS: the",
+            "result is `ambiguous` [0, upper] (`not_assessable` when no temperature decides",
+            "it), never a hard grade >= 1.  `scale_literal` grades the wording alone.",
+        ]
+    return head + tail
 
 
 def write_docs(scales: list[Scale], directory: Path) -> list[Path]:

@@ -5,6 +5,14 @@ grade any criterion could give (met, or undecidable for missing data, or the ``g
 ambiguous criterion).  ``lower == upper`` is ``graded``; a gap caused by missing data is
 ``not_assessable`` (the result lists the missing inputs); a gap caused only by the wording of
 the scale is ``ambiguous``.  Both carry the bounds.
+
+The CRS-context rule (``StateParameters.crs_definition``, docs/decisions/0023-crs-context.md)
+then holds every CRS scale below a hard grade until CRS is established at T: an attributable
+fever >= 38.0 °C at or after the therapy start and at or before T (the state's ``onset_at``), or
+the ASTCT fever waiver (``fever_waived``).  Not established: the findings are not CRS by the ASTCT
+2019 consensus definition, which the older scales' wording does not decide, so ``lower`` is 0
+(``ambiguous`` [0, upper]; ASTCT 2019 itself, whose definition it is, grades 0).  Unknown (no
+onset, no waiver and no temperature in the fever window): ``not_assessable`` [0, upper].
 """
 
 from __future__ import annotations
@@ -14,9 +22,17 @@ from typing import Any
 import polars as pl
 
 from crswatch.scales._criteria import Criterion, Scale
-from crswatch.scales._result import Evidence, GradeResult, Status
+from crswatch.scales._result import CRS_CONTEXT_ID, Evidence, GradeResult, Status
+from crswatch.state import CrsDefinition
 
-__all__ = ["INPUT_ITEMS", "MISSING_SUFFIX", "grade_frame", "grade_results"]
+__all__ = [
+    "CRS_CONTEXT_INPUTS",
+    "INPUT_ITEMS",
+    "MISSING_SUFFIX",
+    "crs_established",
+    "grade_frame",
+    "grade_results",
+]
 
 #: The timeline items behind a measured state column, named in ``missing`` when it is null.
 #: Columns not listed here (a waiver time, an onset) may be null as a matter of fact.
@@ -46,6 +62,41 @@ INPUT_ITEMS: dict[str, str] = {
 MISSING_SUFFIX = "_missing"
 
 
+#: The state columns the CRS-context rule reads (shown as its evidence values).
+CRS_CONTEXT_INPUTS = ("onset_at", "fever_waived", "waiver_at", "temp_max_c")
+_CONTEXT_SOURCE = (
+    "Lee 2019 (ASTCT), BBMT 25:625, consensus definition of CRS: symptoms 'must include fever at "
+    "the onset', following the immune therapy; fever footnote (waiver after anti-cytokine "
+    "therapy or corticosteroids)"
+)
+_CONTEXT_RULE = (
+    "CRS is established at T by an attributable fever >= 38.0 °C at or after the therapy start "
+    "and at or before T, or by anti-cytokine therapy or corticosteroids given after that onset"
+)
+_DEFAULT_DEFINITION: CrsDefinition = "astct2019"
+
+
+def crs_established() -> pl.Expr:
+    """Kleene: CRS established at T (True), not (False), or unknown (null).
+
+    True with a fever onset since the therapy start (``onset_at``) or the ASTCT fever waiver
+    (``fever_waived``, which the state only sets after that onset, so premedication does not
+    count).  Otherwise null when no temperature was measured in the fever window — a fever may
+    have gone unrecorded, and missing is not normal — else False.
+    """
+    return (
+        pl.when(pl.col("onset_at").is_not_null() | pl.col("fever_waived").fill_null(False))
+        .then(pl.lit(True))
+        .when(pl.col("temp_max_c").is_null())
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .otherwise(pl.lit(False))
+    )
+
+
+def _context_applies(scale: Scale, crs_definition: CrsDefinition) -> bool:
+    return crs_definition == "astct2019" and scale.context_rule != "none"
+
+
 def _flag(index: int) -> str:
     return f"__c{index}"
 
@@ -56,12 +107,16 @@ def _with_criteria(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _graded(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
+def _graded(scale: Scale, state: pl.DataFrame, crs_definition: CrsDefinition) -> pl.DataFrame:
     """The state with every criterion's flag and the bounds and status: the one grading rule.
 
     ``lower``: the highest grade met; ``upper``: the highest grade any criterion could give
     (met, undecidable, or the ``grade_high`` of an ambiguous criterion).  A gap that missing data
-    open wider than what is met is ``not_assessable``; any other gap is ``ambiguous``.
+    open wider than what is met is ``not_assessable``; any other gap is ``ambiguous``.  Where the
+    CRS-context rule applies and CRS is not established at T, ``lower`` is 0 (and, for a scale
+    that defines CRS by the rule, ``upper`` too); an unknown context is a gap from missing data.
+    ``__raw_lower``/``__raw_upper`` keep the scale's literal bounds, ``__context`` the rule
+    (null where it does not apply).
     """
     met = [pl.col(_flag(i)).fill_null(False) for i in range(len(scale.criteria))]
     unknown = [pl.col(_flag(i)).is_null() for i in range(len(scale.criteria))]
@@ -75,12 +130,27 @@ def _graded(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
     upper_unknown = pl.max_horizontal(
         pl.lit(0), *[pl.when(u).then(c.upper).otherwise(0) for _, u, c in pairs]
     )
+    applies = _context_applies(scale, crs_definition)
+    context = crs_established() if applies else pl.lit(None, dtype=pl.Boolean)
+    established = pl.col("__context").fill_null(not applies)
+    if scale.context_rule == "definition":
+        # Not established is a finding of the scale's own definition (grade 0, not a gap).
+        upper = pl.when(pl.col("__context").not_()).then(0).otherwise(pl.col("__raw_upper"))
+    else:
+        upper = pl.col("__raw_upper")
     return (
         _with_criteria(scale, state)
         .with_columns(
-            __lower=lower,
-            __upper=pl.max_horizontal(upper_met, upper_unknown),
+            __raw_lower=lower,
+            __raw_upper=pl.max_horizontal(upper_met, upper_unknown),
             __gap_from_missing=upper_unknown > pl.max_horizontal(lower, upper_met),
+            __context=context,
+        )
+        .with_columns(
+            __lower=pl.when(established).then(pl.col("__raw_lower")).otherwise(0),
+            __upper=upper,
+            __gap_from_missing=pl.col("__gap_from_missing")
+            | (pl.lit(applies) & pl.col("__context").is_null()),
         )
         .with_columns(
             __status=pl.when(pl.col("__lower") == pl.col("__upper"))
@@ -92,9 +162,14 @@ def _graded(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def grade_frame(scale: Scale, state: pl.DataFrame) -> pl.DataFrame:
-    """Per state row: ``patient_id, at, kind, scale, grade, status, lower, upper`` (vectorized)."""
-    return _graded(scale, state).select(
+def grade_frame(
+    scale: Scale, state: pl.DataFrame, *, crs_definition: CrsDefinition = _DEFAULT_DEFINITION
+) -> pl.DataFrame:
+    """Per state row: ``patient_id, at, kind, scale, grade, status, lower, upper`` (vectorized).
+
+    ``crs_definition`` is ``StateParameters.crs_definition`` (the CRS-context rule).
+    """
+    return _graded(scale, state, crs_definition).select(
         "patient_id",
         "at",
         pl.lit(scale.kind).alias("kind"),
@@ -227,16 +302,64 @@ def _warnings(row: dict[str, Any], scale: Scale) -> tuple[str, ...]:
     return tuple(warnings)
 
 
+def _context_evidence(scale: Scale, row: dict[str, Any]) -> Evidence:
+    """The CRS-context rule as evidence: not established (met False) or unknown (met None)."""
+    established = row["__context"]
+    if scale.context_rule == "definition":
+        note = (
+            f"CRS not established at T: no fever since the therapy start; by {scale.id}'s own "
+            "definition of CRS these findings are not CRS"
+        )
+    else:
+        note = (
+            "CRS not established at T: no fever since the therapy start (ASTCT 2019 consensus "
+            "definition of CRS: fever at onset, following the immune therapy); "
+            f"{scale.id}'s wording does not decide whether these findings are CRS"
+        )
+    if established is None:
+        note = (
+            "CRS establishment unknown at T: no fever onset since the therapy start on record and "
+            "no temperature in the fever window (ASTCT 2019 consensus definition of CRS: fever at "
+            "onset, following the immune therapy)"
+        )
+    events = [row[ref] for ref in ("onset_ref", "waiver_ref", "temp_max_c_ref") if row.get(ref)]
+    return Evidence(
+        criterion_id=CRS_CONTEXT_ID,
+        grade=0,
+        grade_high=None,
+        domain="fever",
+        met=established,
+        rule=_CONTEXT_RULE,
+        source_ref=_CONTEXT_SOURCE,
+        values={column: row.get(column) for column in CRS_CONTEXT_INPUTS},
+        events=tuple(str(event) for event in events),
+        note=note,
+    )
+
+
 def grade_results(
-    scale: Scale, state: pl.DataFrame, parameters: dict[str, Any] | None = None
+    scale: Scale,
+    state: pl.DataFrame,
+    parameters: dict[str, Any] | None = None,
+    *,
+    crs_definition: CrsDefinition | None = None,
 ) -> list[GradeResult]:
-    """Full results with evidence, one per state row (for the bedside, the CLI and the API)."""
+    """Full results with evidence, one per state row (for the bedside, the CLI and the API).
+
+    ``crs_definition`` (the CRS-context rule) defaults to the echoed ``parameters``' value, so
+    the rule graded is the rule reported.
+    """
+    parameters = parameters or {}
+    definition: CrsDefinition = crs_definition or parameters.get(
+        "crs_definition", _DEFAULT_DEFINITION
+    )
     results = []
-    for row in _graded(scale, state).iter_rows(named=True):
+    for row in _graded(scale, state, definition).iter_rows(named=True):
         low, high = int(row["__lower"]), int(row["__upper"])
         status: Status = row["__status"]
         evidence = []
         missing: dict[str, None] = {}
+        warnings = list(_warnings(row, scale))
         for index, criterion in enumerate(scale.criteria):
             met = row[_flag(index)]
             if met is True and (criterion.grade > 0 or criterion.upper > 0):
@@ -244,6 +367,15 @@ def grade_results(
             elif met is None and criterion.upper > low:
                 evidence.append(_evidence(criterion, None, row))
                 missing.update(dict.fromkeys(_missing(criterion, row)))
+        # The rule is shown only where it held a grade back: findings that it kept from counting.
+        held = row["__context"] is not True and int(row["__raw_upper"]) > 0
+        if held and _context_applies(scale, definition):
+            context = _context_evidence(scale, row)
+            evidence.append(context)
+            if context.note is not None:
+                warnings.append(context.note)
+            if row["__context"] is None:
+                missing["temperature"] = None
         results.append(
             GradeResult(
                 scale=scale.id,
@@ -254,8 +386,8 @@ def grade_results(
                 bounds=(low, high),
                 evidence=tuple(evidence),
                 missing=tuple(missing),
-                warnings=_warnings(row, scale),
-                parameters=parameters or {},
+                warnings=tuple(warnings),
+                parameters=parameters,
             )
         )
     return results

@@ -8,10 +8,13 @@ from typing import Any, Literal
 
 from crswatch.timeline import format_time
 
-__all__ = ["RESULT_SCHEMA", "Evidence", "GradeResult", "Status"]
+__all__ = ["CRS_CONTEXT_ID", "RESULT_SCHEMA", "Evidence", "GradeResult", "Status"]
 
 #: The schema version of ``GradeResult.to_dict()``.
 RESULT_SCHEMA = "crswatch.grade/1"
+#: The evidence id of the CRS-context rule (docs/decisions/0023-crs-context.md): present, and not
+#: met, when CRS was not established (or unknown) at T and the rule held the grade back.
+CRS_CONTEXT_ID = "crs_context.astct2019"
 Status = Literal["graded", "not_assessable", "ambiguous"]
 
 
@@ -77,8 +80,12 @@ class GradeResult:
     def deciding(self) -> Evidence | None:
         """The met criterion of the highest grade: what set the grade (or its lower bound).
 
-        None when no criterion is met (grade 0, or a lower bound of 0 when undecided).
+        None when no criterion is met (grade 0, or a lower bound of 0 when undecided).  When the
+        CRS-context rule held the grade back, the rule set the lower bound, so it decides.
         """
+        for e in self.evidence:
+            if e.criterion_id == CRS_CONTEXT_ID and e.met is not True:
+                return e
         met = [e for e in self.evidence if e.met]
         return max(met, key=lambda e: e.grade) if met else None
 

@@ -167,4 +167,6 @@ SCALE = Scale(
     kind="crs",
     criteria=CRITERIA,
     interpretations=numbered_items(__doc__),
+    # The CRS-context rule is this paper's own definition of CRS: before it holds, grade 0.
+    crs_context="definition",
 )

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
-__all__ = ["FiO2Rule", "StateParameters"]
+__all__ = ["CrsDefinition", "FiO2Rule", "StateParameters"]
 
 #: How FiO2 is estimated from nasal-cannula flow when it is not measured
 #: (shared/spec/clinical-criteria.md §1.11):
@@ -21,6 +21,13 @@ __all__ = ["FiO2Rule", "StateParameters"]
 #: ``pmc4753186``: 2 L 25 %, 4 L 30 %, 6-8 L 40 %, 9-10 L 50 % (stepwise, PMC4753186 Table 3);
 #: ``none``: never estimate (FiO2-based scales then report the FiO2 as missing).
 FiO2Rule = Literal["fpnotebook", "pmc4753186", "none"]
+#: When a CRS scale may give a hard grade (docs/decisions/0023-crs-context.md):
+#: ``astct2019``: only once CRS is established, by an attributable fever >= 38.0 °C at or after the
+#: therapy start or the ASTCT fever waiver (Lee 2019, BBMT 25:625, consensus definition of CRS:
+#: fever at onset, following the immune therapy); before that every CRS scale is at most
+#: ``ambiguous`` [0, upper];
+#: ``scale_literal``: each scale's own wording only (findings count whether or not CRS began).
+CrsDefinition = Literal["astct2019", "scale_literal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,8 @@ class StateParameters:
     antipyretics_waive_fever: bool = False
     #: FiO2 estimate from nasal-cannula flow (§1.11, discrepancy D5).
     fio2_rule: FiO2Rule = "fpnotebook"
+    #: The CRS-context rule applied to every CRS scale (``CrsDefinition``; ICANS is unaffected).
+    crs_definition: CrsDefinition = "astct2019"
     #: ICANS assessments (ICE, CAPD, level of consciousness): the latest record in [T - window, T]
     #: (docs/decisions/0010-icans.md).  Older assessments leave ICANS not assessable.
     neuro_window: timedelta = timedelta(hours=24)

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from crswatch.episodes import trajectory
-from crswatch.scales import CRS_SCALES, grade_timelines
+from crswatch.management import TimelineEvaluation
+from crswatch.scales import CRS_SCALES
 from crswatch.store import (
     Principal,
     Store,
@@ -27,10 +27,10 @@ from crswatch.store import (
     authenticate,
     ingest_timelines,
     list_patients,
-    load_timeline,
 )
 from crswatch.timeline import Timeline
 from crswatch.web import _charts, _panels
+from crswatch.web._cache import TimelineCache
 from crswatch.web._entry import ENTRY_FORMS, EntryResult, build_entry, time_value
 from crswatch.web._session import (
     CSRF_FIELD,
@@ -141,7 +141,16 @@ def _scale(scale: str | None) -> str | None:
     return chosen if chosen in CRS_SCALES else None
 
 
-def _ward_timelines(store: Store) -> list[Timeline]:
+def _cache(request: Request) -> TimelineCache:
+    """The app's timeline cache, made on first use (one per app: apps may share a process)."""
+    state = request.app.state
+    cache: TimelineCache | None = getattr(state, "dashboard_timelines", None)
+    if cache is None:
+        cache = state.dashboard_timelines = TimelineCache()
+    return cache
+
+
+def _ward_timelines(store: Store, cache: TimelineCache) -> list[Timeline]:
     with store.transaction() as session:
         ids: list[str] = []
         offset = 0
@@ -151,8 +160,8 @@ def _ward_timelines(store: Store) -> list[Timeline]:
             offset += _PAGE
             if offset >= total:
                 break
-        loaded = [load_timeline(session, pid) for pid in ids]
-    return [timeline for timeline in loaded if timeline is not None]
+        loaded = cache.load_many(session, ids)
+    return [loaded[pid] for pid in ids if pid in loaded]
 
 
 def _scale_choices() -> list[dict[str, str]]:
@@ -227,7 +236,7 @@ async def logout(request: Request) -> Response:
 def _ward_context(request: Request, principal: Principal, scale: str) -> dict[str, Any]:
     store = _store(request)
     now = _now(request)
-    timelines = _ward_timelines(store)
+    timelines = _ward_timelines(store, _cache(request))
     rows = ward_rows(timelines, now, crs_scale=scale)
     audit(
         store,
@@ -270,32 +279,46 @@ def ward_table(request: Request, scale: ScaleParam = DEFAULT_SCALE) -> Response:
 # ------------------------------------------------------------------------------ patient view
 
 
-def _grades(timeline: Timeline, now: datetime) -> dict[str, Any]:
+def _grades(evaluation: TimelineEvaluation, now: datetime) -> dict[str, Any]:
     """The headline grades (ASTCT CRS and ICANS); every scale is in the panels below."""
-    graded = grade_timelines([timeline], at=now, scales=[DEFAULT_SCALE, ICANS_SCALE])[0]
+    # Every scale is graded at once (the panels' table reads the same state): the two
+    # headline scales are picked out of it, as grading on them alone would give.
+    graded = evaluation.grades(now)
     return {
         "crs_main": graded.crs[DEFAULT_SCALE],
         "icans": graded.icans[ICANS_SCALE.split(".", 1)[1]],
     }
 
 
-def _charts_for(timeline: Timeline, now: datetime) -> dict[str, Any]:
+def _charts_for(evaluation: TimelineEvaluation, now: datetime) -> dict[str, Any]:
     """The figures and panels the patient view embeds (``_charts``, ``_panels``)."""
-    context: dict[str, Any] = {
-        "timeline_spec": None,
-        "cytokine_spec": None,
-        "panels": _panels.patient_panels(timeline, at=now),
-    }
+    timeline = evaluation.timeline
+    context: dict[str, Any] = {"timeline_spec": None, "cytokine_spec": None}
     if timeline.events:
-        table = trajectory([timeline])
+        # First, so that the recommendation reads its two scales' course from this one.
+        table = evaluation.trajectory()
         context["timeline_spec"] = _charts.timeline_chart(timeline, table)
         context["cytokine_spec"] = _charts.cytokine_chart(timeline)
+    context["panels"] = _panels.patient_panels(timeline, at=now, evaluation=evaluation)
     return context
 
 
+def patient_data(timeline: Timeline, now: datetime, *, figures: bool = True) -> dict[str, Any]:
+    """The computed part of the patient view at ``now``: headline grades, charts and panels.
+
+    ``timeline`` is the record as it stood at ``now`` (``up_to``).  One evaluation of it is
+    shared by every part (decision 0024).
+    """
+    evaluation = TimelineEvaluation(timeline)
+    data = _charts_for(evaluation, now) if figures else {}
+    data["grades"] = _grades(evaluation, now)
+    return data
+
+
 def _load(request: Request, patient_id: str) -> Timeline | None:
+    # Through the cache: reloaded whenever the stored record or its events changed.
     with _store(request).transaction() as session:
-        return load_timeline(session, patient_id)
+        return _cache(request).load(session, patient_id)
 
 
 def _patient_context(
@@ -316,14 +339,12 @@ def _patient_context(
         "day": therapy_day(timeline, now),
         "now": now,
         "events": len(current.events),
-        "grades": _grades(current, now),
         "forms": ENTRY_FORMS,
         "entries": dict(entries or {}),
         "default_time": time_value(now),
         "can_edit": principal.allowed("clinician"),
     }
-    if figures:
-        context.update(_charts_for(current, now))
+    context.update(patient_data(current, now, figures=figures))
     return context
 
 

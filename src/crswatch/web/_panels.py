@@ -19,11 +19,13 @@ from crswatch.biomarkers import (
     cytokine_profile,
     kinetics,
 )
-from crswatch.hlh import ScreenResult, screen_course, screen_timelines
-from crswatch.management import Action, Recommendation, recommend
+from crswatch.hlh import ScreenResult, screen_course
+from crswatch.management import Action, Recommendation, TimelineEvaluation, recommend
 from crswatch.regimens import blinatumomab_status
-from crswatch.scales import ALL_SCALES, GradeResult, grade_timelines
+from crswatch.regimens.blinatumomab import StatusParameters
+from crswatch.scales import ALL_SCALES, GradeResult
 from crswatch.timeline import Timeline, format_time
+from crswatch.web._ward import grade_courses_of
 
 __all__ = [
     "ActionRow",
@@ -386,9 +388,11 @@ def _biomarker_panel(timeline: Timeline, at: datetime) -> BiomarkerPanel:
     )
 
 
-def _hlh_panel(timeline: Timeline, at: datetime, *, with_course: bool) -> HLHPanel:
-    # As ``crswatch hlh``: default parameters, no supplementary findings.
-    (screens,) = screen_timelines([timeline], at)
+def _hlh_panel(evaluation: TimelineEvaluation, at: datetime, *, with_course: bool) -> HLHPanel:
+    # As ``crswatch hlh``: default parameters, no supplementary findings.  The screens at T are
+    # those the recommendation read (one screening, decision 0024).
+    timeline = evaluation.timeline
+    screens = evaluation.screens(at)
     # The course screens at every event time: about 10 s for nine days of 5-minute vitals, so
     # the page asks for it only on request (decision 0017).
     first_met = screen_course(timeline, at).first_met if with_course else {}
@@ -452,12 +456,20 @@ def _regimen_rows(items: Iterable[Mapping[str, Any]], what: str) -> tuple[Regime
     )
 
 
-def _regimen_panel(timeline: Timeline, at: datetime) -> RegimenPanel | None:
+def _regimen_panel(
+    timeline: Timeline, at: datetime, evaluation: TimelineEvaluation | None = None
+) -> RegimenPanel | None:
     if timeline.patient.therapy.kind != "blinatumomab":
         return None
+    courses = None
+    if evaluation is not None and timeline.events:
+        # The grade courses from the page's trajectory, not a trajectory of its own.
+        params = StatusParameters()
+        path = evaluation.trajectory([params.crs_scale, params.neuro_scale])
+        courses = grade_courses_of(path).get(timeline.patient.id)
     try:
         # As ``crswatch blinatumomab status`` with its defaults (current label, ASTCT CRS).
-        status = blinatumomab_status(timeline, at).to_dict()
+        status = blinatumomab_status(timeline, at, courses=courses).to_dict()
     except (ValueError, LookupError) as exc:
         return RegimenPanel(
             state="unknown",
@@ -519,24 +531,32 @@ class PatientPanels:
 
 
 def patient_panels(
-    timeline: Timeline, *, at: datetime | None = None, hlh_course: bool = False
+    timeline: Timeline,
+    *,
+    at: datetime | None = None,
+    hlh_course: bool = False,
+    evaluation: TimelineEvaluation | None = None,
 ) -> PatientPanels:
     """The panels of the patient view at ``at`` (default: the last event, as every command).
 
     With ``hlh_course`` each screen also says when it was first met up to ``at``
     (:func:`crswatch.hlh.screen_course`, which screens at every event time: slow on long
-    records of frequent vitals).
+    records of frequent vitals).  ``evaluation`` (of this timeline) shares the engines'
+    results with the rest of the page (its grades, its chart's trajectory; decision 0024).
     """
+    if evaluation is None:
+        evaluation = TimelineEvaluation(timeline)
     moment = at or (timeline.events[-1].time if timeline.events else timeline.patient.therapy.start)
-    (graded,) = grade_timelines([timeline], at=moment)
+    # As ``crswatch recommend``: the default rule set for the therapy kind.  The regimen is
+    # its own panel, so the recommendation does not compute it a second time.  First: it
+    # grades T and the times around the doses given in one pass, which the table below reuses.
+    advice = recommend(timeline, moment, with_regimen=False, evaluation=evaluation)
+    graded = evaluation.grades(moment)
     rows = tuple(
         _scale_row(syndrome, scale_id, result)
         for syndrome, results in (("crs", graded.crs), ("icans", graded.icans))
         for scale_id, result in results.items()
     )
-    # As ``crswatch recommend``: the default rule set for the therapy kind.  The regimen is
-    # its own panel, so the recommendation does not compute it a second time.
-    advice = recommend(timeline, moment, with_regimen=False)
     therapy = timeline.patient.therapy
     return PatientPanels(
         patient_id=timeline.patient.id,
@@ -548,7 +568,7 @@ def patient_panels(
         grades=rows,
         crs_agreement=_agreement(rows),
         recommendations=_recommendation_panel(advice),
-        hlh=_hlh_panel(timeline, moment, with_course=hlh_course),
+        hlh=_hlh_panel(evaluation, moment, with_course=hlh_course),
         biomarkers=_biomarker_panel(timeline, moment),
-        regimen=_regimen_panel(timeline, moment),
+        regimen=_regimen_panel(timeline, moment, evaluation),
     )

@@ -1,9 +1,10 @@
 """The ward view model: one row per patient, graded and screened at one moment, sorted by severity.
 
 Pure: timelines in, plain values out (no store, no request), so the rows are unit-tested without
-a browser.  Every patient is graded in one vectorized call per moment (now and 24 h before), HLH
-screens and ICE gaps in one call each; only the blinatumomab status runs per patient (its state
-machine is per course), for blinatumomab patients only.
+a browser.  The ward's frames are built once; every patient is graded now and 24 h before in one
+vectorized state-engine pass, HLH screens and ICE gaps in one call each, and the blinatumomab
+patients' grade courses in one trajectory; only the blinatumomab state machine runs per patient
+(per course), for blinatumomab patients only (decision 0024: the same rows, computed once).
 
 Severity (docs/decisions/0016-dashboard.md): rows sort by the highest grade that is certain
 (a graded result's grade, or the lower bound of an ambiguous or not-assessable one) over CRS and
@@ -18,12 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from crswatch.episodes import assessment_gaps
-from crswatch.hlh import screen_timelines
+import polars as pl
+
+from crswatch.episodes import assessment_gaps, trajectory_of_frames
+from crswatch.hlh import screen_frame, screen_results
 from crswatch.management import TOCILIZUMAB_LABEL
 from crswatch.regimens import blinatumomab_status
-from crswatch.scales import GradeResult, grade_timelines
-from crswatch.timeline import Timeline
+from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
+from crswatch.scales import GradeResult, PatientGrades, grade_state
+from crswatch.state import StateParameters, clinical_state
+from crswatch.timeline import Timeline, to_frames
 
 __all__ = [
     "FERRITIN_ALERT_NG_ML",
@@ -33,8 +38,12 @@ __all__ = [
     "GradeCell",
     "Trend",
     "WardRow",
+    "grade_courses_of",
     "ward_rows",
 ]
+
+#: The state engine's time type (evaluation times are cast to it, as ``grade_timelines`` does).
+_AT = pl.Datetime("us", "UTC")
 
 #: The ICANS scale of the ward (the only ICANS scale crswatch grades).
 ICANS_SCALE = "icans.astct2019"
@@ -201,11 +210,13 @@ def _tocilizumab_alert(timeline: Timeline, now: datetime) -> Alert | None:
     return Alert("tocilizumab", f"Toci {used}/{limit}", f"{used} of {limit} doses used", level)
 
 
-def _blinatumomab_alert(timeline: Timeline, now: datetime) -> Alert | None:
+def _blinatumomab_alert(
+    timeline: Timeline, now: datetime, courses: list[GradeCourse] | None = None
+) -> Alert | None:
     if timeline.patient.therapy.kind != "blinatumomab":
         return None
     try:
-        status = blinatumomab_status(timeline, now)
+        status = blinatumomab_status(timeline, now, courses=courses)
     except ValueError as exc:  # missing weight or an unknown regimen: say so, do not hide it
         return Alert("blinatumomab", "Blina status ?", str(exc), "info")
     if not status.deviations:
@@ -234,6 +245,52 @@ def _ice_alerts(timelines: Sequence[Timeline], now: datetime) -> dict[str, Alert
     return alerts
 
 
+def _graded(
+    patients: pl.DataFrame, events: pl.DataFrame, moments: list[datetime], scales: list[str]
+) -> dict[tuple[str, datetime], PatientGrades]:
+    """Every patient graded at every moment, in one state-engine pass (rows are independent)."""
+    times = pl.concat(
+        [patients.select("patient_id", pl.lit(m).cast(_AT).alias("at")) for m in moments]
+    )
+    params = StateParameters()
+    state = clinical_state(patients, events, times, params)
+    return {(g.patient_id, g.at): g for g in grade_state(state, scales=scales, params=params)}
+
+
+def grade_courses_of(frame: pl.DataFrame) -> dict[str, list[GradeCourse]]:
+    """Each patient's grade courses from a trajectory, as ``grade_courses`` builds them.
+
+    ``frame`` is a trajectory (``TRAJECTORY_SCHEMA``) of one or more patients on the scales
+    the blinatumomab status reads (``StatusParameters``): rows of one patient are those of
+    their own trajectory (change points are found per patient and scale).
+    """
+    courses: dict[str, list[GradeCourse]] = {}
+    for (pid,), rows in frame.group_by("patient_id", maintain_order=True):
+        points: dict[tuple[str, str], list[GradePoint]] = {}
+        # Per patient as ``grade_courses`` orders a single patient's trajectory.
+        for row in rows.sort("at").iter_rows(named=True):
+            point = GradePoint(row["at"], int(row["lower"]), int(row["upper"]), str(row["status"]))
+            points.setdefault((str(row["kind"]), str(row["scale"])), []).append(point)
+        courses[str(pid)] = [GradeCourse(k, s, tuple(p)) for (k, s), p in points.items()]
+    return courses
+
+
+def _blinatumomab_courses(
+    timelines: Sequence[Timeline], patients: pl.DataFrame, events: pl.DataFrame
+) -> dict[str, list[GradeCourse]]:
+    """The blinatumomab patients' grade courses in one trajectory."""
+    ids = [t.patient.id for t in timelines if t.patient.therapy.kind == "blinatumomab"]
+    if not ids:
+        return {}
+    params = StatusParameters()
+    frame = trajectory_of_frames(
+        patients.filter(pl.col("patient_id").is_in(ids)),
+        events.filter(pl.col("patient_id").is_in(ids)),
+        scales=[params.crs_scale, params.neuro_scale],
+    )
+    return grade_courses_of(frame)
+
+
 def ward_rows(
     timelines: Sequence[Timeline], now: datetime, *, crs_scale: str = "astct2019"
 ) -> list[WardRow]:
@@ -241,10 +298,13 @@ def ward_rows(
     current = [up_to(t, now) for t in timelines]
     if not current:
         return []
-    scales = [crs_scale, ICANS_SCALE]
-    graded_now = grade_timelines(current, at=now, scales=scales)
-    graded_then = grade_timelines(current, at=now - TREND_WINDOW, scales=scales)
-    screens = {s.patient_id: s for s in screen_timelines(current, now)}
+    patients, events = to_frames(current)
+    graded = _graded(patients, events, [now, now - TREND_WINDOW], [crs_scale, ICANS_SCALE])
+    graded_now = [graded[t.patient.id, now] for t in current]
+    graded_then = [graded[t.patient.id, now - TREND_WINDOW] for t in current]
+    moments = patients.select("patient_id", pl.lit(now).cast(_AT).alias("at"))
+    screens = {s.patient_id: s for s in screen_results(screen_frame(patients, events, moments))}
+    courses = _blinatumomab_courses(current, patients, events)
     ice = _ice_alerts(current, now)
     icans_id = ICANS_SCALE.split(".", 1)[1]
     rows = []
@@ -265,7 +325,7 @@ def ward_rows(
             alerts.append(Alert("hlh", "HLH screen +", "met: " + ", ".join(met)))
         if pid in ice:
             alerts.append(ice[pid])
-        blina = _blinatumomab_alert(timeline, now)
+        blina = _blinatumomab_alert(timeline, now, courses.get(pid))
         if blina:
             alerts.append(blina)
         toci = _tocilizumab_alert(timeline, now)

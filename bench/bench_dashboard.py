@@ -1,0 +1,241 @@
+"""Where the dashboard's patient page and ward page spend their time.
+
+    python bench/bench_dashboard.py [--repeat 3] [--days 30] [--vitals-every-minutes 5]
+
+Fills a fresh SQLite store in a temporary directory with the demo ward (``demo_ward``, 24
+patients at a fixed clock) and one long record (``--days`` of seven vital signs every 5 minutes,
+the record of ``bench_api.py``; simulated records end within about 17 days), then times, for the
+demo-ward patient with the most events, a demo-ward blinatumomab patient and the long record,
+each part of ``GET /ward/patients/{id}``: loading from the store, ``to_frames``, the
+trajectory, the headline grades at now, every part of ``patient_panels`` (all-scale grades,
+recommendation, HLH screens, biomarker kinetics, blinatumomab status), the chart specs, the
+template rendering, and the whole GET through the app (FastAPI TestClient, no network) with the
+dashboard's timeline cache cold and warm; then the ward page for the 24 patients.  The parts
+are timed as the library's public engines are called on their own (the straightforward path);
+the panel and page rows time the dashboard's own code, which shares work between them
+(docs/decisions/0024-dashboard-performance.md).
+Prints the median milliseconds of ``--repeat`` runs; asserts nothing about time (the machine is
+shared and noisy: compare the rows of one run with each other).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from crswatch.api import Settings, create_app
+from crswatch.biomarkers import cytokine_profile, kinetics
+from crswatch.episodes import trajectory
+from crswatch.hlh import screen_timelines
+from crswatch.io import read_json_document
+from crswatch.management import recommend
+from crswatch.regimens import blinatumomab_status
+from crswatch.scales import grade_timelines
+from crswatch.simulate import demo_ward
+from crswatch.store import Store, create_user, ingest_timelines, load_timeline
+from crswatch.timeline import Timeline, to_frames
+from crswatch.web import _charts, _pages, _panels
+from crswatch.web._cache import TimelineCache
+from crswatch.web._templates import templates
+from crswatch.web._ward import ICANS_SCALE, up_to, ward_rows
+
+CLOCK = datetime(2024, 3, 20, 12, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+#: A demo-ward blinatumomab patient (stepped up; the regimen panel and the label's rule set).
+BLINATUMOMAB = "ward-08"
+
+
+def _long_record(days: int, every_minutes: int) -> Timeline:
+    """The 30-day, 5-minute record of ``bench_api.py`` (one CAR T patient, grade 3 CRS)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_api", Path(__file__).with_name("bench_api.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_api"] = module
+    spec.loader.exec_module(module)
+    document = module.patient_document(days, every_minutes)
+    (timeline,) = read_json_document(document).timelines
+    return timeline
+
+
+def _render_ms(step: Callable[[], Any]) -> float:
+    """Milliseconds spent in ``TemplateResponse`` (it renders the template) during ``step``."""
+    original = templates.TemplateResponse
+    spent: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append((time.perf_counter() - began) * 1000)
+
+    templates.TemplateResponse = timed  # type: ignore[method-assign]
+    try:
+        step()
+    finally:
+        templates.TemplateResponse = original  # type: ignore[method-assign]
+    return sum(spent)
+
+
+def _median_ms(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = step()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times), result
+
+
+def _patient_rows(
+    client: TestClient, store: Store, patient_id: str, now: datetime, repeat: int
+) -> list[tuple[str, float]]:
+    rows: list[tuple[str, float]] = []
+
+    def timed(name: str, step: Callable[[], Any]) -> Any:
+        ms, result = _median_ms(step, repeat)
+        rows.append((name, ms))
+        return result
+
+    def load() -> Timeline:
+        with store.transaction() as session:
+            found = load_timeline(session, patient_id)
+        assert found is not None
+        return found
+
+    full = timed("load from the store", load)
+    cache = TimelineCache()
+
+    def cached() -> Timeline | None:
+        with store.transaction() as session:
+            return cache.load(session, patient_id)
+
+    cached()
+    timed("  the same through the dashboard's cache (unchanged)", cached)
+    timeline = up_to(full, now)
+    rows.append((f"  ({len(timeline.events)} events)", float("nan")))
+    timed("to_frames", lambda: to_frames([timeline]))
+    path = timed("trajectory (all scales)", lambda: trajectory([timeline]))
+    timed(
+        "headline grades at now (ASTCT CRS, ICANS)",
+        lambda: grade_timelines([timeline], at=now, scales=["astct2019", ICANS_SCALE]),
+    )
+    timed("panels: grades on every scale", lambda: grade_timelines([timeline], at=now))
+    timed("panels: recommend", lambda: recommend(timeline, now, with_regimen=False))
+    timed("panels: HLH screens", lambda: screen_timelines([timeline], now))
+    timed(
+        "panels: kinetics + cytokine profile",
+        lambda: cytokine_profile(timeline, kinetics(timeline, now).at),
+    )
+    if timeline.patient.therapy.kind == "blinatumomab":
+        timed("panels: blinatumomab status", lambda: blinatumomab_status(timeline, now))
+    timed("patient_panels (dashboard)", lambda: _panels.patient_panels(timeline, at=now))
+    timed(
+        "chart specs (timeline + cytokines)",
+        lambda: (_charts.timeline_chart(timeline, path), _charts.cytokine_chart(timeline)),
+    )
+
+    timed("page context (dashboard)", lambda: _pages.patient_data(timeline, now))
+    page = client.get(f"/ward/patients/{patient_id}")  # warm the template cache
+    assert page.status_code == 200, page.text[:500]
+    state = client.app.state  # type: ignore[attr-defined]
+
+    def cold() -> Any:
+        state.dashboard_timelines = TimelineCache()  # as the first view of the patient
+        return client.get(page.url)
+
+    timed("GET /ward/patients/{id} (TestClient, cache cold)", cold)
+    timed("GET /ward/patients/{id} (TestClient, cache warm)", lambda: client.get(page.url))
+    rows.append(("  of which template rendering", _render_ms(lambda: client.get(page.url))))
+    return rows
+
+
+def _ward_rows(
+    client: TestClient, store: Store, timelines: list[Timeline], now: datetime, repeat: int
+) -> list[tuple[str, float]]:
+    def load_all() -> list[Timeline | None]:
+        with store.transaction() as session:
+            return [load_timeline(session, t.patient.id) for t in timelines]
+
+    n = len(timelines)
+    rows = [(f"ward: load {n} timelines from the store", _median_ms(load_all, repeat)[0])]
+    rows.append(
+        (
+            f"ward: ward_rows ({n} patients)",
+            _median_ms(lambda: ward_rows(timelines, now), repeat)[0],
+        )
+    )
+    state = client.app.state  # type: ignore[attr-defined]
+
+    def cold() -> Any:
+        state.dashboard_timelines = TimelineCache()
+        return client.get("/ward")
+
+    rows.append((f"GET /ward, {n} patients (TestClient, cache cold)", _median_ms(cold, repeat)[0]))
+    client.get("/ward")  # fills the dashboard's cache
+    ms, page = _median_ms(lambda: client.get("/ward"), repeat)
+    assert page.status_code == 200
+    rows.append((f"GET /ward, {n} patients (TestClient, cache warm)", ms))
+    return rows
+
+
+def _print(title: str, rows: list[tuple[str, float]]) -> None:
+    print(f"\n{title}")
+    width = max(len(name) for name, _ in rows)
+    for name, ms in rows:
+        figure = "" if ms != ms else f"{ms:10.1f} ms"
+        print(f"  {name:<{width}}  {figure}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--vitals-every-minutes", type=int, default=5)
+    args = parser.parse_args()
+
+    ward = demo_ward(clock=CLOCK)
+    long = _long_record(args.days, args.vitals_every_minutes)
+    biggest = max(ward, key=lambda t: len(t.events)).patient.id
+    cases = (
+        (ward, [biggest, BLINATUMOMAB], CLOCK, "demo ward"),
+        ([long], [long.patient.id], long.events[-1].time, f"{args.days}-day record"),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, (timelines, patient_ids, now, what) in enumerate(cases):
+            store = Store(f"sqlite:///{Path(tmp) / f'bench-{number}.db'}")
+            with store.transaction() as session:
+                create_user(session, "bench", PASSWORD, "viewer")
+                ingest_timelines(session, timelines)
+            settings = Settings(rate_limit_per_minute=0, secure_cookies=False, dashboard_now=now)
+            with TestClient(create_app(store, settings)) as client:
+                login = client.get("/login")
+                token = login.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+                client.post(
+                    "/login",
+                    data={"username": "bench", "password": PASSWORD, "csrf_token": token},
+                )
+                for patient_id in patient_ids:
+                    rows = _patient_rows(client, store, patient_id, now, args.repeat)
+                    _print(f"{what}: patient {patient_id} at {now.isoformat()}", rows)
+                if len(timelines) > 1:
+                    rows = _ward_rows(client, store, timelines, now, args.repeat)
+                    _print(f"{what}: the ward page at {now.isoformat()}", rows)
+            store.dispose()
+
+
+if __name__ == "__main__":
+    main()

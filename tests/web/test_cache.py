@@ -1,0 +1,94 @@
+"""The dashboard's timeline cache: reused while the store is unchanged, never stale after writes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from crswatch.errors import InputError
+from crswatch.store import Store, ingest_timelines, load_timeline
+from crswatch.timeline import Timeline
+from crswatch.web._cache import TimelineCache
+from tests.builders import ev, timeline
+from tests.web.conftest import Dashboard
+
+HX = {"HX-Request": "true"}
+EVENTS = re.compile(r"from (\d+) events")
+
+
+def _stored(store: Store, patient_id: str) -> Timeline:
+    with store.transaction() as session:
+        found = load_timeline(session, patient_id)
+    assert found is not None
+    return found
+
+
+def test_reads_are_the_stores_and_are_reused(ward_store: Store) -> None:
+    cache = TimelineCache()
+    with ward_store.transaction() as session:
+        first = cache.load_many(session, ["W-SHOCK", "W-CALM", "nobody"])
+        again = cache.load(session, "W-SHOCK")
+        assert cache.load(session, "nobody") is None
+    assert set(first) == {"W-SHOCK", "W-CALM"}
+    assert first["W-SHOCK"] == _stored(ward_store, "W-SHOCK")
+    assert first["W-CALM"] == _stored(ward_store, "W-CALM")
+    assert again is first["W-SHOCK"]  # the same object: not loaded a second time
+    assert (cache.misses, cache.hits) == (2, 1)
+
+
+def test_an_appended_event_or_a_later_patient_field_invalidates(ward_store: Store) -> None:
+    cache = TimelineCache()
+    with ward_store.transaction() as session:
+        before = cache.load(session, "W-CALM")
+    assert before is not None
+    added = timeline([ev(29, "temperature", 38.4, "Cel")], patient_id="W-CALM")
+    with ward_store.transaction() as session:
+        ingest_timelines(session, [replace(added, patient=before.patient)])
+    with ward_store.transaction() as session:
+        after = cache.load(session, "W-CALM")
+    assert after is not None and len(after.events) == len(before.events) + 1
+    assert after == _stored(ward_store, "W-CALM")
+    # The response is assessed weeks later: the record changes, the events do not.
+    responded = replace(before.patient, response="CR")
+    with ward_store.transaction() as session:
+        ingest_timelines(session, [Timeline(responded, ())])
+    with ward_store.transaction() as session:
+        latest = cache.load(session, "W-CALM")
+    assert latest is not None and latest.patient.response == "CR"
+    assert (cache.misses, cache.hits) == (3, 0)
+
+
+def test_the_bound_drops_the_least_recently_used(ward_store: Store) -> None:
+    sizes = {pid: len(_stored(ward_store, pid).events) for pid in ("W-SHOCK", "W-CALM")}
+    cache = TimelineCache(max_events=max(sizes.values()))
+    with ward_store.transaction() as session:
+        cache.load(session, "W-SHOCK")
+        cache.load(session, "W-CALM")  # both do not fit: W-SHOCK goes
+        cache.load(session, "W-CALM")
+        cache.load(session, "W-SHOCK")
+    assert (cache.misses, cache.hits) == (3, 1)
+    with pytest.raises(InputError, match="max_events=-1"):
+        TimelineCache(max_events=-1)
+
+
+def test_a_bedside_entry_is_on_the_next_page(dashboard: Dashboard) -> None:
+    token = dashboard.login("clinician")
+    first = dashboard.client.get("/ward/patients/W-CALM")
+    assert first.status_code == 200
+    (count,) = EVENTS.findall(first.text)
+    cache = dashboard.client.app.state.dashboard_timelines  # type: ignore[attr-defined]
+    hits = cache.hits
+    assert dashboard.client.get("/ward/patients/W-CALM").text == first.text
+    assert cache.hits == hits + 1
+    entry = {"drug": "norepinephrine", "action": "start", "rate": "5", "rate_unit": "ug/min"}
+    url = "/ward/patients/W-CALM/entries/vasopressor"
+    saved = dashboard.client.post(url, data=entry, headers={**HX, "X-CSRF-Token": token})
+    assert saved.status_code == 200
+    page = dashboard.client.get("/ward/patients/W-CALM")
+    assert EVENTS.findall(page.text) == [str(int(count) + 1)]
+    cached = dashboard.client.app.state.dashboard_timelines  # type: ignore[attr-defined]
+    with dashboard.store.transaction() as session:
+        reused = cached.load(session, "W-CALM")
+    assert reused == _stored(dashboard.store, "W-CALM")
