@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,14 @@ from fastapi.testclient import TestClient
 
 from crswatch.api import Settings, create_app
 from crswatch.biomarkers import cytokine_profile, kinetics
-from crswatch.episodes import trajectory
-from crswatch.hlh import screen_timelines
+from crswatch.episodes import assessment_gaps, trajectory
+from crswatch.hlh import hlh_flags, screen_timelines
 from crswatch.io import read_json_document
-from crswatch.management import recommend
+from crswatch.management import DEFAULT_RULESET, get_ruleset, recommend, steroid_exposure
 from crswatch.regimens import blinatumomab_status
 from crswatch.scales import grade_timelines
 from crswatch.simulate import demo_ward
+from crswatch.state import state_of
 from crswatch.store import Store, create_user, ingest_timelines, load_timeline
 from crswatch.timeline import Timeline, to_frames
 from crswatch.web import _charts, _pages, _panels
@@ -67,6 +68,40 @@ def _long_record(days: int, every_minutes: int) -> Timeline:
     document = module.patient_document(days, every_minutes)
     (timeline,) = read_json_document(document).timelines
     return timeline
+
+
+def _straightforward(timeline: Timeline, now: datetime) -> Any:
+    """The page's engine calls as they were made before decision 0024, one question each.
+
+    The headline grades, the grade table, the recommendation's facts (grades at T, its two
+    scales' trajectory, the state at T, the HLH flags, and the grades around the latest
+    tocilizumab and corticosteroid doses given 24 h before T or earlier), the HLH panel, the
+    biomarker panel, the regimen panel and the chart's trajectory and specs.  The rules' own
+    evaluation (plain Python over the facts, milliseconds) is left out.
+    """
+    grade_timelines([timeline], at=now, scales=["astct2019", ICANS_SCALE])
+    grade_timelines([timeline], at=now)
+    ruleset = get_ruleset(DEFAULT_RULESET[timeline.patient.therapy.kind])
+    scales = [ruleset.crs_scale, f"icans.{ruleset.icans_scale}"]
+    grade_timelines([timeline], at=now, scales=scales)
+    trajectory([timeline], scales=scales)
+    state_of([timeline], at=now)
+    hlh_flags(timeline, now)
+    doses = (
+        [e.time for e in timeline.of("tocilizumab") if e.time <= now],
+        [t for t, _, _ in steroid_exposure(timeline, now).doses],
+    )
+    for times in doses:
+        matured = [t for t in times if t <= now - timedelta(hours=24)]
+        for moment in matured[-1:]:
+            for at in (moment - timedelta(minutes=1), moment + timedelta(hours=24)):
+                grade_timelines([timeline], at=at, scales=[ruleset.crs_scale])
+    screen_timelines([timeline], now)
+    cytokine_profile(timeline, kinetics(timeline, now).at)
+    if timeline.patient.therapy.kind == "blinatumomab":
+        blinatumomab_status(timeline, now)
+    path = trajectory([timeline])
+    return _charts.timeline_chart(timeline, path), _charts.cytokine_chart(timeline)
 
 
 def _render_ms(step: Callable[[], Any]) -> float:
@@ -146,6 +181,7 @@ def _patient_rows(
         lambda: (_charts.timeline_chart(timeline, path), _charts.cytokine_chart(timeline)),
     )
 
+    timed("page context, engines one by one (before 0024)", lambda: _straightforward(timeline, now))
     timed("page context (dashboard)", lambda: _pages.patient_data(timeline, now))
     page = client.get(f"/ward/patients/{patient_id}")  # warm the template cache
     assert page.status_code == 200, page.text[:500]
@@ -170,6 +206,26 @@ def _ward_rows(
 
     n = len(timelines)
     rows = [(f"ward: load {n} timelines from the store", _median_ms(load_all, repeat)[0])]
+
+    def straightforward() -> None:
+        # The ward's engine calls before decision 0024: two grading passes, the screens, the
+        # ICE gaps, and a blinatumomab status (with its own trajectory) per patient.
+        current = [up_to(t, now) for t in timelines]
+        scales = ["astct2019", ICANS_SCALE]
+        grade_timelines(current, at=now, scales=scales)
+        grade_timelines(current, at=now - timedelta(hours=24), scales=scales)
+        screen_timelines(current, now)
+        assessment_gaps(current)
+        for timeline in current:
+            if timeline.patient.therapy.kind == "blinatumomab":
+                blinatumomab_status(timeline, now)
+
+    rows.append(
+        (
+            f"ward: engines one by one ({n} patients, before 0024)",
+            _median_ms(straightforward, repeat)[0],
+        )
+    )
     rows.append(
         (
             f"ward: ward_rows ({n} patients)",
