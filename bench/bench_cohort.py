@@ -202,7 +202,7 @@ def _memory_only(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(dir=args.cache) as tmp:
         memory = _measure(
             f"cohort grade, {args.memory_patients} patients, 1 worker",
-            "all 10 + ICANS",
+            "9 CRS + ICANS",
             _ours(big, Path(tmp) / "memory.parquet", 1),
         )
     _memory_report(memory, _composition(big))
@@ -242,7 +242,7 @@ def main() -> None:
         for workers in args.workers:
             out = work / f"ours-{workers}.parquet"
             label = f"crswatch cohort grade, {workers} worker{'s' if workers > 1 else ''}"
-            rows.append(_measure(label, "all 10 + ICANS", _ours(cohort, out, workers)))
+            rows.append(_measure(label, "9 CRS + ICANS", _ours(cohort, out, workers)))
         same, trajectory_rows = _same_trajectory(
             work / f"ours-{args.workers[0]}.parquet", work / "duckdb-None.parquet"
         )
@@ -265,7 +265,7 @@ def main() -> None:
             )
             memory = _measure(
                 f"cohort grade, {args.memory_patients} patients, 1 worker",
-                "all 10 + ICANS",
+                "9 CRS + ICANS",
                 _ours(big, work / "memory.parquet", 1),
             )
             big_shape = _composition(big)
