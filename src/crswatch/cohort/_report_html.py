@@ -13,30 +13,11 @@ from markupsafe import Markup
 
 from crswatch.cohort._report_data import CohortReport
 from crswatch.cohort._report_figures import ReportFigure
+from crswatch.cohort._report_format import miqr, num, short
 
 __all__ = ["render_html"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def _short(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def _miqr(stats: Mapping[str, Any]) -> str:
-    """``median [q1–q3] (min–max)``, or a dash when there are no values."""
-    if not stats.get("n"):
-        return "–"
-    return (
-        f"{_short(stats['median'])} [{_short(stats['q1'])}–{_short(stats['q3'])}] "
-        f"({_short(stats['min'])}–{_short(stats['max'])})"
-    )
 
 
 def _pd_table(rows: Sequence[Mapping[str, Any]], uln: bool) -> Markup:
@@ -61,7 +42,7 @@ def _pd_table(rows: Sequence[Mapping[str, Any]], uln: bool) -> Markup:
                 cells.append("<td>–</td>")
             else:
                 cells.append(
-                    f"<td>{_short(row['median'])} [{_short(row['q1'])}–{_short(row['q3'])}]"
+                    f"<td>{short(row['median'])} [{short(row['q1'])}–{short(row['q3'])}]"
                     f"<br><small>n={row['n']}</small></td>"
                 )
         record = ""
@@ -86,8 +67,8 @@ def render_html(report: CohortReport, figures: Sequence[ReportFigure]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["miqr"] = _miqr
-    environment.filters["num"] = _num
+    environment.filters["miqr"] = miqr
+    environment.filters["num"] = num
     by_id = {figure.id: figure for figure in figures}
 
     def fig(figure_id: str) -> Markup:

@@ -27,6 +27,7 @@ from reportlab.platypus import (
 
 from crswatch.cohort._report_data import CohortReport
 from crswatch.cohort._report_figures import ReportFigure
+from crswatch.cohort._report_format import miqr, short
 
 __all__ = ["write_pdf"]
 
@@ -50,21 +51,6 @@ _GRID = TableStyle(
 
 def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
     return Paragraph(text, style)
-
-
-def _short(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def _miqr(stats: Mapping[str, Any]) -> str:
-    if not stats.get("n"):
-        return "–"
-    return (
-        f"{_short(stats['median'])} [{_short(stats['q1'])}–{_short(stats['q3'])}] "
-        f"({_short(stats['min'])}–{_short(stats['max'])})"
-    )
 
 
 def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float] | None = None) -> Table:
@@ -264,7 +250,7 @@ def _pd_rows(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
             cells.append(
                 "–"
                 if r is None or not r["n"]
-                else f"{_short(r['median'])} [{_short(r['q1'])}–{_short(r['q3'])}] n={r['n']}"
+                else f"{short(r['median'])} [{short(r['q1'])}–{short(r['q3'])}] n={r['n']}"
             )
         out.append([item, stratum, *cells])
     return out
@@ -299,7 +285,7 @@ def _pd(report: CohortReport, figures: Mapping[str, ReportFigure]) -> list[Flowa
             ["Cytokine", "step", "dose", "n", "Cmax median [IQR] (range)", "mean"]
         ]
         rows += [
-            [r["item"], r["step"], f"{r['dose']} {r['dose_unit']}", r["n"], _miqr(r), r["mean"]]
+            [r["item"], r["step"], f"{r['dose']} {r['dose_unit']}", r["n"], miqr(r), r["mean"]]
             for r in pd["steps"]
         ]
         out.append(_table(rows))
@@ -309,7 +295,7 @@ def _pd(report: CohortReport, figures: Mapping[str, ReportFigure]) -> list[Flowa
     out.append(_p("Step versus flat dosing (week-1 maximum)", _STYLES["Heading3"]))
     if pd["regimen"]:
         rows = [["Item", "Regimen", "n", "median [IQR] (range)"]]
-        rows += [[r["item"], r["regimen"], r["n"], _miqr(r)] for r in pd["regimen"]]
+        rows += [[r["item"], r["regimen"], r["n"], miqr(r)] for r in pd["regimen"]]
         out.append(_table(rows))
     else:
         out.append(_p("No patient has a step or flat regimen."))
@@ -349,7 +335,7 @@ def write_pdf(report: CohortReport, figures: Sequence[ReportFigure], path: str |
             [["Best response", "n (%)"]]
             + [[r["value"], f"{r['n']} ({r['pct']} %)"] for r in c["response"]]
         ),
-        _p(f"Age: {_miqr(c['age'])} years."),
+        _p(f"Age: {miqr(c['age'])} years."),
         PageBreak(),
         *_incidence(report),
         *_figure(by_id.get("fig-incidence"), 20 * cm),
@@ -363,8 +349,8 @@ def write_pdf(report: CohortReport, figures: Sequence[ReportFigure], path: str |
                     r["patients"],
                     r["episodes"],
                     r["unresolved"],
-                    _miqr(r["onset"]),
-                    _miqr(r["duration"]),
+                    miqr(r["onset"]),
+                    miqr(r["duration"]),
                 ]
                 for r in report.onset
             ]
@@ -378,8 +364,8 @@ def write_pdf(report: CohortReport, figures: Sequence[ReportFigure], path: str |
                     "Patients given tocilizumab",
                     f"{report.tocilizumab['patients']} ({report.tocilizumab['pct']} %)",
                 ],
-                ["Hours from therapy start", _miqr(report.tocilizumab["from_start"])],
-                ["Hours from ASTCT CRS onset", _miqr(report.tocilizumab["from_onset"])],
+                ["Hours from therapy start", miqr(report.tocilizumab["from_start"])],
+                ["Hours from ASTCT CRS onset", miqr(report.tocilizumab["from_onset"])],
             ]
         ),
         PageBreak(),
