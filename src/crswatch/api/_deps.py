@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crswatch.api._errors import ApiError
 from crswatch.api._settings import Settings
-from crswatch.store import Principal, Store, append_audit, resolve_token
+from crswatch.store import Principal, Store, record_audit, resolve_token
 from crswatch.store._audit import Action, Outcome
 
 __all__ = [
@@ -93,14 +93,13 @@ def audit(
     detail: str = "",
 ) -> None:
     """Append one audit record in its own transaction."""
-    with store.transaction() as session:
-        append_audit(
-            session,
-            actor=principal.username,
-            role=principal.role,
-            action=action,
-            resource=resource,
-            patient_id=patient_id,
-            outcome=outcome,
-            detail=detail,
-        )
+    record_audit(
+        store,
+        actor=principal.username,
+        role=principal.role,
+        action=action,
+        resource=resource,
+        patient_id=patient_id,
+        outcome=outcome,
+        detail=detail,
+    )

@@ -1,6 +1,6 @@
 """The persistent store: SQLAlchemy 2 models, Alembic migrations, users, tokens and audit."""
 
-from crswatch.store._audit import ChainCheck, append_audit, to_fhir, verify_chain
+from crswatch.store._audit import ChainCheck, append_audit, record_audit, to_fhir, verify_chain
 from crswatch.store._db import Store, database_url, make_engine, migrate
 from crswatch.store._models import ApiToken, AuditRecord, EventRow, PatientRow, User
 from crswatch.store._patients import (
@@ -54,6 +54,7 @@ __all__ = [
     "make_engine",
     "migrate",
     "patient_from_record",
+    "record_audit",
     "resolve_token",
     "revoke_token",
     "to_fhir",

@@ -12,15 +12,26 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from crswatch.store._models import AuditRecord
+
+if TYPE_CHECKING:  # _db imports the models, not this module; the type is enough here
+    from crswatch.store._db import Store
 from crswatch.timeline import format_time
 
-__all__ = ["GENESIS", "ChainCheck", "append_audit", "record_hash", "to_fhir", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "ChainCheck",
+    "append_audit",
+    "record_audit",
+    "record_hash",
+    "to_fhir",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 Action = Literal["read", "create", "update", "delete", "execute"]
@@ -72,6 +83,31 @@ def append_audit(
     session.add(record)
     session.flush()
     return record
+
+
+def record_audit(
+    store: Store,
+    *,
+    actor: str,
+    role: str,
+    action: Action,
+    resource: str,
+    patient_id: str | None,
+    outcome: Outcome,
+    detail: str = "",
+) -> None:
+    """Append one record in its own transaction (the API and the dashboard audit this way)."""
+    with store.transaction() as session:
+        append_audit(
+            session,
+            actor=actor,
+            role=role,
+            action=action,
+            resource=resource,
+            patient_id=patient_id,
+            outcome=outcome,
+            detail=detail,
+        )
 
 
 @dataclass(frozen=True, slots=True)

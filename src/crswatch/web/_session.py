@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crswatch.errors import CRSWatchError
-from crswatch.store import Principal, Store, append_audit, find_user
+from crswatch.store import Principal, Store, find_user, record_audit
 from crswatch.store._audit import Action, Outcome
 
 if TYPE_CHECKING:  # the API package imports this one: no import cycle at run time
@@ -177,14 +177,13 @@ def audit(
     detail: str = "",
 ) -> None:
     """One record in the hash-chained audit log (no patient values, ever, in ``detail``)."""
-    with store.transaction() as session:
-        append_audit(
-            session,
-            actor=actor,
-            role=role,
-            action=action,
-            resource=resource,
-            patient_id=patient_id,
-            outcome=outcome,
-            detail=detail,
-        )
+    record_audit(
+        store,
+        actor=actor,
+        role=role,
+        action=action,
+        resource=resource,
+        patient_id=patient_id,
+        outcome=outcome,
+        detail=detail,
+    )
