@@ -188,7 +188,7 @@ def _patient_rows(
     state = client.app.state  # type: ignore[attr-defined]
 
     def cold() -> Any:
-        state.dashboard_timelines = TimelineCache()  # as the first view of the patient
+        state.timelines = TimelineCache()  # as the first view of the patient
         return client.get(page.url)
 
     timed("GET /ward/patients/{id} (TestClient, cache cold)", cold)
@@ -235,7 +235,7 @@ def _ward_rows(
     state = client.app.state  # type: ignore[attr-defined]
 
     def cold() -> Any:
-        state.dashboard_timelines = TimelineCache()
+        state.timelines = TimelineCache()
         return client.get("/ward")
 
     rows.append((f"GET /ward, {n} patients (TestClient, cache cold)", _median_ms(cold, repeat)[0]))

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from crswatch.errors import InputError
-from crswatch.store import Store, ingest_timelines, load_timeline
-from crswatch.timeline import Timeline
+from crswatch.store import Store, app_timeline_cache, ingest_timelines, load_timeline
+from crswatch.timeline import Timeline, to_frames
 from crswatch.web._cache import TimelineCache
 from tests.builders import ev, timeline
 from tests.web.conftest import Dashboard
@@ -78,7 +78,7 @@ def test_a_bedside_entry_is_on_the_next_page(dashboard: Dashboard) -> None:
     first = dashboard.client.get("/ward/patients/W-CALM")
     assert first.status_code == 200
     (count,) = EVENTS.findall(first.text)
-    cache = dashboard.client.app.state.dashboard_timelines  # type: ignore[attr-defined]
+    cache = dashboard.client.app.state.timelines  # type: ignore[attr-defined]
     hits = cache.hits
     assert dashboard.client.get("/ward/patients/W-CALM").text == first.text
     assert cache.hits == hits + 1
@@ -88,7 +88,46 @@ def test_a_bedside_entry_is_on_the_next_page(dashboard: Dashboard) -> None:
     assert saved.status_code == 200
     page = dashboard.client.get("/ward/patients/W-CALM")
     assert EVENTS.findall(page.text) == [str(int(count) + 1)]
-    cached = dashboard.client.app.state.dashboard_timelines  # type: ignore[attr-defined]
+    cached = dashboard.client.app.state.timelines  # type: ignore[attr-defined]
     with dashboard.store.transaction() as session:
         reused = cached.load(session, "W-CALM")
     assert reused == _stored(dashboard.store, "W-CALM")
+
+
+def test_frames_are_the_stored_timelines_and_share_its_entry(ward_store: Store) -> None:
+    cache = TimelineCache()
+    with ward_store.transaction() as session:
+        found = cache.frames(session, "W-SHOCK")
+        timeline_after = cache.load(session, "W-SHOCK")
+        assert cache.frames(session, "nobody") is None
+    assert found is not None and timeline_after is not None
+    marker, (patients, events) = found
+    reference = to_frames([_stored(ward_store, "W-SHOCK")])
+    assert patients.equals(reference[0]) and events.equals(reference[1])
+    assert marker[0] == events.height == len(timeline_after.events)
+    # The timeline was added to the frames' entry (a hit), then frames from a cached timeline.
+    assert (cache.misses, cache.hits) == (1, 1)
+    with ward_store.transaction() as session:
+        cache.load(session, "W-CALM")
+        again = cache.frames(session, "W-CALM")
+    assert again is not None
+    assert again[1][1].equals(to_frames([_stored(ward_store, "W-CALM")])[1])
+
+
+def test_a_bedside_entry_invalidates_the_frames_the_api_grades(dashboard: Dashboard) -> None:
+    token = dashboard.login("clinician")
+    cache = app_timeline_cache(dashboard.client.app.state)  # type: ignore[attr-defined]
+    with dashboard.store.transaction() as session:
+        before = cache.frames(session, "W-CALM")
+    assert before is not None
+    entry = {"drug": "norepinephrine", "action": "start", "rate": "5", "rate_unit": "ug/min"}
+    url = "/ward/patients/W-CALM/entries/vasopressor"
+    saved = dashboard.client.post(url, data=entry, headers={**HX, "X-CSRF-Token": token})
+    assert saved.status_code == 200
+    with dashboard.store.transaction() as session:
+        after = cache.frames(session, "W-CALM")
+    assert after is not None
+    assert after[0] != before[0]
+    assert after[1][1].height == before[1][1].height + 1
+    assert "norepinephrine" in after[1][1]["item"].to_list()
+    assert after[1][1].equals(to_frames([_stored(dashboard.store, "W-CALM")])[1])

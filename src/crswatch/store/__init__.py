@@ -1,7 +1,9 @@
 """The persistent store: SQLAlchemy 2 models, Alembic migrations, users, tokens and audit."""
 
 from crswatch.store._audit import ChainCheck, append_audit, record_audit, to_fhir, verify_chain
+from crswatch.store._cache import TimelineCache, app_timeline_cache
 from crswatch.store._db import Store, database_url, make_engine, migrate
+from crswatch.store._frames import load_frames
 from crswatch.store._models import ApiToken, AuditRecord, EventRow, PatientRow, User
 from crswatch.store._patients import (
     IngestSummary,
@@ -38,8 +40,10 @@ __all__ = [
     "Principal",
     "Store",
     "StoreConflict",
+    "TimelineCache",
     "User",
     "UserError",
+    "app_timeline_cache",
     "append_audit",
     "authenticate",
     "count_events",
@@ -50,6 +54,7 @@ __all__ = [
     "ingest_timelines",
     "issue_token",
     "list_patients",
+    "load_frames",
     "load_timeline",
     "make_engine",
     "migrate",

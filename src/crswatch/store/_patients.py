@@ -18,14 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crswatch.store._frames import load_timeline, patient_from_record
 from crswatch.store._models import EventRow, PatientRow
 from crswatch.timeline import (
     Event,
     IngestIssue,
-    IngestReport,
-    Patient,
     Timeline,
-    build_timeline,
     format_time,
 )
 
@@ -134,14 +132,6 @@ def event_from_row(row: EventRow) -> Event:
     )
 
 
-def patient_from_record(record: dict[str, Any]) -> Patient:
-    """The ``Patient`` of a stored record (it was validated when stored)."""
-    timeline = build_timeline(record, [], IngestReport())
-    if timeline is None:  # pragma: no cover - stored records were valid
-        raise ValueError("stored patient record no longer validates")
-    return timeline.patient
-
-
 def get_patient_row(session: Session, patient_id: str) -> PatientRow | None:
     return session.execute(
         select(PatientRow).where(PatientRow.patient_id == patient_id)
@@ -160,16 +150,6 @@ def count_events(session: Session, patient_pk: int) -> int:
     return session.execute(
         select(func.count()).select_from(EventRow).where(EventRow.patient_pk == patient_pk)
     ).scalar_one()
-
-
-def load_timeline(session: Session, patient_id: str) -> Timeline | None:
-    row = get_patient_row(session, patient_id)
-    if row is None:
-        return None
-    events = session.execute(
-        select(EventRow).where(EventRow.patient_pk == row.pk).order_by(EventRow.time)
-    ).scalars()
-    return Timeline(patient_from_record(row.record), tuple(event_from_row(e) for e in events))
 
 
 #: Patient fields known only later (the response is assessed weeks after the infusion; docs/

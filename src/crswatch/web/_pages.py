@@ -24,13 +24,14 @@ from crswatch.store import (
     Principal,
     Store,
     StoreConflict,
+    TimelineCache,
+    app_timeline_cache,
     authenticate,
     ingest_timelines,
     list_patients,
 )
 from crswatch.timeline import Timeline
 from crswatch.web import _charts, _panels
-from crswatch.web._cache import TimelineCache
 from crswatch.web._entry import ENTRY_FORMS, EntryResult, build_entry, time_value
 from crswatch.web._session import (
     CSRF_FIELD,
@@ -142,12 +143,8 @@ def _scale(scale: str | None) -> str | None:
 
 
 def _cache(request: Request) -> TimelineCache:
-    """The app's timeline cache, made on first use (one per app: apps may share a process)."""
-    state = request.app.state
-    cache: TimelineCache | None = getattr(state, "dashboard_timelines", None)
-    if cache is None:
-        cache = state.dashboard_timelines = TimelineCache()
-    return cache
+    """The app's timeline cache, shared with the API routes (decision 0025)."""
+    return app_timeline_cache(request.app.state)
 
 
 def _ward_timelines(store: Store, cache: TimelineCache) -> list[Timeline]:

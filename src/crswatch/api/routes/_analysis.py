@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 
 from crswatch.api._deps import StoreDep, Viewer, audit
 from crswatch.api._errors import ApiError
-from crswatch.api.routes._patients import PatientId, read_timeline
+from crswatch.api.routes._patients import CacheDep, PatientId, read_frames, read_timeline
 from crswatch.biomarkers import BiomarkerParameters, cytokine_profile, kinetics
 from crswatch.episodes import (
     assessment_gaps,
@@ -26,7 +26,8 @@ from crswatch.errors import InputError
 from crswatch.hlh import HLHParameters, SupplementaryFindings, screen_course, screen_timelines
 from crswatch.management import recommend
 from crswatch.regimens import LABEL_VERSIONS, StatusParameters, blinatumomab_status
-from crswatch.scales import grade_timelines, select_scales
+from crswatch.scales import grade_state, select_scales
+from crswatch.state import StateParameters, clinical_state
 from crswatch.store import Principal, Store
 from crswatch.timeline import Timeline, format_time, parse_time
 
@@ -63,8 +64,20 @@ def _analyse(
 ) -> Response:
     """Load, compute and audit; engine input errors become 422 naming ``fields``."""
     timeline = read_timeline(store, principal, patient_id, resource)
+    return _respond(store, principal, patient_id, resource, fields, lambda: compute(timeline))
+
+
+def _respond(
+    store: Store,
+    principal: Principal,
+    patient_id: str,
+    resource: str,
+    fields: str,
+    compute: Callable[[], Any],
+) -> Response:
+    """Compute and audit; engine input errors become 422 naming ``fields``."""
     try:
-        result = compute(timeline)
+        result = compute()
     except ApiError:
         audit(store, principal, "read", resource, patient_id, "failure", "bad parameter")
         raise
@@ -77,18 +90,50 @@ def _analyse(
     return Response(body, media_type="application/json")
 
 
+def _grade_frames(
+    patients: pl.DataFrame, events: pl.DataFrame, at: datetime | None, scales: list[str] | None
+) -> dict[str, Any]:
+    """``grade_timelines([timeline], at=, scales=)[0].to_dict()`` from the timeline's frames.
+
+    The same state and grading: the state at one time (``at``, by default the last event, or
+    the therapy start when there is none, as ``grade_timelines`` chooses), then every scale.
+    """
+    params = StateParameters()
+    utc = pl.Datetime("us", "UTC")
+    if at is not None:
+        moment = pl.lit(at).cast(utc)
+    elif events.height:
+        moment = pl.lit(events["time"].max()).cast(utc)
+    else:
+        moment = pl.col("therapy_start")
+    times = patients.select("patient_id", moment.alias("at"))
+    state = clinical_state(patients, events, times, params)
+    return grade_state(state, scales=scales, params=params)[0].to_dict()
+
+
 @router.get("/patients/{patient_id}/grade", summary="CRS and ICANS on every scale at a time")
 def grade(
-    store: StoreDep, principal: Viewer, patient_id: PatientId, at: At = None, scale: Scales = None
+    store: StoreDep,
+    principal: Viewer,
+    cache: CacheDep,
+    patient_id: PatientId,
+    at: At = None,
+    scale: Scales = None,
 ) -> Any:
     moment = _at(at)
-    return _analyse(
+    # Frames from the app's cache (reloaded whenever the stored patient changed), and the
+    # result kept for this exact stored version, time and scale list (decision 0025).
+    marker, (patients, events) = read_frames(store, principal, cache, patient_id, "grade")
+    key = ("grade", moment, None if scale is None else tuple(scale))
+    return _respond(
         store,
         principal,
         patient_id,
         "grade",
         "scale",
-        lambda t: grade_timelines([t], at=moment, scales=scale)[0].to_dict(),
+        lambda: cache.result(
+            patient_id, marker, key, lambda: _grade_frames(patients, events, moment, scale)
+        ),
     )
 
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+import polars as pl
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from crswatch.api._deps import Clinician, StoreDep, Viewer, audit
@@ -19,12 +20,15 @@ from crswatch.store import (
     Principal,
     Store,
     StoreConflict,
+    TimelineCache,
+    app_timeline_cache,
     count_events,
     get_patient_row,
     ingest_timelines,
     list_patients,
     load_timeline,
 )
+from crswatch.store._cache import Marker
 from crswatch.timeline import IngestReport, ReadResult, Timeline, build_timeline, format_time
 
 router = APIRouter(tags=["patients"])
@@ -127,14 +131,37 @@ def patients(
     return {"total": total, "limit": limit, "offset": offset, "patients": items}
 
 
+def _timeline_cache(request: Request) -> TimelineCache:
+    return app_timeline_cache(request.app.state)
+
+
+#: The app's cache of stored patients, shared with the dashboard (decision 0025).
+CacheDep = Annotated[TimelineCache, Depends(_timeline_cache)]
+
+
+def _not_found(store: Store, principal: Principal, patient_id: str, resource: str) -> ApiError:
+    audit(store, principal, "read", resource, patient_id, "failure", "not found")
+    return ApiError.field(404, "not_found", "patient_id", "no such patient")
+
+
 def read_timeline(store: Store, principal: Principal, patient_id: str, resource: str) -> Timeline:
     """The stored timeline, or 404 (audited as a failed read)."""
     with store.transaction() as session:
         timeline = load_timeline(session, patient_id)
     if timeline is None:
-        audit(store, principal, "read", resource, patient_id, "failure", "not found")
-        raise ApiError.field(404, "not_found", "patient_id", "no such patient")
+        raise _not_found(store, principal, patient_id, resource)
     return timeline
+
+
+def read_frames(
+    store: Store, principal: Principal, cache: TimelineCache, patient_id: str, resource: str
+) -> tuple[Marker, tuple[pl.DataFrame, pl.DataFrame]]:
+    """The stored patient's marker and frames through the cache, or 404 (audited)."""
+    with store.transaction() as session:
+        found = cache.frames(session, patient_id)
+    if found is None:
+        raise _not_found(store, principal, patient_id, resource)
+    return found
 
 
 @router.get("/patients/{patient_id}", summary="Read a patient")

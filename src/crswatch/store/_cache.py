@@ -1,0 +1,221 @@
+"""A per-app cache of stored patients (timeline and frames), checked against the store on every use.
+
+Loading a patient is the largest part of a long record's page or grade: 0.5-0.7 s to read the
+60,000 events of 30 days of 5-minute vital signs column-wise (``store._frames``; 5-7 s through
+the ORM before), then 0.1-0.4 s to build the ``Timeline`` or the engines' frames.  The
+dashboard's pages and the API's grade route read through one cache per app (decisions 0024
+and 0025): the dashboard needs the ``Timeline``, the grade route the frames; each is built on
+first use and kept with the other.
+
+Never stale: every read asks the store for the patient's marker (its record, its number of
+events and its largest event key: one aggregate query) and reuses the cached entry only when
+the marker is unchanged.  Events are only ever appended (the store has no update or delete of
+events) with increasing keys, and a later patient field (the response) changes the record, so
+a bedside entry, an ingest through the API or another process's write all change the marker.
+What is loaded after the marker query is at least as new as the marker; a write in between
+is seen by the next read's marker and reloads.
+
+Bounded by the number of cached events (least recently used first out); thread-safe (routes
+and pages run in the thread pool; two concurrent misses both load, harmlessly).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crswatch.errors import InputError
+from crswatch.store._frames import load_stored
+from crswatch.store._models import EventRow, PatientRow
+from crswatch.timeline import Timeline, to_frames
+
+__all__ = ["DEFAULT_MAX_EVENTS", "Marker", "TimelineCache", "app_timeline_cache"]
+
+#: About 0.5-1 KB per cached event (timeline and frames): a few hundred MB at most.
+DEFAULT_MAX_EVENTS = 500_000
+#: Results kept per patient version (e.g. grades at the last event for a few scale choices).
+MAX_RESULTS_PER_PATIENT = 16
+
+#: (number of events, largest event key, patient record): exact while events are append-only.
+Marker = tuple[int, int | None, dict[str, Any]]
+Frames = tuple[pl.DataFrame, pl.DataFrame]
+
+
+@dataclass(slots=True)
+class _Entry:
+    marker: Marker
+    size: int
+    timeline: Timeline | None = None
+    frames: Frames | None = None
+    results: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+
+
+class TimelineCache:
+    """Stored patients by id (timeline and/or frames), each with the marker it was loaded at."""
+
+    def __init__(self, max_events: int = DEFAULT_MAX_EVENTS) -> None:
+        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 0:
+            raise InputError(f"max_events={max_events!r} must be a non-negative integer")
+        self.max_events = max_events
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        #: Reads answered from the cache and from the store (for tests and the benchmark).
+        self.hits = 0
+        self.misses = 0
+        #: Results answered from / computed for ``result`` (kept apart from the reads above).
+        self.result_hits = 0
+        self.result_misses = 0
+
+    @staticmethod
+    def markers(session: Session, patient_ids: Sequence[str]) -> dict[str, Marker]:
+        """The current marker of each stored patient among ``patient_ids`` (one query)."""
+        # Correlated subqueries, not GROUP BY the record: PostgreSQL cannot group a JSON column.
+        mine = EventRow.patient_pk == PatientRow.pk
+        rows = session.execute(
+            select(
+                PatientRow.patient_id,
+                PatientRow.record,
+                select(func.count(EventRow.pk)).where(mine).scalar_subquery(),
+                select(func.max(EventRow.pk)).where(mine).scalar_subquery(),
+            ).where(PatientRow.patient_id.in_(list(patient_ids)))
+        )
+        return {pid: (int(count), last, record) for pid, record, count, last in rows}
+
+    # ----------------------------------------------------------------------------- timelines
+
+    def load(self, session: Session, patient_id: str) -> Timeline | None:
+        """The patient's stored timeline (as ``load_timeline``), or None if not stored."""
+        return self.load_many(session, [patient_id]).get(patient_id)
+
+    def load_many(self, session: Session, patient_ids: Sequence[str]) -> dict[str, Timeline]:
+        """The stored timelines of ``patient_ids`` that exist, by id."""
+        found: dict[str, Timeline] = {}
+        # Chunks keep the IN list within every database's limit on bound parameters.
+        for start in range(0, len(patient_ids), 500):
+            chunk = patient_ids[start : start + 500]
+            for pid, marker in self.markers(session, chunk).items():
+                timeline = self._timeline(session, pid, marker)
+                if timeline is not None:
+                    found[pid] = timeline
+        return found
+
+    def _timeline(self, session: Session, patient_id: str, marker: Marker) -> Timeline | None:
+        entry = self._get(patient_id, marker)
+        if entry is not None and entry.timeline is not None:
+            return entry.timeline
+        stored = load_stored(session, patient_id)
+        if stored is None:  # removed between the two queries: not stored
+            return None
+        timeline = stored.timeline()
+        self._put(patient_id, marker, len(stored.rows), timeline=timeline)
+        return timeline
+
+    # -------------------------------------------------------------------------------- frames
+
+    def frames(self, session: Session, patient_id: str) -> tuple[Marker, Frames] | None:
+        """The patient's marker and ``(patients, events)`` frames (as ``to_frames``), or None."""
+        marker = self.markers(session, [patient_id]).get(patient_id)
+        if marker is None:
+            return None
+        entry = self._get(patient_id, marker)
+        if entry is not None and entry.frames is not None:
+            return marker, entry.frames
+        if entry is not None and entry.timeline is not None:
+            # The same version as the cached timeline; as fast as reading the rows again.
+            frames = to_frames([entry.timeline])
+            self._put(patient_id, marker, entry.size, frames=frames)
+            return marker, frames
+        stored = load_stored(session, patient_id)
+        if stored is None:
+            return None
+        frames = stored.frames()
+        self._put(patient_id, marker, len(stored.rows), frames=frames)
+        return marker, frames
+
+    # ------------------------------------------------------------------------------- results
+
+    def result(
+        self, patient_id: str, marker: Marker, key: Hashable, compute: Callable[[], Any]
+    ) -> Any:
+        """``compute()``, kept for this exact patient version and ``key``.
+
+        Only for results that are a function of the stored data and ``key`` alone (no wall
+        clock): the marker is exact, so a hit is the result the computation would give now.
+        Callers must treat the value as read-only.
+        """
+        with self._lock:
+            entry = self._entries.get(patient_id)
+            if entry is not None and entry.marker == marker and key in entry.results:
+                entry.results.move_to_end(key)
+                self.result_hits += 1
+                return entry.results[key]
+            self.result_misses += 1
+        value = compute()
+        with self._lock:
+            entry = self._entries.get(patient_id)
+            if entry is not None and entry.marker == marker:
+                entry.results[key] = value
+                while len(entry.results) > MAX_RESULTS_PER_PATIENT:
+                    entry.results.popitem(last=False)
+        return value
+
+    # ------------------------------------------------------------------------------ internal
+
+    def _get(self, patient_id: str, marker: Marker) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(patient_id)
+            if entry is None or entry.marker != marker:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(patient_id)
+            self.hits += 1
+            return entry
+
+    def _put(
+        self,
+        patient_id: str,
+        marker: Marker,
+        size: int,
+        *,
+        timeline: Timeline | None = None,
+        frames: Frames | None = None,
+    ) -> None:
+        with self._lock:
+            entry = self._entries.get(patient_id)
+            if entry is None or entry.marker != marker:
+                entry = self._entries[patient_id] = _Entry(marker, size)
+            if timeline is not None:
+                entry.timeline = timeline
+            if frames is not None:
+                entry.frames = frames
+            self._entries.move_to_end(patient_id)
+            total = sum(e.size for e in self._entries.values())
+            while self._entries and total > self.max_events:
+                _, dropped = self._entries.popitem(last=False)
+                total -= dropped.size
+
+
+_CREATING = threading.Lock()
+
+
+def app_timeline_cache(state: Any) -> TimelineCache:
+    """The cache on ``state.timelines`` (an app's state), made on first use.
+
+    One per app, shared by its API routes and dashboard pages (apps in one process, as in the
+    tests, do not share: each has its own store).
+    """
+    cache: TimelineCache | None = getattr(state, "timelines", None)
+    if cache is None:
+        with _CREATING:
+            cache = getattr(state, "timelines", None)
+            if cache is None:
+                cache = TimelineCache()
+                state.timelines = cache
+    return cache
