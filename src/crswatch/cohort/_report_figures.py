@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,22 +173,39 @@ def _onset_boxes(report: Any) -> ReportFigure | None:
     )
 
 
-def _step_boxes(report: Any) -> ReportFigure | None:
-    rows: list[dict[str, Any]] = report.series["step_cmax"]
-    if not rows:
+def _cmax_panels(
+    rows: list[dict[str, Any]],
+    items: tuple[str, ...],
+    by: str,
+    label: Callable[[Any], str],
+    ylabel: Callable[[str], str],
+) -> Figure | None:
+    """One log-scale box-plot panel per item, a box per value of ``by`` (dose step, regimen)."""
+    shown = [item for item in items if any(r["item"] == item for r in rows)]
+    if not shown:
         return None
-    items = [item for item in ("il6", "ifng", "il10") if any(r["item"] == item for r in rows)]
     figure = _figure(7.0, 2.8)
     with mpl.rc_context(_STYLE):
-        axes = figure.subplots(1, len(items), squeeze=False)[0]
-        for axis, item in zip(axes, items, strict=True):
-            steps = sorted({r["step"] for r in rows if r["item"] == item})
-            groups = [
-                [r["cmax"] for r in rows if r["item"] == item and r["step"] == s] for s in steps
-            ]
-            _boxes(axis, groups, [f"step {s}" for s in steps], "Cmax, pg/mL")
+        axes = figure.subplots(1, len(shown), squeeze=False)[0]
+        for axis, item in zip(axes, shown, strict=True):
+            keys = sorted({r[by] for r in rows if r["item"] == item})
+            groups = [[r["cmax"] for r in rows if r["item"] == item and r[by] == k] for k in keys]
+            _boxes(axis, groups, [label(k) for k in keys], ylabel(item))
             axis.set_yscale("log")
             axis.set_title(_LABELS.get(item, item), fontsize=9)
+    return figure
+
+
+def _step_boxes(report: Any) -> ReportFigure | None:
+    figure = _cmax_panels(
+        report.series["step_cmax"],
+        ("il6", "ifng", "il10"),
+        "step",
+        lambda step: f"step {step}",
+        lambda _item: "Cmax, pg/mL",
+    )
+    if figure is None:
+        return None
     return _render(
         "fig-steps",
         "Cytokine Cmax per dose step (box plots, log scale)",
@@ -199,23 +216,15 @@ def _step_boxes(report: Any) -> ReportFigure | None:
 
 
 def _regimen_boxes(report: Any) -> ReportFigure | None:
-    rows: list[dict[str, Any]] = report.series["regimen_cmax"]
-    if not rows:
+    figure = _cmax_panels(
+        report.series["regimen_cmax"],
+        ("il6", "ifng", "crp"),
+        "regimen",
+        str,
+        lambda item: f"week-1 maximum, {'mg/L' if item == 'crp' else 'pg/mL'}",
+    )
+    if figure is None:
         return None
-    items = [item for item in ("il6", "ifng", "crp") if any(r["item"] == item for r in rows)]
-    figure = _figure(7.0, 2.8)
-    with mpl.rc_context(_STYLE):
-        axes = figure.subplots(1, len(items), squeeze=False)[0]
-        for axis, item in zip(axes, items, strict=True):
-            regimens = sorted({r["regimen"] for r in rows if r["item"] == item})
-            groups = [
-                [r["cmax"] for r in rows if r["item"] == item and r["regimen"] == g]
-                for g in regimens
-            ]
-            unit = "mg/L" if item == "crp" else "pg/mL"
-            _boxes(axis, groups, regimens, f"week-1 maximum, {unit}")
-            axis.set_yscale("log")
-            axis.set_title(_LABELS.get(item, item), fontsize=9)
     return _render(
         "fig-regimen",
         "Step versus flat dosing: week-1 maximum (box plots, log scale)",
