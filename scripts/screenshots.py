@@ -14,62 +14,26 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import sys
 import tempfile
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import sync_playwright
 
-from crswatch.api import Settings, create_app
+from crswatch.api import Settings
 from crswatch.simulate import DEMO_SEED, demo_ward
 from crswatch.store import Store, create_user, ingest_timelines
+
+# The browser tests' live server and Chromium flags, so the pictures come from the same setup.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.web.browser import CHROMIUM_ARGS, live_server
 
 #: The ward's clock: fixed, so that the same pictures come out every time.
 CLOCK = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 USER, PASSWORD = "screenshots", "screenshots-password"
 #: The patient picture's height (pixels from the top of the page).
 PATIENT_HEIGHT = 2600
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _serve(store: Store) -> tuple[uvicorn.Server, threading.Thread, str]:
-    settings = Settings(rate_limit_per_minute=0, dashboard_now=CLOCK)
-    config = uvicorn.Config(
-        create_app(store, settings),
-        host="127.0.0.1",
-        port=_free_port(),
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise SystemExit("the dashboard server did not start")
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{config.port}"
 
 
 def take(out: Path, patients: int) -> list[Path]:
@@ -82,9 +46,9 @@ def take(out: Path, patients: int) -> list[Path]:
         with store.transaction() as session:
             create_user(session, USER, PASSWORD, "clinician")
             ingest_timelines(session, demo_ward(patients, seed=DEMO_SEED, clock=CLOCK))
-        server, thread, url = _serve(store)
+        settings = Settings(rate_limit_per_minute=0, dashboard_now=CLOCK)
         try:
-            with sync_playwright() as playwright:
+            with live_server(store, settings) as url, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1360, "height": 900})
                 page.set_default_timeout(60_000)
@@ -110,8 +74,6 @@ def take(out: Path, patients: int) -> list[Path]:
                 )
                 browser.close()
         finally:
-            server.should_exit = True
-            thread.join(timeout=30)
             store.dispose()
     return [ward, patient]
 
