@@ -43,10 +43,9 @@ from crswatch.regimens import blinatumomab_status
 from crswatch.scales import grade_timelines
 from crswatch.simulate import demo_ward
 from crswatch.state import state_of
-from crswatch.store import Store, create_user, ingest_timelines, load_timeline
+from crswatch.store import Store, TimelineCache, create_user, ingest_timelines, load_timeline
 from crswatch.timeline import Timeline, to_frames
 from crswatch.web import _charts, _pages, _panels
-from crswatch.web._cache import TimelineCache
 from crswatch.web._templates import templates
 from crswatch.web._ward import ICANS_SCALE, up_to, ward_rows
 

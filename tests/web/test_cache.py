@@ -8,9 +8,8 @@ from dataclasses import replace
 import pytest
 
 from crswatch.errors import InputError
-from crswatch.store import Store, app_timeline_cache, ingest_timelines, load_timeline
+from crswatch.store import Store, TimelineCache, app_timeline_cache, ingest_timelines, load_timeline
 from crswatch.timeline import Timeline, to_frames
-from crswatch.web._cache import TimelineCache
 from tests.builders import ev, timeline
 from tests.web.conftest import Dashboard
 
