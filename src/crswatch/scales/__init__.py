@@ -11,6 +11,7 @@ from crswatch.scales._compare import compare
 from crswatch.scales._criteria import SCALE_KINDS, Criterion, CrsContext, Scale, ScaleKind
 from crswatch.scales._docs import render_markdown, write_docs
 from crswatch.scales._grade import crs_established, grade_frame, grade_results
+from crswatch.scales._notation import GRADE_LEGEND, STATUS_LABELS, grade_notation, grade_on_record
 from crswatch.scales._registry import (
     ALL_SCALES,
     CRS_SCALES,
@@ -25,9 +26,11 @@ __all__ = [
     "CRS_ACTIVITY_SCALE",
     "CRS_CONTEXT_ID",
     "CRS_SCALES",
+    "GRADE_LEGEND",
     "ICANS_SCALES",
     "RESULT_SCHEMA",
     "SCALE_KINDS",
+    "STATUS_LABELS",
     "Criterion",
     "CrsContext",
     "Evidence",
@@ -39,6 +42,8 @@ __all__ = [
     "crs_established",
     "get_scale",
     "grade_frame",
+    "grade_notation",
+    "grade_on_record",
     "grade_results",
     "grade_state",
     "grade_timelines",

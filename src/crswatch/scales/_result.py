@@ -15,7 +15,7 @@ RESULT_SCHEMA = "crswatch.grade/1"
 #: The evidence id of the CRS-context rule (docs/decisions/0023-crs-context.md): present, and not
 #: met, when CRS was not established (or unknown) at T and the rule held the grade back.
 CRS_CONTEXT_ID = "crs_context.astct2019"
-Status = Literal["graded", "not_assessable", "ambiguous"]
+Status = Literal["graded", "provisional", "not_assessable", "ambiguous"]
 
 
 @dataclass(frozen=True, slots=True)
