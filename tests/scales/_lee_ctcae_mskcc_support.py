@@ -24,6 +24,9 @@ AT = datetime(2024, 1, 3, 8, 0, tzinfo=UTC)
 #: A normal state: afebrile, normotensive, room air, no pressor, all organ labs grade 0.
 NORMAL: dict[str, Any] = {
     "temp_max_c": 37.0,
+    "temp_max_c_other_n": 0,
+    "fever_waived": False,
+    "episode_onset_at": None,
     "sbp_min": 118.0,
     "sbp_threshold": 90.0,
     "hypotension": False,
@@ -57,6 +60,9 @@ _SCHEMA: dict[str, Any] = {
     "patient_id": pl.String,
     "at": pl.Datetime("us", "UTC"),
     "temp_max_c": pl.Float64,
+    "temp_max_c_other_n": pl.UInt32,
+    "fever_waived": pl.Boolean,
+    "episode_onset_at": pl.Datetime("us", "UTC"),
     "sbp_min": pl.Float64,
     "sbp_threshold": pl.Float64,
     "hypotension": pl.Boolean,

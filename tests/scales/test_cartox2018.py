@@ -68,7 +68,7 @@ def test_life_threatening_hypotension_is_documented_as_not_derivable() -> None:
     [
         ("fpnotebook", "graded", (3, 3)),  # 6 L/min is 44 %: FiO2 >= 40 %
         ("pmc4753186", "graded", (3, 3)),  # 6-8 L/min is 40 %: FiO2 >= 40 %
-        ("none", "not_assessable", (2, 3)),  # not estimated: at least 2, FiO2 missing
+        ("none", "provisional", (2, 3)),  # not estimated: at least 2, FiO2 missing
     ],
 )
 def test_a_six_litre_cannula_follows_the_fio2_rule(
@@ -77,7 +77,7 @@ def test_a_six_litre_cannula_follows_the_fio2_rule(
     result = _grade(_on_cannula(6.0), StateParameters(fio2_rule=rule))
     assert (result.status, result.bounds) == (status, bounds)
     if rule == "none":
-        assert "fio2 (or o2_flow for a nasal cannula)" in result.missing
+        assert "FiO2: not charted" in result.missing
     else:
         assert any("estimated from the cannula flow" in w for w in result.warnings)
 
@@ -96,8 +96,11 @@ def test_organ_criteria_wait_for_a_transaminase_and_another_organ() -> None:
         ev(48, "ast", 30, "U/L", ref_high=40),
     ]
     result = _grade(only_transaminases)
-    assert (result.status, result.bounds) == ("not_assessable", (1, 4))
-    assert result.missing == ("organ labs (bilirubin, creatinine, fibrinogen, lvef)",)
+    assert (result.status, result.bounds) == ("provisional", (1, 4))
+    assert result.missing == (
+        "bilirubin, creatinine, fibrinogen, left ventricular ejection fraction: "
+        "none in the last 48 h",
+    )
     with_creatinine = [*only_transaminases, ev(48, "creatinine", 0.9, "mg/dL", ref_high=1.2)]
     assert _grade(with_creatinine).grade == 1
     # The completeness of the whole panel is shown as evidence, not required.

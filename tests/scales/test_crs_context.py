@@ -144,7 +144,7 @@ def test_unknown_context_is_not_assessable_not_a_silent_zero() -> None:
     tl = timeline([ev(48, "sbp", 84, "mm[Hg]"), *_normal_labs(48)])
     lee = _crs(tl)["lee2014"]
     assert (lee.status, lee.bounds) == ("not_assessable", (0, 2))
-    assert "temperature" in lee.missing
+    assert lee.missing == ("temperature: none in the last 24 h",)
     context = next(e for e in lee.evidence if e.criterion_id == CRS_CONTEXT_ID)
     assert context.met is None
 
@@ -152,17 +152,20 @@ def test_unknown_context_is_not_assessable_not_a_silent_zero() -> None:
 def test_crs_established_is_kleene() -> None:
     frame = pl.DataFrame(
         {
-            "onset_at": [at(1), None, None, None],
-            "fever_waived": [False, True, False, False],
-            "temp_max_c": [37.0, 37.0, None, 37.0],
+            "onset_at": [at(1), None, None, None, None],
+            "fever_waived": [False, True, False, False, False],
+            "temp_max_c": [37.0, 37.0, None, 37.0, None],
+            "temp_max_c_other_n": [0, 0, 0, 0, 1],
         },
         schema={
             "onset_at": pl.Datetime("us", "UTC"),
             "fever_waived": pl.Boolean,
             "temp_max_c": pl.Float64,
+            "temp_max_c_other_n": pl.UInt32,
         },
     )
-    assert frame.select(crs_established())[:, 0].to_list() == [True, True, None, False]
+    # The last row: only a temperature charted with another cause — measured, so not unknown.
+    assert frame.select(crs_established())[:, 0].to_list() == [True, True, None, False, False]
 
 
 def test_icans_is_unaffected_and_astct_defines_crs_itself() -> None:

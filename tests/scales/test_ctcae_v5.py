@@ -49,7 +49,7 @@ def _cannula(flow: float) -> list[dict[str, Any]]:
     [
         ("fpnotebook", "graded", (3, 3)),  # 20 + 4 x 6 = 44 %
         ("pmc4753186", "graded", (3, 3)),  # 6-8 L/min: 40 %
-        ("none", "not_assessable", (2, 3)),  # never estimated: the FiO2 is missing
+        ("none", "provisional", (2, 3)),  # never estimated: the FiO2 is missing
     ],
 )
 def test_six_litre_cannula_follows_the_fio2_rule(
@@ -61,7 +61,7 @@ def test_six_litre_cannula_follows_the_fio2_rule(
     if status == "graded":
         assert any("estimated" in warning for warning in result.warnings)
     else:
-        assert "fio2 (or o2_flow for a nasal cannula)" in result.missing
+        assert "FiO2: not charted" in result.missing
 
 
 def test_six_litre_cannula_differs_from_astct_on_purpose() -> None:
@@ -74,7 +74,7 @@ def test_nasal_cannula_without_flow_has_no_fio2_estimate() -> None:
     # Regression: pl.min_horizontal skips a null flow, which once estimated 44 % FiO2.
     events = [_FEVER, {"t": "2d", "item": "o2_device", "value": "nasal_cannula"}]
     result = grade("ctcae_v5", events)
-    assert (result.status, result.bounds) == ("not_assessable", (2, 3))
+    assert (result.status, result.bounds) == ("provisional", (2, 3))
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_nasal_cannula_without_flow_has_no_fio2_estimate() -> None:
         ({"pressors_running": 1, "high_dose_sustained": True}, ("graded", 3, 3)),
         ({"o2_device": "venturi_mask", "fio2_pct": 39.0}, ("graded", 2, 2)),
         ({"o2_device": "venturi_mask", "fio2_pct": 40.0}, ("graded", 3, 3)),
-        ({"o2_device": "face_mask", "fio2_pct": None}, ("not_assessable", 2, 3)),
+        ({"o2_device": "face_mask", "fio2_pct": None}, ("provisional", 2, 3)),
         ({"o2_device": "cpap", "positive_pressure": True, "fio2_pct": 30.0}, ("ambiguous", 2, 4)),
         ({"o2_device": "cpap", "positive_pressure": True, "fio2_pct": 50.0}, ("ambiguous", 3, 4)),
         (

@@ -36,7 +36,7 @@ def test_scale_is_labelled_with_its_name_version_and_citation() -> None:
         ({}, ("graded", 0, 0)),
         ({"temp_max_c": 38.0}, ("graded", 1, 1)),
         ({"hypotension": True}, ("graded", 1, 1)),
-        ({"hypotension": None}, ("not_assessable", 0, 1)),
+        ({"hypotension": None}, ("provisional", 0, 1)),
         ({"pressors_running": 1, "pressor_hours": 23.99}, ("graded", 2, 2)),
         ({"pressors_running": 1, "pressor_hours": 24.0}, ("graded", 3, 3)),
         ({"pressors_running": 3, "pressor_hours": 2.0}, ("graded", 2, 2)),
@@ -52,7 +52,7 @@ def test_scale_is_labelled_with_its_name_version_and_citation() -> None:
         ),
         ({"o2_device": "face_mask", "fio2_pct": 39.0}, ("graded", 2, 2)),
         ({"o2_device": "face_mask", "fio2_pct": 40.0}, ("graded", 3, 3)),
-        ({"o2_device": "face_mask", "fio2_pct": None}, ("not_assessable", 2, 3)),
+        ({"o2_device": "face_mask", "fio2_pct": None}, ("provisional", 2, 3)),
         ({"o2_device": "bipap", "positive_pressure": True, "fio2_pct": 30.0}, ("ambiguous", 2, 4)),
         (
             {"o2_device": "mechanical_ventilation", "positive_pressure": True}

@@ -188,10 +188,60 @@ def test_fever_waiver_needs_a_dose_after_onset() -> None:
     assert (late["fever_waived"], late["waiver_ref"], late["onset_at"]) == (True, "toci-1", at(30))
 
 
-def test_antipyretic_waives_only_when_configured() -> None:
+def test_antipyretic_waives_by_default_and_not_under_the_narrower_reading() -> None:
+    # ASTCT 2019 fever footnote, verified: "when antipyretic or anticytokine therapy is
+    # initiated ... grading is driven by hypotension and hypoxia only" (discrepancy D2).
     events = [ev(30, "temperature", 38.5, "Cel"), ev(31, "antipyretic", 1000, "mg")]
+    assert _state(events, 32)["fever_waived"] is True
+    narrow = _state(events, 32, fever_waiver="anticytokine_or_steroid")
+    assert narrow["fever_waived"] is False
+
+
+def test_an_antipyretic_before_the_onset_does_not_waive() -> None:
+    events = [ev(29, "antipyretic", 1000, "mg"), ev(30, "temperature", 38.5, "Cel")]
     assert _state(events, 32)["fever_waived"] is False
-    assert _state(events, 32, antipyretics_waive_fever=True)["fever_waived"] is True
+
+
+def _course(day29: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fever and tocilizumab on day 1, 4-hourly normal vital signs to day 5, then ``day29``."""
+    events = [ev(24, "temperature", 39.2, "Cel"), ev(25, "tocilizumab", 560, "mg")]
+    for hour in range(28, 120, 4):
+        events += [ev(hour, "temperature", 37.0, "Cel"), ev(hour, "sbp", 120, "mm[Hg]")]
+    return events + day29
+
+
+def test_the_waiver_ends_when_the_episode_has_resolved() -> None:
+    day29 = [ev(29 * 24, "sbp", 88, "mm[Hg]")]
+    late = _state(_course(day29), 29 * 24)
+    assert (late["fever_waived"], late["crs_episode_since"]) == (False, at(29 * 24))
+    # With episodes that never resolve (the old reading), the waiver still holds on day 29.
+    forever = _state(_course(day29), 29 * 24, crs_resolution_window=None)
+    assert forever["fever_waived"] is True
+
+
+@pytest.mark.parametrize(
+    ("hours", "waived"),
+    [(24 + 24, True), (25 + 24, True), (51, True), (52, False)],
+    ids=["24h-after-fever", "24h-after-toci", "before-the-clearing-reading", "resolved-at-it"],
+)
+def test_resolution_needs_a_sign_free_reading_after_the_window(hours: int, waived: bool) -> None:
+    # The fever at 24 h keeps the episode until the first sign-free reading after 48 h: the
+    # 4-hourly readings at 48 h (exactly 24 h: still inside) and 52 h (after: resolved at it).
+    state = _state(_course([]), hours)
+    assert state["fever_waived"] is waived
+
+
+def test_a_charting_gap_does_not_resolve_the_episode() -> None:
+    # Issue 14, reproduction: fever and paracetamol, nothing charted for 26 h, then afebrile
+    # hypotension on norepinephrine: the same episode, still waived.
+    events = [
+        ev(10, "temperature", 38.9, "Cel"),
+        ev(10.25, "antipyretic", 1000, "mg"),
+        ev(36, "temperature", 37.7, "Cel"),
+        ev(36, "sbp", 76, "mm[Hg]"),
+        ev(36.25, "norepinephrine", 6, "ug/min"),
+    ]
+    assert _state(events, 36.5)["fever_waived"] is True
 
 
 def test_paediatric_sbp_threshold_uses_completed_years() -> None:

@@ -423,8 +423,9 @@ def test_the_window_is_closed_at_both_ends() -> None:
 
 
 def test_a_result_with_cause_other_does_not_count() -> None:
+    # Measured, so not missing: grade 0 for CRS, and its value is not shown as a CRS finding.
     row = organ(lab("alt", 900.0, cause="other"))
-    assert (row["alt_v4"], row["alt_u_l"]) == (None, None)
+    assert (row["alt_v4"], row["alt_u_l"]) == (0, None)
     mixed = organ(lab("alt", 900.0, cause="other"), lab("alt", 30.0, time="2024-03-03T09:00:00Z"))
     assert (mixed["alt_v4"], mixed["alt_u_l"]) == (0, 30.0)
 

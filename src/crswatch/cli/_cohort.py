@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from crswatch.cli._app import app, err_console, fail
+from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.errors import CohortOutputError, InputError
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def grade(
         bool, typer.Option(help="Exit 1 if any record was rejected (the rest is still graded).")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """Grade every patient on every CRS and ICANS scale: trajectory, episodes, peaks (resumable)."""
     # Imported here: the cohort engines pull in the whole grading stack, which other commands
@@ -101,6 +103,7 @@ def grade(
                 path,
                 output,
                 scales=scale,
+                params=state_parameters(fever_waiver),
                 engine=engine,  # type: ignore[arg-type]  # checked against ENGINES above
                 workers=workers,
                 overwrite=overwrite,

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.cli._simulate import parse_duration
 from crswatch.episodes import (
@@ -50,13 +51,20 @@ def trajectory_command(
     all_rows: Annotated[
         bool, typer.Option("--all-rows", help="Every evaluation time, not only changes.")
     ] = False,
+    fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """Grade over time for every CRS and ICANS scale: one row per change (or grid point)."""
     if output_format not in ("csv", "json"):
         raise fail(f"--format {output_format!r} must be csv or json")
     try:
         grid = parse_duration(every) if every else None
-        table = trajectory(_read(path), scales=scale, every=grid, changes_only=not all_rows)
+        table = trajectory(
+            _read(path),
+            scales=scale,
+            every=grid,
+            changes_only=not all_rows,
+            params=state_parameters(fever_waiver),
+        )
     except (InputError, LookupError) as exc:
         raise fail(str(exc)) from None
     table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
@@ -88,6 +96,7 @@ def episodes(
         list[str] | None, typer.Option("--scale", help="Scale (repeat): CRS id or icans.<id>.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """CRS and ICANS episodes per scale: onset, peak grade and when, resolution, duration.
 
@@ -96,7 +105,7 @@ def episodes(
     """
     try:
         timelines = _read(path)
-        table = trajectory(timelines, scales=scale)
+        table = trajectory(timelines, scales=scale, params=state_parameters(fever_waiver))
         with_icans = any(s.kind == "icans" for s in select_scales(scale))
         gaps = assessment_gaps(timelines) if with_icans else []
     except (InputError, LookupError) as exc:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
@@ -77,6 +78,7 @@ def grade(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """Grade CRS and ICANS on every published scale at a time, with evidence."""
     try:
@@ -85,7 +87,9 @@ def grade(
         if not result.report.ok:
             render_report(result.report, err_console)
             raise fail("records were rejected; fix them before grading (see crswatch validate)", 1)
-        graded = grade_timelines(result.timelines, at=moment, scales=scale)
+        graded = grade_timelines(
+            result.timelines, at=moment, scales=scale, params=state_parameters(fever_waiver)
+        )
     except InputError as exc:
         raise fail(str(exc)) from None
     except LookupError as exc:

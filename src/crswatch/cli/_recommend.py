@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError, UnknownCodeError
 from crswatch.io import read_path
@@ -65,6 +66,7 @@ def recommend_command(
         str | None, typer.Option(help="Read CRS grades from this scale instead.")
     ] = None,
     as_json: JsonOption = False,
+    fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """What to do now: every action of a rule set, with dose, rationale and source."""
     try:
@@ -76,8 +78,10 @@ def recommend_command(
         render_report(read.report, err_console)
         raise fail("records were rejected; fix them before recommending (see validate)", 1)
     try:
+        params = state_parameters(fever_waiver)
         results = [
-            recommend(timeline, moment, ruleset, crs_scale=crs_scale) for timeline in read.timelines
+            recommend(timeline, moment, ruleset, crs_scale=crs_scale, params=params)
+            for timeline in read.timelines
         ]
     except (UnknownCodeError, InputError) as exc:
         raise fail(str(exc)) from None

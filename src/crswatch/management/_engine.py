@@ -14,6 +14,7 @@ from crswatch.management._dosing import tocilizumab_dose
 from crswatch.management._evaluation import TimelineEvaluation
 from crswatch.management._facts import Facts, describe, gather_facts
 from crswatch.management._model import CATEGORIES, Action, RuleSet, plain
+from crswatch.state import StateParameters
 from crswatch.timeline import Timeline, format_time
 
 __all__ = [
@@ -185,6 +186,7 @@ def recommend(
     crs_scale: str | None = None,
     with_regimen: bool = True,
     evaluation: TimelineEvaluation | None = None,
+    params: StateParameters | None = None,
 ) -> Recommendation:
     """What to do at ``at`` (default: the last event) for one patient, by one rule set.
 
@@ -193,8 +195,11 @@ def recommend(
     With ``with_regimen`` and a blinatumomab patient, the regimen engine's status at T
     (cycle, dose due, premedication, its label actions) is attached as a cross-check.
     ``evaluation`` (a :class:`TimelineEvaluation` of this timeline) shares the engines' results
-    with the caller's other questions (the dashboard's patient page).
+    with the caller's other questions (the dashboard's patient page); without one, ``params``
+    (state parameters, e.g. the ASTCT fever waiver) set how the grades are computed.
     """
+    if evaluation is None:
+        evaluation = TimelineEvaluation(timeline, params)
     kind = timeline.patient.therapy.kind
     chosen = get_ruleset(ruleset) if ruleset else get_ruleset(DEFAULT_RULESET[kind])
     chosen_by = "user" if ruleset else f"default for therapy kind {kind}"

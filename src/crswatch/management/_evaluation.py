@@ -37,11 +37,12 @@ _AT = pl.Datetime("us", "UTC")
 class TimelineEvaluation:
     """The frames, graded states, trajectories and HLH screens of one timeline, on demand.
 
-    Default parameters throughout (as the commands and the dashboard use them).
+    ``params`` (default: the defaults) are the state parameters of every result.
     """
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline, params: StateParameters | None = None) -> None:
         self.timeline = timeline
+        self.params = params or StateParameters()
         self._frames: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self._graded: dict[datetime, tuple[PatientGrades, dict[str, Any]]] = {}
         self._trajectories: dict[tuple[str, ...] | None, pl.DataFrame] = {}
@@ -66,9 +67,8 @@ class TimelineEvaluation:
         if not missing:
             return
         patients, events = self.frames
-        params = StateParameters()
-        state = clinical_state(patients, events, self._times(missing), params)
-        graded = grade_state(state, params=params)
+        state = clinical_state(patients, events, self._times(missing), self.params)
+        graded = grade_state(state, params=self.params)
         for grades, row in zip(graded, state.iter_rows(named=True), strict=True):
             self._graded[row["at"]] = (grades, row)
 
@@ -99,7 +99,7 @@ class TimelineEvaluation:
             found = everything.join(pairs, on=["kind", "scale"], how="semi", maintain_order="left")
         else:
             patients, events = self.frames
-            found = trajectory_of_frames(patients, events, scales=key)
+            found = trajectory_of_frames(patients, events, scales=key, params=self.params)
         self._trajectories[key] = found
         return found
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 import polars as pl
 
-__all__ = ["Operator", "compare", "describe"]
+__all__ = ["Operator", "compare", "describe", "excluding_other_causes"]
 
 Operator = Literal[">=", ">", "<=", "<", "=="]
 _DECIMALS = 9
@@ -37,3 +37,14 @@ def describe(name: str, op: Operator, threshold: float, unit: str = "") -> str:
     """``temp_max_c >= 38 Cel``: the comparison as shown in evidence."""
     suffix = f" {unit}" if unit else ""
     return f"{name} {op} {threshold:g}{suffix}"
+
+
+def excluding_other_causes(column: str, test: pl.Expr) -> pl.Expr:
+    """``test`` over an attributable-only ``column``; False when only other causes were charted.
+
+    The state's window columns keep only readings attributable to CRS and count the others in
+    ``{column}_other_n``: a reading charted with another cause was measured, so with nothing
+    attributable the criterion is not met (False), not undecided (null).
+    """
+    excluded = pl.col(column).is_null() & (pl.col(f"{column}_other_n") > 0)
+    return pl.when(excluded).then(pl.lit(False)).otherwise(test)

@@ -95,6 +95,11 @@ class Scale:
     warn: RowWarnings | None = None
     #: The CRS-context rule for this scale; None: ``ambiguous`` for CRS, ``none`` for ICANS.
     crs_context: CrsContext | None = None
+    #: Kleene: the findings that found any grade of this scale are documented at T (for CRS, a
+    #: temperature or the fever waiver; for ICANS, the encephalopathy assessment).  When inputs
+    #: are missing, a documented grade 0 is ``provisional``; an undocumented one is
+    #: ``not_assessable``.  None: the kind's default (``scales._grade.documented``).
+    documented: pl.Expr | None = None
 
     @property
     def context_rule(self) -> CrsContext:

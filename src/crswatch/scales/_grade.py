@@ -2,14 +2,19 @@
 
 For each row: ``lower`` is the highest grade among criteria that are met; ``upper`` the highest
 grade any criterion could give (met, or undecidable for missing data, or the ``grade_high`` of an
-ambiguous criterion).  ``lower == upper`` is ``graded``; a gap caused by missing data is
-``not_assessable`` (the result lists the missing inputs); a gap caused only by the wording of
-the scale is ``ambiguous``.  Both carry the bounds.
+ambiguous criterion).  ``lower == upper`` is ``graded``.  A gap that missing data open wider than
+what is documented is ``provisional`` when the documented findings fix a grade (``lower`` above
+0, or the scale's founding findings documented: a temperature or the fever waiver for CRS, the
+encephalopathy assessment for ICANS) — the grade is ``lower``, the result lists the missing
+inputs and ``upper`` is what they could make it — and ``not_assessable`` when they fix none.  A
+gap left by the wording of the scale is ``ambiguous``.  All carry the bounds
+(docs/decisions/0026-fever-waiver-and-provisional-grades.md).
 
 The CRS-context rule (``StateParameters.crs_definition``, docs/decisions/0023-crs-context.md)
 then holds every CRS scale below a hard grade until CRS is established at T: an attributable
 fever >= 38.0 °C at or after the therapy start and at or before T (the state's ``onset_at``), or
-the ASTCT fever waiver (``fever_waived``).  Not established: the findings are not CRS by the ASTCT
+the ASTCT fever waiver (``fever_waived``, which holds in the current CRS episode).  Not
+established: the findings are not CRS by the ASTCT
 2019 consensus definition, which the older scales' wording does not decide, so ``lower`` is 0
 (``ambiguous`` [0, upper]; ASTCT 2019 itself, whose definition it is, grades 0).  Unknown (no
 onset, no waiver and no temperature in the fever window): ``not_assessable`` [0, upper].
@@ -22,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from crswatch.scales._criteria import Criterion, Scale
+from crswatch.scales._missing import describe_missing
 from crswatch.scales._result import CRS_CONTEXT_ID, Evidence, GradeResult, Status
 from crswatch.state import CrsDefinition
 
@@ -30,32 +36,34 @@ __all__ = [
     "INPUT_ITEMS",
     "MISSING_SUFFIX",
     "crs_established",
+    "documented",
     "grade_frame",
     "grade_results",
 ]
 
 #: The timeline items behind a measured state column, named in ``missing`` when it is null.
 #: Columns not listed here (a waiver time, an onset) may be null as a matter of fact.
-INPUT_ITEMS: dict[str, str] = {
-    "temp_max_c": "temperature",
-    "fever": "temperature",
-    "sbp_min": "sbp",
-    "hypotension": "sbp",
-    "o2_flow_l_min": "o2_flow",
-    "fio2_pct": "fio2 (or o2_flow for a nasal cannula)",
-    "fio2_measured_pct": "fio2",
-    "alt_v4": "alt",
-    "ast_v4": "ast",
-    "bilirubin_v4": "bilirubin",
-    "creatinine_v4": "creatinine",
-    "transaminitis_v4": "alt, ast",
-    "lft_v4": "alt, ast, bilirubin",
-    "organ_tox_v4_max": "organ labs (alt, ast, bilirubin, creatinine, fibrinogen, lvef)",
-    "organ_tox_v4_max_excl_transaminitis": "organ labs (bilirubin, creatinine, fibrinogen, lvef)",
-    "ice_score": "ice_score",
-    "capd_score": "capd_score",
-    "consciousness": "consciousness",
-    "icans_path": "age_years or birth_date",
+_ORGAN_ITEMS = ("alt", "ast", "bilirubin", "creatinine", "fibrinogen", "lvef")
+INPUT_ITEMS: dict[str, tuple[str, ...]] = {
+    "temp_max_c": ("temperature",),
+    "fever": ("temperature",),
+    "sbp_min": ("sbp",),
+    "hypotension": ("sbp",),
+    "o2_flow_l_min": ("o2_flow",),
+    "fio2_pct": ("fio2",),
+    "fio2_measured_pct": ("fio2",),
+    "alt_v4": ("alt",),
+    "ast_v4": ("ast",),
+    "bilirubin_v4": ("bilirubin",),
+    "creatinine_v4": ("creatinine",),
+    "transaminitis_v4": ("alt", "ast"),
+    "lft_v4": ("alt", "ast", "bilirubin"),
+    "organ_tox_v4_max": _ORGAN_ITEMS,
+    "organ_tox_v4_max_excl_transaminitis": ("bilirubin", "creatinine", "fibrinogen", "lvef"),
+    "ice_score": ("ice_score",),
+    "capd_score": ("capd_score",),
+    "consciousness": ("consciousness",),
+    "icans_path": ("age",),
 }
 #: A state column ``{column}_missing`` (a list) names the missing inputs more precisely than
 #: ``INPUT_ITEMS`` can (the ICE items not assessed), and is used whenever it is not empty.
@@ -71,7 +79,8 @@ _CONTEXT_SOURCE = (
 )
 _CONTEXT_RULE = (
     "CRS is established at T by an attributable fever >= 38.0 °C at or after the therapy start "
-    "and at or before T, or by anti-cytokine therapy or corticosteroids given after that onset"
+    "and at or before T in the current CRS episode, or by antipyretic or anticytokine therapy "
+    "given after that onset"
 )
 _DEFAULT_DEFINITION: CrsDefinition = "astct2019"
 
@@ -87,10 +96,26 @@ def crs_established() -> pl.Expr:
     return (
         pl.when(pl.col("onset_at").is_not_null() | pl.col("fever_waived").fill_null(False))
         .then(pl.lit(True))
-        .when(pl.col("temp_max_c").is_null())
+        .when(_temperature_documented().not_())
         .then(pl.lit(None, dtype=pl.Boolean))
         .otherwise(pl.lit(False))
     )
+
+
+def _temperature_documented() -> pl.Expr:
+    """A temperature was charted in the fever window (one charted with another cause counts)."""
+    return pl.col("temp_max_c").is_not_null() | (pl.col("temp_max_c_other_n") > 0)
+
+
+def documented(scale: Scale) -> pl.Expr:
+    """Kleene: the findings that found a grade of ``scale`` are documented at T.
+
+    The scale's own ``documented`` expression, else for CRS a temperature in the fever window or
+    the fever waiver (ASTCT 2019: fever, or its waiver, founds every grade).
+    """
+    if scale.documented is not None:
+        return scale.documented
+    return _temperature_documented() | pl.col("fever_waived").fill_null(False)
 
 
 def _context_applies(scale: Scale, crs_definition: CrsDefinition) -> bool:
@@ -112,7 +137,8 @@ def _graded(scale: Scale, state: pl.DataFrame, crs_definition: CrsDefinition) ->
 
     ``lower``: the highest grade met; ``upper``: the highest grade any criterion could give
     (met, undecidable, or the ``grade_high`` of an ambiguous criterion).  A gap that missing data
-    open wider than what is met is ``not_assessable``; any other gap is ``ambiguous``.  Where the
+    open wider than what is met is ``provisional`` (documented findings fix ``lower``) or
+    ``not_assessable`` (they fix none); any other gap is ``ambiguous``.  Where the
     CRS-context rule applies and CRS is not established at T, ``lower`` is 0 (and, for a scale
     that defines CRS by the rule, ``upper`` too); an unknown context is a gap from missing data.
     ``__raw_lower``/``__raw_upper`` keep the scale's literal bounds, ``__context`` the rule
@@ -149,14 +175,23 @@ def _graded(scale: Scale, state: pl.DataFrame, crs_definition: CrsDefinition) ->
         .with_columns(
             __lower=pl.when(established).then(pl.col("__raw_lower")).otherwise(0),
             __upper=upper,
+            __held=~established & (pl.col("__raw_lower") > 0),
+            __ambiguous_met=upper_met > lower,
             __gap_from_missing=pl.col("__gap_from_missing")
             | (pl.lit(applies) & pl.col("__context").is_null()),
         )
         .with_columns(
             __status=pl.when(pl.col("__lower") == pl.col("__upper"))
             .then(pl.lit("graded"))
-            .when(pl.col("__gap_from_missing"))
+            .when(pl.col("__gap_from_missing") & (pl.col("__held") | pl.col("__ambiguous_met")))
+            # Missing data and a wording the findings do not decide: no grade is fixed.
             .then(pl.lit("not_assessable"))
+            .when(pl.col("__gap_from_missing"))
+            .then(
+                pl.when((pl.col("__lower") > 0) | documented(scale).fill_null(False))
+                .then(pl.lit("provisional"))
+                .otherwise(pl.lit("not_assessable"))
+            )
             .otherwise(pl.lit("ambiguous"))
         )
     )
@@ -174,7 +209,9 @@ def grade_frame(
         "at",
         pl.lit(scale.kind).alias("kind"),
         pl.lit(scale.id).alias("scale"),
-        pl.when(pl.col("__status") == "graded").then(pl.col("__lower")).alias("grade"),
+        pl.when(pl.col("__status").is_in(("graded", "provisional")))
+        .then(pl.col("__lower"))
+        .alias("grade"),
         pl.col("__status").alias("status"),
         pl.col("__lower").alias("lower"),
         pl.col("__upper").alias("upper"),
@@ -278,9 +315,10 @@ def _missing(criterion: Criterion, row: dict[str, Any]) -> list[str]:
         detail = row.get(f"{column}{MISSING_SUFFIX}")
         if isinstance(detail, list) and detail:
             missing.extend(str(item) for item in detail)
-        # Only measured inputs can be missing; a null waiver or onset is a fact.
-        elif column in INPUT_ITEMS and row.get(column) is None:
-            missing.append(INPUT_ITEMS[column])
+        # Only measured inputs can be missing; a null waiver or onset is a fact, and a reading
+        # charted with another cause was measured (its value is excluded, not missing).
+        elif column in INPUT_ITEMS and row.get(column) is None and not row.get(f"{column}_other_n"):
+            missing.extend(INPUT_ITEMS[column])
     return missing
 
 
@@ -360,6 +398,7 @@ def grade_results(
         evidence = []
         missing: dict[str, None] = {}
         warnings = list(_warnings(row, scale))
+        ruled_out: dict[str, Evidence] = {}
         for index, criterion in enumerate(scale.criteria):
             met = row[_flag(index)]
             if met is True and (criterion.grade > 0 or criterion.upper > 0):
@@ -367,6 +406,13 @@ def grade_results(
             elif met is None and criterion.upper > low:
                 evidence.append(_evidence(criterion, None, row))
                 missing.update(dict.fromkeys(_missing(criterion, row)))
+            elif met is False and criterion.grade > 0 and criterion.domain not in ruled_out:
+                ruled_out[criterion.domain] = _evidence(criterion, False, row)
+        if low == 0 and status in ("graded", "provisional"):
+            # A 0 is never silent: per domain, the lowest criterion the findings rule out, with
+            # the values that rule it out.
+            met_domains = {e.domain for e in evidence if e.met is not False}
+            evidence.extend(e for d, e in ruled_out.items() if d not in met_domains)
         # The rule is shown only where it held a grade back: findings that it kept from counting.
         held = row["__context"] is not True and int(row["__raw_upper"]) > 0
         if held and _context_applies(scale, definition):
@@ -376,16 +422,17 @@ def grade_results(
                 warnings.append(context.note)
             if row["__context"] is None:
                 missing["temperature"] = None
+        described = describe_missing(missing, parameters)
         results.append(
             GradeResult(
                 scale=scale.id,
                 version=scale.version,
                 at=row["at"],
-                grade=low if status == "graded" else None,
+                grade=low if status in ("graded", "provisional") else None,
                 status=status,
                 bounds=(low, high),
                 evidence=tuple(evidence),
-                missing=tuple(missing),
+                missing=described,
                 warnings=tuple(warnings),
                 parameters=parameters,
             )

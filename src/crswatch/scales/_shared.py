@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from crswatch.scales._compare import compare
+from crswatch.scales._compare import compare, excluding_other_causes
 from crswatch.scales._criteria import Criterion
 
 __all__ = [
@@ -113,7 +113,7 @@ def fever_criterion(
         grade=1,
         grade_high=grade_high,
         domain="fever",
-        test=compare("temp_max_c", ">=", 38.0),
+        test=excluding_other_causes("temp_max_c", compare("temp_max_c", ">=", 38.0)),
         inputs=("temp_max_c",),
         source_text=source_text,
         source_ref=source_ref,

@@ -11,9 +11,12 @@ support are what is running at T.
 
 Interpretations (numbered; each is a parameter or a criterion note):
 
-1. Fever is required (>= 38.0 °C, not attributable to another cause) unless anti-cytokine therapy
-   or corticosteroids were given after CRS onset (the fever footnote); antipyretics lift it only
-   when ``StateParameters.antipyretics_waive_fever`` is set (discrepancy D2).
+1. Fever is required (>= 38.0 °C, not attributable to another cause) unless antipyretic or
+   anticytokine therapy (e.g. tocilizumab or steroids) was given after the onset of the current
+   CRS episode (the fever footnote, verified; discrepancy D2 resolved).
+   ``StateParameters.fever_waiver = "anticytokine_or_steroid"`` selects the narrower reading
+   (SITC 2020: tocilizumab or steroids).  The waiver lasts until the episode resolves
+   (``StateParameters.crs_resolution_window``; crswatch.state fever module).
 2. The grade is the more severe of hypotension and hypoxia (footnote †); fever alone is grade 1.
 3. Vasopressin never counts toward "multiple vasopressors": norepinephrine + vasopressin is grade
    3; two non-vasopressin vasopressors are grade 4.  Vasopressin alone is "a vasopressor" (3).
@@ -26,21 +29,26 @@ Interpretations (numbered; each is a parameter or a criterion note):
 6. Organ toxicities "do not influence CRS grading": no organ criterion exists here.
 7. Grade 5 is death not attributed to another cause after CRS onset ([R]: "death due to CRS in
    which another cause is not the principal factor").
+8. Hypotension or hypoxia with a documented temperature below 38 °C, in a CRS episode that began
+   with fever and has not resolved, with no antipyretic or anticytokine therapy charted, is
+   ``ambiguous`` [0, grade]: the rows require fever, the footnote lifts that only after such
+   therapy, and the wording does not say what an afebrile hypotension of an ongoing CRS is (an
+   antipyretic is often given and not charted).  Never a silent 0.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from crswatch.scales._compare import compare
-from crswatch.scales._criteria import Criterion, Scale, numbered_items
+from crswatch.scales._compare import compare, excluding_other_causes
+from crswatch.scales._criteria import Criterion, Domain, Scale, numbered_items
 from crswatch.scales._shared import PRESSOR_INPUTS
 
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Lee 2019 (ASTCT), CRS grading table"
 _NASAL = pl.col("o2_device").is_in(["nasal_cannula", "high_flow_nasal_cannula"])
-_FEVER = compare("temp_max_c", ">=", 38.0)
+_FEVER = excluding_other_causes("temp_max_c", compare("temp_max_c", ">=", 38.0))
 #: Kleene OR: waived (never null) or febrile; null when no temperature and not waived.
 _FEBRILE_OR_WAIVED = pl.col("fever_waived") | _FEVER
 _FEVER_INPUTS = ("temp_max_c", "fever_waived", "waiver_at")
@@ -62,6 +70,41 @@ _HIGH_FLOW_MASK = pl.col("o2_device").is_in(
     .otherwise(compare("o2_flow_l_min", ">", 6.0))
 )
 
+_HYPOTENSION_NO_PRESSOR = pl.col("hypotension") & (pl.col("pressors_running") == 0)
+_ONE_PRESSOR = pl.col("pressors_running") >= 1
+_MULTIPLE_PRESSORS = pl.col("pressors_excl_vasopressin") >= 2
+_POSITIVE_PRESSURE = pl.col("positive_pressure")
+#: Afebrile (documented) in an ongoing CRS episode that began with a fever, and no waiver:
+#: interpretation 8.
+_AFEBRILE_IN_EPISODE = (
+    pl.col("episode_onset_at").is_not_null()
+    & ~pl.col("fever_waived").fill_null(False)
+    & (~_FEVER).fill_null(False)
+)
+
+
+def _afebrile(id_: str, grade: int, domain: Domain, test: pl.Expr, what: str) -> Criterion:
+    """Hypotension or hypoxia of grade ``grade`` without fever or waiver in an ongoing episode."""
+    return Criterion(
+        id=f"astct2019.{id_}.afebrile_episode",
+        grade=0,
+        grade_high=grade,
+        domain=domain,
+        test=_AFEBRILE_IN_EPISODE & test,
+        inputs=("temp_max_c", "fever_waived", "episode_onset_at", "crs_episode_since"),
+        source_text=(
+            f"{what}, afebrile, in a CRS that began with fever, no antipyretic or anticytokine "
+            "therapy charted: the grade rows require fever; the footnote lifts that only after "
+            "such therapy"
+        ),
+        source_ref=f"{_REF}; fever footnote",
+        note=(
+            "The wording does not decide (interpretation 8): grade 0 by the rows, grade "
+            f"{grade} if an antipyretic or anticytokine drug was given and not charted."
+        ),
+    )
+
+
 CRITERIA: tuple[Criterion, ...] = (
     Criterion(
         id="astct2019.fever.g1",
@@ -76,7 +119,7 @@ CRITERIA: tuple[Criterion, ...] = (
         id="astct2019.hypotension.g2",
         grade=2,
         domain="hypotension",
-        test=_FEBRILE_OR_WAIVED & pl.col("hypotension") & (pl.col("pressors_running") == 0),
+        test=_FEBRILE_OR_WAIVED & _HYPOTENSION_NO_PRESSOR,
         inputs=(*_FEVER_INPUTS, "sbp_min", "sbp_threshold", "hypotension", "pressors_running"),
         source_text="Hypotension not requiring vasopressors (with fever)",
         source_ref=_REF,
@@ -98,7 +141,7 @@ CRITERIA: tuple[Criterion, ...] = (
         id="astct2019.hypotension.g3",
         grade=3,
         domain="hypotension",
-        test=_FEBRILE_OR_WAIVED & (pl.col("pressors_running") >= 1),
+        test=_FEBRILE_OR_WAIVED & _ONE_PRESSOR,
         inputs=(*_FEVER_INPUTS, *PRESSOR_INPUTS),
         source_text="Hypotension requiring a vasopressor with or without vasopressin",
         source_ref=_REF,
@@ -119,7 +162,7 @@ CRITERIA: tuple[Criterion, ...] = (
         id="astct2019.hypotension.g4",
         grade=4,
         domain="hypotension",
-        test=_FEBRILE_OR_WAIVED & (pl.col("pressors_excl_vasopressin") >= 2),
+        test=_FEBRILE_OR_WAIVED & _MULTIPLE_PRESSORS,
         inputs=(
             *_FEVER_INPUTS,
             "pressors_excl_vasopressin",
@@ -135,7 +178,7 @@ CRITERIA: tuple[Criterion, ...] = (
         id="astct2019.hypoxia.g4",
         grade=4,
         domain="hypoxia",
-        test=_FEBRILE_OR_WAIVED & pl.col("positive_pressure"),
+        test=_FEBRILE_OR_WAIVED & _POSITIVE_PRESSURE,
         inputs=(*_FEVER_INPUTS, "o2_device"),
         source_text=(
             "Hypoxia requiring positive pressure (e.g., CPAP, BiPAP, intubation and mechanical "
@@ -152,6 +195,15 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text="Death due to CRS in which another cause is not the principal factor",
         source_ref="Lee 2019 (ASTCT), grade 5 definition [R: wording not verified]",
     ),
+)
+
+CRITERIA += (
+    _afebrile("hypotension.g2", 2, "hypotension", _HYPOTENSION_NO_PRESSOR, "Hypotension"),
+    _afebrile("hypoxia.g2", 2, "hypoxia", _LOW_FLOW, "Low-flow oxygen"),
+    _afebrile("hypotension.g3", 3, "hypotension", _ONE_PRESSOR, "A vasopressor"),
+    _afebrile("hypoxia.g3", 3, "hypoxia", _HIGH_FLOW_MASK, "High-flow oxygen or a mask"),
+    _afebrile("hypotension.g4", 4, "hypotension", _MULTIPLE_PRESSORS, "Multiple vasopressors"),
+    _afebrile("hypoxia.g4", 4, "hypoxia", _POSITIVE_PRESSURE, "Positive pressure"),
 )
 
 SCALE = Scale(

@@ -409,4 +409,18 @@ SCALE = Scale(
     criteria=CRITERIA,
     interpretations=numbered_items(__doc__),
     warn=_row_warnings,
+    # The grade stands on the encephalopathy assessment of the patient's path (ICE from age 12,
+    # CAPD under 12): one with at least one item assessed, off sedation, documents a grade (one
+    # excluded for another cause too: it was assessed).
+    documented=pl.when(_ADULT)
+    .then(
+        (pl.col("ice_basis") == "other_cause")
+        | ((pl.col("ice_basis") == "assessed") & ((pl.col("ice_high") - pl.col("ice_low")) < 10))
+    )
+    .when(_CHILD)
+    .then(
+        (pl.col("capd_basis") == "other_cause")
+        | ((pl.col("capd_basis") == "assessed") & pl.col("capd_score").is_not_null())
+    )
+    .otherwise(pl.lit(False)),
 )

@@ -4,7 +4,7 @@ from crswatch.state._engine import clinical_state, evaluation_times, state_of
 from crswatch.state._fever import ANTI_CYTOKINE, CORTICOSTEROIDS
 from crswatch.state._hemodynamics import PRESSORS, RATE_COLUMNS
 from crswatch.state._neuro import CONSCIOUSNESS_LEVELS, ICE_ITEM_POINTS, SEIZURE_SEVERITY
-from crswatch.state._parameters import CrsDefinition, FiO2Rule, StateParameters
+from crswatch.state._parameters import CrsDefinition, FeverWaiver, FiO2Rule, StateParameters
 from crswatch.state._respiratory import POSITIVE_PRESSURE
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "RATE_COLUMNS",
     "SEIZURE_SEVERITY",
     "CrsDefinition",
+    "FeverWaiver",
     "FiO2Rule",
     "StateParameters",
     "clinical_state",

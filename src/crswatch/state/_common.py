@@ -75,7 +75,10 @@ def window_extreme(
     """The highest or lowest value of ``items`` in ``[T - window, T]``, its ref and the count.
 
     Columns ``{prefix}``, ``{prefix}_ref``, ``{prefix}_n``; null value (and n 0) when nothing
-    was measured in the window.  Ties are broken by the latest time.
+    was measured in the window.  Ties are broken by the latest time.  With
+    ``attributable_only``, ``{prefix}_other_n`` counts the readings in the window charted with
+    another cause: they are excluded from the value but were measured, so a null value with
+    other readings is "nothing attributable", not "not measured".
 
     Why a rolling window rather than joining every T to every reading and filtering: with vital
     signs every 5 minutes that pairing is quadratic in the record's length (a 30-day record pairs
@@ -84,34 +87,51 @@ def window_extreme(
     at both ends like every window here, runs over them; Polars' rolling windows are bounded by
     time values, so rows at the same time share one window whatever their order.
     """
-    source = _items(events, items, attributable_only=attributable_only).select(
-        "patient_id", "time", pl.col("value_num").alias("_v"), pl.col("ref").alias("_ref")
+    readings = _items(events, items, attributable_only=False).select(
+        "patient_id",
+        "time",
+        pl.col("value_num").alias("_v"),
+        pl.col("ref").alias("_ref"),
+        (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
     )
+    source = readings.filter(pl.col("_counts"))
     keyed = times.select(KEYS)
     stacked = pl.concat(
         [
-            source.select("patient_id", "time", "_v", pl.lit(1, dtype=pl.UInt32).alias("_reading")),
+            readings.select(
+                "patient_id",
+                "time",
+                pl.when(pl.col("_counts")).then(pl.col("_v")).alias("_v"),
+                pl.col("_counts").cast(pl.UInt32).alias("_reading"),
+                (~pl.col("_counts")).cast(pl.UInt32).alias("_other"),
+            ),
             keyed.select(
                 "patient_id",
                 pl.col("at").alias("time"),
                 pl.lit(None, dtype=pl.Float64).alias("_v"),
                 pl.lit(0, dtype=pl.UInt32).alias("_reading"),
+                pl.lit(0, dtype=pl.UInt32).alias("_other"),
             ),
         ]
     ).sort("patient_id", "time")
     extreme = pl.col("_v").max() if how == "max" else pl.col("_v").min()
     rolled = (
         stacked.rolling("time", period=window, closed="both", group_by="patient_id")
-        .agg(extreme.alias(prefix), pl.col("_reading").sum().alias(f"{prefix}_n"))
+        .agg(
+            extreme.alias(prefix),
+            pl.col("_reading").sum().alias(f"{prefix}_n"),
+            pl.col("_other").sum().alias(f"{prefix}_other_n"),
+        )
         .unique(["patient_id", "time"])
         .rename({"time": "at"})
     )
     # The reading that gave the extreme: the latest one of that value at or before T (it lies in
     # the window, since one of that value does), so ties go to the latest time as documented.
+    counts = (f"{prefix}_n", f"{prefix}_other_n")
     refs = (
         keyed.unique()
         .join(rolled, on=KEYS, how="inner")
-        .filter(pl.col(prefix).is_not_null())
+        .filter(pl.col(prefix).is_not_null() | (pl.col(f"{prefix}_other_n") > 0))
         .sort("at")
         .join_asof(
             source.select("patient_id", "time", pl.col("_v").alias(prefix), "_ref").sort("time"),
@@ -121,9 +141,11 @@ def window_extreme(
             strategy="backward",
             check_sortedness=False,
         )
-        .select(*KEYS, prefix, pl.col("_ref").alias(f"{prefix}_ref"), f"{prefix}_n")
+        .select(*KEYS, prefix, pl.col("_ref").alias(f"{prefix}_ref"), *counts)
     )
-    return times.join(refs, on=KEYS, how="left").with_columns(pl.col(f"{prefix}_n").fill_null(0))
+    return times.join(refs, on=KEYS, how="left").with_columns(
+        pl.col(column).fill_null(0) for column in counts
+    )
 
 
 def window_any(

@@ -1,7 +1,8 @@
 """Hypotension, fluid boluses and vasopressors at T.
 
 - ``sbp_min``: the lowest attributable SBP in ``[T - hypotension_window, T]``;
-  ``hypotension`` is ``sbp_min < sbp_threshold``.  Threshold by age at T: < 90 mm Hg above
+  ``hypotension`` is ``sbp_min < sbp_threshold`` (False when every SBP in the window was charted
+  with another cause: measured, not missing).  Threshold by age at T: < 90 mm Hg above
   10 years; < 70 + 2 x age (completed years) for ages 1-10 (Mahadeo 2019, paediatric CARTOX
   definitions, shared/spec/clinical-criteria.md §1.8); < 70 mm Hg under 1 year (PALS infant
   definition; an interpretation, labelled as such).  Age unknown: the adult threshold, flagged
@@ -172,7 +173,12 @@ def hemodynamic_state(
             sbp_threshold=sbp_threshold(pl.col("age_at")), age_unknown=pl.col("age_at").is_null()
         )
         .join(sbp, on=KEYS, how="left")
-        .with_columns(hypotension=pl.col("sbp_min") < pl.col("sbp_threshold"))
+        .with_columns(
+            # Only readings charted with another cause: measured, and not CRS hypotension.
+            hypotension=pl.when(pl.col("sbp_min").is_null() & (pl.col("sbp_min_other_n") > 0))
+            .then(False)
+            .otherwise(pl.col("sbp_min") < pl.col("sbp_threshold"))
+        )
         .join(fluids, on=KEYS, how="left")
         .join(rates, on=KEYS, how="left")
         .sort("at")

@@ -430,11 +430,8 @@ def _graded_results(
         .then(pl.col("_baseline") > pl.col("_baseline_limit"))
     )
     results = (
-        events.filter(
-            pl.col("item").is_in(_ITEMS)
-            & pl.col("attributable")
-            & pl.col("value_num").is_not_null()
-        )
+        # A result charted with another cause is measured: grade 0 for CRS (below), not missing.
+        events.filter(pl.col("item").is_in(_ITEMS) & pl.col("value_num").is_not_null())
         .join(_baselines(events, patients, params), on=["patient_id", "item"], how="left")
         .with_columns(
             ref=event_ref(),
@@ -456,12 +453,16 @@ def _graded_results(
         for lab in _LABS:
             gradable = pl.col("_limit").is_not_null() if lab.limit else pl.lit(True)
             grade = pl.when((pl.col("item") == lab.item) & gradable).then(
-                _grade(_rows(lab.term, version, dialysis=False))
+                pl.when(pl.col("attributable"))
+                .then(_grade(_rows(lab.term, version, dialysis=False)))
+                .otherwise(pl.lit(0, _GRADE))
             )
             grades[f"_g_{lab.term}_{suffix}"] = grade
         aki_rows = _rows("aki", version, dialysis=False)
         grades[f"_g_aki_{suffix}"] = (
-            pl.when(pl.col("item") == "creatinine").then(_grade(aki_rows))
+            pl.when(pl.col("item") == "creatinine").then(
+                pl.when(pl.col("attributable")).then(_grade(aki_rows)).otherwise(0)
+            )
             if aki_rows
             else pl.lit(None, _GRADE)
         )
@@ -519,7 +520,8 @@ def _window_results(
     )
     aggs: list[pl.Expr] = []
     for lab in _LABS:
-        is_lab = pl.col("item") == lab.item
+        # Values shown are attributable results; another cause's result only sets grade 0.
+        is_lab = (pl.col("item") == lab.item) & pl.col("attributable")
         name = lab.item
 
         def worst(column: str, alias: str, is_lab: pl.Expr = is_lab) -> pl.Expr:

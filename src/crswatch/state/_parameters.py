@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
-__all__ = ["CrsDefinition", "FiO2Rule", "StateParameters"]
+__all__ = ["CrsDefinition", "FeverWaiver", "FiO2Rule", "StateParameters"]
 
 #: How FiO2 is estimated from nasal-cannula flow when it is not measured
 #: (shared/spec/clinical-criteria.md §1.11):
@@ -28,6 +28,15 @@ FiO2Rule = Literal["fpnotebook", "pmc4753186", "none"]
 #: ``ambiguous`` [0, upper];
 #: ``scale_literal``: each scale's own wording only (findings count whether or not CRS began).
 CrsDefinition = Literal["astct2019", "scale_literal"]
+#: What lifts the ASTCT 2019 fever requirement once CRS has begun (discrepancy D2, resolved;
+#: docs/decisions/0026-fever-waiver-and-provisional-grades.md):
+#: ``antipyretic_or_anticytokine`` (the default): an antipyretic, an anti-cytokine drug
+#: (tocilizumab, siltuximab, anakinra) or a corticosteroid, as the verified footnote reads: "when
+#: antipyretic or anticytokine therapy is initiated (e.g., tocilizumab or steroids), CRS grading
+#: is driven by hypotension and hypoxia only" (Lee 2019, Table 1 as reproduced in PMC8021214);
+#: ``anticytokine_or_steroid``: the narrower reading of the SITC 2020 guideline ("tocilizumab or
+#: steroids"): antipyretics do not lift it.
+FeverWaiver = Literal["antipyretic_or_anticytokine", "anticytokine_or_steroid"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +60,14 @@ class StateParameters:
     lab_baseline_window: timedelta = timedelta(days=30)
     #: Transfusions for coagulopathy counted in [T - window, T].
     transfusion_window: timedelta = timedelta(hours=24)
-    #: ASTCT fever waiver (discrepancy D2): anti-cytokine therapy and corticosteroids always lift
-    #: the fever requirement; antipyretics only when this is True.
-    antipyretics_waive_fever: bool = False
+    #: What lifts the ASTCT fever requirement after CRS onset (``FeverWaiver``).
+    fever_waiver: FeverWaiver = "antipyretic_or_anticytokine"
+    #: A CRS episode lasts while a sign of CRS (an attributable fever >= ``fever_threshold_c``,
+    #: an attributable SBP below the age threshold, a vasopressor or supplemental oxygen
+    #: running) lies within this window; it has resolved once this long has passed without one.
+    #: The fever waiver and the CRS-context rule hold for the current episode only.  None: an
+    #: episode never resolves (the first onset and waiver hold for the rest of the record).
+    crs_resolution_window: timedelta | None = timedelta(hours=24)
     #: FiO2 estimate from nasal-cannula flow (§1.11, discrepancy D5).
     fio2_rule: FiO2Rule = "fpnotebook"
     #: The CRS-context rule applied to every CRS scale (``CrsDefinition``; ICANS is unaffected).
@@ -104,6 +118,8 @@ class StateParameters:
         for name, value in asdict(self).items():
             if isinstance(value, timedelta):
                 out[f"{name}_hours"] = value.total_seconds() / 3600
+            elif value is None and name.endswith("_window"):
+                out[f"{name}_hours"] = None
             else:
                 out[name] = value
         return out

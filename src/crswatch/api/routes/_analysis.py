@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import polars as pl
 from fastapi import APIRouter, Query, Response
@@ -27,7 +27,7 @@ from crswatch.hlh import HLHParameters, SupplementaryFindings, screen_course, sc
 from crswatch.management import recommend
 from crswatch.regimens import LABEL_VERSIONS, StatusParameters, blinatumomab_status
 from crswatch.scales import grade_state, select_scales
-from crswatch.state import StateParameters, clinical_state
+from crswatch.state import FeverWaiver, StateParameters, clinical_state
 from crswatch.store import Principal, Store
 from crswatch.timeline import Timeline, format_time, parse_time
 
@@ -41,6 +41,17 @@ Scales = Annotated[
     list[str] | None,
     Query(max_length=50, description="Scale (repeat): a CRS id, or icans.<id>; default: all"),
 ]
+FeverWaiverQuery = Annotated[
+    FeverWaiver,
+    Query(
+        description=(
+            "What lifts the ASTCT fever requirement after CRS onset: "
+            f"{' or '.join(get_args(FeverWaiver))} (default: antipyretic or anticytokine "
+            "therapy, the ASTCT 2019 footnote)"
+        )
+    ),
+]
+_DEFAULT_WAIVER: FeverWaiver = "antipyretic_or_anticytokine"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([mhd])$")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
@@ -91,14 +102,17 @@ def _respond(
 
 
 def _grade_frames(
-    patients: pl.DataFrame, events: pl.DataFrame, at: datetime | None, scales: list[str] | None
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    at: datetime | None,
+    scales: list[str] | None,
+    params: StateParameters,
 ) -> dict[str, Any]:
     """``grade_timelines([timeline], at=, scales=)[0].to_dict()`` from the timeline's frames.
 
     The same state and grading: the state at one time (``at``, by default the last event, or
     the therapy start when there is none, as ``grade_timelines`` chooses), then every scale.
     """
-    params = StateParameters()
     utc = pl.Datetime("us", "UTC")
     if at is not None:
         moment = pl.lit(at).cast(utc)
@@ -119,12 +133,14 @@ def grade(
     patient_id: PatientId,
     at: At = None,
     scale: Scales = None,
+    fever_waiver: FeverWaiverQuery = _DEFAULT_WAIVER,
 ) -> Any:
     moment = _at(at)
+    params = StateParameters(fever_waiver=fever_waiver)
     # Frames from the app's cache (reloaded whenever the stored patient changed), and the
     # result kept for this exact stored version, time and scale list (decision 0025).
     marker, (patients, events) = read_frames(store, principal, cache, patient_id, "grade")
-    key = ("grade", moment, None if scale is None else tuple(scale))
+    key = ("grade", moment, None if scale is None else tuple(scale), fever_waiver)
     return _respond(
         store,
         principal,
@@ -132,7 +148,10 @@ def grade(
         "grade",
         "scale",
         lambda: cache.result(
-            patient_id, marker, key, lambda: _grade_frames(patients, events, moment, scale)
+            patient_id,
+            marker,
+            key,
+            lambda: _grade_frames(patients, events, moment, scale, params),
         ),
     )
 
@@ -157,11 +176,15 @@ def trajectory_route(
     every: Annotated[str | None, Query(max_length=16, description="A grid, e.g. 1h")] = None,
     scale: Scales = None,
     all_rows: Annotated[bool, Query(description="Every evaluation time")] = False,
+    fever_waiver: FeverWaiverQuery = _DEFAULT_WAIVER,
 ) -> Any:
     grid = _every(every)
+    params = StateParameters(fever_waiver=fever_waiver)
 
     def compute(timeline: Timeline) -> Any:
-        table = trajectory([timeline], scales=scale, every=grid, changes_only=not all_rows)
+        table = trajectory(
+            [timeline], scales=scale, every=grid, changes_only=not all_rows, params=params
+        )
         table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
         return table.to_dicts()
 
@@ -179,10 +202,16 @@ def _block(found: list[Any], peaks: pl.DataFrame, kind: str) -> dict[str, Any]:
 
 @router.get("/patients/{patient_id}/episodes", summary="CRS and ICANS episodes per scale")
 def episodes(
-    store: StoreDep, principal: Viewer, patient_id: PatientId, scale: Scales = None
+    store: StoreDep,
+    principal: Viewer,
+    patient_id: PatientId,
+    scale: Scales = None,
+    fever_waiver: FeverWaiverQuery = _DEFAULT_WAIVER,
 ) -> Any:
+    params = StateParameters(fever_waiver=fever_waiver)
+
     def compute(timeline: Timeline) -> Any:
-        table = trajectory([timeline], scales=scale)
+        table = trajectory([timeline], scales=scale, params=params)
         with_icans = any(s.kind == "icans" for s in select_scales(scale))
         gaps = assessment_gaps([timeline]) if with_icans else []
         found = episodes_from_trajectory(table)
@@ -202,15 +231,17 @@ def recommendations(
     at: At = None,
     ruleset: Annotated[str | None, Query(max_length=64)] = None,
     crs_scale: Annotated[str | None, Query(max_length=64)] = None,
+    fever_waiver: FeverWaiverQuery = _DEFAULT_WAIVER,
 ) -> Any:
     moment = _at(at)
+    params = StateParameters(fever_waiver=fever_waiver)
     return _analyse(
         store,
         principal,
         patient_id,
         "recommendations",
         "ruleset, crs_scale",
-        lambda t: recommend(t, moment, ruleset, crs_scale=crs_scale).to_dict(),
+        lambda t: recommend(t, moment, ruleset, crs_scale=crs_scale, params=params).to_dict(),
     )
 
 
