@@ -147,3 +147,44 @@ def test_organ_and_intervention_evidence_names_its_events(scale: Scale) -> None:
     for evidence in result.evidence:
         if evidence.met:
             assert evidence.events, evidence.to_dict()
+
+
+NORMAL_AT_48 = [
+    ev(48, "temperature", 37.1, "Cel"),
+    ev(48, "sbp", 121, "mm[Hg]"),
+    ev(48, "alt", 30, "U/L", ref_high=40),
+    ev(48, "ast", 30, "U/L", ref_high=40),
+    ev(48, "bilirubin", 0.8, "mg/dL", ref_high=1.2),
+    ev(48, "creatinine", 0.9, "mg/dL", ref_high=1.2),
+    ev(48, "fibrinogen", 300, "mg/dL", ref_low=200),
+    ev(48, "lvef", 60, "%"),
+    ev(48, "ice_score", 10),
+    ev(48, "consciousness", "alert"),
+]
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_a_zero_is_never_silent(scale: Scale) -> None:
+    # Decision 0026 §3: a grade 0 names, per domain, the finding that rules out its grades.
+    state = state_of([timeline(NORMAL_AT_48)], at=at(49))
+    (result,) = grade_results(scale, state)
+    assert (result.status, result.grade) in (("graded", 0), ("provisional", 0)), result.to_dict()
+    ruled_out = [e for e in result.evidence if e.met is False]
+    assert ruled_out, result.to_dict()
+    assert all(e.grade >= 1 and e.values for e in ruled_out), result.to_dict()
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=IDS)
+def test_statuses_keep_their_contract(scale: Scale) -> None:
+    # graded: grade = both bounds; provisional: grade = lower < upper, missing named;
+    # not_assessable and ambiguous: no grade.
+    for events in ([], SEVERE, NORMAL_AT_48, NORMAL_AT_48[:2]):
+        state = state_of([timeline(events)], at=at(53))
+        (result,) = grade_results(scale, state)
+        low, high = result.bounds
+        if result.status == "graded":
+            assert result.grade == low == high
+        elif result.status == "provisional":
+            assert result.grade == low < high and result.missing, result.to_dict()
+        else:
+            assert result.grade is None and low <= high, result.to_dict()

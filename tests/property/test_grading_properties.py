@@ -127,3 +127,46 @@ def test_shift_helper_really_moves_time() -> None:
     base = timeline(_events({"temp": 3, "sbp": 0, "pressors": 0, "oxygen": 0, "fluids": 0}))
     moved = timeline(_events({"temp": 3, "sbp": 0, "pressors": 0, "oxygen": 0, "fluids": 0}, 5))
     assert moved.events[0].time - base.events[0].time == timedelta(hours=5)
+
+
+LABS = [
+    ev(47, "alt", 30, "U/L", ref_high=40),
+    ev(47, "ast", 30, "U/L", ref_high=40),
+    ev(47, "bilirubin", 0.8, "mg/dL", ref_high=1.2),
+    ev(47, "creatinine", 0.9, "mg/dL", ref_high=1.2),
+    ev(47, "fibrinogen", 300, "mg/dL", ref_low=200),
+    ev(47, "lvef", 60, "%"),
+]
+
+
+def _statuses(events: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    state = state_of([timeline(events)], at=at(48.5))
+    out = {}
+    for scale_id, scale in CRS_SCALES.items():
+        row = grade_frame(scale, state).row(0, named=True)
+        out[scale_id] = (row["grade"], row["status"], row["lower"], row["upper"])
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCENARIO, st.lists(st.sampled_from(range(len(LABS))), unique=True))
+def test_a_provisional_grade_lies_in_its_bounds_and_labs_only_narrow_them(
+    scenario: dict[str, int], charted: list[int]
+) -> None:
+    # Decision 0026: a provisional grade is the lower bound, below the upper; adding (normal)
+    # labs never widens the bounds and never changes a graded result.
+    base = _events(scenario)
+    before = _statuses(base)
+    after = _statuses(base + [LABS[i] for i in charted])
+    for scale_id in CRS_SCALES:
+        grade, status, low, high = before[scale_id]
+        if status == "provisional":
+            assert grade == low < high, (scale_id, before[scale_id])
+        elif status == "graded":
+            assert grade == low == high, (scale_id, before[scale_id])
+        else:
+            assert grade is None, (scale_id, before[scale_id])
+        _, _, low_after, high_after = after[scale_id]
+        assert low <= low_after and high_after <= high, (scale_id, before, after)
+        if status == "graded":
+            assert after[scale_id] == before[scale_id], (scale_id, before, after)

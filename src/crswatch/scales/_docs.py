@@ -40,9 +40,11 @@ def render_markdown(scale: Scale) -> str:
         lines += [f"{i}. {text}" for i, text in enumerate(scale.interpretations, start=1)]
     lines += [
         "",
-        "Grading evaluates every criterion and takes the highest grade met; a criterion that",
-        "cannot be decided from the data makes the result `not_assessable` with bounds, and one",
-        "whose wording leaves a range makes it `ambiguous` with bounds.",
+        "Grading evaluates every criterion and takes the highest grade met.  When a criterion",
+        "cannot be decided for missing data, the result is `provisional` (the grade on the",
+        "documented findings, with bounds and the missing inputs named) when the documented",
+        "findings fix a grade, else `not_assessable` with bounds; a criterion whose wording",
+        "leaves a range makes it `ambiguous` with bounds (decision 0026).",
     ]
     lines += _context_paragraph(scale)
     lines.append("")
@@ -58,9 +60,9 @@ def _context_paragraph(scale: Scale) -> list[str]:
         "",
         "**CRS context** (`StateParameters.crs_definition`, default `astct2019`; decision 0023):",
         "CRS is established at T by an attributable fever >= 38.0 °C at or after the therapy",
-        "start, or by the ASTCT fever waiver (anti-cytokine therapy or corticosteroids after that",
-        "onset; Lee 2019 ASTCT consensus definition of CRS: fever at onset, following the immune",
-        "therapy).",
+        "start, or by the ASTCT fever waiver (antipyretic or anticytokine therapy after the onset",
+        "of the current CRS episode; Lee 2019 ASTCT consensus definition of CRS: fever at onset,",
+        "following the immune therapy).",
     ]
     if rule == "definition":
         tail = [
