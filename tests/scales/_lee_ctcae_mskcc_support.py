@@ -25,6 +25,7 @@ AT = datetime(2024, 1, 3, 8, 0, tzinfo=UTC)
 NORMAL: dict[str, Any] = {
     "temp_max_c": 37.0,
     "temp_max_c_other_n": 0,
+    "sbp_min_other_n": 0,
     "fever_waived": False,
     "episode_onset_at": None,
     "sbp_min": 118.0,
@@ -61,6 +62,7 @@ _SCHEMA: dict[str, Any] = {
     "at": pl.Datetime("us", "UTC"),
     "temp_max_c": pl.Float64,
     "temp_max_c_other_n": pl.UInt32,
+    "sbp_min_other_n": pl.UInt32,
     "fever_waived": pl.Boolean,
     "episode_onset_at": pl.Datetime("us", "UTC"),
     "sbp_min": pl.Float64,

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from crswatch.episodes import peak_status
 from crswatch.errors import InputError
 from crswatch.scales import CRS_SCALES, ICANS_SCALES
 
@@ -93,7 +94,8 @@ def follow_up_peaks(trajectory: pl.DataFrame, patients: pl.DataFrame) -> pl.Data
         .filter(pl.col("next_at").is_null() | (pl.col("next_at") > pl.col("therapy_start")))
     )
     start = pl.max_horizontal("at", "therapy_start")
-    graded = pl.col("status") == "graded"
+    # Provisional is a grade on record (decision 0026): it counts as assessed follow-up.
+    graded = pl.col("status").is_in(("graded", "provisional"))
     # A graded state holds until the next change point: follow-up ends where the last graded
     # state gave way to a not-assessable one (or at the last row, if the record ends graded).
     until = pl.coalesce("next_at", "at")
@@ -111,7 +113,14 @@ def follow_up_peaks(trajectory: pl.DataFrame, patients: pl.DataFrame) -> pl.Data
         & (pl.col("next_at").is_null() | (pl.col("next_at") > pl.col("follow_up_start")))
     )
     bounds = inside.group_by(keys).agg(
-        pl.col("lower").max().alias("peak_grade"), pl.col("upper").max().alias("peak_upper")
+        pl.col("lower").max().alias("peak_grade"),
+        pl.col("upper").max().alias("peak_upper"),
+        # The highest upper bound of the states that are not provisional: when it does not
+        # exceed the peak, only missing data (provisional states) leave the peak open.
+        pl.col("upper")
+        .filter(pl.col("status") != "provisional")
+        .max()
+        .alias("_upper_not_provisional"),
     )
     return (
         windows.join(bounds, on=keys, how="left")
@@ -119,7 +128,10 @@ def follow_up_peaks(trajectory: pl.DataFrame, patients: pl.DataFrame) -> pl.Data
             peak_grade=pl.coalesce("peak_grade", "record_lower").cast(pl.Int32),
             peak_upper=pl.coalesce("peak_upper", "record_upper").cast(pl.Int32),
         )
-        .select(*keys, "peak_grade", "peak_upper", "follow_up_start", "follow_up_end")
+        .with_columns(peak_status=peak_status(pl.col("_upper_not_provisional")))
+        .select(
+            *keys, "peak_grade", "peak_upper", "peak_status", "follow_up_start", "follow_up_end"
+        )
         .sort(keys)
     )
 
@@ -131,19 +143,25 @@ def _pct(count: int, total: int) -> float | None:
 def incidence(peaks: pl.DataFrame) -> pl.DataFrame:
     """Per syndrome and scale: patients by peak grade, any grade and grade ≥ 3, with %.
 
-    ``grade_0`` … ``grade_5`` count hard peaks; ``uncertain`` counts patients whose peak is a
-    range (not assessable or ambiguous), shown apart.  ``any_grade`` counts patients certainly
-    graded ≥ 1 (the lower bound), ``any_grade_uncertain`` those whose range straddles 0/1;
-    likewise ``grade3plus``.  Percentages are of all ``patients`` on that scale.
+    ``grade_0`` … ``grade_5`` count hard peaks and provisional ones (the grade on record;
+    ``provisional`` says how many of them are provisional, shown apart); ``uncertain`` counts
+    patients whose peak is a range (not assessable or ambiguous), shown apart.  ``any_grade``
+    counts patients certainly graded ≥ 1 (the lower bound), ``any_grade_uncertain`` those whose
+    range straddles 0/1; likewise ``grade3plus``.  Percentages are of all ``patients`` on the
+    scale.
     """
     _require(peaks, ("patient_id", "kind", "scale", "peak_grade", "peak_upper"), "peaks")
     peaks = _normalise(peaks)
     low, high = pl.col("peak_grade"), pl.col("peak_upper")
-    hard = low == high
+    provisional = (
+        pl.col("peak_status") == "provisional" if "peak_status" in peaks.columns else pl.lit(False)
+    )
+    on_record = (low == high) | provisional
     aggs: list[pl.Expr] = [pl.len().alias("patients")]
-    aggs += [(hard & (low == g)).sum().alias(f"grade_{g}") for g in range(MAX_GRADE + 1)]
+    aggs += [(on_record & (low == g)).sum().alias(f"grade_{g}") for g in range(MAX_GRADE + 1)]
     aggs += [
-        (~hard).sum().alias("uncertain"),
+        provisional.sum().alias("provisional"),
+        (~on_record).sum().alias("uncertain"),
         (low >= 1).sum().alias("any_grade"),
         ((low < 1) & (high >= 1)).sum().alias("any_grade_uncertain"),
         (low >= 3).sum().alias("grade3plus"),
@@ -157,7 +175,7 @@ def incidence(peaks: pl.DataFrame) -> pl.DataFrame:
                 0, named=True
             )
             total = int(row["patients"])
-            for name in ("any_grade", "grade3plus", "uncertain"):
+            for name in ("any_grade", "grade3plus", "uncertain", "provisional"):
                 row[f"{name}_pct"] = _pct(int(row[name]), total)
             rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)

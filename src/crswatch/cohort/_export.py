@@ -8,9 +8,11 @@ with its source); this module computes the values they name (``key``).  The outp
 Per period (days from therapy start, day 0 = infusion or first dose), on ASTCT 2019 CRS and ICANS:
 
 - the maximum grade over the *assessed* part of the period (between the first and the last
-  graded assessment, :func:`crswatch.cohort._agreement.follow_up_peaks`); a range (not
-  assessable or ambiguous) is written ``unknown`` with its bounds beside it, never 0; a period
-  with no assessment at all is ``unknown``;
+  graded or provisional assessment, :func:`crswatch.cohort._agreement.follow_up_peaks`); a
+  provisional maximum (the grade on the documented findings, decision 0026) is written as that
+  grade, with "(provisional)" and its bounds beside it; a range (not assessable or ambiguous) is
+  written ``unknown`` with its bounds beside it, never 0; a period with no assessment at all is
+  ``unknown``;
 - onset: the first episode overlapping the period (``previously reported`` when it began in an
   earlier period, as CIBMTR F4100 Q90 asks); resolution: when the last overlapping episode
   resolved, if within the period;
@@ -158,7 +160,10 @@ def _grade_bounds(
         .join(windows, on=keys, how="inner")
         .filter(
             (pl.col("at") < pl.col("follow_up_end"))
-            | ((pl.col("at") == pl.col("follow_up_end")) & (pl.col("status") == "graded"))
+            | (
+                (pl.col("at") == pl.col("follow_up_end"))
+                & pl.col("status").is_in(("graded", "provisional"))
+            )
         )
         .filter(pl.col("next_at").is_null() | (pl.col("next_at") > pl.col("follow_up_start")))
     )
@@ -170,7 +175,12 @@ def _grade_bounds(
             & (pl.col("follow_up_start") < pl.col("end"))
         )
         .group_by("patient_id", "period", "kind")
-        .agg(pl.col("lower").max().alias("low"), pl.col("upper").max().alias("high"))
+        .agg(
+            pl.col("lower").max().alias("low"),
+            pl.col("upper").max().alias("high"),
+            # The upper bound of states that are not provisional (decision 0026).
+            pl.col("upper").filter(pl.col("status") != "provisional").max().alias("open"),
+        )
     )
 
 
@@ -196,6 +206,8 @@ def _syndrome_columns(kind: str) -> list[pl.Expr]:
     low, high = pl.col(f"{kind}_low"), pl.col(f"{kind}_high")
     has_episode = pl.col(f"{kind}_onset").is_not_null()
     hard = low == high
+    # Open only for missing data in provisional states: the grade on record, marked provisional.
+    provisional = ~hard & (pl.col(f"{kind}_open").fill_null(0) <= low)
     occurred = (
         pl.when(has_episode | (low >= 1))
         .then(pl.lit("yes"))
@@ -203,10 +215,12 @@ def _syndrome_columns(kind: str) -> list[pl.Expr]:
         .then(pl.lit("no"))
         .otherwise(pl.lit("unknown"))
     )
-    grade = pl.when(hard).then(low.cast(pl.String)).otherwise(pl.lit("unknown"))
+    grade = pl.when(hard | provisional).then(low.cast(pl.String)).otherwise(pl.lit("unknown"))
     bounds = (
         pl.when(hard)
         .then(low.cast(pl.String))
+        .when(provisional)
+        .then(pl.format("{}-{} (provisional)", low, high))
         .when(low.is_not_null())
         .then(pl.format("{}-{}", low, high))
         .otherwise(pl.lit(""))
@@ -263,7 +277,10 @@ def registry_rows(
     for kind in ("crs", "icans"):
         table = table.join(
             bounds.filter(pl.col("kind") == kind).select(
-                *keys, pl.col("low").alias(f"{kind}_low"), pl.col("high").alias(f"{kind}_high")
+                *keys,
+                pl.col("low").alias(f"{kind}_low"),
+                pl.col("high").alias(f"{kind}_high"),
+                pl.col("open").alias(f"{kind}_open"),
             ),
             on=keys,
             how="left",

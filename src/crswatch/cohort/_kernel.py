@@ -192,6 +192,7 @@ def _episodes(trajectory: pl.DataFrame) -> pl.DataFrame:
             "peak_grade": episode.peak_grade,
             "peak_at": episode.peak_at,
             "peak_upper": episode.peak_upper,
+            "peak_status": episode.peak_status,
             "resolution": episode.resolution,
             "duration_hours": episode.duration_hours,
         }

@@ -102,6 +102,7 @@ def _incidence(report: CohortReport) -> list[Flowable]:
         "Scale",
         "n",
         *(f"G{g}" for g in range(6)),
+        "of which provisional",
         "uncertain",
         "any grade",
         "+ possible",
@@ -117,6 +118,7 @@ def _incidence(report: CohortReport) -> list[Flowable]:
                 r["scale"],
                 r["patients"],
                 *(r[f"grade_{g}"] for g in range(6)),
+                f"{r['provisional']} ({r['provisional_pct']} %)",
                 f"{r['uncertain']} ({r['uncertain_pct']} %)",
                 f"{r['any_grade']} ({r['any_grade_pct']} %)",
                 r["any_grade_uncertain"],
@@ -129,7 +131,9 @@ def _incidence(report: CohortReport) -> list[Flowable]:
         _p("2. Incidence by grade and scale", _STYLES["Heading2"]),
         _p(
             "Peak grade per patient over the assessed follow-up (first graded assessment after "
-            "therapy start to the end of the last graded state). A range (not assessable or "
+            "therapy start to the end of the last graded state). A provisional peak (the grade on "
+            "the documented findings; missing data could raise it) counts under its grade and "
+            "apart under 'of which provisional'. A range (not assessable or "
             "ambiguous) is counted as uncertain, never as grade 0; '+ possible' counts patients "
             "whose range reaches the level. Percentages of all patients. Last column: whole-record "
             "peaks (the peaks table) that are ranges.",

@@ -55,6 +55,7 @@ TABLE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "peak_grade": pl.Int32(),
         "peak_at": _UTC,
         "peak_upper": pl.Int32(),
+        "peak_status": pl.String(),
         "resolution": _UTC,
         "duration_hours": pl.Float64(),
     },
@@ -64,6 +65,7 @@ TABLE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "scale": pl.String(),
         "peak_grade": pl.Int32(),
         "peak_upper": pl.Int32(),
+        "peak_status": pl.String(),
         "episodes": pl.Int32(),
     },
     "treatments": {

@@ -7,8 +7,12 @@ Definitions (interpretations, documented in docs/decisions/0009-episodes.md):
 2. The peak is the highest lower bound during the episode, and the first time it was reached;
    ``peak_upper`` is the highest upper bound (the peak may have been higher where data were
    missing or the wording undecided).
-3. Resolution is the first time after onset the scale is *graded* 0.  A stretch that is not
-   assessable (no temperature for 24 h, say) does not resolve an episode: it is unknown.
+3. Resolution is the first time after onset the scale is graded 0, or provisionally 0 (grade 0
+   on the documented findings; decision 0026).  A stretch that is not assessable (no
+   temperature for 24 h, say) does not resolve an episode: it is unknown.
+6. ``peak_status`` is the status of the state that set the peak: ``graded``, ``provisional``
+   (the peak is the grade on record, missing data could raise it), ``ambiguous`` or
+   ``not_assessable``; a graded state at the peak grade wins over a provisional one.
 4. A grade of 1 or more after resolution starts a new episode (re-escalation).
 5. CRS and ICANS episodes are kept apart (``kind``): neurotoxicity runs on its own clock and
    often starts as CRS settles (seed 003_f311ac7ac5f2c496.txt, case 3).
@@ -24,7 +28,10 @@ import polars as pl
 
 from crswatch.timeline import format_time
 
-__all__ = ["Episode", "episodes_from_trajectory", "peak_grades"]
+__all__ = ["Episode", "episodes_from_trajectory", "peak_grades", "peak_status"]
+
+#: Statuses whose grade is on record (decision 0026).
+_ON_RECORD = ("graded", "provisional")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,7 @@ class Episode:
     peak_upper: int
     resolution: datetime | None
     kind: str = "crs"
+    peak_status: str = "graded"
 
     @property
     def duration_hours(self) -> float | None:
@@ -54,6 +62,7 @@ class Episode:
             "peak_grade": self.peak_grade,
             "peak_at": format_time(self.peak_at),
             "peak_upper": self.peak_upper,
+            "peak_status": self.peak_status,
             "resolution": format_time(self.resolution) if self.resolution else None,
             "duration_hours": self.duration_hours,
         }
@@ -75,14 +84,18 @@ def episodes_from_trajectory(trajectory: pl.DataFrame) -> list[Episode]:
                         "peak": lower,
                         "peak_at": row["at"],
                         "upper": upper,
+                        "status": row["status"],
                     }
                 continue
-            if row["status"] == "graded" and lower == 0:
+            if row["status"] in _ON_RECORD and lower == 0:
                 episodes.append(_close(str(patient_id), str(kind), str(scale), current, row["at"]))
                 current = None
                 continue
             if lower > current["peak"]:
                 current["peak"], current["peak_at"] = lower, row["at"]
+                current["status"] = row["status"]
+            elif lower == current["peak"] and row["status"] == "graded":
+                current["status"] = "graded"
             current["upper"] = max(current["upper"], upper)
         if current is not None:
             episodes.append(_close(str(patient_id), str(kind), str(scale), current, None))
@@ -108,15 +121,36 @@ def _close(
         peak_at=current["peak_at"],
         peak_upper=current["upper"],
         resolution=end,
+        peak_status=current["status"],
     )
 
 
 def peak_grades(trajectory: pl.DataFrame) -> pl.DataFrame:
-    """Per patient, syndrome and scale: the highest certain grade (lower bound) and highest
-    possible (upper bound)."""
+    """Per patient, syndrome and scale: the highest certain grade (lower bound), the highest
+    possible (upper bound) and the peak's status (:func:`peak_status`)."""
     return (
         _with_kind(trajectory)
         .group_by("patient_id", "kind", "scale")
-        .agg(pl.col("lower").max().alias("peak_grade"), pl.col("upper").max().alias("peak_upper"))
+        .agg(
+            pl.col("lower").max().alias("peak_grade"),
+            pl.col("upper").max().alias("peak_upper"),
+            pl.col("upper").filter(pl.col("status") != "provisional").max().alias("_open"),
+        )
+        .with_columns(peak_status=peak_status(pl.col("_open")))
+        .drop("_open")
         .sort("patient_id", "kind", "scale")
+    )
+
+
+def peak_status(upper_not_provisional: pl.Expr) -> pl.Expr:
+    """Of a peak (``peak_grade``, ``peak_upper``): ``graded`` when the bounds agree,
+    ``provisional`` when only provisional states (missing data) leave it open — the highest
+    upper bound of the other states, ``upper_not_provisional``, does not exceed the peak — so
+    the peak is the grade on record, else ``uncertain`` (ambiguous or not assessable)."""
+    return (
+        pl.when(pl.col("peak_grade") == pl.col("peak_upper"))
+        .then(pl.lit("graded"))
+        .when(upper_not_provisional.fill_null(0) <= pl.col("peak_grade"))
+        .then(pl.lit("provisional"))
+        .otherwise(pl.lit("uncertain"))
     )

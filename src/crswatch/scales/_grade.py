@@ -110,12 +110,14 @@ def _temperature_documented() -> pl.Expr:
 def documented(scale: Scale) -> pl.Expr:
     """Kleene: the findings that found a grade of ``scale`` are documented at T.
 
-    The scale's own ``documented`` expression, else for CRS a temperature in the fever window or
-    the fever waiver (ASTCT 2019: fever, or its waiver, founds every grade).
+    The scale's own ``documented`` expression, else for CRS a temperature in the fever window,
+    or, once the fever waiver holds, a blood pressure (ASTCT 2019: fever founds every grade;
+    after antipyretic or anticytokine therapy "grading is driven by hypotension and hypoxia").
     """
     if scale.documented is not None:
         return scale.documented
-    return _temperature_documented() | pl.col("fever_waived").fill_null(False)
+    sbp = pl.col("sbp_min").is_not_null() | (pl.col("sbp_min_other_n") > 0)
+    return _temperature_documented() | (pl.col("fever_waived").fill_null(False) & sbp)
 
 
 def _context_applies(scale: Scale, crs_definition: CrsDefinition) -> bool:
