@@ -84,10 +84,12 @@ def test_ice_0_awake_is_3_and_unarousable_is_4() -> None:
     unarousable = _icans(_assessed(ice=0, consciousness="unarousable"))
     unknown = _icans([ev(48, "ice_score", 0)])
     assert (awake.grade, unarousable.grade) == (3, 4)
-    assert (unknown.status, unknown.bounds, unknown.missing) == (
-        "not_assessable",
+    # Provisional 3 (decision 0026): ICE 0 documents grade 3; consciousness could make it 4.
+    assert (unknown.status, unknown.grade, unknown.bounds, unknown.missing) == (
+        "provisional",
+        3,
         (3, 4),
-        ("consciousness",),
+        ("level of consciousness: none in the last 24 h",),
     )
 
 

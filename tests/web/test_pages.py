@@ -142,7 +142,7 @@ def test_ward_page_and_fragment(dashboard: Dashboard) -> None:
     lee = re.search(
         r'data-patient="W-SHOCK".*?data-kind="crs" data-status="(\w+)"', fragment.text, re.S
     )
-    assert lee and lee.group(1) == "not_assessable"
+    assert lee and lee.group(1) == "provisional"
     assert dashboard.client.get("/ward?scale=nope").status_code == 422
     resources = [r.resource for r in _audit(dashboard.store)]
     assert resources.count("dashboard.ward") == 3  # login's landing page, the page, the fragment

@@ -57,7 +57,7 @@ def test_trend_and_scale_choice() -> None:
     assert rows["W-ICANS"].icans_trend.arrow == "?"
     lee = {r.patient_id: r for r in ward_rows(make_ward(), NOW, crs_scale="lee2014")}
     assert lee["W-SHOCK"].crs.scale == "lee2014"
-    assert (lee["W-SHOCK"].crs.status, lee["W-SHOCK"].crs.bounds) == ("not_assessable", (2, 4))
+    assert (lee["W-SHOCK"].crs.status, lee["W-SHOCK"].crs.bounds) == ("provisional", (2, 4))
 
 
 def test_ungraded_cells_never_show_a_number() -> None:
