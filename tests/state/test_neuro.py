@@ -209,10 +209,15 @@ def test_icans_onset_is_the_first_attributable_abnormality() -> None:
 def test_evaluation_times_include_when_neuro_records_leave_their_windows() -> None:
     events = [ev(48, "ice_score", 6), ev(50, "seizure", "prolonged")]
     patients, frame = to_frames([timeline(events)])
-    times = evaluation_times(frame, patients)["at"].to_list()
+    # Evaluated up to 100 h (the record itself ends at 50 h, and nothing is evaluated after it).
+    table = evaluation_times(frame, patients, until=at(100))
+    times = table["at"].to_list()
     tick = timedelta(microseconds=1)
     assert at(72) + tick in times
     assert at(74) + tick in times
+    # Reported at the instant the record leaves its window, with no artificial offset.
+    assert table.filter(pl.col("at") == at(72) + tick)["reported_at"].to_list() == [at(72)]
     params = StateParameters().with_(neuro_window=timedelta(hours=12))
-    shorter = evaluation_times(frame, patients, params)
+    shorter = evaluation_times(frame, patients, params, until=at(100))
     assert shorter.filter(pl.col("at") == at(60) + tick).height == 1
+    assert evaluation_times(frame, patients)["at"].max() == at(50)
