@@ -103,10 +103,11 @@ FIO2_BELOW_40_OR_UNKNOWN = compare("fio2_high_pct", "<", 40.0) | pl.col("fio2_hi
 #: estimator at least 40 %); null (undecided, the FiO2 is missing) when nothing gives a value.
 FIO2_AT_LEAST_40 = compare("fio2_low_pct", ">=", 40.0)
 #: An estimated FiO2 whose estimators fall on both sides of 40 % (a 5-6 L/min cannula): the
-#: record does not decide the threshold (a charted FiO2 gives low == high, never this).
-FIO2_ESTIMATES_STRADDLE_40 = compare("fio2_low_pct", "<", 40.0) & compare(
-    "fio2_high_pct", ">=", 40.0
-)
+#: record does not decide the threshold (a charted FiO2 gives low == high, never this).  False,
+#: not unknown, without an FiO2: the grade-3 criterion already names the FiO2 as missing.
+FIO2_ESTIMATES_STRADDLE_40 = (
+    compare("fio2_low_pct", "<", 40.0) & compare("fio2_high_pct", ">=", 40.0)
+).fill_null(False)
 #: Hypotension with no vasopressor running.
 HYPOTENSION_NO_PRESSOR = pl.col("hypotension") & compare("pressors_running", "==", 0)
 
