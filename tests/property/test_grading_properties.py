@@ -124,7 +124,7 @@ def test_cohort_path_equals_one_patient_path(scenarios: list[dict[str, int]]) ->
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(SCENARIO, st.integers(0, 72))
+@given(SCENARIO, st.integers(1, 72))
 def test_a_trajectory_ends_at_the_last_event_with_clean_times(
     scenario: dict[str, int], extra_hours: int
 ) -> None:
