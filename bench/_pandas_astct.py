@@ -101,16 +101,17 @@ def grade_patient(patient: pd.Series, events: pd.DataFrame) -> list[dict[str, ob
     true_deaths = deaths[deaths["value"].str.lower() == "true"]
 
     expiring = events[events["item"].isin(["temperature", "sbp"])]["time"]
-    times = pd.concat(
-        [
-            events["time"],
-            events["end"].dropna(),
-            expiring + WINDOW + pd.Timedelta(microseconds=1),
-            pd.Series([start]),
-        ]
-    )
-    rows = []
-    for at in sorted(set(times)):
+    tick = pd.Timedelta(microseconds=1)
+    # Each instant evaluated, with the time it is reported at: a reading leaving its window at
+    # time + 24 h (evaluated 1 us later); none after the record's last event (decision 0030).
+    reported: dict[pd.Timestamp, pd.Timestamp] = {}
+    for moment in expiring:
+        reported[moment + WINDOW + tick] = moment + WINDOW
+    for moment in [*events["time"], *events["end"].dropna(), start]:
+        reported[moment] = moment
+    until = max(events["time"].max(), start) if not events.empty else start
+    latest: dict[pd.Timestamp, dict[str, object]] = {}
+    for at in sorted(moment for moment in reported if moment <= until):
         in_window = temps[(temps["time"] >= at - WINDOW) & (temps["time"] <= at)]
         temp_max = None if in_window.empty else float(in_window["num"].max())
         sbp_window = sbps[(sbps["time"] >= at - WINDOW) & (sbps["time"] <= at)]
@@ -179,17 +180,16 @@ def grade_patient(patient: pd.Series, events: pd.DataFrame) -> list[dict[str, ob
         ]
         lower = max([0] + [grade for grade, met in criteria if met is True])
         upper = max([0] + [grade for grade, met in criteria if met is not False])
-        rows.append(
-            {
-                "patient_id": patient["id"],
-                "at": at,
-                "grade": lower if lower == upper else None,
-                "status": "graded" if lower == upper else "not_assessable",
-                "lower": lower,
-                "upper": upper,
-            }
-        )
-    return rows
+        # Of two instants reported at one time, the later (the state from then on) is kept.
+        latest[reported[at]] = {
+            "patient_id": patient["id"],
+            "at": reported[at],
+            "grade": lower if lower == upper else None,
+            "status": "graded" if lower == upper else "not_assessable",
+            "lower": lower,
+            "upper": upper,
+        }
+    return list(latest.values())
 
 
 def _first_table(cohort: Path, name: str) -> Path:

@@ -17,7 +17,9 @@
 --
 -- Semantics (the same as crswatch's, each stated where it is used):
 --   * evaluation times: every event time and end, the moment each temperature and SBP leaves its
---     24 h window (time + 24 h + 1 us), and the therapy start (decision 0005 §2, 0009 §4);
+--     24 h window (time + 24 h + 1 us, reported at time + 24 h; of two instants reported at one
+--     time the later is kept), and the therapy start, none after the record's last event (or the
+--     therapy start if later) (decision 0005 §2, 0009 §4, 0030 §2);
 --   * windows are closed at both ends, [T - 24 h, T]: RANGE ... PRECEDING AND CURRENT ROW is
 --     closed at both ends in DuckDB and includes every row at T (research/ecosystem.md §3.1);
 --   * "running at T": the last event of the drug or device at or before T, not yet ended
@@ -45,18 +47,25 @@ SELECT
     therapy_start
 FROM patients_raw;
 
--- Evaluation times (see the header).
+-- Evaluation times (see the header): the instant evaluated (ts) and the time reported.
+CREATE OR REPLACE TEMP TABLE horizon AS
+SELECT p.patient_id, greatest(coalesce(max(e.t), p.therapy_start), p.therapy_start) AS until_t
+FROM pat p LEFT JOIN ev e USING (patient_id)
+GROUP BY p.patient_id, p.therapy_start;
+
 CREATE OR REPLACE TEMP TABLE eval_times AS
-SELECT DISTINCT patient_id, ts FROM (
-    SELECT patient_id, t AS ts FROM ev
+SELECT x.patient_id, x.ts, max(x.reported) AS reported FROM (
+    SELECT patient_id, t AS ts, t AS reported FROM ev
     UNION ALL
-    SELECT patient_id, t_end FROM ev WHERE t_end IS NOT NULL
+    SELECT patient_id, t_end, t_end FROM ev WHERE t_end IS NOT NULL
     UNION ALL
-    SELECT patient_id, t + INTERVAL 24 HOUR + INTERVAL 1 MICROSECOND
+    SELECT patient_id, t + INTERVAL 24 HOUR + INTERVAL 1 MICROSECOND, t + INTERVAL 24 HOUR
     FROM ev WHERE item IN ('temperature', 'sbp')
     UNION ALL
-    SELECT patient_id, therapy_start FROM pat
-);
+    SELECT patient_id, therapy_start, therapy_start FROM pat
+) x JOIN horizon h ON x.patient_id = h.patient_id
+WHERE x.ts <= h.until_t
+GROUP BY x.patient_id, x.ts;
 
 -- Fever and hypotension: the highest attributable temperature and the lowest attributable SBP in
 -- [T - 24 h, T].  Readings and evaluation times are stacked and one range window runs over them
@@ -272,8 +281,9 @@ WITH b AS (
             CASE WHEN g5_death IS NOT FALSE THEN 5 ELSE 0 END) AS upper
     FROM astct_criteria
 )
-SELECT patient_id, ts AS "at",
+SELECT b.patient_id, e.reported AS "at",
     CASE WHEN lower = upper THEN lower END AS grade,
     CASE WHEN lower = upper THEN 'graded' ELSE 'not_assessable' END AS status,
     lower, upper
-FROM b;
+FROM b JOIN eval_times e ON b.patient_id = e.patient_id AND b.ts = e.ts
+QUALIFY row_number() OVER (PARTITION BY b.patient_id, e.reported ORDER BY b.ts DESC) = 1;

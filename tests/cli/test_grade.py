@@ -81,3 +81,42 @@ def test_scales_lists_citations() -> None:
     result = runner.invoke(app, ["scales", "--json"])
     ids = [row["id"] for row in json.loads(result.stdout)]
     assert ids[0] == "astct2019"
+
+
+def test_grade_before_the_record_says_so(tmp_path: Path) -> None:
+    # Issue 14 defect 6: not a bare "not_assessable [0-2]".
+    path = _file(tmp_path, "P1")
+    result = runner.invoke(
+        app, ["grade", str(path), "--scale", "astct2019", "--at", "2023-12-31T08:00:00Z"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "before the record: therapy started 2024-01-01T08:00:00Z" in result.stdout
+    payload = json.loads(
+        runner.invoke(app, ["grade", str(path), "--json", "--at", "2023-12-31T08:00:00Z"]).stdout
+    )
+    assert payload["warnings"][0].startswith("before the record")
+    assert payload["crs"]["astct2019"]["warnings"][0].startswith("before the record")
+    inside = json.loads(runner.invoke(app, ["grade", str(path), "--json"]).stdout)
+    assert inside["warnings"] == []
+
+
+def test_trajectory_ends_at_the_record_or_at_and_reports_clean_times(tmp_path: Path) -> None:
+    # Issue 14 defect 3: the norepinephrine has no end; nothing past 73 h (the last event).
+    path = _file(tmp_path, "P1")
+    traj = runner.invoke(app, ["trajectory", str(path), "--all-rows"])
+    rows = list(csv.DictReader(io.StringIO(traj.stdout)))
+    assert max(row["at"] for row in rows) == "2024-01-04T09:00:00Z"
+    assert not any("." in row["at"] for row in rows)
+    later = runner.invoke(
+        app, ["trajectory", str(path), "--scale", "astct2019", "--at", "2024-01-05T12:00:00Z"]
+    )
+    times = [row["at"] for row in csv.DictReader(io.StringIO(later.stdout))]
+    # The fever and SBP of 72 h leave their 24 h window at 96 h: reported at 96 h exactly.
+    assert "2024-01-05T08:00:00Z" in times
+    assert max(times) <= "2024-01-05T12:00:00Z"
+    episodes = runner.invoke(
+        app,
+        ["episodes", str(path), "--json", "--scale", "mskcc2018", "--at", "2024-01-05T12:00:00Z"],
+    )
+    payload = json.loads(episodes.stdout)
+    assert payload["peak"] == {"mskcc2018": 3}  # 24 h of norepinephrine reached at 97 h

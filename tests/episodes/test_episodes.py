@@ -45,8 +45,9 @@ def test_episodes_onset_peak_resolution_and_reescalation() -> None:
     first, second = episodes_from_trajectory(table)
     assert (first.onset, first.peak_grade, first.peak_at) == (at(48), 3, at(52))
     # After tocilizumab fever is waived, so the hypotension of 52 h keeps grade 2 until it leaves
-    # the 24 h window: resolution is 1 us after 76 h, when the lowest SBP becomes 112.
-    assert first.resolution == at(76) + timedelta(microseconds=1)
+    # the 24 h window: resolution is reported at 76 h, the instant it leaves (the state shown is
+    # the one just after, when the lowest SBP is 112), not at an artificial 76 h + 1 us.
+    assert first.resolution == at(76)
     assert (second.onset, second.peak_grade, second.resolution) == (at(100), 2, at(110))
     assert second.duration_hours == 10.0
 
@@ -62,3 +63,51 @@ def test_grid_trajectory_is_aligned_to_therapy_start() -> None:
     )
     offsets = {(t - at(0)).total_seconds() % (6 * 3600) for t in table["at"].to_list()}
     assert offsets == {0.0}
+
+
+def test_nothing_is_evaluated_after_the_last_event() -> None:
+    # Issue 14 defect 3: an infusion without an end is not carried past the record.  The
+    # norepinephrine started at 49 h would pass 24 cumulative hours (MSKCC 3) at 73 h, and the
+    # labs' 48 h window would close at 96 h; the record ends at 50 h.
+    events = [
+        ev(48, "temperature", 39.0, "Cel"),
+        ev(48, "sbp", 82, "mm[Hg]"),
+        ev(48, "alt", 30, "U/L"),
+        ev(49, "norepinephrine", 5, "ug/min"),
+        ev(50, "sbp", 96, "mm[Hg]"),
+    ]
+    table = trajectory([timeline(events)], scales=["mskcc2018", "lee2014"], changes_only=False)
+    assert table["at"].max() == at(50)
+    assert peak_grades(table).filter(pl.col("scale") == "mskcc2018")["peak_grade"].item() == 2
+    # Asked up to a later time, the trajectory goes on to it (and no further).
+    later = trajectory([timeline(events)], scales=["mskcc2018"], until=at(80))
+    assert later["at"].max() <= at(80)
+    assert later.filter(pl.col("at") == at(73))["grade"].to_list() == [3]
+
+
+def test_reported_times_carry_no_artificial_offset() -> None:
+    table = trajectory([timeline(COURSE)])
+    assert all(moment.microsecond == 0 for moment in table["at"].to_list())
+    (first, _) = episodes_from_trajectory(trajectory([timeline(COURSE)], scales=["astct2019"]))
+    assert first.duration_hours == 28.0
+
+
+def test_an_arrival_at_the_instant_of_an_expiry_shows_the_state_from_then_on() -> None:
+    # The hypotension of 10 h leaves its 24 h window at 34 h, when a normal SBP arrives: one row
+    # at 34 h with the state from 34 h on (fever only: grade 1), not two rows at one time.
+    events = [
+        ev(10, "temperature", 38.6, "Cel"),
+        ev(10, "sbp", 82, "mm[Hg]"),
+        ev(34, "temperature", 38.5, "Cel"),
+        ev(34, "sbp", 120, "mm[Hg]"),
+        ev(35, "sbp", 118, "mm[Hg]"),
+    ]
+    table = trajectory([timeline(events)], scales=["astct2019"])
+    assert table.filter(pl.col("at") >= at(10)).select("at", "grade").rows() == [
+        (at(10), 2),
+        (at(34), 1),
+    ]
+    # The record's last instant keeps its closed window: at 34 h with nothing after it, the
+    # hypotension of 10 h still counts (as grading at 34 h does).
+    short = trajectory([timeline(events[:4])], scales=["astct2019"], changes_only=False)
+    assert short.filter(pl.col("at") == at(34))["grade"].to_list() == [2]

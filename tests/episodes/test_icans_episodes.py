@@ -112,10 +112,11 @@ def test_gap_before_any_assessment_counts_from_the_therapy_start() -> None:
     events = [ev(30, "temperature", 38.5, "Cel"), ev(40, "temperature", 38.7, "Cel")]
     (gap,) = assessment_gaps([timeline(events)])
     assert gap.last_assessment is None
-    # CRS stays active while the 40 h fever is in its 24 h window: until 64 h (and 1 us).
+    # CRS stays active while the 40 h fever is in its 24 h window, but the record ends at 40 h
+    # and nothing is evaluated after it (issue 14 defect 3; was until 64 h and 1 us).
     assert (gap.overdue_from, gap.assessed_at_end) == (at(30), False)
-    assert gap.until == at(64) + timedelta(microseconds=1)
-    assert gap.to_dict()["hours_without"] == 64.0
+    assert gap.until == at(40)
+    assert gap.to_dict()["hours_without"] == 40.0
 
 
 def _hours(stamp: str) -> float:

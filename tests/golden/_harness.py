@@ -5,7 +5,8 @@ A case file holds ``cases``; each case has an ``id``, a ``source`` (a paper, tab
 with times relative to the therapy start (``t: 2d10h``, ``t: -1h``) or absolute (``time``),
 ``at`` (relative or absolute; default: the last event) and ``expected``: per scale selector
 (a CRS id such as ``astct2019``, or ``icans.astct2019``), the ``grade`` (or ``status`` and
-``bounds``) and ``criteria_met`` (the exact set).
+``bounds``) and ``criteria_met`` (the exact set).  An optional ``peaks`` gives, per CRS scale id,
+the peak grade (highest lower bound) of the trajectory up to ``at`` (default: the last event).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class GoldenCase:
     timeline: Timeline
     at: datetime | None
     expected: dict[str, dict[str, Any]]
+    peaks: dict[str, int] | None = None
 
 
 def _event(raw: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +90,7 @@ def load_cases(directory: Path) -> list[GoldenCase]:
                     timeline=result.timelines[0],
                     at=relative(at) if at is not None else None,
                     expected=raw["expected"],
+                    peaks=raw.get("peaks"),
                 )
             )
     return cases

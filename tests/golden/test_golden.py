@@ -3,8 +3,9 @@
 An ``expected`` key is a scale selector: a bare id is a CRS scale (``astct2019``, ``lee2014``),
 ``icans.<id>`` an ICANS scale (``icans.astct2019``).  Besides ``grade``/``status``/``bounds``,
 ``criteria_met`` and ``missing`` (clinical labels, each named in one of the result's missing
-phrases), a case may list ``warnings`` (substrings that must appear) and
-``no_warnings`` (substrings that must not).
+phrases), a case may list ``warnings`` (substrings that must appear) and ``no_warnings``
+(substrings that must not).  A case with ``peaks`` also checks the peak grade per CRS scale
+over the trajectory up to ``at`` (default: the last event), which never goes past it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from crswatch.episodes import peak_grades, trajectory
 from crswatch.scales import ALL_SCALES, Scale, get_scale, grade_timelines
 from tests.golden._harness import GoldenCase, load_cases
 
@@ -64,3 +66,23 @@ def test_golden_case(case: GoldenCase, key: str) -> None:
         assert any(text in warning for warning in result.warnings), context
     for text in expected.get("no_warnings", []):
         assert not any(text in warning for warning in result.warnings), context
+
+
+PEAK_CASES = [case for case in CASES if case.peaks]
+
+
+def test_peak_cases_were_found() -> None:
+    assert PEAK_CASES
+
+
+@pytest.mark.parametrize("case", PEAK_CASES, ids=[f"{c.file}:{c.id}" for c in PEAK_CASES])
+def test_golden_peaks(case: GoldenCase) -> None:
+    assert case.peaks is not None
+    table = trajectory([case.timeline], scales=list(case.peaks), until=case.at)
+    end = case.at or max(event.time for event in case.timeline.events)
+    context = f"{case.id} ({case.source})"
+    # Nothing past the record (or the requested T), and no artificial offsets in the times.
+    assert table["at"].max() <= end, context
+    assert all(moment.microsecond == 0 for moment in table["at"].to_list()), context
+    peaks = {row["scale"]: row["peak_grade"] for row in peak_grades(table).iter_rows(named=True)}
+    assert peaks == case.peaks, context

@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crswatch.episodes import trajectory
 from crswatch.scales import CRS_SCALES, grade_frame
 from crswatch.state import state_of
 from crswatch.timeline import format_time
@@ -120,6 +121,19 @@ def test_cohort_path_equals_one_patient_path(scenarios: list[dict[str, int]]) ->
         for i, one in enumerate(timelines):
             alone = grade_frame(scale, state_of([one], at=at(48.5)))
             assert together.filter(together["patient_id"] == f"P{i}").equals(alone)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCENARIO, st.integers(1, 72))
+def test_a_trajectory_ends_at_the_last_event_with_clean_times(
+    scenario: dict[str, int], extra_hours: int
+) -> None:
+    # Issue 14 defect 3: running infusions and open windows are not carried past the record,
+    # and a reading leaving its window is reported at time + window (whole seconds here).
+    events = [*_events(scenario), ev(48 + extra_hours, "temperature", 37.0, "Cel")]
+    table = trajectory([timeline(events)], changes_only=False)
+    assert table["at"].max() == at(48 + extra_hours)
+    assert all(moment.microsecond == 0 for moment in table["at"].to_list())
 
 
 def test_shift_helper_really_moves_time() -> None:

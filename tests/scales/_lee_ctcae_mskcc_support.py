@@ -91,16 +91,35 @@ _SCHEMA: dict[str, Any] = {
 }
 
 
+#: Columns derived from others unless a row gives them (``_derived``).
+DERIVED = ("fio2_low_pct", "fio2_high_pct", "refractory_hypotension", "sbp_on_high_dose")
+
+
 def state_row(**changes: Any) -> dict[str, Any]:
     """A state row: :data:`NORMAL` with ``changes``."""
-    unknown = set(changes) - set(NORMAL)
+    unknown = set(changes) - set(NORMAL) - set(DERIVED)
     assert not unknown, f"not a state column of these scales: {sorted(unknown)}"
     return {"patient_id": "p", "at": AT, **NORMAL, **changes}
 
 
+def _derived(row: dict[str, Any]) -> dict[str, Any]:
+    """The derived columns a row does not give: a charted FiO2 (``fio2_low_pct`` and
+    ``fio2_high_pct`` equal to ``fio2_pct``), and no SBP measured on a sustained high dose
+    (``refractory_hypotension`` unknown while one is sustained, else False)."""
+    defaults = {
+        "fio2_low_pct": row["fio2_pct"],
+        "fio2_high_pct": row["fio2_pct"],
+        "refractory_hypotension": None if row["high_dose_sustained"] else False,
+        "sbp_on_high_dose": None,
+    }
+    return {**defaults, **row}
+
+
 def state_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     """Rows of :func:`state_row` as a typed state table."""
+    rows = [_derived(row) for row in rows]
     schema = {name: _SCHEMA.get(name, pl.Float64) for name in rows[0]}
+    schema["refractory_hypotension"] = pl.Boolean
     return pl.DataFrame(rows, schema=schema)
 
 

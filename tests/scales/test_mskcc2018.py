@@ -1,5 +1,5 @@
-"""MSKCC (Park 2018): cumulative vasopressor hours, "refractory to high-dose" as a range,
-FiO2 40 %, mechanical ventilation."""
+"""MSKCC (Park 2018): cumulative vasopressor hours, "refractory to high-dose" from the record
+(ambiguous only without an SBP on the high dose), FiO2 40 %, mechanical ventilation."""
 
 from __future__ import annotations
 
@@ -50,6 +50,28 @@ def test_scale_is_labelled_with_its_name_version_and_citation() -> None:
             {"pressors_running": 1, "pressor_hours": 30.0, "high_dose_sustained": True},
             ("ambiguous", 3, 4),
         ),
+        # An SBP on the sustained high dose decides "refractory" (interpretation 3).
+        (
+            {"pressors_running": 1, "pressor_hours": 5.0, "high_dose_sustained": True}
+            | {"refractory_hypotension": True, "sbp_on_high_dose": 84.0},
+            ("graded", 4, 4),
+        ),
+        (
+            {"pressors_running": 1, "pressor_hours": 5.0, "high_dose_sustained": True}
+            | {"refractory_hypotension": False, "sbp_on_high_dose": 96.0},
+            ("graded", 2, 2),
+        ),
+        (
+            {"pressors_running": 1, "pressor_hours": 30.0, "high_dose_sustained": True}
+            | {"refractory_hypotension": False, "sbp_on_high_dose": 96.0},
+            ("graded", 3, 3),
+        ),
+        # Estimated FiO2 whose estimators straddle 40 % (a 5 L/min cannula): 2-3.
+        (
+            {"o2_device": "nasal_cannula", "fio2_pct": 40.0, "fio2_source": "estimated:fpnotebook"}
+            | {"fio2_low_pct": 30.0, "fio2_high_pct": 40.0},
+            ("ambiguous", 2, 3),
+        ),
         ({"o2_device": "face_mask", "fio2_pct": 39.0}, ("graded", 2, 2)),
         ({"o2_device": "face_mask", "fio2_pct": 40.0}, ("graded", 3, 3)),
         ({"o2_device": "face_mask", "fio2_pct": None}, ("provisional", 2, 3)),
@@ -92,13 +114,53 @@ def test_duration_is_what_has_elapsed_at_t() -> None:
     assert grade("mskcc2018", events, at="3d7h").grade == 0, "stopped: no vasopressor criterion"
 
 
-def test_refractory_to_high_dose_is_never_a_hard_4() -> None:
+def test_refractory_without_an_sbp_on_the_high_dose_is_ambiguous() -> None:
     events = _pressor_course(("2d", 30))
     result = grade("mskcc2018", events, at="2d4h")
     assert (result.status, result.bounds) == ("ambiguous", (2, 4))
     (evidence,) = [e for e in result.evidence if e.criterion_id == "mskcc2018.hypotension.g4"]
     assert evidence.grade_high == 4
-    assert evidence.note is not None and "refractory" in evidence.note
+    assert evidence.note is not None and "no SBP measured" in evidence.note
+
+
+@pytest.mark.parametrize(
+    ("sbp_at", "sbp", "expected"),
+    [
+        ("2d3h", 84, 4),  # exactly 3 h on the high dose: counts, below 90
+        ("2d3h", 90, 2),  # at the threshold: not hypotension (< 90)
+        ("2d3h", 89, 4),
+        ("2d2h59m", 84, None),  # before the high dose was held 3 h: not in the period
+    ],
+)
+def test_refractory_is_an_sbp_below_the_threshold_once_the_high_dose_is_held_3h(
+    sbp_at: str, sbp: float, expected: int | None
+) -> None:
+    events = [
+        *_pressor_course(("2d", 30)),
+        {"t": sbp_at, "item": "sbp", "value": sbp, "unit": "mm[Hg]"},
+    ]
+    result = grade("mskcc2018", events, at="2d4h")
+    if expected is None:
+        assert (result.status, result.bounds) == ("ambiguous", (2, 4))
+    else:
+        assert (result.status, result.grade) == ("graded", expected)
+    if expected == 4:
+        (evidence,) = [
+            e for e in result.evidence if e.criterion_id == "mskcc2018.hypotension.g4.refractory"
+        ]
+        assert evidence.values["sbp_on_high_dose"] == sbp
+        assert evidence.events and any("sbp" in ref for ref in evidence.events)
+
+
+def test_a_child_is_refractory_below_the_age_threshold() -> None:
+    # Age 4: hypotension is SBP < 70 + 2 x 4 = 78 mm Hg (Mahadeo 2019).
+    low = [
+        *_pressor_course(("2d", 30)),
+        {"t": "2d3h", "item": "sbp", "value": 77, "unit": "mm[Hg]"},
+    ]
+    assert grade("mskcc2018", low, at="2d4h", age_years=4, weight_kg=16.0).grade == 4
+    ok = [*_pressor_course(("2d", 30)), {"t": "2d3h", "item": "sbp", "value": 78, "unit": "mm[Hg]"}]
+    assert grade("mskcc2018", ok, at="2d4h", age_years=4, weight_kg=16.0).grade == 2
 
 
 def test_organ_toxicity_is_not_read() -> None:

@@ -256,3 +256,123 @@ def test_age_unknown_is_flagged() -> None:
         0, named=True
     )
     assert state["age_unknown"] is True and state["hypotension"] is True
+
+
+# -- Issue 14 defect 2: a flow of 0 L/min is oxygen off ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flows", "device", "flow"),
+    [
+        ([2, 0], "room_air", None),
+        ([2, 0.5], "nasal_cannula", 0.5),
+        ([2, 0, 3], "nasal_cannula", 3.0),
+    ],
+    ids=["2-then-0", "2-then-0.5", "off-then-on-again"],
+)
+def test_zero_flow_turns_the_oxygen_off(
+    flows: list[float], device: str, flow: float | None
+) -> None:
+    events = [ev(10, "o2_device", "nasal_cannula")]
+    events += [ev(10 + i, "o2_flow", value, "L/min") for i, value in enumerate(flows)]
+    state = _state(events, 20)
+    assert (state["o2_device"], state["o2_flow_l_min"]) == (device, flow)
+    assert state["o2_device_recorded"]
+    if device == "room_air":
+        # The evidence names the zero-flow record, not a stale 0.0 flow on a cannula.
+        assert state["o2_device_ref"] == "o2_flow@2024-01-01T19:00:00Z"
+        assert (state["fio2_pct"], state["fio2_low_pct"], state["fio2_high_pct"]) == (21.0,) * 3
+
+
+def test_zero_flow_before_the_device_started_is_stale() -> None:
+    events = [
+        ev(9, "o2_flow", 0, "L/min"),
+        ev(10, "o2_device", "nasal_cannula"),
+    ]
+    assert _state(events, 11)["o2_device"] == "nasal_cannula"
+
+
+def test_zero_flow_does_not_end_positive_pressure() -> None:
+    events = [ev(10, "o2_device", "cpap"), ev(10, "o2_flow", 0, "L/min")]
+    state = _state(events, 11)
+    assert (state["o2_device"], state["positive_pressure"]) == ("cpap", True)
+
+
+# -- Issue 14 defect 5: the FiO2 range of the two shipped estimators ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flow", "low", "high"),
+    [
+        (1, 24.0, 24.0),  # PMC4753186 estimates nothing below 2 L/min
+        (4.9, 30.0, 39.6),
+        (5, 30.0, 40.0),
+        (5.9, 30.0, 43.6),
+        (6, 40.0, 44.0),
+        (10, 44.0, 50.0),
+    ],
+)
+def test_estimated_fio2_spans_both_estimators(flow: float, low: float, high: float) -> None:
+    events = [ev(10, "o2_device", "nasal_cannula"), ev(10, "o2_flow", flow, "L/min")]
+    state = _state(events, 11)
+    assert state["fio2_low_pct"] == pytest.approx(low)
+    assert state["fio2_high_pct"] == pytest.approx(high)
+
+
+def test_charted_fio2_wins_and_a_single_estimator_can_be_chosen() -> None:
+    events = [
+        ev(10, "o2_device", "nasal_cannula"),
+        ev(10, "o2_flow", 5, "L/min"),
+        ev(10, "fio2", 35, "%"),
+    ]
+    state = _state(events, 11)
+    assert (state["fio2_low_pct"], state["fio2_high_pct"], state["fio2_source"]) == (
+        35.0,
+        35.0,
+        "measured",
+    )
+    point = _state(events[:2], 11, fio2_estimate_range=False)
+    assert point["fio2_low_pct"] == point["fio2_high_pct"] == point["fio2_pct"] == 40.0
+    none = _state(events[:2], 11, fio2_rule="none")
+    assert none["fio2_low_pct"] is None and none["fio2_high_pct"] is None
+
+
+# -- Issue 14 defect 4: hypotension on a sustained high dose --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sbp_hours", "sbp", "refractory"),
+    [
+        (None, None, None),  # no SBP on the sustained high dose
+        (2.99, 80, None),  # before the dose was held 3 h
+        (3, 89, True),
+        (3, 90, False),
+        (3.5, 120, False),
+    ],
+)
+def test_refractory_hypotension_reads_sbp_on_the_sustained_high_dose(
+    sbp_hours: float | None, sbp: float | None, refractory: bool | None
+) -> None:
+    events = [ev(0, "norepinephrine", 25, "ug/min")]
+    if sbp_hours is not None:
+        events.append(ev(sbp_hours, "sbp", sbp, "mm[Hg]"))
+    state = _state(events, 4)
+    assert state["high_dose_sustained"]
+    assert state["refractory_hypotension"] is refractory
+    assert state["sbp_on_high_dose"] == (sbp if refractory is not None else None)
+
+
+def test_refractory_is_false_without_a_sustained_high_dose() -> None:
+    events = [ev(0, "norepinephrine", 25, "ug/min"), ev(1, "sbp", 70, "mm[Hg]")]
+    state = _state(events, 2)
+    assert (state["high_dose_sustained"], state["refractory_hypotension"]) == (False, False)
+
+
+def test_a_low_sbp_after_a_normal_one_on_the_high_dose_is_refractory() -> None:
+    events = [
+        ev(0, "norepinephrine", 25, "ug/min"),
+        ev(3, "sbp", 84, "mm[Hg]"),
+        ev(4, "sbp", 100, "mm[Hg]"),
+    ]
+    state = _state(events, 5)
+    assert (state["refractory_hypotension"], state["sbp_on_high_dose"]) == (True, 84.0)

@@ -209,10 +209,34 @@ def test_icans_onset_is_the_first_attributable_abnormality() -> None:
 def test_evaluation_times_include_when_neuro_records_leave_their_windows() -> None:
     events = [ev(48, "ice_score", 6), ev(50, "seizure", "prolonged")]
     patients, frame = to_frames([timeline(events)])
-    times = evaluation_times(frame, patients)["at"].to_list()
+    # Evaluated up to 100 h (the record itself ends at 50 h, and nothing is evaluated after it).
+    table = evaluation_times(frame, patients, until=at(100))
+    times = table["at"].to_list()
     tick = timedelta(microseconds=1)
     assert at(72) + tick in times
     assert at(74) + tick in times
+    # Reported at the instant the record leaves its window, with no artificial offset.
+    assert table.filter(pl.col("at") == at(72) + tick)["reported_at"].to_list() == [at(72)]
     params = StateParameters().with_(neuro_window=timedelta(hours=12))
-    shorter = evaluation_times(frame, patients, params)
+    shorter = evaluation_times(frame, patients, params, until=at(100))
     assert shorter.filter(pl.col("at") == at(60) + tick).height == 1
+    assert evaluation_times(frame, patients)["at"].max() == at(50)
+
+
+def test_evaluation_times_end_at_the_record_and_report_expiries_at_clean_times() -> None:
+    # Issue 14 defect 3: a norepinephrine infusion without an end and a lab are not carried past
+    # the last event; the 24 h crossing of cumulative vasopressor hours is a change point.
+    events = [
+        ev(48, "alt", 30, "U/L"),
+        ev(49, "norepinephrine", 5, "ug/min"),
+        ev(50, "sbp", 95, "mm[Hg]"),
+    ]
+    patients, frame = to_frames([timeline(events)])
+    table = evaluation_times(frame, patients)
+    assert table["at"].max() == at(50)
+    longer = evaluation_times(frame, patients, until=at(100))
+    assert at(73) in longer["at"].to_list()  # 24 h of norepinephrine
+    assert longer["at"].max() <= at(100)
+    expiry = longer.filter(pl.col("at") == at(96) + timedelta(microseconds=1))
+    assert expiry["reported_at"].to_list() == [at(96)]
+    assert longer.filter(pl.col("at") == at(50))["reported_at"].to_list() == [at(50)]

@@ -324,14 +324,14 @@ def test_blinatumomab_axis_and_infusion_bar() -> None:
 
 def test_the_chart_ends_with_the_record() -> None:
     # A 28-day infusion recorded with its planned end, observed for 6 h: the bar stops at the
-    # axis edge (its end stays in the tooltip) and no grade after the last event is drawn,
-    # although the trajectory evaluates the end of the infusion.
+    # axis edge (its end stays in the tooltip) and no grade after the last event is drawn; the
+    # trajectory itself ends at the last event (docs/decisions/0030: was past the record).
     record = timeline(
         [ev(0, "blinatumomab", 9, "ug/d", end_hours=28 * 24), ev(6, "temperature", 39.8, "Cel")],
         therapy={"kind": "blinatumomab", "start": "2024-01-01T08:00:00Z"},
     )
     table = trajectory([record])
-    assert table["at"].max() > record.events[-1].time  # the engine looks past the record
+    assert table["at"].max() <= record.events[-1].time  # nothing past the record
     spec = timeline_chart(record, table)
     high = panel(spec, "grades")["layer"][0]["encoding"]["x"]["scale"]["domain"][1]
     assert high == round(6 / 24 + 1 / 24, 5)

@@ -25,9 +25,14 @@ from crswatch.episodes import (
 from crswatch.errors import InputError
 from crswatch.io import read_path
 from crswatch.scales import select_scales
-from crswatch.timeline import Timeline, format_time
+from crswatch.timeline import Timeline, format_time, parse_time
 
 __all__ = ["episodes", "trajectory_command"]
+
+_AT_HELP = (
+    "The last time evaluated, ISO 8601 with offset (default: each record's last event; "
+    "nothing after it is evaluated)."
+)
 
 
 def _read(path: Path) -> list[Timeline]:
@@ -51,6 +56,7 @@ def trajectory_command(
     all_rows: Annotated[
         bool, typer.Option("--all-rows", help="Every evaluation time, not only changes.")
     ] = False,
+    at: Annotated[str | None, typer.Option(help=_AT_HELP)] = None,
     fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """Grade over time for every CRS and ICANS scale: one row per change (or grid point)."""
@@ -58,12 +64,14 @@ def trajectory_command(
         raise fail(f"--format {output_format!r} must be csv or json")
     try:
         grid = parse_duration(every) if every else None
+        until = parse_time(at, "--at") if at is not None else None
         table = trajectory(
             _read(path),
             scales=scale,
             every=grid,
             changes_only=not all_rows,
             params=state_parameters(fever_waiver),
+            until=until,
         )
     except (InputError, LookupError) as exc:
         raise fail(str(exc)) from None
@@ -96,6 +104,7 @@ def episodes(
         list[str] | None, typer.Option("--scale", help="Scale (repeat): CRS id or icans.<id>.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    at: Annotated[str | None, typer.Option(help=_AT_HELP)] = None,
     fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """CRS and ICANS episodes per scale: onset, peak grade and when, resolution, duration.
@@ -105,7 +114,10 @@ def episodes(
     """
     try:
         timelines = _read(path)
-        table = trajectory(timelines, scales=scale, params=state_parameters(fever_waiver))
+        until = parse_time(at, "--at") if at is not None else None
+        table = trajectory(
+            timelines, scales=scale, params=state_parameters(fever_waiver), until=until
+        )
         with_icans = any(s.kind == "icans" for s in select_scales(scale))
         gaps = assessment_gaps(timelines) if with_icans else []
     except (InputError, LookupError) as exc:

@@ -99,5 +99,12 @@ def grade(
         emit_json(payload[0] if len(payload) == 1 else payload)
     else:
         console.print(_table(graded))
+        # About the time itself (before the record): once per patient, for every scale.
+        for patient in graded:
+            for warning in patient.warnings:
+                console.print(
+                    f"[yellow]warning:[/] {escape(patient.patient_id)}: {escape(warning)}",
+                    highlight=False,
+                )
         for line in _icans_warnings(graded):
             console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)

@@ -5,12 +5,19 @@ at many evaluation times, then each scale's ``grade_frame``.  With ``changes_onl
 where nothing changed for a scale are dropped, so the trajectory is the list of transitions.
 Rows carry the syndrome (``kind``: ``crs`` or ``icans``) beside the scale id, since ASTCT 2019
 grades both under one id.
+
+The trajectory ends at the record's last event, or at ``until`` (timeline contract §5): nothing
+is carried past the record.  A row's ``at`` is the time of the change: an event time, or
+``time + window`` when a reading leaves its window (the state shown is the one just after, once
+the window closed at both ends no longer holds it).  When a reading arrives at the very instant
+another leaves its window, the row shows the state that holds from that instant on
+(docs/decisions/0030).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -31,18 +38,29 @@ def trajectory_of_frames(
     every: timedelta | None = None,
     params: StateParameters | None = None,
     changes_only: bool = True,
+    until: datetime | None = None,
 ) -> pl.DataFrame:
     """The trajectory of every patient in the frames (one shard of a cohort, or one patient).
 
     ``scales`` are selectors (bare id: CRS; ``icans.astct2019``); default: every scale.
+    ``until``: the last time evaluated (default: each patient's last event).
     """
     params = params or StateParameters()
     chosen = select_scales(scales)
-    times = evaluation_times(events, patients, params, every=every)
-    state = clinical_state(patients, events, times, params)
-    graded = pl.concat(
-        [grade_frame(scale, state, crs_definition=params.crs_definition) for scale in chosen]
-    ).sort("patient_id", "kind", "scale", "at")
+    times = evaluation_times(events, patients, params, every=every, until=until)
+    state = clinical_state(patients, events, times.select("patient_id", "at"), params)
+    keys = ["patient_id", "kind", "scale"]
+    graded = (
+        pl.concat(
+            [grade_frame(scale, state, crs_definition=params.crs_definition) for scale in chosen]
+        )
+        .join(times, on=["patient_id", "at"], how="left")
+        .sort(*keys, "at")
+        # Instants reported at one time (an arrival and an expiry): the state from then on.
+        .unique([*keys, "reported_at"], keep="last", maintain_order=True)
+        .with_columns(at=pl.col("reported_at"))
+        .drop("reported_at")
+    )
     if changes_only:
         signature = pl.struct("status", "lower", "upper")
         changed = signature != signature.shift(1).over("patient_id", "kind", "scale")
@@ -57,9 +75,19 @@ def trajectory(
     every: timedelta | None = None,
     params: StateParameters | None = None,
     changes_only: bool = True,
+    until: datetime | None = None,
 ) -> pl.DataFrame:
-    """Grade over time per patient and scale (columns: ``TRAJECTORY_SCHEMA``)."""
+    """Grade over time per patient and scale (columns: ``TRAJECTORY_SCHEMA``).
+
+    ``until``: the last time evaluated (default: each patient's last event).
+    """
     patients, events = to_frames(timelines)
     return trajectory_of_frames(
-        patients, events, scales=scales, every=every, params=params, changes_only=changes_only
+        patients,
+        events,
+        scales=scales,
+        every=every,
+        params=params,
+        changes_only=changes_only,
+        until=until,
     )

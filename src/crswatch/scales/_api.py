@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -35,6 +35,8 @@ class PatientGrades:
     at: datetime
     crs: dict[str, GradeResult]
     icans: dict[str, GradeResult] = field(default_factory=dict)
+    #: About the time itself, for every scale (a time before the record); also in each result.
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,7 +44,46 @@ class PatientGrades:
             "at": format_time(self.at),
             "crs": {scale_id: result.to_dict() for scale_id, result in self.crs.items()},
             "icans": {scale_id: result.to_dict() for scale_id, result in self.icans.items()},
+            "warnings": list(self.warnings),
         }
+
+
+def _span(span: timedelta) -> str:
+    """A duration as a clinician reads it: minutes under an hour, hours under 2 days, else days."""
+    seconds = span.total_seconds()
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    value, unit = (seconds / 3600, "h") if seconds < 48 * 3600 else (seconds / 86400, "days")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
+def record_warnings(
+    at: datetime, therapy_start: datetime | None, first_event_at: datetime | None
+) -> tuple[str, ...]:
+    """A warning when ``at`` is before the therapy start or before the first event charted.
+
+    Such a grade is not assessable (nothing is charted) or reads only pre-treatment findings; the
+    result says why rather than giving bare bounds (docs/decisions/0030).
+    """
+    before_start = therapy_start is not None and at < therapy_start
+    before_first = first_event_at is None or at < first_event_at
+    if not before_start and not before_first:
+        return ()
+    parts = []
+    if before_start and therapy_start is not None:
+        parts.append(
+            f"therapy started {format_time(therapy_start)}, {_span(therapy_start - at)} after T"
+        )
+    if first_event_at is None:
+        parts.append("no event is charted")
+    elif before_first:
+        parts.append(
+            f"the first event is charted {format_time(first_event_at)}, "
+            f"{_span(first_event_at - at)} after T"
+        )
+    if before_first:
+        return ("before the record: " + "; ".join(parts),)
+    return ("before the therapy: " + "; ".join(parts),)
 
 
 def _times(patients: pl.DataFrame, events: pl.DataFrame, at: datetime | None) -> pl.DataFrame:
@@ -108,18 +149,29 @@ def grade_state(
         state = with_crs_activity(state)
     echoed = params.to_dict()
     per_scale = {scale.key: (scale, grade_results(scale, state, echoed)) for scale in chosen}
-    rows = state.select("patient_id", "at").to_dicts()
+    bounds = ("therapy_start", "first_event_at")
+    knows_record = all(column in state.columns for column in bounds)
+    rows = state.select("patient_id", "at", *(bounds if knows_record else ())).to_dicts()
     graded = []
     for index, row in enumerate(rows):
+        about_time = (
+            record_warnings(row["at"], row["therapy_start"], row["first_event_at"])
+            if knows_record
+            else ()
+        )
         by_kind: dict[str, dict[str, GradeResult]] = {"crs": {}, "icans": {}}
         for scale, results in per_scale.values():
-            by_kind[scale.kind][scale.id] = results[index]
+            result = results[index]
+            if about_time:
+                result = replace(result, warnings=(*about_time, *result.warnings))
+            by_kind[scale.kind][scale.id] = result
         graded.append(
             PatientGrades(
                 patient_id=row["patient_id"],
                 at=row["at"],
                 crs=by_kind["crs"],
                 icans=by_kind["icans"],
+                warnings=about_time,
             )
         )
     return graded

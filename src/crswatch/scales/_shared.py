@@ -15,7 +15,9 @@ from crswatch.scales._criteria import Criterion
 
 __all__ = [
     "CREATININE_LFT_INPUTS",
+    "FIO2_AT_LEAST_40",
     "FIO2_BELOW_40_OR_UNKNOWN",
+    "FIO2_ESTIMATES_STRADDLE_40",
     "FLUID_INPUTS",
     "HIGH_DOSE_INPUTS",
     "HYPOTENSION_NO_PRESSOR",
@@ -32,6 +34,7 @@ __all__ = [
     "fever_criterion",
     "fio2_at_least_40_criterion",
     "fio2_below_40_criterion",
+    "fio2_estimates_straddle_40_criterion",
     "high_dose_criterion",
     "hypotension_fluids_criterion",
     "invasive_ventilation_criterion",
@@ -62,8 +65,18 @@ HIGH_DOSE_INPUTS = (
     "high_dose_since",
     "high_dose_sustained",
 )
-#: The oxygen running at T and its FiO2 (measured or estimated).
-OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_source")
+#: The oxygen running at T and its FiO2 (measured or estimated): the FiO2 shown, the lowest and
+#: highest value the record allows (the estimators' range for a cannula without a charted FiO2).
+OXYGEN_INPUTS = ("o2_device", "fio2_pct", "fio2_low_pct", "fio2_high_pct", "fio2_source")
+#: The inputs of an estimated FiO2 whose estimators disagree: the flow and both estimates.
+FIO2_ESTIMATE_INPUTS = (
+    "o2_device",
+    "o2_flow_l_min",
+    "fio2_low_pct",
+    "fio2_high_pct",
+    "fio2_pct",
+    "fio2_source",
+)
 #: Hypotension (SBP below the age threshold) and the fluid boluses of [T - 24 h, T].
 FLUID_INPUTS = ("sbp_min", "sbp_threshold", "hypotension", "fluid_boluses_n")
 #: The two halves of the worst CTCAE v4.03 organ grade (transaminitis, everything else);
@@ -83,8 +96,18 @@ CREATININE_LFT_INPUTS = ("creatinine_v4", "lft_v4")
 ON_OXYGEN = pl.col("o2_device") != "room_air"
 #: Oxygen short of positive pressure (CPAP, BiPAP and ventilation excluded).
 ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE = ON_OXYGEN & ~pl.col("positive_pressure")
-#: FiO2 below 40 %, or unknown (any oxygen is at least grade 2; grade 3 is then undecided).
-FIO2_BELOW_40_OR_UNKNOWN = compare("fio2_pct", "<", 40.0) | pl.col("fio2_pct").is_null()
+#: FiO2 below 40 %, or unknown (any oxygen is at least grade 2; grade 3 is then undecided): the
+#: highest value the record allows is below 40 % (measured, or every estimator below 40 %).
+FIO2_BELOW_40_OR_UNKNOWN = compare("fio2_high_pct", "<", 40.0) | pl.col("fio2_high_pct").is_null()
+#: FiO2 of 40 % or more: the lowest value the record allows is at least 40 % (measured, or every
+#: estimator at least 40 %); null (undecided, the FiO2 is missing) when nothing gives a value.
+FIO2_AT_LEAST_40 = compare("fio2_low_pct", ">=", 40.0)
+#: An estimated FiO2 whose estimators fall on both sides of 40 % (a 5-6 L/min cannula): the
+#: record does not decide the threshold (a charted FiO2 gives low == high, never this).  False,
+#: not unknown, without an FiO2: the grade-3 criterion already names the FiO2 as missing.
+FIO2_ESTIMATES_STRADDLE_40 = (
+    compare("fio2_low_pct", "<", 40.0) & compare("fio2_high_pct", ">=", 40.0)
+).fill_null(False)
 #: Hypotension with no vasopressor running.
 HYPOTENSION_NO_PRESSOR = pl.col("hypotension") & compare("pressors_running", "==", 0)
 
@@ -239,11 +262,38 @@ def fio2_at_least_40_criterion(
         id=f"{scale_id}.hypoxia.g3",
         grade=3,
         domain="hypoxia",
-        test=oxygen & compare("fio2_pct", ">=", 40.0),
+        test=oxygen & FIO2_AT_LEAST_40,
         inputs=OXYGEN_INPUTS,
         source_text=source_text,
         source_ref=source_ref,
         note=note,
+    )
+
+
+def fio2_estimates_straddle_40_criterion(
+    scale_id: str, *, oxygen: pl.Expr, source_text: str, source_ref: str, interpretation: int
+) -> Criterion:
+    """``<scale>.hypoxia.g3.estimated``: ambiguous 2-3, the FiO2 estimators straddle 40 %.
+
+    A nasal cannula without a charted FiO2 whose flow gives an FiO2 below 40 % by one shipped
+    estimator and 40 % or more by the other (5 to under 6 L/min: 30 % and 40-43 %).
+    """
+    return Criterion(
+        id=f"{scale_id}.hypoxia.g3.estimated",
+        grade=2,
+        grade_high=3,
+        domain="hypoxia",
+        test=oxygen & FIO2_ESTIMATES_STRADDLE_40,
+        inputs=FIO2_ESTIMATE_INPUTS,
+        source_text=source_text,
+        source_ref=source_ref,
+        note=(
+            "FiO2 not charted: estimated from the cannula flow, it is below 40 % by one published "
+            "conversion (PMC4753186 Table 3: 4 L/min 30 %, 6-8 L/min 40 %) and 40 % or more by "
+            "the other (FPnotebook, low-flow oxygen: about 20 % + 4 % per L/min, 5 L/min 40 %); "
+            "the record does not decide between grades 2 and "
+            f"3 (interpretation {interpretation})."
+        ),
     )
 
 

@@ -32,7 +32,11 @@ Interpretations (numbered; each is a parameter or a criterion note):
    ``StateParameters.fio2_rule`` (clinical-criteria §1.11, discrepancy D5: a 6 L/min cannula is
    about 44 %, grade 3, and the result warns that it was estimated).  Any oxygen at an unknown
    FiO2 is at least grade 2 and grade 3 cannot be excluded (the FiO2 is reported missing).  The
-   target saturation ("for SaO2 > 90%") is not checked: oxygen given is oxygen needed.
+   target saturation ("for SaO2 > 90%") is not checked: oxygen given is oxygen needed.  An
+   estimate is graded over the range of both published conversions
+   (``StateParameters.fio2_estimate_range``): where one gives below 40 % and the other 40 % or
+   more (5 to under 6 L/min: 30 % and 40-43 %) the result is ambiguous, 2-3, with both values as
+   evidence.  A charted FiO2 always wins.
 6. "Needing ventilator support" is any positive pressure, CPAP and BiPAP included: grade 4
    (clinical-criteria §1.10 "BiPAP / CPAP: CARTOX (adult) 4", §6.3 D11 "4 (adult)").
 7. Organ toxicity is the worst CTCAE v4.03 grade among the organ laboratory results of the
@@ -65,6 +69,7 @@ from crswatch.scales._shared import (
     fever_criterion,
     fio2_at_least_40_criterion,
     fio2_below_40_criterion,
+    fio2_estimates_straddle_40_criterion,
     high_dose_criterion,
     hypotension_fluids_criterion,
     multiple_pressors_criterion,
@@ -140,6 +145,13 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text="Hypoxia requiring FiO2 >= 40%",
         source_ref=f"{_REF}, grade 3",
         note=_FIO2_NOTE,
+    ),
+    fio2_estimates_straddle_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
+        source_text="Hypoxia requiring FiO2 >= 40%",
+        source_ref=f"{_REF}, grade 3",
+        interpretation=5,
     ),
     organ_v4_criterion(
         _ID,

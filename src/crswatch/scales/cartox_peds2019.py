@@ -39,7 +39,11 @@ Interpretations (numbered; each is a parameter or a criterion note):
    estimated from a nasal cannula's flow by ``StateParameters.fio2_rule`` (discrepancy D5); any
    oxygen at an unknown FiO2 is at least grade 2 and grade 3 cannot be excluded.  An SpO2 < 90 %
    on room air without oxygen given is not derivable (the state has no saturation) and is not a
-   criterion; the saturation targets are not checked (oxygen given is oxygen needed).
+   criterion; the saturation targets are not checked (oxygen given is oxygen needed).  An
+   estimate is graded over the range of both published conversions
+   (``StateParameters.fio2_estimate_range``): where one gives below 40 % and the other 40 % or
+   more (5 to under 6 L/min: 30 % and 40-43 %) the result is ambiguous, 2-3, with both values as
+   evidence.  A charted FiO2 always wins.
 7. "Requirement for invasive mechanical ventilation": grade 4.  BiPAP is grade 3 here and grade 4
    under ASTCT (discrepancy register §8 D4).
 8. Organ toxicity as in ``cartox2018`` (interpretation 7 there): the worst CTCAE v4.03 grade of
@@ -67,6 +71,7 @@ from crswatch.scales._shared import (
     fever_criterion,
     fio2_at_least_40_criterion,
     fio2_below_40_criterion,
+    fio2_estimates_straddle_40_criterion,
     high_dose_criterion,
     invasive_ventilation_criterion,
     multiple_pressors_criterion,
@@ -141,6 +146,13 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text="Any temperature and FiO2 requirement >= 40% ... to keep SpO2 > 88%",
         source_ref=f"{_REF}, grade 3",
         note="FiO2 measured, else estimated from a nasal cannula's flow (interpretation 6).",
+    ),
+    fio2_estimates_straddle_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN_SHORT_OF_POSITIVE_PRESSURE,
+        source_text="Any temperature and FiO2 requirement >= 40% ... to keep SpO2 > 88%",
+        source_ref=f"{_REF}, grade 3",
+        interpretation=6,
     ),
     noninvasive_ventilation_criterion(
         "cartox_peds2019.hypoxia.g3.bipap",

@@ -24,7 +24,12 @@ Interpretations (numbered; each is a parameter or a criterion note):
    3, as clinical-criteria §6.3 D8 reads it ("FiO2 ≈ 44% → 3"): the estimate is a named,
    configurable state parameter echoed in the result, and the result warns that the FiO2 was
    estimated; it is a question of data, not of the scale's wording.  Any oxygen at an unknown
-   FiO2 is at least grade 2, and grade 3 cannot be excluded: the FiO2 is reported missing.
+   FiO2 is at least grade 2, and grade 3 cannot be excluded: the FiO2 is reported missing.  An
+   estimate is graded over the range of both published conversions
+   (``StateParameters.fio2_estimate_range``): a 6 L/min cannula is 44 % and 40 %, grade 3 by
+   both; where one gives below 40 % and the other 40 % or more (5 to under 6 L/min: 30 % and
+   40-43 %) the result is ambiguous, 2-3, with both values as evidence.  A charted FiO2 always
+   wins.
 4. Grade 4, "Life-threatening consequences; urgent intervention indicated", names no finding.
    Invasive mechanical ventilation is grade 4 (intubation is the CTCAE example of an urgent
    intervention, "Hypoxia" term grade 4).  More than one vasopressor (vasopressin included) is
@@ -47,6 +52,7 @@ from crswatch.scales._shared import (
     fever_criterion,
     fio2_at_least_40_criterion,
     fio2_below_40_criterion,
+    fio2_estimates_straddle_40_criterion,
     hypotension_fluids_criterion,
     invasive_ventilation_criterion,
     multiple_pressors_criterion,
@@ -97,6 +103,13 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text="Hypoxia requiring >= 40% O2",
         source_ref=f"{_REF}, grade 3",
         note=_FIO2_NOTE,
+    ),
+    fio2_estimates_straddle_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
+        source_text="Hypoxia requiring >= 40% O2",
+        source_ref=f"{_REF}, grade 3",
+        interpretation=3,
     ),
     multiple_pressors_criterion(
         "ctcae_v5.hypotension.g4",

@@ -22,6 +22,10 @@ Interpretations (numbered; each is a parameter or a criterion note):
    D5; a 6 L/min cannula is about 44 %, grade 3, and the result warns that it was estimated).
    Any oxygen at an unknown FiO2 is at least grade 2, and grade 3 cannot be excluded: the FiO2 is
    reported missing.  Grade 3 is ">= 40 %" (discrepancy D1: Frey 2016 prints "< 40%", a typo).
+   An estimate is graded over the range of both published conversions
+   (``StateParameters.fio2_estimate_range``): where one gives below 40 % and the other 40 % or
+   more (5 to under 6 L/min: 30 % and 40-43 %) the record does not decide, and the result is
+   ambiguous, 2-3, with both values as evidence.  A charted FiO2 always wins.
 3. "Hypotension responsive to fluids" is hypotension (SBP below the age threshold) with no
    vasopressor running; "low dose of one vasopressor" is exactly one vasopressor running without
    a sustained high dose.  Vasopressin counts as a vasopressor: norepinephrine + vasopressin is
@@ -59,6 +63,7 @@ from crswatch.scales._shared import (
     fever_criterion,
     fio2_at_least_40_criterion,
     fio2_below_40_criterion,
+    fio2_estimates_straddle_40_criterion,
     high_dose_criterion,
     hypotension_fluids_criterion,
     invasive_ventilation_criterion,
@@ -137,6 +142,13 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text="Oxygen requirement >=40%",
         source_ref=f"{_REF}, grade 3 (Frey 2016's '<40%' is a typo: discrepancy D1)",
         note=_FIO2_NOTE,
+    ),
+    fio2_estimates_straddle_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
+        source_text="Oxygen requirement >=40%",
+        source_ref=f"{_REF}, grade 3 (Frey 2016's '<40%' is a typo: discrepancy D1)",
+        interpretation=2,
     ),
     organ_v4_criterion(
         _ID,

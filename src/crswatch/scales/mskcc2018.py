@@ -22,17 +22,25 @@ Interpretations (numbered; each is a parameter or a criterion note):
    continuous: an infusion stopped and restarted keeps counting (clinical-criteria §1.7: "the
    grade depends on cumulative vasopressor duration").  At T the duration is what has elapsed, never
    what will: a course that will last 30 hours is grade 2 during its first 24.
-3. "Hypotension refractory to high-dose vasopressors" is ambiguous: "refractory" is not in the
-   record and MSKCC defines no high dose.  While a high dose by Lee 2014 Table 3 has been held
-   for >= 3 hours (``high_dose_sustained``, the only published operational definition among these
-   scales) the grade may be 4; the duration criteria give the lower bound (clinical-criteria §6.3
-   D5: "2-3 by duration; 4 only if refractory (amb)").  Below that dose, multiple vasopressors are
+3. "Hypotension refractory to high-dose vasopressors" (grade 4) is read from the record: MSKCC
+   defines no high dose, so a high dose is Lee 2014 Table 3 held for >= 3 hours
+   (``high_dose_sustained``, the only published operational definition among these scales), and
+   refractory is hypotension (SBP below the age threshold) persisting on it: an attributable SBP
+   below the threshold measured once the high dose had been held 3 hours, within the last 24
+   hours (``refractory_hypotension``).  SBP measured in that period and none below the
+   threshold: not refractory, graded by duration (2 under 24 cumulative hours, 3 from 24; the
+   high dose has restored the pressure).  No SBP measured in that period: the record does not
+   say, and the result is ambiguous between the duration grade and 4 (clinical-criteria §6.3 D5:
+   "2-3 by duration; 4 only if refractory (amb)").  Below that dose, multiple vasopressors are
    graded by duration (§6.3 D6, D7).
 4. "O2 < 40% / >= 40%" reads the FiO2 of the oxygen running at T: measured, else estimated from a
    nasal cannula's flow by ``StateParameters.fio2_rule`` (clinical-criteria §1.11, discrepancy D5:
    a 6 L/min cannula, about 44 %, is grade 3, with a warning that the FiO2 was estimated).  Any
    oxygen at an unknown FiO2 is at least grade 2 and grade 3 cannot be excluded: the FiO2 is
-   reported missing.
+   reported missing.  An estimate is graded over the range of both published conversions
+   (``StateParameters.fio2_estimate_range``): where one gives below 40 % and the other 40 % or
+   more (5 to under 6 L/min: 30 % and 40-43 %) the result is ambiguous, 2-3, with both values as
+   evidence.  A charted FiO2 always wins.
 5. "Mechanical ventilation" is certain for invasive mechanical ventilation (grade 4); CPAP or
    BiPAP is ambiguous between the grade its FiO2 gives (2 or 3) and 4 (§6.3 D11, §1.10 "4?").
 6. Organ toxicity does not enter the MSKCC grade (§6.3 D13, D14: 1).
@@ -52,6 +60,7 @@ from crswatch.scales._shared import (
     fever_criterion,
     fio2_at_least_40_criterion,
     fio2_below_40_criterion,
+    fio2_estimates_straddle_40_criterion,
     hypotension_fluids_criterion,
     invasive_ventilation_criterion,
     noninvasive_ventilation_criterion,
@@ -72,6 +81,16 @@ _PRESSOR_INPUTS = (
     "vasopressin_u_min",
 )
 _ANY_PRESSOR = compare("pressors_running", ">=", 1)
+_REFRACTORY_INPUTS = (
+    *_PRESSOR_INPUTS,
+    "ne_equivalent_ug_min",
+    "high_dose_now",
+    "high_dose_since",
+    "high_dose_sustained",
+    "sbp_on_high_dose",
+    "sbp_threshold",
+    "refractory_hypotension",
+)
 
 CRITERIA: tuple[Criterion, ...] = (
     fever_criterion(
@@ -122,24 +141,39 @@ CRITERIA: tuple[Criterion, ...] = (
         source_ref=f"{_REF}, grade 3",
         note=_FIO2_NOTE,
     ),
+    fio2_estimates_straddle_40_criterion(
+        _ID,
+        oxygen=ON_OXYGEN,
+        source_text="Hypoxia/dyspnea requiring O2 >=40%",
+        source_ref=f"{_REF}, grade 3",
+        interpretation=4,
+    ),
+    Criterion(
+        id="mskcc2018.hypotension.g4.refractory",
+        grade=4,
+        domain="hypotension",
+        test=pl.col("refractory_hypotension").fill_null(False),
+        inputs=_REFRACTORY_INPUTS,
+        source_text="Hypotension refractory to high-dose vasopressors",
+        source_ref=f"{_REF}, grade 4",
+        note=(
+            "SBP below the age threshold on a high dose (Lee 2014 Table 3) held >= 3 h "
+            "(interpretation 3)."
+        ),
+    ),
     Criterion(
         id="mskcc2018.hypotension.g4",
         grade=2,
         grade_high=4,
         domain="hypotension",
-        test=pl.col("high_dose_sustained"),
-        inputs=(
-            *_PRESSOR_INPUTS,
-            "ne_equivalent_ug_min",
-            "high_dose_now",
-            "high_dose_since",
-            "high_dose_sustained",
-        ),
+        test=pl.col("high_dose_sustained") & pl.col("refractory_hypotension").is_null(),
+        inputs=_REFRACTORY_INPUTS,
         source_text="Hypotension refractory to high-dose vasopressors",
         source_ref=f"{_REF}, grade 4",
         note=(
-            "On a high dose (Lee 2014 Table 3, held >= 3 h): 4 if refractory, which the record "
-            "does not say; the duration criteria give the lower bound (interpretation 3)."
+            "On a high dose (Lee 2014 Table 3) held >= 3 h with no SBP measured since it was "
+            "held 3 h: refractory or not is not in the record; the duration criteria give the "
+            "lower bound (interpretation 3)."
         ),
     ),
     noninvasive_ventilation_criterion(

@@ -15,7 +15,7 @@ import polars as pl
 
 from crswatch.state._common import KEYS, latest_at, window_any
 from crswatch.state._fever import fever_state
-from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state
+from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state, pressor_hours_crossings
 from crswatch.state._neuro import NEURO_ASSESSMENT_ITEMS, NEURO_FINDING_ITEMS, neuro_state
 from crswatch.state._organ import ORGAN_ITEMS, organ_state
 from crswatch.state._parameters import StateParameters
@@ -91,7 +91,39 @@ def clinical_state(
     state = times_lf.collect()
     for part in pl.collect_all(parts):
         state = state.join(part, on=KEYS, how="left")
-    return state.sort(KEYS)
+    return state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
+
+
+def _record_bounds(patients: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """``therapy_start`` and ``first_event_at`` (null: no event) per patient.
+
+    A time before them is before the record: the grading API says so in its warnings.
+    """
+    first = events.group_by("patient_id").agg(pl.col("time").min().alias("first_event_at"))
+    return patients.select("patient_id", "therapy_start").join(first, on="patient_id", how="left")
+
+
+#: A window closed at both ends still holds a reading at ``time + window``: the state without
+#: it is evaluated this much later (and reported at ``time + window``, see ``evaluation_times``).
+EXPIRY_TICK = timedelta(microseconds=1)
+
+
+def _horizon(events: pl.DataFrame, patients: pl.DataFrame, until: datetime | None) -> pl.DataFrame:
+    """Per patient, the last time evaluated: ``until``, else the record's end.
+
+    The record ends at its last event (an infusion without an ``end`` runs until then, no
+    further; an ``end`` after the last event is not evaluated), or at the therapy start if that
+    is later (a record with no event after it).
+    """
+    if until is not None:
+        moment = pl.lit(until).cast(pl.Datetime("us", "UTC"))
+        return patients.select("patient_id", moment.alias("_until"))
+    last = events.group_by("patient_id").agg(pl.col("time").max().alias("_last"))
+    return (
+        patients.select("patient_id", "therapy_start")
+        .join(last, on="patient_id", how="left")
+        .select("patient_id", pl.max_horizontal("_last", "therapy_start").alias("_until"))
+    )
 
 
 def evaluation_times(
@@ -100,25 +132,33 @@ def evaluation_times(
     params: StateParameters | None = None,
     *,
     every: timedelta | None = None,
+    until: datetime | None = None,
 ) -> pl.DataFrame:
     """The times at which the state may change, or a regular grid ``every`` apart.
 
     Change points are every event time and end, and the moments a window lets an observation
-    go (``time + window`` and just after: vital signs, labs, neurological assessments and
-    findings), and ``high_dose_duration`` after each vasopressor
-    change (when a high dose becomes sustained).  The grid runs from each patient's first event
-    (or therapy start) to the last, aligned to the therapy start.
+    go (just after ``time + window``: vital signs, labs, neurological assessments and findings),
+    ``high_dose_duration`` after each vasopressor change (when a high dose becomes sustained),
+    and when the cumulative vasopressor hours reach a graded duration (MSKCC's 24 h).  The grid
+    runs from each patient's first event (or therapy start), aligned to the therapy start.
+    Nothing is evaluated after ``until`` (default: the record's end, its last event; timeline
+    contract §5), so a running infusion or a window expiring later is not carried past the
+    record.
+
+    Columns: ``patient_id``, ``at`` (the instant evaluated) and ``reported_at``, the time a
+    change there is reported at: the event time, or ``time + window`` for a reading leaving its
+    window (evaluated ``EXPIRY_TICK`` later, when the window closed at both ends no longer holds
+    it), so no reported time carries an artificial offset (docs/decisions/0030).
     """
     params = params or StateParameters()
+    horizon = _horizon(events, patients, until)
     if every is not None:
         bounds = (
             events.group_by("patient_id")
-            .agg(pl.col("time").min().alias("_first"), pl.col("time").max().alias("_last"))
+            .agg(pl.col("time").min().alias("_first"))
             .join(patients.select("patient_id", "therapy_start"), on="patient_id", how="right")
-            .with_columns(
-                _from=pl.min_horizontal("_first", "therapy_start"),
-                _to=pl.max_horizontal("_last", "therapy_start"),
-            )
+            .join(horizon, on="patient_id", how="left")
+            .with_columns(_from=pl.min_horizontal("_first", "therapy_start"), _to=pl.col("_until"))
         )
         step = int(every.total_seconds() * 1_000_000)
         # Align the grid to the therapy start: whole steps back to the first event.
@@ -133,7 +173,7 @@ def evaluation_times(
                 interval=every,
             ).alias("at"),
         ).explode("at")
-        return grid.drop_nulls().unique().sort(KEYS)
+        return grid.drop_nulls().unique().with_columns(reported_at=pl.col("at")).sort(KEYS)
     windows = {
         "temperature": params.fever_window,
         "sbp": params.hypotension_window,
@@ -144,24 +184,37 @@ def evaluation_times(
         **dict.fromkeys(NEURO_ASSESSMENT_ITEMS, params.neuro_window),
         **dict.fromkeys(NEURO_FINDING_ITEMS, params.neuro_finding_window),
     }
-    moments = [events.select("patient_id", pl.col("time").alias("at"))]
-    moments.append(
-        events.filter(pl.col("end").is_not_null()).select("patient_id", pl.col("end").alias("at"))
-    )
+
+    def moment(frame: pl.DataFrame, at: pl.Expr, reported: pl.Expr | None = None) -> pl.DataFrame:
+        reported = at if reported is None else reported
+        return frame.select("patient_id", at.alias("at"), reported.alias("reported_at"))
+
+    moments = [moment(events, pl.col("time"))]
+    moments.append(moment(events.filter(pl.col("end").is_not_null()), pl.col("end")))
     for item, window in windows.items():
         expiring = events.filter(pl.col("item") == item)
-        # At time + window the observation is still in [T - window, T]; a microsecond later not.
+        # At time + window the observation is still in [T - window, T]; a tick later not.
         moments.append(
-            expiring.select(
-                "patient_id", (pl.col("time") + window + timedelta(microseconds=1)).alias("at")
+            moment(
+                expiring,
+                pl.col("time") + window + EXPIRY_TICK,
+                pl.col("time") + window,
             )
         )
     pressor = events.filter(pl.col("item").is_in(PRESSORS))
-    moments.append(
-        pressor.select("patient_id", (pl.col("time") + params.high_dose_duration).alias("at"))
+    moments.append(moment(pressor, pl.col("time") + params.high_dose_duration))
+    # Cumulative vasopressor hours reaching a graded duration (MSKCC: 24 h).
+    moments.append(moment(pressor_hours_crossings(events, patients, params), pl.col("at")))
+    moments.append(moment(patients, pl.col("therapy_start")))
+    return (
+        pl.concat(moments)
+        .join(horizon, on="patient_id", how="left")
+        .filter(pl.col("at") <= pl.col("_until"))
+        # An instant that is also an event time is reported as that time.
+        .group_by(KEYS)
+        .agg(pl.col("reported_at").max())
+        .sort(KEYS)
     )
-    moments.append(patients.select("patient_id", pl.col("therapy_start").alias("at")))
-    return pl.concat(moments).unique().sort(KEYS)
 
 
 def state_of(

@@ -20,16 +20,31 @@
   what has happened, never from what comes later.
 - ``pressor_hours``: cumulative hours with any vasopressor running from therapy start to T
   (MSKCC, Park 2018: "< 24 h" / ">= 24 h").
+- ``refractory_hypotension`` (MSKCC, Park 2018: "hypotension refractory to high-dose
+  vasopressors"; docs/decisions/0030): while a high dose is sustained at T, an attributable SBP
+  below the age threshold measured once the high dose had been held ``high_dose_duration`` and
+  within the hypotension window, ``[max(high_dose_since + high_dose_duration, T -
+  hypotension_window), T]``: True if any SBP of that period is below the threshold, False if
+  SBPs were measured in it and none is, null if none was measured; False without a sustained
+  high dose.  ``sbp_on_high_dose`` (and its ``_ref``) is the SBP that decided it: the latest one
+  below the threshold, else the latest one of the period.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from crswatch.state._common import KEYS, latest_at, window_any, window_extreme
+from crswatch.state._common import KEYS, event_ref, latest_at, window_any, window_extreme
 from crswatch.state._parameters import StateParameters
 
-__all__ = ["PRESSORS", "RATE_COLUMNS", "age_years_at", "hemodynamic_state"]
+__all__ = [
+    "PRESSORS",
+    "PRESSOR_HOURS_THRESHOLDS",
+    "RATE_COLUMNS",
+    "age_years_at",
+    "hemodynamic_state",
+    "pressor_hours_crossings",
+]
 
 PRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
 RATE_COLUMNS = {
@@ -39,6 +54,9 @@ RATE_COLUMNS = {
     "dopamine": "dopamine_ug_kg_min",
     "vasopressin": "vasopressin_u_min",
 }
+#: Cumulative vasopressor hours a scale grades by (MSKCC, Park 2018: "< 24 h" / ">= 24 h"): the
+#: moments ``pressor_hours`` reaches them are change points of a trajectory.
+PRESSOR_HOURS_THRESHOLDS = (24.0,)
 _NON_VASOPRESSIN = tuple(RATE_COLUMNS[p] for p in PRESSORS if p != "vasopressin")
 
 
@@ -155,10 +173,118 @@ def _pressor_course(
     )
 
 
+def pressor_hours_crossings(
+    events: pl.DataFrame, patients: pl.DataFrame, params: StateParameters
+) -> pl.DataFrame:
+    """``(patient_id, at)``: when ``pressor_hours`` reaches each of ``PRESSOR_HOURS_THRESHOLDS``.
+
+    Found on the vasopressor course (the segment with a vasopressor running in which the
+    cumulative hours pass the threshold), so a trajectory changes when the duration is reached,
+    not at the next charted event.
+    """
+    course = (
+        _pressor_course(events.lazy(), patients.lazy(), params)
+        .sort("patient_id", "_point")
+        .with_columns(_next=pl.col("_point").shift(-1).over("patient_id"))
+        .with_columns(
+            _segment_h=pl.when(pl.col("_running_at_point") & pl.col("_next").is_not_null())
+            .then((pl.col("_next") - pl.col("_point")).dt.total_seconds() / 3600)
+            .otherwise(0.0)
+        )
+    )
+    crossings = []
+    for hours in PRESSOR_HOURS_THRESHOLDS:
+        reached = (
+            pl.col("_running_at_point")
+            & (pl.col("_hours_before") < hours)
+            & (
+                pl.col("_next").is_null()
+                | (pl.col("_hours_before") + pl.col("_segment_h") >= hours)
+            )
+        )
+        crossings.append(
+            course.filter(reached).select(
+                "patient_id",
+                (
+                    pl.col("_point")
+                    + pl.duration(
+                        microseconds=((hours - pl.col("_hours_before")) * 3.6e9)
+                        .round()
+                        .cast(pl.Int64)
+                    )
+                ).alias("at"),
+            )
+        )
+    return pl.concat(crossings).collect()
+
+
+def _latest_sbp(
+    times: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, prefix: str, *, low: bool
+) -> pl.LazyFrame:
+    """The last attributable SBP at or before T (``low``: the last one below its age threshold).
+
+    Columns ``{prefix}``, ``{prefix}_time``, ``{prefix}_ref``; the threshold is the one of the
+    patient's age when the SBP was measured.
+    """
+    readings = (
+        events.filter((pl.col("item") == "sbp") & pl.col("attributable"))
+        .with_columns(ref=event_ref())
+        .join(patients.select("patient_id", "age_years", "birth_date"), on="patient_id")
+        .with_columns(pl.col("time").alias("at"))
+        .with_columns(_below=pl.col("value_num") < sbp_threshold(age_years_at()))
+    )
+    if low:
+        readings = readings.filter(pl.col("_below"))
+    source = readings.select(
+        "patient_id",
+        pl.col("time").alias(f"{prefix}_time"),
+        pl.col("value_num").alias(prefix),
+        pl.col("ref").alias(f"{prefix}_ref"),
+    ).sort(f"{prefix}_time")
+    return times.sort("at").join_asof(
+        source,
+        left_on="at",
+        right_on=f"{prefix}_time",
+        by="patient_id",
+        strategy="backward",
+        check_sortedness=False,
+    )
+
+
+def _refractory(params: StateParameters) -> dict[str, pl.Expr]:
+    """``refractory_hypotension`` and the SBP that decided it (see the module docstring)."""
+    since = pl.max_horizontal(
+        pl.col("high_dose_since") + params.high_dose_duration,
+        pl.col("at") - params.hypotension_window,
+    )
+    sustained = pl.col("high_dose_sustained")
+    low_in = sustained & (pl.col("_sbp_low_time") >= since).fill_null(False)
+    any_in = sustained & (pl.col("_sbp_last_time") >= since).fill_null(False)
+    return {
+        "refractory_hypotension": pl.when(~sustained)
+        .then(pl.lit(False))
+        .when(low_in)
+        .then(pl.lit(True))
+        .when(any_in)
+        .then(pl.lit(False))
+        .otherwise(pl.lit(None, dtype=pl.Boolean)),
+        "sbp_on_high_dose": pl.when(low_in)
+        .then(pl.col("_sbp_low"))
+        .when(any_in)
+        .then(pl.col("_sbp_last")),
+        "sbp_on_high_dose_ref": pl.when(low_in)
+        .then(pl.col("_sbp_low_ref"))
+        .when(any_in)
+        .then(pl.col("_sbp_last_ref")),
+    }
+
+
 def hemodynamic_state(
     times: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
 ) -> pl.LazyFrame:
     keyed = times.select(KEYS)
+    last_sbp = _latest_sbp(keyed, events, patients, "_sbp_last", low=False)
+    low_sbp = _latest_sbp(keyed, events, patients, "_sbp_low", low=True)
     sbp = window_extreme(keyed, events, ("sbp",), params.hypotension_window, "sbp_min", "min")
     fluids = window_any(keyed, events, ("fluid_bolus",), params.fluid_window, "fluid_boluses")
     rates = pressor_rates(keyed, events)
@@ -203,5 +329,15 @@ def hemodynamic_state(
             ),
             high_dose_since=pl.when(pl.col("high_dose_now")).then(pl.col("high_dose_since")),
         )
-        .drop("_point", "_hours_before", "_running_at_point", "age_years", "birth_date")
+        .join(last_sbp, on=KEYS, how="left")
+        .join(low_sbp, on=KEYS, how="left")
+        .with_columns(**_refractory(params))
+        .drop(
+            "_point",
+            "_hours_before",
+            "_running_at_point",
+            "age_years",
+            "birth_date",
+            *(f"{p}{s}" for p in ("_sbp_last", "_sbp_low") for s in ("", "_time", "_ref")),
+        )
     )

@@ -107,6 +107,11 @@ class StateParameters:
             "hemoglobin": 12.0,
         }
     )
+    #: A nasal cannula's FiO2 estimated from its flow is graded over the range of every shipped
+    #: estimator (``fpnotebook`` and ``pmc4753186``: 5 L/min is 40 % by one, 30 % by the other),
+    #: so a scale threshold inside that range is ambiguous (docs/decisions/0030); False: the
+    #: ``fio2_rule`` estimate alone is graded.  A charted FiO2 is always graded as charted.
+    fio2_estimate_range: bool = True
 
     def with_(self, **changes: Any) -> StateParameters:
         """A copy with some parameters changed."""
