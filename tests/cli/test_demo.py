@@ -41,8 +41,11 @@ def test_no_serve_loads_the_ward_users_and_json(
     monkeypatch.setenv("CRSWATCH_DATA_DIR", str(data))
     result = runner.invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:8000/" in result.stdout
-    assert f"password {DEMO_PASSWORD}" in result.stdout
+    # Nothing is served: no URL; what was loaded, and how to serve it (issue 19, point 3).
+    assert "http://" not in result.stdout and "Serving" not in result.stdout
+    assert f"Loaded: 24 patients in the demo database {data / DEMO_DB}" in result.stdout
+    assert "To serve this ward: crswatch demo --keep, or crswatch serve --demo." in result.stdout
+    assert f"Password of both users: {DEMO_PASSWORD} (loopback only)." in result.stdout
     assert "ward-01" in result.stdout and "ward-24" in result.stdout
     store = _store(data)
     with store.transaction() as session:
@@ -68,12 +71,12 @@ def test_keep_serves_the_stored_ward_and_reset_recreates_it(
     assert runner.invoke(app, ["demo", "--no-serve", "--patients", "3"]).exit_code == 0
     kept = runner.invoke(app, ["demo", "--no-serve", "--keep", "--patients", "5"])
     assert kept.exit_code == 0, kept.output
-    assert "(3 patients)" in kept.stdout and "as when the demo database was created" in kept.stdout
+    assert "Loaded: 3 patients" in kept.stdout and "demo --keep" in kept.stdout
     # A kept database has the well-known password: not on an address others can reach.
     exposed = runner.invoke(app, ["demo", "--no-serve", "--keep", "--host", "0.0.0.0"])
     assert exposed.exit_code == 2 and "host" in exposed.stderr
     reset = runner.invoke(app, ["demo", "--no-serve", "--patients", "2"])
-    assert reset.exit_code == 0 and "(2 patients)" in reset.stdout
+    assert reset.exit_code == 0 and "Loaded: 2 patients" in reset.stdout
 
 
 def test_a_non_loopback_host_gets_fresh_passwords(
@@ -84,6 +87,9 @@ def test_a_non_loopback_host_gets_fresh_passwords(
     result = runner.invoke(app, ["demo", "--no-serve", "--patients", "2", "--host", "0.0.0.0"])
     assert result.exit_code == 0, result.output
     assert f"password {DEMO_PASSWORD}" not in result.stdout and "not loopback" in result.stderr
+    assert f"users: {DEMO_PASSWORD}" not in result.stdout
+    # Fresh passwords for a host others can reach are shown once, even when nothing is served.
+    assert result.stdout.count("password ") == 2
     store = _store(data)
     with store.transaction() as session:
         assert authenticate(session, "viewer", DEMO_PASSWORD) is None

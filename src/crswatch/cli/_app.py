@@ -8,8 +8,35 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperOption
 
-__all__ = ["app", "console", "emit_json", "err_console", "fail"]
+from crswatch.scales import GRADE_LEGEND, grade_notation
+
+__all__ = [
+    "app",
+    "console",
+    "emit_json",
+    "err_console",
+    "fail",
+    "grade_cell",
+    "print_legend",
+    "say",
+]
+
+
+def _flags_take_no_value() -> None:
+    """Show no value type for on/off switches in ``--help`` (typer 0.29 prints ``--json <bool>``,
+    which suggests the switch takes a value)."""
+    original = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
 
 app = typer.Typer(
     name="crswatch",
@@ -41,6 +68,29 @@ def emit_json(payload: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Report an error on stderr and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Report an error on stderr and return the exit to raise.
+
+    The message is plain text: it quotes user input and shell commands (``pip install
+    'crswatch[spark]'``), whose square brackets Rich would otherwise take for style tags.
+    """
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
+
+
+def print_legend(*, stderr: bool = False) -> None:
+    """The legend of the grade notation, printed under any table that uses it."""
+    target = err_console if stderr else console
+    target.print("Grades: " + GRADE_LEGEND[0], markup=False, highlight=False, style="dim")
+    for line in GRADE_LEGEND[1:]:
+        target.print("        " + line, markup=False, highlight=False, style="dim")
+
+
+def say(message: str, *, stderr: bool = False) -> None:
+    """Print plain text (paths, commands, user input): no markup, no highlighting."""
+    (err_console if stderr else console).print(message, markup=False, highlight=False)
+
+
+def grade_cell(grade: int | None, status: str, bounds: tuple[int, int]) -> str:
+    """A grade in the shared notation (``3``, ``2 (provisional, ≤ 3)``, ``0–2 (not
+    assessable)``), for a table printed with :func:`print_legend` under it."""
+    return grade_notation(grade, status, bounds[0], bounds[1])

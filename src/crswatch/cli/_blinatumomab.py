@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
@@ -198,7 +198,7 @@ def _render_status(item: dict[str, Any]) -> None:
     if item["next_premedication"]:
         premed = item["next_premedication"]
         drugs = ", ".join(f"{p['drug']} {p['dose_mg']:g} mg" for p in premed["items"])
-        console.print(f"  next premedication: {drugs} (due {premed['due'] or 'before the start'})")
+        say(f"  next premedication: {drugs} (due {premed['due'] or 'before the start'})")
     for action in item["actions"]:
         console.print(f"  [bold]{action['action']}[/] {action['at']}: {escape(action['detail'])}")
     for deviation in item["deviations"]:

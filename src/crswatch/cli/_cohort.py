@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from crswatch.cli._app import app, err_console, fail
+from crswatch.cli._app import app, err_console, fail, say
 from crswatch.errors import CohortOutputError, InputError
 
 if TYPE_CHECKING:
@@ -113,18 +113,18 @@ def grade(
         except LookupError as exc:
             raise fail(str(exc)) from None
     for outcome in summary.rejected:
-        err_console.print(
+        say(
             f"shard {outcome.shard:05d}: {outcome.patients_rejected} patient(s) and "
             f"{outcome.events_rejected} event(s) rejected; the valid records were graded",
-            highlight=False,
+            stderr=True,
         )
         for message in outcome.issues[:3]:
-            err_console.print(f"  - {message}", highlight=False)
+            say(f"  - {message}", stderr=True)
     skipped = f", {summary.skipped} done before (resumed)" if summary.skipped else ""
-    err_console.print(
+    say(
         f"graded {summary.patients} patient(s), {summary.events} event(s) in "
         f"{len(summary.graded)} shard(s){skipped} -> {summary.out} ({summary.engine})",
-        highlight=False,
+        stderr=True,
     )
     if strict and summary.rejected:
         raise typer.Exit(1)

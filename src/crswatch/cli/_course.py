@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import app, console, emit_json, err_console, fail, print_legend
 from crswatch.cli._render import render_report
 from crswatch.cli._simulate import parse_duration
 from crswatch.episodes import (
@@ -23,7 +23,7 @@ from crswatch.episodes import (
 )
 from crswatch.errors import InputError
 from crswatch.io import read_path
-from crswatch.scales import select_scales
+from crswatch.scales import grade_notation, select_scales
 from crswatch.timeline import Timeline, format_time
 
 __all__ = ["episodes", "trajectory_command"]
@@ -59,13 +59,31 @@ def trajectory_command(
         table = trajectory(_read(path), scales=scale, every=grid, changes_only=not all_rows)
     except (InputError, LookupError) as exc:
         raise fail(str(exc)) from None
-    table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
+    table = _notation(table).with_columns(
+        pl.col("at").map_elements(format_time, return_dtype=pl.String)
+    )
     if output_format == "json":
         emit_json(table.to_dicts())
         return
     buffer = io.StringIO()
     table.write_csv(buffer)
     typer.echo(buffer.getvalue(), nl=False)
+
+
+def _peak(grade: int, upper: int | None) -> str:
+    """An episode's peak in the shared notation: the grade certain on the documented findings,
+    provisional when what is not documented could have taken it higher."""
+    top = grade if upper is None else upper
+    return grade_notation(grade, "graded" if top <= grade else "provisional", grade, top)
+
+
+def _notation(table: pl.DataFrame) -> pl.DataFrame:
+    """The trajectory with its grade in the shared notation (column ``shown``)."""
+    shown = [
+        grade_notation(grade, status, lower, upper)
+        for grade, status, lower, upper in table.select("grade", "status", "lower", "upper").rows()
+    ]
+    return table.with_columns(pl.Series("shown", shown, dtype=pl.String))
 
 
 def _block(
@@ -135,12 +153,13 @@ def episodes(
                     syndrome,
                     episode["scale"],
                     episode["onset"],
-                    str(episode["peak_grade"]),
+                    escape(_peak(episode["peak_grade"], episode["peak_upper"])),
                     episode["peak_at"],
                     episode["resolution"] or "not resolved",
                     f"{hours:.1f}" if hours is not None else "-",
                 )
     console.print(view)
+    print_legend()
     for entry in payload:
         for gap in entry["icans"]["assessment_gaps"]:
             console.print(

@@ -9,7 +9,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import (
+    app,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    grade_cell,
+    print_legend,
+)
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
@@ -20,15 +28,21 @@ __all__ = ["grade"]
 
 
 def _deciding(result: GradeResult) -> str:
-    if result.status != "graded":
-        if result.missing:
-            return "missing: " + ", ".join(result.missing)
-        open_ = result.undecided
-        if open_:
-            top = max(open_, key=lambda e: e.grade_high or e.grade)
-            return f"wording undecided: {top.rule}"
+    """What set the grade, and for an undecided one what is undecided or missing."""
     deciding = result.deciding
-    return deciding.rule if deciding is not None else "no criterion met"
+    met = deciding.rule if deciding is not None else "no criterion met"
+    if result.status == "graded":
+        return met
+    parts = []
+    if result.status == "provisional":
+        parts.append(met)
+    open_ = result.undecided
+    if open_:
+        top = max(open_, key=lambda e: e.grade_high or e.grade)
+        parts.append(f"undecided: {top.rule}")
+    if result.missing:
+        parts.append("not documented: " + ", ".join(result.missing))
+    return "; ".join(parts) or met
 
 
 def _table(graded: list[PatientGrades]) -> Table:
@@ -38,16 +52,12 @@ def _table(graded: list[PatientGrades]) -> Table:
     for patient in graded:
         for syndrome, results in (("CRS", patient.crs), ("ICANS", patient.icans)):
             for scale_id, result in results.items():
-                if result.status == "graded":
-                    shown = str(result.grade)
-                else:
-                    shown = f"{result.status} [{result.bounds[0]}-{result.bounds[1]}]"
                 table.add_row(
                     escape(patient.patient_id),
                     patient.at.strftime("%Y-%m-%d %H:%M"),
                     syndrome,
                     scale_id,
-                    escape(shown),
+                    escape(grade_cell(result.grade, result.status, result.bounds)),
                     escape(_deciding(result)),
                 )
     return table
@@ -95,5 +105,6 @@ def grade(
         emit_json(payload[0] if len(payload) == 1 else payload)
     else:
         console.print(_table(graded))
+        print_legend()
         for line in _icans_warnings(graded):
             console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import find_table_pairs, iter_frames, read_path, write_path
@@ -91,9 +91,7 @@ def convert(
     except InputError as exc:
         raise fail(str(exc)) from None
     events = sum(len(timeline.events) for timeline in result.timelines)
-    err_console.print(
-        f"wrote {len(result.timelines)} patient(s), {events} event(s) to {written}", highlight=False
-    )
+    say(f"wrote {len(result.timelines)} patient(s), {events} event(s) to {written}", stderr=True)
     if not result.report.ok:
         render_report(result.report, err_console)
         raise typer.Exit(1)

@@ -23,7 +23,7 @@ from crswatch.hlh import ScreenResult, screen_course
 from crswatch.management import Action, Recommendation, TimelineEvaluation, recommend
 from crswatch.regimens import blinatumomab_status
 from crswatch.regimens.blinatumomab import StatusParameters
-from crswatch.scales import ALL_SCALES, GradeResult
+from crswatch.scales import ALL_SCALES, GRADE_LEGEND, GradeResult, grade_notation
 from crswatch.timeline import Timeline, format_time
 from crswatch.web._ward import grade_courses_of
 
@@ -59,7 +59,7 @@ class ScaleRow:
     grade: int | None
     lower: int
     upper: int
-    #: The grade as shown: ``3``, or ``not assessable: 2-4``.
+    #: The grade in the shared notation: ``3``, ``2 (provisional, ≤ 3)``, ``2–4 (not assessable)``.
     shown: str
     #: The deciding criterion's wording (the paper's), its id and source; for an undecided
     #: grade, the met criterion that sets the lower bound ("no criterion met" when none is).
@@ -76,11 +76,7 @@ class ScaleRow:
 def _scale_row(syndrome: str, scale_id: str, result: GradeResult) -> ScaleRow:
     scale = ALL_SCALES[f"{syndrome}.{scale_id}"]
     lower, upper = result.bounds
-    if result.status == "graded":
-        shown = str(result.grade)
-    else:
-        span = str(lower) if lower == upper else f"{lower}-{upper}"
-        shown = f"{result.status.replace('_', ' ')}: {span}"
+    shown = grade_notation(result.grade, result.status, lower, upper)
     # The same reading as ``crswatch grade``: the met criterion of the highest grade decides;
     # when nothing is met there is no deciding criterion, only the undecided ones.
     deciding = result.deciding
@@ -187,9 +183,8 @@ def _action_row(action: Action) -> ActionRow:
 
 
 def _grade_text(scale: str, status: str, lower: int, upper: int) -> str:
-    if status == "graded":
-        return f"{lower} ({scale})"
-    return f"{status.replace('_', ' ')} {lower}-{upper} ({scale})"
+    # The facts carry the lower bound as the grade (the grade itself when graded or provisional).
+    return f"{grade_notation(lower, status, lower, upper)} ({scale})"
 
 
 def _recommendation_panel(result: Recommendation) -> RecommendationPanel:
@@ -528,6 +523,8 @@ class PatientPanels:
     hlh: HLHPanel
     biomarkers: BiomarkerPanel
     regimen: RegimenPanel | None
+    #: The legend of the grade notation, shown under the grade table.
+    grade_legend: tuple[str, ...] = GRADE_LEGEND
 
 
 def patient_panels(
