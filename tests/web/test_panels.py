@@ -88,7 +88,7 @@ def test_deciding_criterion_is_the_papers_wording(footnote_panels: PatientPanels
     # Lee 2014 is not assessable 2-4: the low-dose pressor sets the floor, organ toxicity (no
     # liver labs) could raise it.
     lee = rows[("CRS", "lee2014")]
-    assert lee.shown == "not assessable: 2-4"
+    assert lee.shown == "2–4 (not assessable)"
     assert lee.deciding_id == "lee2014.hypotension.g2.low_dose"
     assert "Grade 4 organ toxicity (excluding transaminitis)" in lee.undecided
     assert "alt, ast" in lee.missing
@@ -264,7 +264,9 @@ def test_panels_partial_renders_tables_and_labels(
     assert "Lee 2019 (ASTCT), CRS grading table" in cells
     assert 'data-status="not_assessable"' in page
     text = _text(page)
-    assert "not assessable: 2-4" in text
+    assert "2–4 (not assessable)" in text
+    # The legend of the notation under the grade table.
+    assert "0–2 (not assessable): the documented findings fix no grade" in text
     assert "unverified" in text
     assert "tocilizumab 560 mg IV" in text
     assert "Hines 2023" in text
