@@ -28,21 +28,28 @@ __all__ = ["grade"]
 
 
 def _deciding(result: GradeResult) -> str:
-    """What set the grade, and for an undecided one what is undecided or missing."""
+    """What set the grade; for a grade not decided, also what is undecided or not documented."""
     deciding = result.deciding
-    met = deciding.rule if deciding is not None else "no criterion met"
     if result.status == "graded":
-        return met
-    parts = []
-    if result.status == "provisional":
-        parts.append(met)
-    open_ = result.undecided
+        return deciding.rule if deciding is not None else "no criterion met"
+    parts = [deciding.rule] if deciding is not None else []
+    lower = result.bounds[0]
+    # Undecided: a criterion that could not be evaluated, or one met whose wording spans grades
+    # (its note says what the record does not tell).
+    open_ = [
+        e
+        for e in result.evidence
+        if (e.met is None and (e.grade_high or e.grade) > lower)
+        or (e.met and e.grade_high is not None and e.grade_high > e.grade)
+    ]
     if open_:
         top = max(open_, key=lambda e: e.grade_high or e.grade)
-        parts.append(f"undecided: {top.rule}")
+        if top is deciding:
+            parts = []
+        parts.append(f"undecided: {top.note or top.rule}")
     if result.missing:
         parts.append("not documented: " + ", ".join(result.missing))
-    return "; ".join(parts) or met
+    return "; ".join(parts) or "no criterion met"
 
 
 def _table(graded: list[PatientGrades]) -> Table:
