@@ -121,3 +121,19 @@ def test_the_deciding_criterion_names_what_is_not_documented(tmp_path: Path) -> 
     result = runner.invoke(app, ["grade", str(path), "--scale", "lee2014"])
     assert result.exit_code == 0, result.output
     assert "not documented:" in result.stdout
+
+
+def test_help_keeps_square_brackets() -> None:
+    result = runner.invoke(app, ["risk", "--help"])
+    assert "Latest value in [reference - window, reference]" in " ".join(result.stdout.split())
+
+
+def test_a_table_pair_written_as_out_parquet_is_a_folder_and_says_so(tmp_path: Path) -> None:
+    help_text = " ".join(runner.invoke(app, ["convert", "--help"]).stdout.split())
+    assert "-o out.parquet writes out/patients.parquet and out/events.parquet" in help_text
+    result = runner.invoke(app, ["convert", str(EXAMPLE), "-o", str(tmp_path / "out.parquet")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out"
+    assert sorted(p.name for p in folder.iterdir()) == ["events.parquet", "patients.parquet"]
+    said = " ".join(result.stderr.split())
+    assert f"to the folder {folder}/ ({folder / 'events.parquet'} and" in said

@@ -9,7 +9,6 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperOption
 
 from crswatch.scales import GRADE_LEGEND, grade_notation
 
@@ -25,20 +24,11 @@ __all__ = [
 ]
 
 
-def _flags_take_no_value() -> None:
-    """Show no value type for on/off switches in ``--help`` (typer 0.29 prints ``--json <bool>``,
-    which suggests the switch takes a value)."""
-    original = TyperOption.display_type_rich
-
-    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
-        return None if self.is_flag else original(self, ctx)
-
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
-
-
-_flags_take_no_value()
-
 app = typer.Typer(
+    # Help is plain text: it quotes intervals and commands ("[reference - window, reference]",
+    # "crswatch[spark]") whose square brackets Rich would take for style tags, and switches are
+    # shown without a value type (Rich help printed "--json <bool>").
+    rich_markup_mode=None,
     name="crswatch",
     help=(
         "CRS, ICANS and HLH/MAS surveillance for T-cell engaging immunotherapy: read, validate, "

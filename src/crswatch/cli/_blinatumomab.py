@@ -27,6 +27,7 @@ from crswatch.timeline import parse_time
 __all__ = ["blinatumomab_app"]
 
 blinatumomab_app = typer.Typer(
+    rich_markup_mode=None,
     name="blinatumomab",
     help="Blinatumomab (BLINCYTO): plan cycles and premedication; status from the record.",
     no_args_is_help=True,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["cohort_app", "grade"]
 
 cohort_app = typer.Typer(
+    rich_markup_mode=None,
     name="cohort",
     help="Cohorts at scale: grade every patient on every scale, report, export to registries.",
     no_args_is_help=True,

@@ -79,8 +79,12 @@ def open_store(demo: bool, *, create: bool = True) -> Store:
     return Store(url)
 
 
-users_app = typer.Typer(name="users", help="Service users and API tokens.", no_args_is_help=True)
-audit_app = typer.Typer(name="audit", help="The service's audit trail.", no_args_is_help=True)
+users_app = typer.Typer(
+    name="users", help="Service users and API tokens.", no_args_is_help=True, rich_markup_mode=None
+)
+audit_app = typer.Typer(
+    name="audit", help="The service's audit trail.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 

@@ -67,7 +67,15 @@ def convert(
     source: Annotated[
         Path, typer.Argument(help="Input timeline(s): JSON, FHIR JSON, CSV/Parquet.")
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file or directory.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Output file (json, fhir), or for csv and parquet a folder of two tables: "
+            "-o out.parquet writes out/patients.parquet and out/events.parquet.",
+        ),
+    ],
     to: Annotated[
         str | None,
         typer.Option(help="json, csv, parquet or fhir (default: from the output name)."),
@@ -91,7 +99,15 @@ def convert(
     except InputError as exc:
         raise fail(str(exc)) from None
     events = sum(len(timeline.events) for timeline in result.timelines)
-    say(f"wrote {len(result.timelines)} patient(s), {events} event(s) to {written}", stderr=True)
+    target = str(written)
+    if written.is_dir():
+        # A table pair is a folder: say so, as "-o out.parquet" writes out/, not a file.
+        tables = " and ".join(str(p) for p in sorted(written.glob("*.*"))) or "no tables"
+        target = f"the folder {written}/ ({tables})"
+    say(
+        f"wrote {len(result.timelines)} patient(s), {events} event(s) to {target}",
+        stderr=True,
+    )
     if not result.report.ok:
         render_report(result.report, err_console)
         raise typer.Exit(1)
