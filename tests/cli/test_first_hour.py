@@ -136,4 +136,5 @@ def test_a_table_pair_written_as_out_parquet_is_a_folder_and_says_so(tmp_path: P
     folder = tmp_path / "out"
     assert sorted(p.name for p in folder.iterdir()) == ["events.parquet", "patients.parquet"]
     said = " ".join(result.stderr.split())
-    assert f"to the folder {folder}/ ({folder / 'events.parquet'} and" in said
+    tables = f"{folder / 'patients.parquet'} and {folder / 'events.parquet'}"
+    assert f"to the folder {folder}/ ({tables})" in said

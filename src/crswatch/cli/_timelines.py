@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.io import find_table_pairs, iter_frames, read_path, write_path
+from crswatch.io import detect_output_format, find_table_pairs, iter_frames, read_path, write_path
 from crswatch.timeline import IngestReport
 
 __all__ = ["convert", "validate"]
@@ -102,7 +102,8 @@ def convert(
     target = str(written)
     if written.is_dir():
         # A table pair is a folder: say so, as "-o out.parquet" writes out/, not a file.
-        tables = " and ".join(str(p) for p in sorted(written.glob("*.*"))) or "no tables"
+        suffix = f".{detect_output_format(output, to)}"
+        tables = " and ".join(str(written / f"{name}{suffix}") for name in ("patients", "events"))
         target = f"the folder {written}/ ({tables})"
     say(
         f"wrote {len(result.timelines)} patient(s), {events} event(s) to {target}",
