@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from crswatch.cli import app
-from crswatch.cli._demo import DEMO_DB, DEMO_PASSWORD, _free_port, _stage
+from crswatch.cli._demo import DEMO_DB, DEMO_PASSWORD, _free_port, _Loaded, _ward_table
+from crswatch.simulate import ward_beds
 from crswatch.store import Store, User, authenticate, list_patients
 
 runner = CliRunner()
@@ -105,14 +107,18 @@ def test_a_busy_port_is_replaced_by_the_next_free_one() -> None:
     assert chosen != port and port < chosen < port + 20
 
 
-@pytest.mark.parametrize(
-    ("patient_id", "stage"),
-    [("ward-02", "ventilated"), ("ward-26", "ventilated"), ("P-001", "-"), ("ward-9999999", "-")],
-)
-def test_the_stage_column_names_the_bed_a_patient_was_loaded_in(
-    patient_id: str, stage: str
-) -> None:
-    assert _stage(patient_id) == stage
+def test_the_course_column_describes_each_patient_at_the_ward_clock() -> None:
+    clock = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    beds = ward_beds(6, clock=clock)
+    loaded = _Loaded([b.timeline for b in beds], {b.timeline.patient.id: b.now for b in beds}, None)
+    table = _ward_table(loaded.ward, clock, loaded.courses)
+    shown = dict(zip(table.columns[0].cells, table.columns[1].cells, strict=True))
+    assert shown == {b.timeline.patient.id: b.now for b in beds}
+    # ward-02 was filled for its ventilation, and is ventilated at the clock.
+    assert shown["ward-02"].startswith("CRS 4 (") and "ventilated" in shown["ward-02"]
+    # A kept ward's clock has moved on: no course is claimed for it.
+    kept = _ward_table(loaded.ward, clock + timedelta(days=3), {})
+    assert set(kept.columns[1].cells) == {"-"}
 
 
 def _get(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:

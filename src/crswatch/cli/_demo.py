@@ -1,7 +1,7 @@
 """``crswatch demo``: the main job on the embedded default.
 
 Creates ``crswatch-demo.db`` (SQLite) in the data directory, loads a synthetic ward at the
-current clock (``crswatch.simulate.demo_ward``), creates a clinician and a viewer, writes the ward
+current clock (``crswatch.simulate.ward_beds``), creates a clinician and a viewer, writes the ward
 as ``demo-ward.json`` for the command-line tour, shows the ward and serves the API and the
 dashboard until Ctrl-C.  Choices: docs/decisions/0018-demo-ward.md.
 """
@@ -29,7 +29,7 @@ from sqlalchemy import select
 from crswatch.cli._app import app, console, fail, grade_cell, print_legend, say
 from crswatch.io import write_path
 from crswatch.scales import grade_timelines
-from crswatch.simulate import demo_ward, ward_stages
+from crswatch.simulate import ward_beds
 from crswatch.state import PRESSORS, RATE_COLUMNS, state_of
 from crswatch.store import PatientRow, Store, create_user, ingest_timelines, load_timeline
 from crswatch.timeline import Timeline
@@ -101,12 +101,16 @@ def _remove_database(path: Path) -> None:
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     ward: list[Timeline]
+    #: patient id -> the simulated course at the clock; empty for a kept ward, whose clock has
+    #: moved on since it was loaded (a label then would be stale).
+    courses: dict[str, str]
     #: username -> password, or None when the users were kept from an earlier run.
     passwords: dict[str, str] | None
 
 
 def _load(store: Store, patients: int, clock: datetime, loopback: bool, directory: Path) -> _Loaded:
-    ward = demo_ward(patients, clock=clock)
+    beds = ward_beds(patients, clock=clock)
+    ward = [bed.timeline for bed in beds]
     passwords = {
         name: DEMO_PASSWORD if loopback else secrets.token_urlsafe(12) for name, _ in DEMO_USERS
     }
@@ -115,7 +119,7 @@ def _load(store: Store, patients: int, clock: datetime, loopback: bool, director
         for name, role in DEMO_USERS:
             create_user(session, name, passwords[name], role)
     write_path(ward, directory / DEMO_JSON, to="json")
-    return _Loaded(ward, passwords)
+    return _Loaded(ward, {bed.timeline.patient.id: bed.now for bed in beds}, passwords)
 
 
 def _stored(store: Store) -> list[Timeline]:
@@ -125,15 +129,7 @@ def _stored(store: Store) -> list[Timeline]:
     return [timeline for timeline in loaded if timeline is not None]
 
 
-def _stage(patient_id: str) -> str:
-    """The stage a ``ward-NN`` bed was loaded at; a patient added since has none."""
-    number = patient_id.removeprefix("ward-")
-    if number == patient_id or not number.isdigit() or not 1 <= int(number) <= MAX_PATIENTS:
-        return "-"
-    return ward_stages(int(number))[-1]
-
-
-def _ward_table(ward: list[Timeline], clock: datetime) -> Table:
+def _ward_table(ward: list[Timeline], clock: datetime, courses: dict[str, str]) -> Table:
     # One vectorized call per engine for the whole ward, at the ward clock.
     graded = {
         g.patient_id: g
@@ -141,7 +137,16 @@ def _ward_table(ward: list[Timeline], clock: datetime) -> Table:
     }
     state = {row["patient_id"]: row for row in state_of(ward, at=clock).to_dicts()}
     table = Table(title=f"Synthetic ward at {clock:%Y-%m-%d %H:%M} UTC (ASTCT 2019)")
-    columns = ("patient", "stage", "age", "therapy", "day", "CRS now", "ICANS now", "support now")
+    columns = (
+        "patient",
+        "simulated course now",
+        "age",
+        "therapy",
+        "day",
+        "CRS now",
+        "ICANS now",
+        "support now",
+    )
     for column in columns:
         table.add_column(column)
     for timeline in ward:
@@ -154,7 +159,7 @@ def _ward_table(ward: list[Timeline], clock: datetime) -> Table:
             support.append(str(now["o2_device"]))
         table.add_row(
             escape(patient.id),
-            _stage(patient.id),
+            escape(courses.get(patient.id, "-")),
             f"{patient.age_years:.0f}" if patient.age_years is not None else "-",
             escape(patient.therapy.product or patient.therapy.kind),
             str((clock - patient.therapy.start).days),
@@ -208,8 +213,10 @@ def demo(
     # The ward's clock is the wall clock, as the dashboard's "now"; a kept ward is shown now too.
     clock = datetime.now(UTC).replace(second=0, microsecond=0)
     kept = _stored(store)
-    loaded = _Loaded(kept, None) if kept else _load(store, patients, clock, loopback, directory)
-    console.print(_ward_table(loaded.ward, clock))
+    loaded = _Loaded(kept, {}, None) if kept else _load(store, patients, clock, loopback, directory)
+    console.print(_ward_table(loaded.ward, clock, loaded.courses))
+    if not loaded.courses:
+        say("Simulated course: not shown for a kept ward (it was simulated at an earlier clock).")
     print_legend()
     program = _program()
     ward_file = directory / DEMO_JSON
