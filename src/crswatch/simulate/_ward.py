@@ -470,12 +470,12 @@ def ward_beds(
             events=_shift_and_cut(record, offset_us, clock_us),
             response=_known_response(record, record.start_us + offset_us, clock_us),
         )
-        hours = (clock_us - placed.start_us) / 3_600_000_000
+        since_start = (clock_us - placed.start_us) / 3_600_000_000
         ward.append(
             WardBed(
                 to_timeline(placed),
                 stage.name,
-                _course_now(record.grades, record.truth, hours),
+                _course_now(record.grades, record.truth, since_start),
                 record.grades,
             )
         )
