@@ -84,7 +84,8 @@ def _serve_briefly(args: list[str], cwd: Path, env: dict[str, str], user: str) -
     if "--port" in args:
         args = args[: args.index("--port")] + args[args.index("--port") + 2 :]
     script = Path(sys.executable).parent / "crswatch"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "crswatch.cli"]
+    runner_code = "from crswatch.cli import main; main()"
+    command = [str(script)] if script.exists() else [sys.executable, "-c", runner_code]
     server = subprocess.Popen(
         [*command, *args, "--port", str(port)],
         cwd=cwd,

@@ -59,14 +59,14 @@ def trajectory_command(
         table = trajectory(_read(path), scales=scale, every=grid, changes_only=not all_rows)
     except (InputError, LookupError) as exc:
         raise fail(str(exc)) from None
-    table = _notation(table).with_columns(
-        pl.col("at").map_elements(format_time, return_dtype=pl.String)
-    )
+    table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
     if output_format == "json":
+        # The same rows as the API's trajectory (grade, status, lower, upper).
         emit_json(table.to_dicts())
         return
     buffer = io.StringIO()
-    table.write_csv(buffer)
+    # The table a person reads: the grade in the shared notation in a last column, ``shown``.
+    _notation(table).write_csv(buffer)
     typer.echo(buffer.getvalue(), nl=False)
 
 
