@@ -14,7 +14,7 @@ import pytest
 
 from crswatch.hlh import screen_timelines
 from crswatch.management import recommend
-from crswatch.scales import grade_timelines
+from crswatch.scales import grade_notation, grade_timelines
 from crswatch.timeline import Timeline
 from crswatch.web._charts import timeline_chart
 from crswatch.web._panels import PatientPanels, patient_panels
@@ -88,7 +88,7 @@ def test_deciding_criterion_is_the_papers_wording(footnote_panels: PatientPanels
     # Lee 2014 is not assessable 2-4: the low-dose pressor sets the floor, organ toxicity (no
     # liver labs) could raise it.
     lee = rows[("CRS", "lee2014")]
-    assert lee.shown == "2–4 (not assessable)"
+    assert lee.shown == grade_notation(lee.grade, lee.status, 2, 4)
     assert lee.deciding_id == "lee2014.hypotension.g2.low_dose"
     assert "Grade 4 organ toxicity (excluding transaminitis)" in lee.undecided
     assert "alt, ast" in lee.missing
@@ -264,7 +264,10 @@ def test_panels_partial_renders_tables_and_labels(
     assert "Lee 2019 (ASTCT), CRS grading table" in cells
     assert 'data-status="not_assessable"' in page
     text = _text(page)
-    assert "2–4 (not assessable)" in text
+    # Lee 2014's grade in the shared notation (crswatch.scales.grade_notation): 2 to 4.
+    lee = next(r for r in footnote_panels.grades if r.scale_id == "lee2014")
+    assert (lee.lower, lee.upper) == (2, 4)
+    assert lee.shown == grade_notation(lee.grade, lee.status, 2, 4) and lee.shown in text
     # The legend of the notation under the grade table.
     assert "0–2 (not assessable): the documented findings fix no grade" in text
     assert "unverified" in text
