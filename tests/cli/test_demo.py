@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from crswatch.cli import app
-from crswatch.cli._demo import DEMO_DB, DEMO_PASSWORD, _free_port, _stage
+from crswatch.cli._demo import DEMO_DB, DEMO_PASSWORD, _free_port, _Loaded, _ward_table
+from crswatch.simulate import ward_beds
 from crswatch.store import Store, User, authenticate, list_patients
 
 runner = CliRunner()
@@ -41,8 +43,11 @@ def test_no_serve_loads_the_ward_users_and_json(
     monkeypatch.setenv("CRSWATCH_DATA_DIR", str(data))
     result = runner.invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:8000/" in result.stdout
-    assert f"password {DEMO_PASSWORD}" in result.stdout
+    # Nothing is served: no URL; what was loaded, and how to serve it (issue 19, point 3).
+    assert "http://" not in result.stdout and "Serving" not in result.stdout
+    assert f"Loaded: 24 patients in the demo database {data / DEMO_DB}" in result.stdout
+    assert "To serve this ward: crswatch demo --keep, or crswatch serve --demo." in result.stdout
+    assert f"Password of both users: {DEMO_PASSWORD} (loopback only)." in result.stdout
     assert "ward-01" in result.stdout and "ward-24" in result.stdout
     store = _store(data)
     with store.transaction() as session:
@@ -68,12 +73,12 @@ def test_keep_serves_the_stored_ward_and_reset_recreates_it(
     assert runner.invoke(app, ["demo", "--no-serve", "--patients", "3"]).exit_code == 0
     kept = runner.invoke(app, ["demo", "--no-serve", "--keep", "--patients", "5"])
     assert kept.exit_code == 0, kept.output
-    assert "(3 patients)" in kept.stdout and "as when the demo database was created" in kept.stdout
+    assert "Loaded: 3 patients" in kept.stdout and "demo --keep" in kept.stdout
     # A kept database has the well-known password: not on an address others can reach.
     exposed = runner.invoke(app, ["demo", "--no-serve", "--keep", "--host", "0.0.0.0"])
     assert exposed.exit_code == 2 and "host" in exposed.stderr
     reset = runner.invoke(app, ["demo", "--no-serve", "--patients", "2"])
-    assert reset.exit_code == 0 and "(2 patients)" in reset.stdout
+    assert reset.exit_code == 0 and "Loaded: 2 patients" in reset.stdout
 
 
 def test_a_non_loopback_host_gets_fresh_passwords(
@@ -84,6 +89,9 @@ def test_a_non_loopback_host_gets_fresh_passwords(
     result = runner.invoke(app, ["demo", "--no-serve", "--patients", "2", "--host", "0.0.0.0"])
     assert result.exit_code == 0, result.output
     assert f"password {DEMO_PASSWORD}" not in result.stdout and "not loopback" in result.stderr
+    assert f"users: {DEMO_PASSWORD}" not in result.stdout
+    # Fresh passwords for a host others can reach are shown once, even when nothing is served.
+    assert result.stdout.count("password ") == 2
     store = _store(data)
     with store.transaction() as session:
         assert authenticate(session, "viewer", DEMO_PASSWORD) is None
@@ -99,14 +107,18 @@ def test_a_busy_port_is_replaced_by_the_next_free_one() -> None:
     assert chosen != port and port < chosen < port + 20
 
 
-@pytest.mark.parametrize(
-    ("patient_id", "stage"),
-    [("ward-02", "ventilated"), ("ward-26", "ventilated"), ("P-001", "-"), ("ward-9999999", "-")],
-)
-def test_the_stage_column_names_the_bed_a_patient_was_loaded_in(
-    patient_id: str, stage: str
-) -> None:
-    assert _stage(patient_id) == stage
+def test_the_course_column_describes_each_patient_at_the_ward_clock() -> None:
+    clock = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    beds = ward_beds(6, clock=clock)
+    loaded = _Loaded([b.timeline for b in beds], {b.timeline.patient.id: b.now for b in beds}, None)
+    table = _ward_table(loaded.ward, clock, loaded.courses)
+    shown = dict(zip(table.columns[0].cells, table.columns[1].cells, strict=True))
+    assert shown == {b.timeline.patient.id: b.now for b in beds}
+    # ward-02 was filled for its ventilation, and is ventilated at the clock.
+    assert shown["ward-02"].startswith("CRS 4 (") and "ventilated" in shown["ward-02"]
+    # A kept ward's clock has moved on: no course is claimed for it.
+    kept = _ward_table(loaded.ward, clock + timedelta(days=3), {})
+    assert set(kept.columns[1].cells) == {"-"}
 
 
 def _get(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:

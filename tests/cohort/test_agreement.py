@@ -101,6 +101,8 @@ def test_regrade_same_lower_higher_as_juliet() -> None:
     assert result["to_none"] == 1
     assert result["new_on_target"] == 7
     assert result["excluded"] == 0
+    # Each count says which way it goes: source grade -> target grade, lower ones first.
+    assert result["changes_text"] == "1 → 0: 1 (lower); 3 → 2: 22 (lower); 1 → 2: 4 (higher)"
 
 
 def test_regrade_unknown_scale_is_an_input_error() -> None:

@@ -155,7 +155,12 @@ def test_cibmtr_grades_dates_and_therapies() -> None:
     assert (six["icans"], six["icans_maximum_grade"]) == ("no", "0")
     # CRS monitoring ended at 480 h: nothing is known after it — unknown, never 0.
     assert (six["crs"], six["crs_maximum_grade"]) == ("unknown", "unknown")
-    assert rows[("A", "1y")]["icans"] == "unknown"
+    # A period without data says unknown for every item, the therapies as the grades (issue
+    # 19, point 10); a period with an assessment but no treatment says no.
+    year = rows[("A", "1y")]
+    therapies = ("crs_therapy_tocilizumab", "crs_therapy_corticosteroids", "vasopressors")
+    assert [year[c] for c in ("crs", "icans", *therapies)] == ["unknown"] * 5
+    assert [six[c] for c in therapies] == ["no"] * 3
 
 
 def test_an_ambiguous_peak_is_unknown_with_its_bounds() -> None:

@@ -56,6 +56,9 @@ def test_same_seed_writes_byte_identical_shards_and_manifest(tmp_path: Path) -> 
         "truth/part-00000.parquet",
         "truth/part-00001.parquet",
         "truth/part-00002.parquet",
+        "truth_grades/part-00000.parquet",
+        "truth_grades/part-00001.parquet",
+        "truth_grades/part-00002.parquet",
     ]
     assert first == second
     write_cohort(tmp_path / "c", 45, seed=78, shard_size=20)

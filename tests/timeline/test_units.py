@@ -129,3 +129,35 @@ def test_fahrenheit_and_celsius_give_the_same_canonical_value(celsius: float) ->
     fahrenheit = celsius * 9 / 5 + 32
     to_c = conversion_for("temperature", "[degF]")
     assert to_c.apply(fahrenheit, weight_kg=None, bsa_m2=None) == pytest.approx(celsius, abs=1e-9)
+
+
+SPELLINGS = [
+    # item, a clinical spelling that is not UCUM, the UCUM code suggested
+    ("norepinephrine", "mcg/kg/min", "ug/kg/min"),
+    ("temperature", "°F", "[degF]"),
+    ("temperature", "°C", "Cel"),
+    ("temperature", "F", "[degF]"),  # UCUM farad: a temperature in F means Fahrenheit
+    ("sbp", "mmHg", "mm[Hg]"),
+    ("heart_rate", "bpm", "/min"),
+    ("platelets", "x10^9/L", "10*9/L"),
+    ("vasopressin", "units/min", "U/min"),
+    ("o2_flow", "lpm", "L/min"),
+]
+
+
+@pytest.mark.parametrize(("item", "unit", "ucum"), SPELLINGS, ids=[s[1] for s in SPELLINGS])
+def test_a_common_clinical_spelling_gets_its_ucum_code_suggested(
+    document: dict[str, Any], item: str, unit: str, ucum: str
+) -> None:
+    result = read_json_document(with_event(document, item=item, value=1, unit=unit), "t.json")
+    (issue,) = result.report.issues
+    assert issue.field == "unit" and f"did you mean {ucum!r} (UCUM)?" in issue.reason
+    # The suggestion is never applied silently: the event is rejected, and the code suggested
+    # converts to the item's unit.
+    assert conversion_for(item, ucum).unit
+
+
+def test_no_suggestion_for_a_unit_without_a_known_spelling(document: dict[str, Any]) -> None:
+    result = read_json_document(with_event(document, item="crp", value=1, unit="furlong"), "t.json")
+    (issue,) = result.report.issues
+    assert "did you mean" not in issue.reason

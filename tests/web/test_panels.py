@@ -14,7 +14,7 @@ import pytest
 
 from crswatch.hlh import screen_timelines
 from crswatch.management import recommend
-from crswatch.scales import grade_timelines
+from crswatch.scales import grade_notation, grade_timelines
 from crswatch.timeline import Timeline
 from crswatch.web._charts import timeline_chart
 from crswatch.web._panels import PatientPanels, patient_panels
@@ -266,6 +266,12 @@ def test_panels_partial_renders_tables_and_labels(
     assert 'data-status="provisional"' in page
     text = _text(page)
     assert "2 (provisional, ≤ 4)" in text
+    # Lee 2014's grade in the shared notation (crswatch.scales.grade_notation): 2 to 4.
+    lee = next(r for r in footnote_panels.grades if r.scale_id == "lee2014")
+    assert (lee.lower, lee.upper) == (2, 4)
+    assert lee.shown == grade_notation(lee.grade, lee.status, 2, 4) and lee.shown in text
+    # The legend of the notation under the grade table.
+    assert "0–2 (not assessable): the documented findings fix no grade" in text
     assert "unverified" in text
     assert "tocilizumab 560 mg IV" in text
     assert "Hines 2023" in text

@@ -62,14 +62,21 @@ def test_trend_and_scale_choice() -> None:
 
 def test_ungraded_cells_never_show_a_number() -> None:
     cell = _cell("not_assessable", None, 1, 4)
+    # The shared notation (crswatch.scales.grade_notation), as in the terminal and the report.
     assert (cell.label, cell.short, cell.certain, cell.possible) == (
-        "not assessable 1–4",
-        "1–4",
+        "1–4 (not assessable)",
+        "1–4 (not assessable)",
         1,
         4,
     )
-    assert _cell("ambiguous", None, 2, 3).label == "ambiguous 2–3"
+    assert _cell("ambiguous", None, 2, 3).label == "2–3 (ambiguous)"
     assert _cell("graded", 2, 2, 2).label == "2"
+    provisional = _cell("provisional", 2, 2, 3)
+    assert (provisional.label, provisional.certain, provisional.possible) == (
+        "2 (provisional, ≤ 3)",
+        2,
+        3,
+    )
 
 
 def test_trend_arrows_only_when_certain() -> None:

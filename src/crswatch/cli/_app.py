@@ -8,10 +8,27 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-__all__ = ["app", "console", "emit_json", "err_console", "fail"]
+from crswatch.scales import GRADE_LEGEND, grade_notation
+
+__all__ = [
+    "app",
+    "console",
+    "emit_json",
+    "err_console",
+    "fail",
+    "grade_cell",
+    "print_legend",
+    "say",
+]
+
 
 app = typer.Typer(
+    # Help is plain text: it quotes intervals and commands ("[reference - window, reference]",
+    # "crswatch[spark]") whose square brackets Rich would take for style tags, and switches are
+    # shown without a value type (Rich help printed "--json <bool>").
+    rich_markup_mode=None,
     name="crswatch",
     help=(
         "CRS, ICANS and HLH/MAS surveillance for T-cell engaging immunotherapy: read, validate, "
@@ -41,6 +58,29 @@ def emit_json(payload: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Report an error on stderr and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Report an error on stderr and return the exit to raise.
+
+    The message is plain text: it quotes user input and shell commands (``pip install
+    'crswatch[spark]'``), whose square brackets Rich would otherwise take for style tags.
+    """
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
+
+
+def print_legend(*, stderr: bool = False) -> None:
+    """The legend of the grade notation, printed under any table that uses it."""
+    target = err_console if stderr else console
+    target.print("Grades: " + GRADE_LEGEND[0], markup=False, highlight=False, style="dim")
+    for line in GRADE_LEGEND[1:]:
+        target.print("        " + line, markup=False, highlight=False, style="dim")
+
+
+def say(message: str, *, stderr: bool = False) -> None:
+    """Print plain text (paths, commands, user input): no markup, no highlighting."""
+    (err_console if stderr else console).print(message, markup=False, highlight=False)
+
+
+def grade_cell(grade: int | None, status: str, bounds: tuple[int, int]) -> str:
+    """A grade in the shared notation (``3``, ``2 (provisional, ≤ 3)``, ``0–2 (not
+    assessable)``), for a table printed with :func:`print_legend` under it."""
+    return grade_notation(grade, status, bounds[0], bounds[1])

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
@@ -27,6 +27,7 @@ from crswatch.timeline import parse_time
 __all__ = ["blinatumomab_app"]
 
 blinatumomab_app = typer.Typer(
+    rich_markup_mode=None,
     name="blinatumomab",
     help="Blinatumomab (BLINCYTO): plan cycles and premedication; status from the record.",
     no_args_is_help=True,
@@ -198,7 +199,7 @@ def _render_status(item: dict[str, Any]) -> None:
     if item["next_premedication"]:
         premed = item["next_premedication"]
         drugs = ", ".join(f"{p['drug']} {p['dose_mg']:g} mg" for p in premed["items"])
-        console.print(f"  next premedication: {drugs} (due {premed['due'] or 'before the start'})")
+        say(f"  next premedication: {drugs} (due {premed['due'] or 'before the start'})")
     for action in item["actions"]:
         console.print(f"  [bold]{action['action']}[/] {action['at']}: {escape(action['detail'])}")
     for deviation in item["deviations"]:

@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from crswatch.cli._app import app, err_console, fail
+from crswatch.cli._app import app, err_console, fail, say
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.errors import CohortOutputError, InputError
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["cohort_app", "grade"]
 
 cohort_app = typer.Typer(
+    rich_markup_mode=None,
     name="cohort",
     help="Cohorts at scale: grade every patient on every scale, report, export to registries.",
     no_args_is_help=True,
@@ -116,18 +117,18 @@ def grade(
         except LookupError as exc:
             raise fail(str(exc)) from None
     for outcome in summary.rejected:
-        err_console.print(
+        say(
             f"shard {outcome.shard:05d}: {outcome.patients_rejected} patient(s) and "
             f"{outcome.events_rejected} event(s) rejected; the valid records were graded",
-            highlight=False,
+            stderr=True,
         )
         for message in outcome.issues[:3]:
-            err_console.print(f"  - {message}", highlight=False)
+            say(f"  - {message}", stderr=True)
     skipped = f", {summary.skipped} done before (resumed)" if summary.skipped else ""
-    err_console.print(
+    say(
         f"graded {summary.patients} patient(s), {summary.events} event(s) in "
         f"{len(summary.graded)} shard(s){skipped} -> {summary.out} ({summary.engine})",
-        highlight=False,
+        stderr=True,
     )
     if strict and summary.rejected:
         raise typer.Exit(1)

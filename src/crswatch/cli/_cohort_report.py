@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from crswatch.cli._app import err_console, fail
+from crswatch.cli._app import err_console, fail, say
 from crswatch.cli._cohort import cohort_app
 from crswatch.errors import CRSWatchError
 
@@ -48,7 +48,7 @@ def report(
             "warning: the graded run is incomplete; the report says so", style="yellow"
         )
     written = f"{output}" + (f" and {pdf}" if pdf else "")
-    err_console.print(f"report written to {written}", highlight=False)
+    say(f"report written to {written}", stderr=True)
 
 
 @cohort_app.command("export")
@@ -84,4 +84,4 @@ def export(
         )
     except CRSWatchError as exc:
         raise fail(str(exc)) from None
-    err_console.print(f"{frame.height} row(s) written to {output} ({format})", highlight=False)
+    say(f"{frame.height} row(s) written to {output} ({format})", stderr=True)

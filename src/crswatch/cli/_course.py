@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import app, console, emit_json, err_console, fail, print_legend
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.cli._simulate import parse_duration
@@ -24,7 +24,7 @@ from crswatch.episodes import (
 )
 from crswatch.errors import InputError
 from crswatch.io import read_path
-from crswatch.scales import select_scales
+from crswatch.scales import grade_notation, select_scales
 from crswatch.timeline import Timeline, format_time, parse_time
 
 __all__ = ["episodes", "trajectory_command"]
@@ -77,11 +77,29 @@ def trajectory_command(
         raise fail(str(exc)) from None
     table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
     if output_format == "json":
+        # The same rows as the API's trajectory (grade, status, lower, upper).
         emit_json(table.to_dicts())
         return
     buffer = io.StringIO()
-    table.write_csv(buffer)
+    # The table a person reads: the grade in the shared notation in a last column, ``shown``.
+    _notation(table).write_csv(buffer)
     typer.echo(buffer.getvalue(), nl=False)
+
+
+def _peak(grade: int, upper: int | None) -> str:
+    """An episode's peak in the shared notation: the grade certain on the documented findings,
+    provisional when what is not documented could have taken it higher."""
+    top = grade if upper is None else upper
+    return grade_notation(grade, "graded" if top <= grade else "provisional", grade, top)
+
+
+def _notation(table: pl.DataFrame) -> pl.DataFrame:
+    """The trajectory with its grade in the shared notation (column ``shown``)."""
+    shown = [
+        grade_notation(grade, status, lower, upper)
+        for grade, status, lower, upper in table.select("grade", "status", "lower", "upper").rows()
+    ]
+    return table.with_columns(pl.Series("shown", shown, dtype=pl.String))
 
 
 def _block(
@@ -156,12 +174,13 @@ def episodes(
                     syndrome,
                     episode["scale"],
                     episode["onset"],
-                    str(episode["peak_grade"]),
+                    escape(_peak(episode["peak_grade"], episode["peak_upper"])),
                     episode["peak_at"],
                     episode["resolution"] or "not resolved",
                     f"{hours:.1f}" if hours is not None else "-",
                 )
     console.print(view)
+    print_legend()
     for entry in payload:
         for gap in entry["icans"]["assessment_gaps"]:
             console.print(

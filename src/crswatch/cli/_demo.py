@@ -1,7 +1,7 @@
 """``crswatch demo``: the main job on the embedded default.
 
 Creates ``crswatch-demo.db`` (SQLite) in the data directory, loads a synthetic ward at the
-current clock (``crswatch.simulate.demo_ward``), creates a clinician and a viewer, writes the ward
+current clock (``crswatch.simulate.ward_beds``), creates a clinician and a viewer, writes the ward
 as ``demo-ward.json`` for the command-line tour, shows the ward and serves the API and the
 dashboard until Ctrl-C.  Choices: docs/decisions/0018-demo-ward.md.
 """
@@ -13,7 +13,9 @@ import ipaddress
 import logging
 import os
 import secrets
+import shutil
 import socket
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,10 +26,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from crswatch.cli._app import app, console, err_console, fail
+from crswatch.cli._app import app, console, fail, grade_cell, print_legend, say
 from crswatch.io import write_path
 from crswatch.scales import grade_timelines
-from crswatch.simulate import demo_ward, ward_stages
+from crswatch.simulate import ward_beds
 from crswatch.state import PRESSORS, RATE_COLUMNS, state_of
 from crswatch.store import PatientRow, Store, create_user, ingest_timelines, load_timeline
 from crswatch.timeline import Timeline
@@ -35,7 +37,7 @@ from crswatch.timeline import Timeline
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["DEMO_DB", "DEMO_PASSWORD", "DEMO_USERS", "demo"]
+__all__ = ["DEMO_DB", "DEMO_PASSWORD", "DEMO_USERS", "demo", "demo_database"]
 
 DEMO_PATIENTS = 24
 #: The ward is built in memory and shown in one table.
@@ -52,7 +54,12 @@ PORT_TRIES = 20
 
 
 def _data_dir() -> Path:
-    return Path(os.environ.get("CRSWATCH_DATA_DIR", "crswatch-data"))
+    return Path(os.environ.get("CRSWATCH_DATA_DIR") or "crswatch-data")
+
+
+def demo_database() -> Path:
+    """The demo's SQLite file, which ``serve``, ``users`` and ``audit`` open with ``--demo``."""
+    return _data_dir() / DEMO_DB
 
 
 def _loopback(host: str) -> bool:
@@ -94,12 +101,16 @@ def _remove_database(path: Path) -> None:
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     ward: list[Timeline]
+    #: patient id -> the simulated course at the clock; empty for a kept ward, whose clock has
+    #: moved on since it was loaded (a label then would be stale).
+    courses: dict[str, str]
     #: username -> password, or None when the users were kept from an earlier run.
     passwords: dict[str, str] | None
 
 
 def _load(store: Store, patients: int, clock: datetime, loopback: bool, directory: Path) -> _Loaded:
-    ward = demo_ward(patients, clock=clock)
+    beds = ward_beds(patients, clock=clock)
+    ward = [bed.timeline for bed in beds]
     passwords = {
         name: DEMO_PASSWORD if loopback else secrets.token_urlsafe(12) for name, _ in DEMO_USERS
     }
@@ -108,7 +119,7 @@ def _load(store: Store, patients: int, clock: datetime, loopback: bool, director
         for name, role in DEMO_USERS:
             create_user(session, name, passwords[name], role)
     write_path(ward, directory / DEMO_JSON, to="json")
-    return _Loaded(ward, passwords)
+    return _Loaded(ward, {bed.timeline.patient.id: bed.now for bed in beds}, passwords)
 
 
 def _stored(store: Store) -> list[Timeline]:
@@ -118,19 +129,7 @@ def _stored(store: Store) -> list[Timeline]:
     return [timeline for timeline in loaded if timeline is not None]
 
 
-def _stage(patient_id: str) -> str:
-    """The stage a ``ward-NN`` bed was loaded at; a patient added since has none."""
-    number = patient_id.removeprefix("ward-")
-    if number == patient_id or not number.isdigit() or not 1 <= int(number) <= MAX_PATIENTS:
-        return "-"
-    return ward_stages(int(number))[-1]
-
-
-def _grade_text(grade: int | None, bounds: tuple[int, int]) -> str:
-    return str(grade) if grade is not None else f"{bounds[0]}-{bounds[1]}?"
-
-
-def _ward_table(ward: list[Timeline], clock: datetime) -> Table:
+def _ward_table(ward: list[Timeline], clock: datetime, courses: dict[str, str]) -> Table:
     # One vectorized call per engine for the whole ward, at the ward clock.
     graded = {
         g.patient_id: g
@@ -138,7 +137,16 @@ def _ward_table(ward: list[Timeline], clock: datetime) -> Table:
     }
     state = {row["patient_id"]: row for row in state_of(ward, at=clock).to_dicts()}
     table = Table(title=f"Synthetic ward at {clock:%Y-%m-%d %H:%M} UTC (ASTCT 2019)")
-    columns = ("patient", "stage", "age", "therapy", "day", "CRS now", "ICANS now", "support now")
+    columns = (
+        "patient",
+        "simulated course now",
+        "age",
+        "therapy",
+        "day",
+        "CRS now",
+        "ICANS now",
+        "support now",
+    )
     for column in columns:
         table.add_column(column)
     for timeline in ward:
@@ -151,12 +159,12 @@ def _ward_table(ward: list[Timeline], clock: datetime) -> Table:
             support.append(str(now["o2_device"]))
         table.add_row(
             escape(patient.id),
-            _stage(patient.id),
+            escape(courses.get(patient.id, "-")),
             f"{patient.age_years:.0f}" if patient.age_years is not None else "-",
             escape(patient.therapy.product or patient.therapy.kind),
             str((clock - patient.therapy.start).days),
-            _grade_text(crs.grade, crs.bounds),
-            _grade_text(icans.grade, icans.bounds),
+            grade_cell(crs.grade, crs.status, crs.bounds),
+            grade_cell(icans.grade, icans.status, icans.bounds),
             ", ".join(support) or "-",
         )
     return table
@@ -186,7 +194,7 @@ def demo(
     """Load a synthetic ward into a demo database, show it, and serve the API and dashboard."""
     loopback = _loopback(host)
     directory = _data_dir()
-    database = directory / DEMO_DB
+    database = demo_database()
     if not reset and not loopback and database.exists():
         # A kept database has the well-known password of a loopback demo.
         raise fail(f"host: --keep serves the demo users' known password; use --reset with {host}")
@@ -196,7 +204,7 @@ def demo(
 
         chosen = _free_port(host, port)
         if chosen != port:
-            err_console.print(f"port {port} is in use; serving on port {chosen}", highlight=False)
+            say(f"port {port} is in use; serving on port {chosen}", stderr=True)
         port = chosen
     directory.mkdir(parents=True, exist_ok=True)
     if reset:
@@ -205,36 +213,66 @@ def demo(
     # The ward's clock is the wall clock, as the dashboard's "now"; a kept ward is shown now too.
     clock = datetime.now(UTC).replace(second=0, microsecond=0)
     kept = _stored(store)
-    loaded = _Loaded(kept, None) if kept else _load(store, patients, clock, loopback, directory)
-    console.print(_ward_table(loaded.ward, clock))
+    loaded = _Loaded(kept, {}, None) if kept else _load(store, patients, clock, loopback, directory)
+    console.print(_ward_table(loaded.ward, clock, loaded.courses))
+    if not loaded.courses:
+        say("Simulated course: not shown for a kept ward (it was simulated at an earlier clock).")
+    print_legend()
+    program = _program()
     ward_file = directory / DEMO_JSON
-    console.print(
-        f"Database: {database} ({len(loaded.ward)} patients)\n"
-        f"Timelines: {ward_file}   try: crswatch grade {ward_file}   "
-        f"crswatch episodes {ward_file}",
-        highlight=False,
+    say(
+        f"\nLoaded: {len(loaded.ward)} patients in the demo database {database}\n"
+        f"Timelines: {ward_file}   try: {program} grade {ward_file}   "
+        f"{program} episodes {ward_file}"
     )
+    if not serve:
+        # Nothing is served: no URL; the users and how to serve what was loaded.
+        users = ", ".join(name for name, _ in DEMO_USERS)
+        say(
+            f"Users: {users}. Not served (--no-serve). To serve this ward: {program} demo --keep"
+            f"{'' if port == 8000 else f' --port {port}'}, or {program} serve --demo."
+        )
+        _print_passwords(loaded, only_fresh=True)
+        if not loopback:
+            say(f"warning: {host} is not loopback: the passwords above are shown once", stderr=True)
+        store.dispose()
+        return
     shown = "localhost" if host in ("0.0.0.0", "::") else host
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
-    console.print(f"\n[bold]crswatch demo:[/] {url}   (API docs: {url}docs)", highlight=False)
+    console.print(f"\n[bold]crswatch demo:[/] {escape(url)}   (API docs: {escape(url)}docs)")
+    _print_passwords(loaded, only_fresh=False)
+    if not loopback:
+        say(
+            f"warning: listening on {host}, not loopback: synthetic data only, fresh passwords",
+            stderr=True,
+        )
+    say("Serving until Ctrl-C.")
+    _serve(create_app(store), host, port)
+    store.dispose()
+
+
+def _program() -> str:
+    """How the user called crswatch (``.venv/bin/crswatch`` before the venv is activated)."""
+    called = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if called is not None and called.name == "crswatch" and called.parent != Path():
+        return "crswatch" if shutil.which("crswatch") == str(called.resolve()) else str(called)
+    return "crswatch"
+
+
+def _print_passwords(loaded: _Loaded, *, only_fresh: bool) -> None:
+    """The demo users and passwords; ``only_fresh``: only passwords shown nowhere else (random
+    ones for a non-loopback host, lost if not printed now)."""
+    if only_fresh and (loaded.passwords is None or DEMO_PASSWORD in loaded.passwords.values()):
+        if loaded.passwords is not None:
+            say(f"Password of both users: {DEMO_PASSWORD} (loopback only).")
+        return
     for name, role in DEMO_USERS:
         password = (
             loaded.passwords[name]
             if loaded.passwords is not None
             else f"as when the demo database was created ({DEMO_PASSWORD} on loopback)"
         )
-        console.print(f"  {role:<10} user {name:<10} password {password}", highlight=False)
-    if not loopback:
-        err_console.print(
-            f"warning: listening on {host}, not loopback: synthetic data only, fresh passwords",
-            highlight=False,
-        )
-    if not serve:
-        store.dispose()
-        return
-    console.print("Serving until Ctrl-C.", highlight=False)
-    _serve(create_app(store), host, port)
-    store.dispose()
+        say(f"  {role:<10} user {name:<10} password {password}")
 
 
 def _serve(application: FastAPI, host: str, port: int) -> None:

@@ -9,7 +9,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import (
+    app,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    grade_cell,
+    print_legend,
+)
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
@@ -21,15 +29,28 @@ __all__ = ["grade"]
 
 
 def _deciding(result: GradeResult) -> str:
-    if result.status != "graded":
-        if result.missing:
-            return "missing: " + ", ".join(result.missing)
-        open_ = result.undecided
-        if open_:
-            top = max(open_, key=lambda e: e.grade_high or e.grade)
-            return f"wording undecided: {top.rule}"
+    """What set the grade; for a grade not decided, also what is undecided or not documented."""
     deciding = result.deciding
-    return deciding.rule if deciding is not None else "no criterion met"
+    if result.status == "graded":
+        return deciding.rule if deciding is not None else "no criterion met"
+    parts = [deciding.rule] if deciding is not None else []
+    lower = result.bounds[0]
+    # Undecided: a criterion that could not be evaluated, or one met whose wording spans grades
+    # (its note says what the record does not tell).
+    open_ = [
+        e
+        for e in result.evidence
+        if (e.met is None and (e.grade_high or e.grade) > lower)
+        or (e.met and e.grade_high is not None and e.grade_high > e.grade)
+    ]
+    if open_:
+        top = max(open_, key=lambda e: e.grade_high or e.grade)
+        if top is deciding:
+            parts = []
+        parts.append(f"undecided: {top.note or top.rule}")
+    if result.missing:
+        parts.append("not documented: " + ", ".join(result.missing))
+    return "; ".join(parts) or "no criterion met"
 
 
 def _table(graded: list[PatientGrades]) -> Table:
@@ -39,16 +60,12 @@ def _table(graded: list[PatientGrades]) -> Table:
     for patient in graded:
         for syndrome, results in (("CRS", patient.crs), ("ICANS", patient.icans)):
             for scale_id, result in results.items():
-                if result.status == "graded":
-                    shown = str(result.grade)
-                else:
-                    shown = f"{result.status} [{result.bounds[0]}-{result.bounds[1]}]"
                 table.add_row(
                     escape(patient.patient_id),
                     patient.at.strftime("%Y-%m-%d %H:%M"),
                     syndrome,
                     scale_id,
-                    escape(shown),
+                    escape(grade_cell(result.grade, result.status, result.bounds)),
                     escape(_deciding(result)),
                 )
     return table
@@ -99,6 +116,7 @@ def grade(
         emit_json(payload[0] if len(payload) == 1 else payload)
     else:
         console.print(_table(graded))
+        print_legend()
         # About the time itself (before the record): once per patient, for every scale.
         for patient in graded:
             for warning in patient.warnings:

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError, UnknownCodeError
@@ -122,7 +122,7 @@ def dose(
         emit_json(check.to_dict())
         return
     verdict = "[green]allowed[/]" if check.allowed else "[bold red]refused[/]"
-    console.print(
+    say(
         f"{drug.value} {check.dose_mg:g} mg ({check.mg_per_kg:g} mg/kg x {weight_kg:g} kg"
         f"{', 800 mg cap' if check.cap_applied else ''}) IV over 60 min: {verdict}"
     )

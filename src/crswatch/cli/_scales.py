@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json
+from crswatch.cli._app import app, console, emit_json, say
 from crswatch.scales import ALL_SCALES, write_docs
 
 __all__ = ["scales"]
@@ -25,7 +25,7 @@ def scales(
     """The CRS and ICANS scales crswatch grades, with their citations."""
     if write_docs_to is not None:
         for path in write_docs(list(ALL_SCALES.values()), write_docs_to):
-            console.print(f"wrote {path}", highlight=False)
+            say(f"wrote {path}")
         return
     rows = [
         {

@@ -1,17 +1,27 @@
-"""``crswatch serve``, ``crswatch init``, ``crswatch users ...`` and ``crswatch audit verify``."""
+"""``crswatch serve``, ``crswatch init``, ``crswatch users ...`` and ``crswatch audit verify``.
+
+Which database: ``CRSWATCH_DATABASE_URL`` if set, else ``crswatch.db`` in the data directory
+(``CRSWATCH_DATA_DIR``, default ``./crswatch-data``); with ``--demo``, the demo's own
+``crswatch-demo.db`` beside it (what ``crswatch demo`` loads).  Every command says which one it
+used, and the commands that only read never create an empty database on the spot
+(docs/decisions/0039-first-hour.md).
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
-from crswatch.cli._app import app, console, emit_json, fail
+from crswatch.cli._app import app, console, emit_json, fail, say
+from crswatch.cli._demo import demo_database
 from crswatch.store import (
     ROLES,
     ApiToken,
@@ -20,6 +30,7 @@ from crswatch.store import (
     User,
     UserError,
     create_user,
+    database_url,
     find_user,
     issue_token,
     revoke_token,
@@ -27,10 +38,53 @@ from crswatch.store import (
 )
 from crswatch.timeline import format_time
 
-__all__ = ["audit_app", "init", "serve", "users_app"]
+__all__ = ["audit_app", "init", "open_store", "serve", "users_app"]
 
-users_app = typer.Typer(name="users", help="Service users and API tokens.", no_args_is_help=True)
-audit_app = typer.Typer(name="audit", help="The service's audit trail.", no_args_is_help=True)
+DemoOption = Annotated[
+    bool,
+    typer.Option(
+        "--demo",
+        help="Use the demo's database (crswatch-demo.db in the data directory) instead of "
+        "CRSWATCH_DATABASE_URL or crswatch.db.",
+    ),
+]
+
+
+def _url(demo: bool) -> str:
+    return f"sqlite:///{demo_database()}" if demo else database_url()
+
+
+def _where(url: str) -> str:
+    """The database for people: the SQLite file, or the server URL without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database)
+    return parsed.render_as_string(hide_password=True)
+
+
+def open_store(demo: bool, *, create: bool = True) -> Store:
+    """The selected database; ``create=False`` refuses a SQLite file that does not exist yet
+    (a read would otherwise report on an empty database made on the spot)."""
+    url = _url(demo)
+    parsed = make_url(url)
+    if not create and parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not path.exists():
+            hint = ""
+            if not demo and demo_database().exists():
+                hint = f"; the demo's database is {demo_database()}: add --demo"
+            elif demo:
+                hint = "; run crswatch demo first"
+            raise fail(f"database: {path} does not exist{hint}")
+    return Store(url)
+
+
+users_app = typer.Typer(
+    name="users", help="Service users and API tokens.", no_args_is_help=True, rich_markup_mode=None
+)
+audit_app = typer.Typer(
+    name="audit", help="The service's audit trail.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 
@@ -39,22 +93,25 @@ app.add_typer(audit_app, name="audit")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: DemoOption = False,
 ) -> None:
-    """Run the REST API (OpenAPI at /docs); the database is migrated on startup."""
+    """Run the REST API and the dashboard (OpenAPI at /docs); the database is migrated first."""
     import uvicorn
 
     from crswatch.api import create_app
 
+    store = open_store(demo, create=not demo)
+    say(f"database: {_where(store.url)}", stderr=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # uvicorn's access log prints concrete paths (patient ids): the API logs route templates.
-    uvicorn.run(create_app(), host=host, port=port, access_log=False)
+    uvicorn.run(create_app(store), host=host, port=port, access_log=False)
 
 
 @app.command()
 def init() -> None:
     """Create or migrate the database (CRSWATCH_DATABASE_URL or CRSWATCH_DATA_DIR)."""
     store = Store()
-    console.print(f"database ready ({store.dialect})")
+    say(f"database ready ({store.dialect}): {_where(store.url)}")
 
 
 @users_app.command("create")
@@ -62,24 +119,34 @@ def users_create(
     username: Annotated[str, typer.Argument(help="The user name.")],
     role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "viewer",
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            show_default=False,
+            help="Prompted for (hidden) when not given.",
+        ),
     ] = "",
+    demo: DemoOption = False,
 ) -> None:
     """Create a user (the password is hashed with Argon2id)."""
+    store = open_store(demo, create=not demo)
     try:
-        with Store().transaction() as session:
+        with store.transaction() as session:
             create_user(session, username, password, role)
     except UserError as exc:
         raise fail(f"{exc.field}: {exc}") from None
-    console.print(f"user {escape(username)} created ({role})")
+    say(f"user {username} created ({role}) in {_where(store.url)}")
 
 
 @users_app.command("list")
 def users_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    demo: DemoOption = False,
 ) -> None:
     """List users."""
-    with Store().transaction() as session:
+    with open_store(demo, create=False).transaction() as session:
         rows: list[dict[str, Any]] = [
             {"username": u.username, "role": u.role, "active": u.active,
              "created_at": format_time(u.created_at)}
@@ -99,22 +166,25 @@ def users_token(
     username: Annotated[str, typer.Argument(help="The user the token acts as.")],
     name: Annotated[str, typer.Option(help="A label for the token.")] = "cli",
     days: Annotated[float | None, typer.Option(help="Expiry in days (default: none).")] = None,
+    demo: DemoOption = False,
 ) -> None:
     """Issue an API token; the secret is printed once and only its hash is stored."""
-    with Store().transaction() as session:
+    with open_store(demo, create=False).transaction() as session:
         user = find_user(session, username)
         if user is None:
             raise fail(f"username: no user {username!r}")
         issued = issue_token(session, user, name, timedelta(days=days) if days else None)
-    console.print(f"token id {issued.token_id}", highlight=False)
+    say(f"token id {issued.token_id}")
     typer.echo(issued.token)
 
 
 @users_app.command("revoke")
-def users_revoke(token_id: Annotated[str, typer.Argument(help="The token id.")]) -> None:
+def users_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token id.")], demo: DemoOption = False
+) -> None:
     """Revoke a token by its id."""
     try:
-        with Store().transaction() as session:
+        with open_store(demo, create=False).transaction() as session:
             revoke_token(session, token_id)
     except UserError as exc:
         raise fail(f"{exc.field}: {exc}") from None
@@ -122,10 +192,10 @@ def users_revoke(token_id: Annotated[str, typer.Argument(help="The token id.")])
 
 
 @users_app.command("tokens")
-def users_tokens() -> None:
+def users_tokens(demo: DemoOption = False) -> None:
     """List tokens (ids, owners, state; never the secrets)."""
     table = Table("token id", "user", "name", "expires", "revoked")
-    with Store().transaction() as session:
+    with open_store(demo, create=False).transaction() as session:
         for token in session.execute(select(ApiToken).order_by(ApiToken.pk)).scalars():
             expires = format_time(token.expires_at) if token.expires_at else "-"
             table.add_row(
@@ -136,12 +206,14 @@ def users_tokens() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(demo: DemoOption = False) -> None:
     """Walk the audit hash chain; exit 1 and name the first broken link if any."""
-    with Store().transaction() as session:
+    store = open_store(demo, create=False)
+    with store.transaction() as session:
         check = verify_chain(
             session.execute(select(AuditRecord).order_by(AuditRecord.pk)).scalars()
         )
+    where = _where(store.url)
     if not check.ok:
-        raise fail(f"audit chain broken at record {check.broken_at}: {check.reason}", 1)
-    console.print(f"audit chain intact ({check.records} records)")
+        raise fail(f"audit chain broken at record {check.broken_at} in {where}: {check.reason}", 1)
+    say(f"audit chain intact ({check.records} records) in {where}")

@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from crswatch.cli._app import app, err_console, fail
+from crswatch.cli._app import app, err_console, fail, say
 
 __all__ = ["parse_duration", "simulate"]
 
@@ -77,7 +77,5 @@ def simulate(
             shard_size=shard_size,
             progress=lambda done: progress.advance(task, done),
         )
-    err_console.print(
-        f"wrote {patients} patient(s) to {output} (seed {seed}, therapy {therapy})", highlight=False
-    )
+    say(f"wrote {patients} patient(s) to {output} (seed {seed}, therapy {therapy})", stderr=True)
     del manifest

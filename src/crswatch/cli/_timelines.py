@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.io import find_table_pairs, iter_frames, read_path, write_path
+from crswatch.io import detect_output_format, find_table_pairs, iter_frames, read_path, write_path
 from crswatch.timeline import IngestReport
 
 __all__ = ["convert", "validate"]
@@ -67,7 +67,15 @@ def convert(
     source: Annotated[
         Path, typer.Argument(help="Input timeline(s): JSON, FHIR JSON, CSV/Parquet.")
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file or directory.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Output file (json, fhir), or for csv and parquet a folder of two tables: "
+            "-o out.parquet writes out/patients.parquet and out/events.parquet.",
+        ),
+    ],
     to: Annotated[
         str | None,
         typer.Option(help="json, csv, parquet or fhir (default: from the output name)."),
@@ -91,8 +99,15 @@ def convert(
     except InputError as exc:
         raise fail(str(exc)) from None
     events = sum(len(timeline.events) for timeline in result.timelines)
-    err_console.print(
-        f"wrote {len(result.timelines)} patient(s), {events} event(s) to {written}", highlight=False
+    target = str(written)
+    if written.is_dir():
+        # A table pair is a folder: say so, as "-o out.parquet" writes out/, not a file.
+        suffix = f".{detect_output_format(output, to)}"
+        tables = " and ".join(str(written / f"{name}{suffix}") for name in ("patients", "events"))
+        target = f"the folder {written}/ ({tables})"
+    say(
+        f"wrote {len(result.timelines)} patient(s), {events} event(s) to {target}",
+        stderr=True,
     )
     if not result.report.ok:
         render_report(result.report, err_console)

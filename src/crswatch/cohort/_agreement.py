@@ -408,6 +408,9 @@ class Regrade:
     new_on_target: int
     #: Patients left out because the peak was a range on one scale or both.
     excluded: int
+    #: Every change among ``with_event``: (source grade, target grade, patients), lower first,
+    #: so the table says which way each count goes.
+    changes: tuple[tuple[int, int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -424,6 +427,12 @@ class Regrade:
             "to_none": self.to_none,
             "new_on_target": self.new_on_target,
             "excluded": self.excluded,
+            "changes": [
+                {"source_grade": a, "target_grade": b, "patients": n} for a, b, n in self.changes
+            ],
+            "changes_text": "; ".join(
+                f"{a} → {b}: {n} ({'lower' if b < a else 'higher'})" for a, b, n in self.changes
+            ),
         }
 
 
@@ -443,6 +452,14 @@ def regrade(peaks: pl.DataFrame, source: str, target: str, kind: str = "crs") ->
         to_none=events.filter(dst == 0).height,
         new_on_target=hard.filter((src == 0) & (dst >= 1)).height,
         excluded=excluded,
+        changes=tuple(
+            (int(a), int(b), int(n))
+            for a, b, n in events.filter(dst != src)
+            .group_by("a_grade", "b_grade")
+            .len()
+            .sort(pl.col("b_grade") > pl.col("a_grade"), "a_grade", "b_grade")
+            .rows()
+        ),
     )
 
 

@@ -17,7 +17,8 @@ Per period (days from therapy start, day 0 = infusion or first dose), on ASTCT 2
   earlier period, as CIBMTR F4100 Q90 asks); resolution: when the last overlapping episode
   resolved, if within the period;
 - therapies given in the period (tocilizumab, corticosteroids, other anti-cytokine,
-  vasopressors), from the ``treatments`` table.
+  vasopressors), from the ``treatments`` table: ``yes``, ``no``, or ``unknown`` for a period
+  without data (no assessment and no treatment in it), as the grades are.
 """
 
 from __future__ import annotations
@@ -258,6 +259,13 @@ def _therapies(treatments: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _period_has_data(flags: Iterable[str]) -> pl.Expr:
+    """Something is known about the period: a CRS or ICANS assessment in it, or a treatment
+    given in it.  Without data, a therapy given is ``unknown`` like the grades, never ``no``."""
+    assessed = pl.col("crs_low").is_not_null() | pl.col("icans_low").is_not_null()
+    return assessed | pl.any_horizontal(pl.col(flag).is_not_null() for flag in flags)
+
+
 def registry_rows(
     patients: pl.DataFrame,
     trajectory: pl.DataFrame,
@@ -308,7 +316,9 @@ def registry_rows(
             *(
                 pl.when(pl.col(flag).fill_null(False))
                 .then(pl.lit("yes"))
-                .otherwise(pl.lit("no"))
+                .when(_period_has_data(flags))
+                .then(pl.lit("no"))
+                .otherwise(pl.lit("unknown"))
                 .alias(flag)
                 for flag in flags
             ),

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from crswatch.cohort._report_data import CohortReport
 from crswatch.cohort._report_figures import ReportFigure
 from crswatch.cohort._report_format import miqr, num, short
+from crswatch.scales import GRADE_LEGEND
 
 __all__ = ["render_html"]
 
@@ -95,4 +96,5 @@ def render_html(report: CohortReport, figures: Sequence[ReportFigure]) -> str:
         pd=report.pd,
         fig=fig,
         pd_table=_pd_table,
+        grade_legend=GRADE_LEGEND,
     )

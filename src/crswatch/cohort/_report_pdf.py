@@ -28,6 +28,7 @@ from reportlab.platypus import (
 from crswatch.cohort._report_data import CohortReport
 from crswatch.cohort._report_figures import ReportFigure
 from crswatch.cohort._report_format import miqr, short
+from crswatch.scales import GRADE_LEGEND
 
 __all__ = ["write_pdf"]
 
@@ -140,6 +141,11 @@ def _incidence(report: CohortReport) -> list[Flowable]:
             _NOTE,
         ),
         _table(rows),
+        _p(
+            "Uncertain: a peak that is not one grade, in the notation used everywhere in crswatch:",
+            _NOTE,
+        ),
+        *(_p(f"• {line}", _NOTE) for line in GRADE_LEGEND),
     ]
 
 
@@ -211,8 +217,9 @@ def _regrades(report: CohortReport) -> list[Flowable]:
             "Source → target",
             "with CRS on source",
             "same",
-            "lower",
-            "higher",
+            "lower on target",
+            "higher on target",
+            "changes (source → target)",
             "to none",
             "new on target",
             "excluded",
@@ -227,6 +234,7 @@ def _regrades(report: CohortReport) -> list[Flowable]:
                 f"{d['same']} ({d['same_pct']} %)",
                 f"{d['lower']} ({d['lower_pct']} %)",
                 f"{d['higher']} ({d['higher_pct']} %)",
+                _p(d["changes_text"] or "–"),
                 d["to_none"],
                 d["new_on_target"],
                 d["excluded"],
@@ -236,7 +244,9 @@ def _regrades(report: CohortReport) -> list[Flowable]:
         _p("6. Re-grading tables", _STYLES["Heading2"]),
         _p(
             "As the JULIET re-grade (Schuster et al., Blood Adv 2020;4(7):1432): among patients "
-            "with CRS on the source scale, the target's peak is the same, lower or higher.",
+            "with CRS on the source scale, the target's peak is the same, lower (target grade "
+            "below the source grade) or higher (above it); the changes are listed as source "
+            "grade → target grade.",
             _NOTE,
         ),
         _table(rows),

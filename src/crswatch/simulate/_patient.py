@@ -44,10 +44,18 @@ from crswatch.simulate._scenario import (
 from crswatch.simulate._streams import patient_streams
 from crswatch.simulate._therapy import car_t_cell_dose, draw_car_t_product, draw_regimen
 from crswatch.simulate._truth import PatientTruth
+from crswatch.simulate._truth_grades import TruthSpan, intended_grades
 from crswatch.simulate._vitals import write_vitals
 from crswatch.timeline import IngestReport, Timeline, build_timeline
 
-__all__ = ["SimulatedPatient", "patient_id", "patient_record", "simulate_record", "to_timeline"]
+__all__ = [
+    "SimulatedPatient",
+    "moment_of",
+    "patient_id",
+    "patient_record",
+    "simulate_record",
+    "to_timeline",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIRST_DAY = datetime(2024, 1, 1, tzinfo=UTC)
@@ -70,6 +78,8 @@ class SimulatedPatient:
     truth: PatientTruth
     #: The best overall response (patient field ``response``); ``None`` when not known.
     response: DrawnResponse | None = None
+    #: The intended CRS and ICANS grades over time (hours after the start; ``_truth_grades``).
+    grades: tuple[TruthSpan, ...] = ()
 
 
 #: Patient i of a mixed cohort is not patient i of a CAR T cohort: the choice is in the id.
@@ -83,6 +93,11 @@ def patient_id(seed: int, therapy: TherapyChoice, index: int) -> str:
 
 def _moment(microseconds: int) -> datetime:
     return EPOCH + timedelta(microseconds=microseconds)
+
+
+def moment_of(microseconds: int) -> datetime:
+    """A generator time (microseconds since ``EPOCH``) as a UTC datetime."""
+    return _moment(microseconds)
 
 
 def _window(kind: str, course: Course, ends: list[float | None]) -> tuple[float, float]:
@@ -179,8 +194,16 @@ def simulate_record(
     response = draw_response(
         streams.response, kind, None if regimen is None else regimen.name, course.death
     )
+    # Vasopressors are hypotension levels 2-3 (HYPOTENSION_LEVELS: one or more pressors).
+    support = (
+        scenario.hypotension >= 2,
+        hemodynamics.end,
+        respiratory.end,
+        respiratory.ventilation,
+    )
+    grades = intended_grades(course, scenario.crs_tier, scenario.icans_grade, support, window)
     return SimulatedPatient(
-        identifier, patient, kind, product_name, start_us, events, truth, response
+        identifier, patient, kind, product_name, start_us, events, truth, response, grades
     )
 
 

@@ -35,9 +35,10 @@ from crswatch.simulate._events import NO_TIME, PatientEvents
 from crswatch.simulate._patient import EPOCH, SimulatedPatient, simulate_record, to_timeline
 from crswatch.simulate._response import DrawnResponse
 from crswatch.simulate._truth import PatientTruth
+from crswatch.simulate._truth_grades import SyndromeKind, TruthSpan, grade_at
 from crswatch.timeline import Event, Timeline
 
-__all__ = ["DEMO_SEED", "WARD_VITALS_EVERY", "demo_ward", "ward_stages"]
+__all__ = ["DEMO_SEED", "WARD_VITALS_EVERY", "WardBed", "demo_ward", "ward_beds", "ward_stages"]
 
 #: The default seed of the demo ward.
 DEMO_SEED = 20241121
@@ -387,6 +388,55 @@ def _check(patients: int, seed: int, clock: datetime | None) -> datetime:
     return _minute(clock.astimezone(UTC))
 
 
+@dataclass(frozen=True, slots=True)
+class WardBed:
+    """One bed of the ward: the patient, why the bed was chosen, and the course at the clock."""
+
+    timeline: Timeline
+    #: The stage the bed was filled for (the generator's intent that picked the patient).
+    stage: str
+    #: The patient at the ward clock by the generator's intended grades, e.g. ``CRS 3 (a
+    #: vasopressor), ICANS 1``: what the ward should show now, never a stage label gone stale.
+    now: str
+    #: The intended CRS and ICANS grades over time, in hours after the therapy start.
+    grades: tuple[TruthSpan, ...]
+
+
+_SUPPORT_WORDS = {
+    "fluids": "fluids",
+    "one_pressor": "a vasopressor",
+    "multiple_pressors": "vasopressors",
+    "low_flow": "low-flow oxygen",
+    "high_flow": "high-flow oxygen",
+    "positive_pressure": "CPAP or BiPAP",
+    "ventilation": "ventilated",
+}
+
+
+def _course_now(spans: tuple[TruthSpan, ...], truth: PatientTruth, hours: float) -> str:
+    """The intended CRS and ICANS grade at ``hours`` after the start, in clinical words."""
+    parts = []
+    kinds: tuple[tuple[SyndromeKind, str], ...] = (("crs", "CRS"), ("icans", "ICANS"))
+    for kind, name in kinds:
+        grade = grade_at(spans, kind, hours) or 0
+        earlier = any(s.kind == kind and s.grade >= 1 and s.end <= hours for s in spans)
+        if grade >= 1:
+            why = ""
+            if kind == "crs" and grade == truth.intended_crs_tier >= 2:
+                drivers = (truth.intended_hypotension, truth.intended_oxygen)
+                why = " and ".join(_SUPPORT_WORDS[d] for d in drivers if d in _SUPPORT_WORDS)
+            elif kind == "crs" and grade >= 2:
+                why = "support being weaned"
+            elif kind == "crs":
+                why = "fever"
+            parts.append(f"{name} {grade}" + (f" ({why})" if why else ""))
+        elif earlier:
+            parts.append(f"{name} over")
+        elif kind == "crs":
+            parts.append("no CRS")
+    return ", ".join(parts)
+
+
 def demo_ward(
     patients: int = 24, *, seed: int = DEMO_SEED, clock: datetime | None = None
 ) -> list[Timeline]:
@@ -394,6 +444,13 @@ def demo_ward(
 
     Deterministic for a seed and a clock.  Every timeline ends at or before the clock.
     """
+    return [bed.timeline for bed in ward_beds(patients, seed=seed, clock=clock)]
+
+
+def ward_beds(
+    patients: int = 24, *, seed: int = DEMO_SEED, clock: datetime | None = None
+) -> list[WardBed]:
+    """The beds of :func:`demo_ward`, each with its stage and the course at the clock."""
     now = _check(patients, seed, clock)
     clock_us = (now - EPOCH) // _US
     hours = WARD_VITALS_EVERY / timedelta(hours=1)
@@ -401,7 +458,7 @@ def demo_ward(
     # Stages scan the same cohorts from the start: simulate each candidate once.
     drawn: dict[tuple[Kind, int], SimulatedPatient] = {}
     width = max(2, len(str(patients)))
-    ward: list[Timeline] = []
+    ward: list[WardBed] = []
     for bed in range(patients):
         stage = STAGES[bed % len(STAGES)]
         record, moment = _find(stage, seed, hours, used[stage.therapy], drawn)
@@ -413,7 +470,15 @@ def demo_ward(
             events=_shift_and_cut(record, offset_us, clock_us),
             response=_known_response(record, record.start_us + offset_us, clock_us),
         )
-        ward.append(to_timeline(placed))
+        since_start = (clock_us - placed.start_us) / 3_600_000_000
+        ward.append(
+            WardBed(
+                to_timeline(placed),
+                stage.name,
+                _course_now(record.grades, record.truth, since_start),
+                record.grades,
+            )
+        )
     return ward
 
 

@@ -2,7 +2,9 @@
 
 A cohort directory holds Parquet shards sharded by patient (``patients/part-NNNNN.parquet`` and
 ``events/part-NNNNN.parquet``, the layout ``crswatch.io`` reads back), the generator's intent in
-``truth/part-NNNNN.parquet`` and ``manifest.json``.  Patients are generated one at a time and a
+``truth/part-NNNNN.parquet``, its intended CRS and ICANS grades over time in
+``truth_grades/part-NNNNN.parquet`` (one row per patient and span of one grade) and
+``manifest.json``.  Patients are generated one at a time and a
 shard is written as soon as it is full, so memory is bounded by one shard whatever the cohort
 size.  A path ending in ``.json`` gets one JSON document instead (a list of timelines; fine for
 small cohorts, since it is built in memory).
@@ -19,10 +21,11 @@ import pyarrow.parquet as pq
 
 from crswatch.io import write_path
 from crswatch.simulate._manifest import CohortManifest, ShardInfo
-from crswatch.simulate._patient import SimulatedPatient, simulate_record, to_timeline
+from crswatch.simulate._patient import SimulatedPatient, moment_of, simulate_record, to_timeline
 from crswatch.simulate._scenario import TherapyChoice
 from crswatch.simulate._tables import event_table, patient_table
 from crswatch.simulate._truth import truth_table
+from crswatch.simulate._truth_grades import truth_grade_table
 from crswatch.timeline import Timeline
 
 __all__ = ["iter_cohort", "simulate_patient", "write_cohort"]
@@ -105,6 +108,8 @@ def _write_shard(
     pq.write_table(
         truth_table([patient.truth for patient in patients], number), root / "truth" / name
     )
+    spans = [(p.patient_id, moment_of(p.start_us), p.grades) for p in patients]
+    pq.write_table(truth_grade_table(spans), root / "truth_grades" / name)
     return ShardInfo(
         index=number,
         patients=f"patients/{name}",
@@ -141,7 +146,7 @@ def write_cohort(
 
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise FileExistsError(f"path={str(path)!r} exists and is not an empty directory")
-    for folder in ("patients", "events", "truth"):
+    for folder in ("patients", "events", "truth", "truth_grades"):
         (path / folder).mkdir(parents=True, exist_ok=True)
     records = _records(n, seed, therapy, hours)
     shards: list[ShardInfo] = []

@@ -21,12 +21,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from crswatch.errors import UnitError
 from crswatch.timeline._vocabulary import BodySize, ItemSpec, item_spec, molar_mass
 
-__all__ = ["Conversion", "UnitErrorKind", "conversion_for", "registry"]
+__all__ = [
+    "UCUM_SPELLINGS",
+    "Conversion",
+    "UnitErrorKind",
+    "conversion_for",
+    "registry",
+    "ucum_suggestion",
+]
 
 UnitErrorKind = Literal["unknown_unit", "wrong_dimension"]
 
@@ -78,9 +85,93 @@ def registry() -> Any:
     return PintUcumRegistry()
 
 
+#: Common clinical spellings that are not UCUM, and the UCUM code a chart or device means by
+#: them (UCUM: Schadow G, McDonald CJ, The Unified Code for Units of Measure, Regenstrief
+#: Institute, version 2.1, 2017; §4.2 prefixes, Table 3 special units in square brackets,
+#: "Cel" and "[degF]" for temperatures, "mm[Hg]", "[IU]", "10*9" for powers of ten).  A whole
+#: code is looked up first, then each part between "/" and ".": "mcg/kg/min" -> "ug/kg/min".
+#: They are only ever *suggested* in an error message: a unit is never rewritten silently.
+UCUM_SPELLINGS: Final[dict[str, str]] = {
+    # temperatures
+    "°F": "[degF]",
+    "ºF": "[degF]",
+    "degF": "[degF]",
+    "deg F": "[degF]",
+    "F": "[degF]",
+    "°C": "Cel",
+    "ºC": "Cel",
+    "degC": "Cel",
+    "deg C": "Cel",
+    "C": "Cel",
+    # micro: "mc" and the micro sign are not UCUM prefixes ("u" is)
+    "mcg": "ug",
+    "µg": "ug",
+    "μg": "ug",
+    "mcL": "uL",
+    "µL": "uL",
+    "μL": "uL",
+    "µl": "ul",
+    "μl": "ul",
+    "µmol": "umol",
+    "μmol": "umol",
+    "mcmol": "umol",
+    # pressures
+    "mmHg": "mm[Hg]",
+    "mm Hg": "mm[Hg]",
+    "cmH2O": "cm[H2O]",
+    "cm H2O": "cm[H2O]",
+    # rates and times
+    "bpm": "/min",
+    "beats/min": "/min",
+    "breaths/min": "/min",
+    "lpm": "L/min",
+    "LPM": "L/min",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "day": "d",
+    "days": "d",
+    "sec": "s",
+    # amounts and counts
+    "IU": "[IU]",
+    "units": "U",
+    "mEq": "meq",
+    "cc": "mL",
+    "m²": "m2",
+    "x10^9": "10*9",
+    "10^9": "10*9",
+    "x10E9": "10*9",
+    "x10^3": "10*3",
+    "10^3": "10*3",
+    "K": "10*3",
+    "cells": "1",
+}
+
+_UNIT_PARTS = re.compile(r"([/.])")
+
+
+def ucum_suggestion(code: str) -> str | None:
+    """The UCUM spelling of a common clinical unit that is not UCUM, if it parses as UCUM."""
+    text = code.strip()
+    candidate = UCUM_SPELLINGS.get(text)
+    if candidate is None:
+        parts = [UCUM_SPELLINGS.get(part, part) for part in _UNIT_PARTS.split(text)]
+        # "cells/uL" is "/uL": a leading unit 1 is dropped, as UCUM writes counts.
+        if len(parts) > 2 and parts[0] == "1" and parts[1] == "/":
+            parts = parts[1:]
+        candidate = "".join(parts)
+    if candidate == text:
+        return None
+    try:
+        _valid(candidate)
+    except _ConversionError:
+        return None
+    return candidate
+
+
 @cache
-def _parse(code: str) -> Any:
-    """The pint unit for a UCUM code; raises ``_ConversionError`` for codes that are not UCUM."""
+def _valid(code: str) -> Any:
     from lark.exceptions import LarkError
 
     ureg = registry()
@@ -90,6 +181,21 @@ def _parse(code: str) -> Any:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _ConversionError(
             code, f"not a valid UCUM unit ({first_line})", "unknown_unit"
+        ) from None
+
+
+@cache
+def _parse(code: str) -> Any:
+    """The pint unit for a UCUM code; raises ``_ConversionError`` for codes that are not UCUM,
+    with the UCUM spelling when the code is a common clinical one (``mcg`` -> ``ug``)."""
+    try:
+        return _valid(code)
+    except _ConversionError as exc:
+        suggestion = ucum_suggestion(code)
+        if suggestion is None:
+            raise
+        raise _ConversionError(
+            code, f"{exc.reason}; did you mean {suggestion!r} (UCUM)?", "unknown_unit"
         ) from None
 
 
@@ -179,6 +285,17 @@ def conversion_for(item: str, code: str) -> Conversion:
                         canonical, found[0], found[1], body=body, power=power, assumption=assumed
                     )
     wanted = " or ".join(repr(unit) for unit in spec.units) or "no unit"
-    raise _ConversionError(
-        code, f"cannot be converted to {wanted}, the unit of item {item!r}", "wrong_dimension"
-    )
+    reason = f"cannot be converted to {wanted}, the unit of item {item!r}"
+    # "F" and "C" are UCUM (farad, coulomb), but a temperature charted so means [degF] or Cel.
+    suggestion = ucum_suggestion(code)
+    if suggestion is not None and _converts(item, suggestion):
+        reason += f"; did you mean {suggestion!r} (UCUM)?"
+    raise _ConversionError(code, reason, "wrong_dimension")
+
+
+def _converts(item: str, code: str) -> bool:
+    try:
+        conversion_for(item, code)
+    except UnitError:
+        return False
+    return True

@@ -23,7 +23,7 @@ from crswatch.hlh import ScreenResult, screen_course
 from crswatch.management import Action, Recommendation, TimelineEvaluation, recommend
 from crswatch.regimens import blinatumomab_status
 from crswatch.regimens.blinatumomab import StatusParameters
-from crswatch.scales import ALL_SCALES, GradeResult, grade_notation
+from crswatch.scales import ALL_SCALES, GRADE_LEGEND, GradeResult, grade_notation
 from crswatch.timeline import Timeline, format_time
 from crswatch.web._ward import grade_courses_of
 
@@ -59,7 +59,7 @@ class ScaleRow:
     grade: int | None
     lower: int
     upper: int
-    #: The grade as shown (``grade_notation``): ``3``, ``2 (provisional, ≤ 4)``, ...
+    #: The grade in the shared notation: ``3``, ``2 (provisional, ≤ 3)``, ``2–4 (not assessable)``.
     shown: str
     #: The deciding criterion's wording (the paper's), its id and source; for an undecided
     #: grade, the met criterion that sets the lower bound ("no criterion met" when none is).
@@ -186,8 +186,8 @@ def _action_row(action: Action) -> ActionRow:
 
 
 def _grade_text(scale: str, status: str, lower: int, upper: int) -> str:
-    grade = lower if status in ("graded", "provisional") else None
-    return f"{grade_notation(grade, status, lower, upper)} ({scale})"
+    # The facts carry the lower bound as the grade (the grade itself when graded or provisional).
+    return f"{grade_notation(lower, status, lower, upper)} ({scale})"
 
 
 def _recommendation_panel(result: Recommendation) -> RecommendationPanel:
@@ -526,6 +526,8 @@ class PatientPanels:
     hlh: HLHPanel
     biomarkers: BiomarkerPanel
     regimen: RegimenPanel | None
+    #: The legend of the grade notation, shown under the grade table.
+    grade_legend: tuple[str, ...] = GRADE_LEGEND
 
 
 def patient_panels(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from starlette.templating import Jinja2Templates
 
+from crswatch.scales import GRADE_LEGEND, grade_notation
 from crswatch.timeline import format_time
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "templates"]
@@ -24,6 +25,9 @@ def _make() -> Jinja2Templates:
     made = Jinja2Templates(directory=TEMPLATE_DIR)
     made.env.filters["clock"] = _clock
     made.env.filters["iso"] = format_time
+    # One notation for grades on every surface (terminal, dashboard, report), with its legend.
+    made.env.globals["grade_legend"] = GRADE_LEGEND
+    made.env.globals["grade_notation"] = grade_notation
     made.env.trim_blocks = True
     made.env.lstrip_blocks = True
     return made

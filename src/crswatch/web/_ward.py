@@ -26,7 +26,7 @@ from crswatch.hlh import screen_frame, screen_results
 from crswatch.management import TOCILIZUMAB_LABEL
 from crswatch.regimens import blinatumomab_status
 from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
-from crswatch.scales import GradeResult, PatientGrades, grade_state
+from crswatch.scales import GradeResult, PatientGrades, grade_notation, grade_state
 from crswatch.state import StateParameters, clinical_state
 from crswatch.timeline import Timeline, to_frames
 
@@ -86,18 +86,14 @@ class GradeCell:
 
     @property
     def label(self) -> str:
-        if self.graded:
-            return str(self.grade)
-        low, high = self.bounds
-        words = "ambiguous" if self.status == "ambiguous" else "not assessable"
-        return f"{words} {low}–{high}"
+        """The grade in the shared notation (``crswatch.scales.grade_notation``)."""
+        return grade_notation(self.grade, self.status, *self.bounds)
 
     @property
     def short(self) -> str:
-        """The cell's main text: the grade, or the bounds (``1–2``) with the status beside it."""
-        if self.graded:
-            return str(self.grade)
-        return f"{self.bounds[0]}–{self.bounds[1]}"
+        """The cell's text: the same notation as the terminal and the report (``3``,
+        ``2 (provisional, ≤ 3)``, ``0–2 (not assessable)``), explained by the legend."""
+        return self.label
 
 
 @dataclass(frozen=True, slots=True)
