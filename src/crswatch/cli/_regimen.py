@@ -18,7 +18,13 @@ from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
-from crswatch.regimens import PRODUCTS, plan_blinatumomab, plan_regimen, regimen_status
+from crswatch.regimens import (
+    PRODUCTS,
+    plan_blinatumomab,
+    plan_regimen,
+    regimen_status,
+    write_product_docs,
+)
 from crswatch.timeline import parse_time
 
 __all__ = ["regimen_app"]
@@ -206,3 +212,12 @@ def _render_status(item: dict[str, Any]) -> None:
         console.print(f"  [red]deviation[/] {deviation['kind']}: {escape(deviation['detail'])}")
     for note in (*item["notes"], *item["warnings"]):
         console.print(f"  [yellow]note:[/] {escape(note)}")
+
+
+@regimen_app.command()
+def docs(
+    directory: Annotated[Path, typer.Argument(help="Where to write one page per product.")],
+) -> None:
+    """Write the docs page of every product (label, version, what is verified)."""
+    for path in write_product_docs(PRODUCTS.values(), directory):
+        console.print(str(path))

@@ -31,6 +31,8 @@ from crswatch.regimens.bispecifics import (
     plan_regimen,
     product_of,
     regimen_status,
+    render_product_markdown,
+    write_product_docs,
 )
 from crswatch.regimens.blinatumomab import (
     FIXED_DOSE_FROM_KG,
@@ -124,5 +126,7 @@ __all__ = [
     "premedications_due",
     "product_of",
     "regimen_status",
+    "render_product_markdown",
     "rule",
+    "write_product_docs",
 ]

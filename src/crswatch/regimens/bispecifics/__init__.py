@@ -7,6 +7,7 @@ verified (shared/research/criteria-verification.md §5); what was not found is a
 ``regimen_status`` reads a patient's record.  Decisions: docs/decisions/0042-bispecific-regimens.md.
 """
 
+from crswatch.regimens.bispecifics._docs import render_product_markdown, write_product_docs
 from crswatch.regimens.bispecifics._grades import GradedPoint, LabelReading, grade_points
 from crswatch.regimens.bispecifics._model import (
     CrsAction,
@@ -52,4 +53,6 @@ __all__ = [
     "plan_regimen",
     "product_of",
     "regimen_status",
+    "render_product_markdown",
+    "write_product_docs",
 ]
