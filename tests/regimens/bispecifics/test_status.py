@@ -223,7 +223,7 @@ def test_missing_premedication_and_wrong_dose_are_deviations() -> None:
         "premedication_missing",
     ]
     premeds = payload["doses_given"][0]["premedication"]
-    assert [p["state"] for p in premeds] == ["missing", "not recordable (no timeline item)"]
+    assert [p["state"] for p in premeds] == ["missing", "missing"]
 
 
 def test_not_started_and_completed() -> None:
@@ -253,3 +253,35 @@ def test_status_time_defaults_to_the_last_event() -> None:
     found = regimen_status(tl, points=[point(0, 0)])
     assert found.at == datetime.fromisoformat("2024-01-01T08:00:00+00:00")
     assert found.given[0].time == START
+
+
+def test_glofitamab_obinutuzumab_pretreatment() -> None:
+    therapy = {"kind": "bispecific", "product": "glofitamab", "start": "2024-01-01T08:00:00Z"}
+    given = timeline(
+        [ev(-7 * 24, "obinutuzumab", 1000, "mg"), ev(0, "glofitamab", 2.5, "mg")],
+        therapy=therapy,
+    )
+    payload = status(given, 1, [point(0, 0)])
+    assert [(p["drug"], p["state"]) for p in payload["pretreatment"]] == [("obinutuzumab", "given")]
+    assert payload["pretreatment"][0]["days_before_first_dose"] == 7
+    missing = timeline([ev(0, "glofitamab", 2.5, "mg")], therapy=therapy)
+    kinds = [d["kind"] for d in status(missing, 1, [point(0, 0)])["deviations"]]
+    assert kinds == ["pretreatment_missing"]
+
+
+def test_antihistamine_premedication_is_read_from_the_record() -> None:
+    therapy = {"kind": "bispecific", "product": "mosunetuzumab", "start": "2024-01-01T08:00:00Z"}
+    tl = timeline(
+        [
+            ev(-2, "dexamethasone", 20, "mg"),
+            ev(-1, "antihistamine", 50, "mg"),
+            ev(0, "mosunetuzumab", 1, "mg"),
+        ],
+        therapy=therapy,
+    )
+    premeds = status(tl, 1, [point(0, 0)])["doses_given"][0]["premedication"]
+    assert {p["drug"]: p["state"] for p in premeds} == {
+        "dexamethasone or methylprednisolone": "given",
+        "diphenhydramine": "given",
+        "acetaminophen": "missing",
+    }

@@ -32,6 +32,7 @@ def mosunetuzumab_on_oxygen(flow: float | None, device: str = "nasal_cannula") -
     events = [
         ev(-2, "dexamethasone", 20, "mg"),
         ev(-1, "antipyretic", 1000, "mg"),
+        ev(-1, "antihistamine", 50, "mg"),
         ev(0, "mosunetuzumab", 1, "mg"),
         *vitals(4, 37.0),
         ev(4, "o2_device", "room_air"),
@@ -79,7 +80,7 @@ def test_premedication_of_cycle_1_is_checked_and_cycle_3_after_crs() -> None:
     states = {p["drug"]: p["state"] for p in payload["doses_given"][0]["premedication"]}
     assert states == {
         "dexamethasone or methylprednisolone": "given",
-        "diphenhydramine": "not recordable (no timeline item)",
+        "diphenhydramine": "given",
         "acetaminophen": "given",
     }
     assert payload["deviations"] == []

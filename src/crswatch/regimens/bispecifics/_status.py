@@ -100,6 +100,7 @@ class RegimenStatus:
     next_dose: dict[str, Any] | None
     next_step_up: dict[str, Any] | None
     premedication_due: tuple[dict[str, Any], ...]
+    pretreatment: tuple[dict[str, Any], ...]
     monitoring: dict[str, Any]
     grades: dict[str, Any]
     label_actions: tuple[dict[str, Any], ...]
@@ -125,6 +126,7 @@ class RegimenStatus:
             "next_dose": self.next_dose,
             "next_step_up": self.next_step_up,
             "premedication_due": list(self.premedication_due),
+            "pretreatment": list(self.pretreatment),
             "monitoring": self.monitoring,
             "grades": self.grades,
             "label_actions": list(self.label_actions),
@@ -453,6 +455,7 @@ class _Status:
             next_dose=next_dose,
             next_step_up=next_step_up,
             premedication_due=tuple(premeds),
+            pretreatment=tuple(self._pretreatment()),
             monitoring=self._monitoring(given),
             grades=self._grades(),
             label_actions=tuple(actions),
@@ -460,6 +463,37 @@ class _Status:
             notes=tuple(self.notes),
             warnings=tuple(self.warnings),
         )
+
+    def _pretreatment(self) -> list[dict[str, Any]]:
+        """Planned pretreatment (glofitamab's obinutuzumab): given before the first dose?"""
+        first = self.events[0].time if self.events else None
+        out = []
+        for planned in self.plan.doses:
+            if planned.drug == self.product.id:
+                continue
+            recorded = [
+                e for e in self.timeline.of(planned.drug) if first is None or e.time <= first
+            ]
+            state = "given" if recorded else ("missing" if first is not None else "due")
+            entry = {
+                "drug": planned.drug,
+                "dose_mg": planned.dose_mg,
+                "course_day": planned.course_day,
+                "days_before_first_dose": (
+                    None if not self.planned else self.planned[0].course_day - planned.course_day
+                ),
+                "state": state,
+            }
+            if recorded:
+                entry["time"] = format_time(recorded[-1].time)
+            if state == "missing" and first is not None:
+                self._deviate(
+                    "pretreatment_missing",
+                    first,
+                    f"no {planned.drug} recorded before the first {self.product.id} dose",
+                )
+            out.append(entry)
+        return out
 
     def _monitoring(self, given: list[GivenDose]) -> dict[str, Any]:
         windows = [

@@ -131,7 +131,14 @@ PRODUCT = Product(
             items=("antipyretic",),
         ),
         LabelPremedication(
-            "diphenhydramine", None, None, "not_verified", "not verified", _PREMED_QUOTE, LABEL
+            "diphenhydramine",
+            None,
+            None,
+            "not_verified",
+            "not verified",
+            _PREMED_QUOTE,
+            LABEL,
+            items=("antihistamine",),
         ),
     ),
     actions=(

@@ -114,6 +114,7 @@ PRODUCT = Product(
             _CYCLES_1_2,
             "Diphenhydramine hydrochloride 50-100 mg ... At least 30 minutes prior",
             HCP,
+            items=("antihistamine",),
             after_crs=True,
         ),
         LabelPremedication(

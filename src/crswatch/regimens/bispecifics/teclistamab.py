@@ -120,6 +120,7 @@ PRODUCT = Product(
             "Histamine-1 (H1) receptor antagonist ... (the transcription is truncated here)",
             PRETREATMENT,
             verified=False,
+            items=("antihistamine",),
         ),
     ),
     actions=(
