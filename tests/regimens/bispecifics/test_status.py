@@ -285,3 +285,20 @@ def test_antihistamine_premedication_is_read_from_the_record() -> None:
         "diphenhydramine": "given",
         "acetaminophen": "missing",
     }
+
+
+MOSUNETUZUMAB_TO_CYCLE_3 = [(0.0, 1.0), (7 * 24.0, 2.0), (14 * 24.0, 60.0), (21 * 24.0, 60.0),
+                            (42 * 24.0, 30.0)]  # fmt: skip
+
+
+def test_mosunetuzumab_premedication_from_cycle_3_only_after_crs() -> None:
+    # LUNSUMIO: premedication for cycles 1-2; from cycle 3 for CRS of any grade with the
+    # previous dose.
+    tl = course("mosunetuzumab", MOSUNETUZUMAB_TO_CYCLE_3)
+    last = 42 * 24
+    quiet = status(tl, last + 72, [point(0, 0)])
+    assert quiet["next_dose"]["cycle"] == 4
+    assert quiet["premedication_due"] == []
+    after_crs = status(tl, last + 72, [point(0, 0), point(last + 20, 1), point(last + 40, 0)])
+    drugs = [p["drug"] for p in after_crs["premedication_due"]]
+    assert drugs == ["dexamethasone or methylprednisolone", "diphenhydramine", "acetaminophen"]
