@@ -62,6 +62,13 @@ def test_six_litres_by_cannula_is_grade_3_by_the_label() -> None:
     ]
 
 
+def test_six_litres_by_high_flow_cannula_is_also_read_by_flow() -> None:
+    # ASTCT 2019 grades a cannula by its flow whatever it is called (<= 6 L/min: low flow).
+    payload = graded(mosunetuzumab_on_oxygen(6.0, "high_flow_nasal_cannula"), 12)
+    assert payload["grades"]["crs"]["grade"] == 2
+    assert payload["grades"]["label_reading"]["grade"] == 3
+
+
 @pytest.mark.parametrize(("flow", "astct"), [(5.0, 2), (7.0, 3)])
 def test_either_side_of_six_litres_the_readings_agree(flow: float, astct: int) -> None:
     payload = graded(mosunetuzumab_on_oxygen(flow), 12)

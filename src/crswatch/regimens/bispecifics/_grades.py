@@ -8,8 +8,8 @@ ambiguous or not-assessable point has none and is never acted on.
 A label that grades "based on ASTCT 2019" but draws the oxygen boundary elsewhere (mosunetuzumab:
 high-flow from 6 L/min, ASTCT: above 6 L/min) gets its own reading, computed here from the state
 and the ASTCT result, never by editing the ASTCT scale: where ASTCT's grade on record is 2 or
-more (CRS established) and a nasal cannula or blow-by runs at or above the label's boundary, the
-label reads grade 3 (its high-flow row) if ASTCT read lower.
+more (CRS established) and a nasal cannula (plain or high-flow) or blow-by runs at or above the
+label's boundary, the label reads grade 3 (its high-flow row) if ASTCT read lower.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from datetime import datetime
 
 import polars as pl
 
+from crswatch.timeline import Timeline
+
 __all__ = ["GradedPoint", "LabelReading", "grade_points"]
 
-#: Devices whose oxygen ASTCT 2019 grades by flow as low flow (blow-by always; cannula <= 6).
-_FLOW_GRADED_DEVICES = ("nasal_cannula", "blow_by")
+#: Devices whose oxygen ASTCT 2019 reads as low flow at 6 L/min (blow-by always; a cannula,
+#: plain or high-flow, by its flow: <= 6 L/min).
+_FLOW_GRADED_DEVICES = ("nasal_cannula", "high_flow_nasal_cannula", "blow_by")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +61,14 @@ def _on_record(status: str, lower: int) -> int | None:
 
 
 def grade_points(
-    timeline: object, at: datetime, high_flow_from_l_min: float | None = None
+    timeline: Timeline, at: datetime, high_flow_from_l_min: float | None = None
 ) -> list[GradedPoint]:
-    """The graded course of ``timeline`` (a :class:`~crswatch.timeline.Timeline`) up to ``at``."""
+    """The graded course of ``timeline`` up to ``at`` (ASTCT 2019 CRS and ICANS)."""
     # The grading stack is heavy: imported on use, as the blinatumomab status does.
     from crswatch.scales import CRS_SCALES, ICANS_SCALES, grade_frame
     from crswatch.state import StateParameters, clinical_state, evaluation_times
-    from crswatch.timeline import Timeline, to_frames
+    from crswatch.timeline import to_frames
 
-    assert isinstance(timeline, Timeline)
     params = StateParameters()
     patients, events = to_frames([timeline])
     times = evaluation_times(events, patients, params).filter(pl.col("at") <= at)

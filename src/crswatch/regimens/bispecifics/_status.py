@@ -188,15 +188,21 @@ class _Status:
         schedule = product.schedule(indication)
         first = events[0].time if events else timeline.patient.therapy.start
         elapsed = max((at - first) / _DAY, 0.0)
-        periods = int(elapsed // schedule.period_days) + 3
-        if schedule.max_periods is not None:
-            periods = min(periods, schedule.max_periods)
-        self.plan = plan_regimen(
-            product.id,
-            weight_kg=timeline.patient.weight_kg,
-            indication=schedule.id,
-            periods=max(periods, 2) if schedule.max_periods != 1 else 1,
-        )
+        periods = max(int(elapsed // schedule.period_days) + 3, 2)
+        limit = schedule.max_periods
+        # Plan far enough to cover the elapsed time and every dose given, plus the next one.
+        while True:
+            planned = periods if limit is None else min(periods, limit)
+            self.plan = plan_regimen(
+                product.id,
+                weight_kg=timeline.patient.weight_kg,
+                indication=schedule.id,
+                periods=planned,
+            )
+            enough = len(self.plan.of_drug()) > len(events)
+            if enough or planned == limit or periods > 10 * (len(events) + 3):
+                break
+            periods *= 2
         self.warnings.extend(self.plan.warnings)
         self.planned = self.plan.of_drug()
 
