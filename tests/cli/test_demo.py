@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from crswatch.cli import app
 from crswatch.cli._demo import DEMO_DB, DEMO_PASSWORD, _free_port, _stage
+from crswatch.simulate._ward import STAGES
 from crswatch.store import Store, User, authenticate, list_patients
 
 runner = CliRunner()
@@ -101,7 +102,13 @@ def test_a_busy_port_is_replaced_by_the_next_free_one() -> None:
 
 @pytest.mark.parametrize(
     ("patient_id", "stage"),
-    [("ward-02", "ventilated"), ("ward-26", "ventilated"), ("P-001", "-"), ("ward-9999999", "-")],
+    [
+        ("ward-02", "ventilated"),
+        # The stages repeat past the last one: bed len(STAGES) + 2 is the second stage again.
+        (f"ward-{len(STAGES) + 2}", "ventilated"),
+        ("P-001", "-"),
+        ("ward-9999999", "-"),
+    ],
 )
 def test_the_stage_column_names_the_bed_a_patient_was_loaded_in(
     patient_id: str, stage: str
