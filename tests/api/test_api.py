@@ -63,7 +63,7 @@ PROTECTED = [
         ("get", f"/patients/{PID}/{name}")
         for name in (
             "grade", "trajectory", "episodes", "recommendations", "hlh", "biomarkers",
-            "blinatumomab",
+            "blinatumomab", "regimen",
         )
     ],
     ("get", "/audit"),

@@ -147,3 +147,19 @@ def test_the_ward_validates_with_nothing_rejected(ward: list[Timeline], tmp_path
 def test_bad_arguments_name_the_field(arguments: dict[str, object], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         demo_ward(**arguments)  # type: ignore[arg-type]
+
+
+def test_the_ward_has_a_myeloma_and_a_lymphoma_bispecific(ward: list[Timeline]) -> None:
+    from crswatch.regimens import regimen_status
+
+    beds = dict(zip(ward_stages(24), ward, strict=True))
+    myeloma = beds["myeloma bispecific, after step-up dose 2"]
+    lymphoma = beds["lymphoma bispecific with CRS"]
+    assert myeloma.patient.therapy.product in ("teclistamab", "elranatamab", "talquetamab")
+    assert lymphoma.patient.therapy.product in ("epcoritamab", "glofitamab", "mosunetuzumab")
+    # The myeloma bed is inside the label's stay after step-up dose 2 (20 h after it).
+    status = regimen_status(myeloma, CLOCK)
+    assert status.in_monitoring
+    assert status.deviations == ()
+    crs = regimen_status(lymphoma, CLOCK).to_dict()["grades"]["crs"]["grade"]
+    assert crs in (1, 2)

@@ -131,3 +131,18 @@ def test_blinatumomab_status_that_cannot_be_computed_is_information() -> None:
     t = timeline(events, patient_id="B", therapy=therapy, weight_kg=None)
     alerts = ward_rows([t], at(4))[0].alerts
     assert [(a.code, a.level) for a in alerts] == [("blinatumomab", "info")]
+
+
+def test_bispecific_in_the_label_stay_says_until_when() -> None:
+    therapy = {"kind": "bispecific", "product": "elranatamab", "start": "2024-01-01T08:00:00Z"}
+    record = timeline(
+        [ev(0, "elranatamab", 12, "mg"), ev(1, "temperature", 36.9, "Cel")],
+        patient_id="BSP",
+        therapy=therapy,
+    )
+    (inside,) = ward_rows([record], at(47))
+    stay = [alert for alert in inside.alerts if alert.code == "monitoring"]
+    assert [alert.label for alert in stay] == ["In monitoring window until 2024-01-03T08:00:00Z"]
+    assert stay[0].level == "info"
+    (after,) = ward_rows([record], at(49))
+    assert not [alert for alert in after.alerts if alert.code == "monitoring"]

@@ -10,6 +10,7 @@ from crswatch.cli import (  # noqa: F401
     _grade,
     _hlh,
     _recommend,
+    _regimen,
     _scales,
     _serve,
     _simulate,

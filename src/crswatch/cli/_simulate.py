@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.progress import (
@@ -45,18 +45,20 @@ def simulate(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same cohort.")
     ] = 1,
-    therapy: Annotated[str, typer.Option(help="car_t, blinatumomab or mixed.")] = "mixed",
+    therapy: Annotated[
+        str, typer.Option(help="car_t, blinatumomab, bispecific or mixed.")
+    ] = "mixed",
     vitals_every: Annotated[
         str, typer.Option("--vitals-every", help="Vital-sign interval, e.g. 4h or 30m.")
     ] = "4h",
     shard_size: Annotated[int, typer.Option(min=1, help="Patients per Parquet shard.")] = 1000,
 ) -> None:
     """Write a synthetic cohort of CAR T and blinatumomab patients with CRS courses."""
-    from crswatch.simulate import write_cohort
+    from crswatch.simulate import TherapyChoice, write_cohort
 
-    if therapy not in ("car_t", "blinatumomab", "mixed"):
-        raise fail(f"--therapy {therapy!r} must be car_t, blinatumomab or mixed")
-    kind: Literal["car_t", "blinatumomab", "mixed"] = therapy  # type: ignore[assignment]
+    if therapy not in ("car_t", "blinatumomab", "bispecific", "mixed"):
+        raise fail(f"--therapy {therapy!r} must be car_t, blinatumomab, bispecific or mixed")
+    kind: TherapyChoice = therapy  # type: ignore[assignment]
     interval = parse_duration(vitals_every)
     with Progress(
         TextColumn("simulating"),

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from crswatch.errors import UnknownCodeError
-from crswatch.management import astct_era, blinatumomab_label, lee2014
+from crswatch.management import astct_era, bispecific_labels, blinatumomab_label, lee2014
 from crswatch.management._dosing import tocilizumab_dose
 from crswatch.management._evaluation import TimelineEvaluation
 from crswatch.management._facts import Facts, describe, gather_facts
@@ -33,12 +33,18 @@ RECOMMENDATION_SCHEMA = "crswatch.recommendation/1"
 RULESETS: Mapping[str, RuleSet] = MappingProxyType(
     {
         ruleset.id: ruleset
-        for ruleset in (lee2014.RULESET, astct_era.RULESET, blinatumomab_label.RULESET)
+        for ruleset in (
+            lee2014.RULESET,
+            astct_era.RULESET,
+            blinatumomab_label.RULESET,
+            *bispecific_labels.RULESETS.values(),
+        )
     }
 )
 
 #: The default rule set per therapy kind (decision 0014): the label for blinatumomab, the
 #: ASTCT-graded guidance for CAR T and other engagers, Lee 2014 (agent-agnostic) otherwise.
+#: A bispecific whose product has a label rule set gets that one (decision 0043).
 DEFAULT_RULESET = MappingProxyType(
     {
         "car_t": "astct_era",
@@ -164,6 +170,20 @@ def evaluate(ruleset: RuleSet, facts: Facts) -> tuple[Action, ...]:
     return tuple(sorted(actions, key=lambda a: (a.priority, order[a.category], a.id)))
 
 
+def _bispecific_status(timeline: Timeline, at: datetime) -> tuple[dict[str, Any] | None, str]:
+    # Imported on use, as for blinatumomab: the regimen status has its own grading pass.
+    from crswatch.regimens import regimen_status
+
+    try:
+        status = regimen_status(timeline, at)
+    except ValueError as exc:
+        return None, f"bispecific regimen status not computed: {exc}"
+    payload = status.to_dict()
+    keys = ("schema", "product", "state", "next_dose", "monitoring", "grades",
+            "label_actions", "deviations", "notes", "label")  # fmt: skip
+    return {key: payload[key] for key in keys}, ""
+
+
 def _regimen_status(timeline: Timeline, at: datetime) -> tuple[dict[str, Any] | None, str]:
     # Imported on use: the regimen engine is a sibling package with its own grading pass.
     from crswatch.regimens import blinatumomab_status
@@ -201,8 +221,21 @@ def recommend(
     if evaluation is None:
         evaluation = TimelineEvaluation(timeline, params)
     kind = timeline.patient.therapy.kind
-    chosen = get_ruleset(ruleset) if ruleset else get_ruleset(DEFAULT_RULESET[kind])
-    chosen_by = "user" if ruleset else f"default for therapy kind {kind}"
+    label = (
+        bispecific_labels.ruleset_for(timeline.patient.therapy.product)
+        if kind == "bispecific"
+        else None
+    )
+    if ruleset:
+        chosen, chosen_by = get_ruleset(ruleset), "user"
+    elif label is not None:
+        chosen, chosen_by = (
+            get_ruleset(label),
+            f"default for bispecific product {label.removesuffix('_label')}",
+        )
+    else:
+        chosen = get_ruleset(DEFAULT_RULESET[kind])
+        chosen_by = f"default for therapy kind {kind}"
     moment = at or (timeline.events[-1].time if timeline.events else timeline.patient.therapy.start)
     scale = crs_scale or chosen.crs_scale
     facts = gather_facts(timeline, moment, scale, chosen.icans_scale, evaluation=evaluation)
@@ -215,6 +248,10 @@ def recommend(
     regimen = None
     if with_regimen and kind == "blinatumomab":
         regimen, problem = _regimen_status(timeline, moment)
+        if problem:
+            warnings.append(problem)
+    elif with_regimen and label is not None:
+        regimen, problem = _bispecific_status(timeline, moment)
         if problem:
             warnings.append(problem)
     return Recommendation(

@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from crswatch.simulate._bispecific import BispecificDose, main_dose_index
 from crswatch.simulate._demographics import Demographics
 from crswatch.simulate._scenario import Scenario
 from crswatch.simulate._streams import lognormal, uniform
@@ -113,6 +114,8 @@ class Course:
     #: When the main cytokine release starts.
     cytokine_origin: float
     main_dose: int
+    #: Step-up bispecific doses (and pretreatment), with their premedication; empty otherwise.
+    doses: tuple[BispecificDose, ...] = ()
 
 
 def _icans(rng: np.random.Generator, onset: float, grade: int) -> Icans:
@@ -204,6 +207,7 @@ def plan_course(
     patient: Demographics,
     product: CarTProduct | None,
     regimen: Regimen | None,
+    bispecific: tuple[BispecificDose, ...] = (),
 ) -> Course:
     """Time the scenario.  Draws from the scenario stream in a fixed order."""
     tier = scenario.crs_tier
@@ -211,12 +215,19 @@ def plan_course(
     planned = (
         [0.0] if regimen is None else [step.start for step in blinatumomab_steps(regimen, patient)]
     )
+    own = [dose for dose in bispecific if dose.strength > 0]
+    if own:
+        planned = [dose.hours for dose in own]
 
     main = 0
     onset: float | None = None
     if tier >= 1:
         if car_t and product is not None:
             onset = lognormal(rng, product.onset_median_days * 24.0, 0.45, 24.0, 191.0)
+        elif own:
+            # The labels' trials: CRS mostly after the first step-up doses (``_bispecific``).
+            main = main_dose_index(rng, min(3, len(own)))
+            onset = planned[main] + lognormal(rng, 24.0, 0.5, 4.0, 72.0)
         else:
             if len(planned) > 1 and rng.random() < 0.10:
                 main = 1
@@ -295,6 +306,15 @@ def plan_course(
                     begin = start + lognormal(rng, 6.0, 0.5, 1.5, 20.0)
                     end = begin + uniform(rng, 3.0, 18.0)
                     fevers.append(FeverSpell(begin, end, uniform(rng, 38.1, 38.7)))
+    if own:
+        starts = [dose.hours for dose in own]
+        strengths = [dose.strength for dose in own]
+        if tier >= 1:
+            # A milder fever after another of the first three doses in a third of patients.
+            for number in range(min(3, len(own))):
+                if number != main and rng.random() < 0.3:
+                    begin = starts[number] + lognormal(rng, 24.0, 0.5, 4.0, 72.0)
+                    fevers.append(FeverSpell(begin, begin + uniform(rng, 3.0, 18.0), 38.4))
 
     icans: Icans | None = None
     if scenario.icans_grade:
@@ -345,4 +365,5 @@ def plan_course(
         death=death,
         cytokine_origin=origin,
         main_dose=main,
+        doses=tuple(bispecific),
     )

@@ -23,10 +23,11 @@ import numpy as np
 
 __all__ = ["Demographics", "draw_demographics"]
 
-CHILD_SHARE = {"car_t": 0.12, "blinatumomab": 0.15}
+#: The step-up bispecifics are labelled for adults (myeloma, lymphoma): no children.
+CHILD_SHARE = {"car_t": 0.12, "blinatumomab": 0.15, "bispecific": 0.0}
 #: Youngest child treated: CAR T needs an apheresis product; blinatumomab is dosed from age 1.
-CHILD_MIN_AGE = {"car_t": 3, "blinatumomab": 1}
-ADULT_AGE = {"car_t": (58.0, 12.0), "blinatumomab": (45.0, 16.0)}
+CHILD_MIN_AGE = {"car_t": 3, "blinatumomab": 1, "bispecific": 18}
+ADULT_AGE = {"car_t": (58.0, 12.0), "blinatumomab": (45.0, 16.0), "bispecific": (66.0, 10.0)}
 MALE_SHARE = 0.6
 
 #: Approximate CDC 2000 median height (cm) for ages 1..17.

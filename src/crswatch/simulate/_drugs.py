@@ -72,6 +72,15 @@ def write_drugs(
         )
     dexamethasone: list[tuple[float, float]] = []
     methylprednisolone: list[tuple[float, float]] = []
+    for item in sorted({dose.item for dose in course.doses}):
+        given = [dose for dose in course.doses if dose.item == item]
+        log.add(item, [dose.hours for dose in given], [dose.mg for dose in given])
+    for dose in course.doses:
+        for drug, mg in dose.premedication:
+            if drug == "dexamethasone":
+                dexamethasone.append((dose.hours - 1.0, mg))
+            else:
+                log.add(drug, [dose.hours - 1.0], mg)
     for time, drug in course.premedication:
         if drug == "prednisone":
             log.add("prednisone", [time], [100.0])

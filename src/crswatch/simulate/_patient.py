@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from crswatch.errors import IngestError
+from crswatch.simulate._bispecific import BispecificDose, bispecific_doses, draw_bispecific
 from crswatch.simulate._course import Course, plan_course, settle_icans
 from crswatch.simulate._cytokines import ASSAYS, plan_cytokines, write_cytokines
 from crswatch.simulate._demographics import Demographics, draw_demographics
@@ -83,7 +84,12 @@ class SimulatedPatient:
 
 
 #: Patient i of a mixed cohort is not patient i of a CAR T cohort: the choice is in the id.
-_THERAPY_LETTER = {"mixed": "M", "car_t": "C", "blinatumomab": "B"}
+_THERAPY_LETTER = {"mixed": "M", "car_t": "C", "blinatumomab": "B", "bispecific": "T"}
+#: Step-up bispecifics share blinatumomab's dose-triggered cytokine, laboratory and neurological
+#: kinetics (a T-cell engager dose releases the cytokines; ``_bispecific``).
+_KINETICS = {"bispecific": "blinatumomab"}
+#: ICANS is uncommon on the step-up bispecifics (most labels' trials: under 10 %; assumption).
+BISPECIFIC_ICANS_SHARE = 0.08
 
 
 def patient_id(seed: int, therapy: TherapyChoice, index: int) -> str:
@@ -119,10 +125,16 @@ def simulate_record(
     patient = draw_demographics(rng, kind)
     product = regimen = None
     cell_dose: float | None = None
+    schedule: str | None = None
+    doses: tuple[BispecificDose, ...] = ()
     if kind == "car_t":
         product = draw_car_t_product(rng, patient)
         cell_dose = car_t_cell_dose(rng, product, patient)
         product_name, icans_share = product.name, product.icans_share
+    elif kind == "bispecific":
+        product_name, schedule = draw_bispecific(rng)
+        icans_share = BISPECIFIC_ICANS_SHARE
+        doses = tuple(bispecific_doses(product_name, schedule, patient.weight_kg))
     else:
         regimen = draw_regimen(rng)
         product_name, icans_share = "blinatumomab", BLINATUMOMAB_ICANS_SHARE
@@ -132,7 +144,8 @@ def simulate_record(
     )
     clock_offset = quarter_hours / 4.0
     scenario = draw_scenario(rng, kind, patient, icans_share)
-    course = plan_course(rng, scenario, patient, product, regimen)
+    course = plan_course(rng, scenario, patient, product, regimen, doses)
+    kinetics = replace(scenario, kind=_KINETICS.get(kind, kind))
 
     log = EventLog()
     hemodynamics = plan_hemodynamics(rng, scenario, patient, course, log)
@@ -150,11 +163,12 @@ def simulate_record(
         streams.vitals, patient, course, hemodynamics, respiratory, antipyretics, window,
         clock_offset, vitals_every_hours, log,
     )  # fmt: skip
-    cytokines = plan_cytokines(streams.labs, scenario, course)
-    write_labs(streams.labs, scenario, patient, course, cytokines, window, clock_offset, log)
+    cytokines = plan_cytokines(streams.labs, kinetics, course)
+    write_labs(streams.labs, kinetics, patient, course, cytokines, window, clock_offset, log)
     write_cytokines(streams.labs, cytokines, course, window, clock_offset, log)
     write_neuro(
-        streams.neuro, kind, scenario.icans_grade, patient, course, crs_end, window, clock_offset,
+        streams.neuro, kinetics.kind, scenario.icans_grade, patient, course, crs_end, window,
+        clock_offset,
         respiratory.ventilation, log,
     )  # fmt: skip
     if course.death is not None:
@@ -171,7 +185,7 @@ def simulate_record(
         index=index,
         therapy_kind=kind,
         product=product_name,
-        regimen=None if regimen is None else regimen.name,
+        regimen=schedule if regimen is None else regimen.name,
         scenario=scenario.label,
         intended_crs_tier=scenario.crs_tier,
         crs_onset=at(course.onset),
@@ -188,11 +202,16 @@ def simulate_record(
         and course.infection is not None
         and course.infection.start <= window[1],
         died=course.death is not None,
-        cytokine_lod_pg_ml=ASSAYS[kind][0],
+        cytokine_lod_pg_ml=ASSAYS[kinetics.kind][0],
         observation_end=at(window[1]) or _moment(start_us),
     )
-    response = draw_response(
-        streams.response, kind, None if regimen is None else regimen.name, course.death
+    # Myeloma and lymphoma response criteria are not simulated: a bispecific response is unknown.
+    response = (
+        None
+        if kind == "bispecific"
+        else draw_response(
+            streams.response, kind, None if regimen is None else regimen.name, course.death
+        )
     )
     # Vasopressors are hypotension levels 2-3 (HYPOTENSION_LEVELS: one or more pressors).
     support = (

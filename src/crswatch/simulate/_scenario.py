@@ -63,27 +63,36 @@ __all__ = [
     "draw_scenario",
 ]
 
-TherapyChoice = Literal["car_t", "blinatumomab", "mixed"]
+TherapyChoice = Literal["car_t", "blinatumomab", "bispecific", "mixed"]
 #: Share of CAR T patients in a mixed cohort.
 MIXED_CAR_T_SHARE = 0.6
 
 CRS_TIER_MIX = {
     "car_t": (0.30, 0.40, 0.15, 0.10, 0.05),
     "blinatumomab": (0.40, 0.45, 0.10, 0.035, 0.015),
+    # Step-up bispecifics: CRS mostly grade 1-2, rarely 3, grade 4 not simulated (issue 20:
+    # "CRS mostly grade 1-2 after the first step-up doses, as the labels' trials report").
+    "bispecific": (0.35, 0.45, 0.17, 0.03, 0.0),
 }
 HLH_GIVEN_TIER = (0.0, 0.0, 0.04, 0.18, 0.35)
 ICANS_TIER_FACTOR = (0.3, 1.0, 1.3, 1.6, 1.9)
-ICANS_GRADE_MIX = {"car_t": (0.35, 0.30, 0.25, 0.10), "blinatumomab": (0.35, 0.25, 0.30, 0.10)}
+ICANS_GRADE_MIX = {
+    "car_t": (0.35, 0.30, 0.25, 0.10),
+    "blinatumomab": (0.35, 0.25, 0.30, 0.10),
+    "bispecific": (0.60, 0.30, 0.10, 0.0),
+}
 BLINATUMOMAB_ICANS_SHARE = 0.25
 INFECTION_SHARE = 0.06
 DEATH_GIVEN_TIER_4 = 0.08
 TOCILIZUMAB_GIVEN_TIER = {
     "car_t": (0.0, 0.08, 0.55, 1.0, 1.0),
     "blinatumomab": (0.0, 0.0, 0.1, 0.6, 1.0),
+    "bispecific": (0.0, 0.05, 0.5, 1.0, 1.0),
 }
 STEROIDS_GIVEN_TIER = {
     "car_t": (0.0, 0.0, 0.15, 0.6, 1.0),
     "blinatumomab": (0.0, 0.0, 0.3, 1.0, 1.0),
+    "bispecific": (0.0, 0.0, 0.2, 0.8, 1.0),
 }
 
 HYPOTENSION_LEVELS = ("none", "fluids", "one_pressor", "multiple_pressors")

@@ -12,7 +12,8 @@ after the clock is dropped and an infusion or device still running keeps no ``en
 The stages come in order of importance, so the guaranteed mix holds from 12 beds on: at the
 clock at least three patients are at ASTCT CRS grade 3-4 (on a vasopressor, on high-flow
 oxygen, ventilated, plus blinatumomab interrupted on a vasopressor), one HLH-like (ferritin
-> 10,000 ng/mL), two with ICANS and three on blinatumomab; the rest are grade 0-2.  The graders
+> 10,000 ng/mL), two with ICANS, three on blinatumomab and two on a step-up bispecific (one
+myeloma, one lymphoma); the rest are grade 0-2.  The graders
 are not run here: ``tests/simulate/test_ward.py`` checks the mix with the real engines
 (docs/decisions/0018-demo-ward.md).
 
@@ -53,7 +54,7 @@ _PRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vaso
 _HIGH_FLOW = ("high_flow_nasal_cannula", "face_mask", "non_rebreather_mask", "venturi_mask")
 _HLH_FINDINGS = ("splenomegaly", "hepatomegaly", "hemophagocytosis")
 
-Kind = Literal["car_t", "blinatumomab"]
+Kind = Literal["car_t", "blinatumomab", "bispecific"]
 Moment = Callable[[Timeline, PatientTruth], datetime | None]
 
 
@@ -194,6 +195,26 @@ def _after_step(hours: float) -> Moment:
     return moment
 
 
+def _after_dose(number: int, hours: float) -> Moment:
+    """``hours`` after dose ``number`` (1 = the first) of the patient's bispecific product."""
+
+    def moment(timeline: Timeline, truth: PatientTruth) -> datetime | None:
+        doses = timeline.of(truth.product)
+        if len(doses) < number:
+            return None
+        return _inside(timeline, doses[number - 1].time + timedelta(hours=hours))
+
+    return moment
+
+
+def _product(*names: str) -> Callable[[SimulatedPatient], bool]:
+    return lambda patient: patient.product in names
+
+
+_MYELOMA = ("teclistamab", "elranatamab", "talquetamab")
+_LYMPHOMA = ("epcoritamab", "glofitamab", "mosunetuzumab")
+
+
 def _hlh_like(timeline: Timeline, _: PatientTruth) -> datetime | None:
     """After the ferritin peak (> 10,000 ng/mL) and the first HLH finding charted after it.
 
@@ -234,6 +255,7 @@ def _worst_ice(most: float, after: timedelta = timedelta(minutes=15)) -> Moment:
 
 _CAR_T: Kind = "car_t"
 _BLINATUMOMAB: Kind = "blinatumomab"
+_BISPECIFIC: Kind = "bispecific"
 
 STAGES: tuple[Stage, ...] = (
     Stage(
@@ -287,6 +309,20 @@ STAGES: tuple[Stage, ...] = (
     Stage("blinatumomab first dose", _BLINATUMOMAB, _adult, _after_start(1.0)),
     Stage("child with fever", _CAR_T, _all(_child, _tier(1, 2)), _after_onset(4.0)),
     Stage("just infused", _CAR_T, _adult, _after_start(2.0)),
+    # Step-up bispecifics (issue 20): a myeloma patient inside the label's stay after step-up
+    # dose 2, and a lymphoma patient with CRS after an early dose.
+    Stage(
+        "myeloma bispecific, after step-up dose 2",
+        _BISPECIFIC,
+        _all(_product(*_MYELOMA), _tier(0, 1)),
+        _after_dose(2, 20.0),
+    ),
+    Stage(
+        "lymphoma bispecific with CRS",
+        _BISPECIFIC,
+        _all(_product(*_LYMPHOMA), _tier(1, 2)),
+        _after_onset(3.0),
+    ),
     Stage("day-1 fever", _CAR_T, _all(_adult, _tier(1)), _after_onset(3.0)),
     Stage(
         "fluid bolus",
@@ -454,7 +490,7 @@ def ward_beds(
     now = _check(patients, seed, clock)
     clock_us = (now - EPOCH) // _US
     hours = WARD_VITALS_EVERY / timedelta(hours=1)
-    used: dict[Kind, set[int]] = {_CAR_T: set(), _BLINATUMOMAB: set()}
+    used: dict[Kind, set[int]] = {_CAR_T: set(), _BLINATUMOMAB: set(), _BISPECIFIC: set()}
     # Stages scan the same cohorts from the start: simulate each candidate once.
     drawn: dict[tuple[Kind, int], SimulatedPatient] = {}
     width = max(2, len(str(patients)))

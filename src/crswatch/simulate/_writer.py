@@ -30,7 +30,7 @@ from crswatch.timeline import Timeline
 
 __all__ = ["iter_cohort", "simulate_patient", "write_cohort"]
 
-THERAPIES = ("car_t", "blinatumomab", "mixed")
+THERAPIES = ("car_t", "blinatumomab", "bispecific", "mixed")
 #: Progress is reported at least this often (patients), and at the end of every shard.
 PROGRESS_EVERY = 50
 _SHORTEST_INTERVAL = timedelta(minutes=5)

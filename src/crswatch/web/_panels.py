@@ -25,6 +25,7 @@ from crswatch.regimens import blinatumomab_status
 from crswatch.regimens.blinatumomab import StatusParameters
 from crswatch.scales import ALL_SCALES, GRADE_LEGEND, GradeResult, grade_notation
 from crswatch.timeline import Timeline, format_time
+from crswatch.web._bispecific_panel import BispecificPanel, bispecific_panel
 from crswatch.web._ward import grade_courses_of
 
 __all__ = [
@@ -528,6 +529,8 @@ class PatientPanels:
     regimen: RegimenPanel | None
     #: The legend of the grade notation, shown under the grade table.
     grade_legend: tuple[str, ...] = GRADE_LEGEND
+    #: The step-up bispecific regimen (``crswatch regimen status``), for those patients.
+    bispecific: BispecificPanel | None = None
 
 
 def patient_panels(
@@ -571,4 +574,5 @@ def patient_panels(
         hlh=_hlh_panel(evaluation, moment, with_course=hlh_course),
         biomarkers=_biomarker_panel(timeline, moment),
         regimen=_regimen_panel(timeline, moment, evaluation),
+        bispecific=bispecific_panel(timeline, moment),
     )

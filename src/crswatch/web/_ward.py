@@ -24,7 +24,7 @@ import polars as pl
 from crswatch.episodes import assessment_gaps, trajectory_of_frames
 from crswatch.hlh import screen_frame, screen_results
 from crswatch.management import TOCILIZUMAB_LABEL
-from crswatch.regimens import blinatumomab_status
+from crswatch.regimens import blinatumomab_status, regimen_status
 from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
 from crswatch.scales import GradeResult, PatientGrades, grade_notation, grade_state
 from crswatch.state import StateParameters, clinical_state
@@ -222,6 +222,25 @@ def _blinatumomab_alert(
     return Alert("blinatumomab", f"Blina deviation ×{count}", f"{latest.kind}: {latest.detail}")
 
 
+def _monitoring_alert(timeline: Timeline, now: datetime) -> Alert | None:
+    """A step-up bispecific patient inside the label's stay after a dose (decision 0044).
+
+    The window depends on the doses only, so the status is read without grading (no points).
+    """
+    if timeline.patient.therapy.kind != "bispecific":
+        return None
+    try:
+        status = regimen_status(timeline, now, points=[])
+    except ValueError:  # not one of the step-up products: nothing to say
+        return None
+    window = status.monitoring
+    if not window["now"]:
+        return None
+    until = str(window["until"])
+    detail = f"{window['setting']} after {window['after']} ({status.product.name})"
+    return Alert("monitoring", f"In monitoring window until {until}", detail, "info")
+
+
 def _ice_alerts(timelines: Sequence[Timeline], now: datetime) -> dict[str, Alert]:
     """Patients whose ICE/CAPD is overdue at ``now`` during CRS (an open assessment gap)."""
     last_event = {t.patient.id: t.events[-1].time for t in timelines if t.events}
@@ -327,6 +346,9 @@ def ward_rows(
         toci = _tocilizumab_alert(timeline, now)
         if toci:
             alerts.append(toci)
+        stay = _monitoring_alert(timeline, now)
+        if stay:
+            alerts.append(stay)
         rows.append(
             WardRow(
                 patient_id=pid,

@@ -1,5 +1,6 @@
 """Read endpoints mirroring the command-line JSON: grade, trajectory, episodes, recommendations,
-HLH, biomarkers and blinatumomab status, for one stored patient."""
+HLH, biomarkers, blinatumomab status and the step-up bispecific regimen status, for one stored
+patient."""
 
 from __future__ import annotations
 
@@ -25,7 +26,12 @@ from crswatch.episodes import (
 from crswatch.errors import InputError
 from crswatch.hlh import HLHParameters, SupplementaryFindings, screen_course, screen_timelines
 from crswatch.management import recommend
-from crswatch.regimens import LABEL_VERSIONS, StatusParameters, blinatumomab_status
+from crswatch.regimens import (
+    LABEL_VERSIONS,
+    StatusParameters,
+    blinatumomab_status,
+    regimen_status,
+)
 from crswatch.scales import grade_state, select_scales
 from crswatch.state import FeverWaiver, StateParameters, clinical_state
 from crswatch.store import Principal, Store
@@ -318,4 +324,26 @@ def blinatumomab(
         "blinatumomab",
         "crs_scale, regimen",
         lambda t: blinatumomab_status(t, moment, params=params).to_dict(),
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/regimen", summary="Step-up bispecific regimen status from the record"
+)
+def regimen(
+    store: StoreDep,
+    principal: Viewer,
+    patient_id: PatientId,
+    at: At = None,
+    drug: Annotated[str | None, Query(max_length=64)] = None,
+    indication: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    moment = _at(at)
+    return _analyse(
+        store,
+        principal,
+        patient_id,
+        "regimen",
+        "drug, indication",
+        lambda t: regimen_status(t, moment, drug=drug, indication=indication).to_dict(),
     )
