@@ -173,7 +173,12 @@ def gather_patient_data(
     if result.timelines:
         data.timeline = result.timelines[0]
     else:
-        issues = [issue.message for issue in result.report.issues[:3]]
+        # The patient-level issues, in words (field and reason; the value is often empty).
+        issues = [
+            f"{issue.field.replace('_', ' ')}: {issue.reason}"
+            for issue in result.report.issues
+            if issue.event_index is None
+        ][:3]
         data.unreadable = "; ".join(issues) or "no Patient could be read"
     return data
 
