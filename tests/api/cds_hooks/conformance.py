@@ -73,7 +73,7 @@ def check_action(action: Any) -> None:
 
 
 def check_card(card: Any) -> None:
-    """"Card Attributes", "Source", "Suggestion", "Link"."""
+    """ "Card Attributes", "Source", "Suggestion", "Link"."""
     assert isinstance(card, dict)
     assert _is_uuid(card["uuid"]), "uuid"
     summary = card["summary"]
@@ -111,7 +111,7 @@ def check_card(card: Any) -> None:
 
 
 def check_response(document: Any) -> list[dict[str, Any]]:
-    """"HTTP Response": an object with a ``cards`` array (empty when nothing to say)."""
+    """ "HTTP Response": an object with a ``cards`` array (empty when nothing to say)."""
     assert isinstance(document, dict) and isinstance(document["cards"], list)
     for card in document["cards"]:
         check_card(card)

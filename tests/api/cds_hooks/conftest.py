@@ -104,9 +104,7 @@ class Cds:
         self, service: str, body: dict[str, Any], headers: dict[str, str] | None = None
     ) -> Any:
         url = f"/cds-services/{service}"
-        return self.client.post(
-            url, json=body, headers=headers or self.issuer.headers(BASE + url)
-        )
+        return self.client.post(url, json=body, headers=headers or self.issuer.headers(BASE + url))
 
 
 def make_cds(tmp_path: Path, issuer: Issuer, **changes: Any) -> Cds:

@@ -79,7 +79,9 @@ def test_grades_cover_the_range_of_the_ward(
     indicators = set()
     for timeline in ward:
         pid = timeline.patient.id
-        indicators |= {card["indicator"] for card in _cards(cds, patient_view(pid, prefetches[pid]))}
+        indicators |= {
+            card["indicator"] for card in _cards(cds, patient_view(pid, prefetches[pid]))
+        }
     assert indicators == {"info", "warning", "critical"}
 
 
@@ -146,7 +148,7 @@ def test_operation_outcome_in_prefetch_counts_as_missing(
 
 
 def test_no_patient_and_no_fhir_server_is_412(cds: Cds, prefetches: dict[str, Any]) -> None:
-    pid, prefetch = next(iter(prefetches.items()))
+    pid = next(iter(prefetches))
     response = cds.call(SERVICE, patient_view(pid, None))
     assert response.status_code == 412
     assert response.json()["error"]["issues"][0]["field"] == "prefetch"
@@ -209,7 +211,9 @@ def test_fhir_server_fills_what_was_not_prefetched(cds: Cds, prefetches: dict[st
     assert [c["summary"] for c in fetched] == [c["summary"] for c in full]
     assert "Not received" not in fetched[0]["detail"]
     assert any("page=1" in str(call.url) for call in calls), "paging followed"
-    assert not any(str(call.url).startswith("https://ehr.example.org/fhir/Patient") for call in calls)
+    assert not any(
+        str(call.url).startswith("https://ehr.example.org/fhir/Patient") for call in calls
+    )
 
 
 def test_fhir_server_failure_is_a_note_not_a_500(cds: Cds, prefetches: dict[str, Any]) -> None:
@@ -237,7 +241,9 @@ def test_unreadable_patient_gets_an_info_card(cds: Cds, prefetches: dict[str, An
     pid, prefetch = next(iter(prefetches.items()))
     patient = copy.deepcopy(prefetch["patient"])
     patient["extension"] = []  # no therapy: crswatch cannot place the course
-    cards = _cards(cds, patient_view(pid, {**prefetch, "patient": patient, "medicationAdministrations": None}))
+    cards = _cards(
+        cds, patient_view(pid, {**prefetch, "patient": patient, "medicationAdministrations": None})
+    )
     assert len(cards) == 1 and cards[0]["indicator"] == "info"
     assert "could not read this patient's record" in cards[0]["detail"]
 
@@ -275,7 +281,9 @@ def test_garbage_prefetch_never_500(cds: Cds, prefetches: dict[str, Any]) -> Non
         assert response.status_code in (200, 412), response.text
         if response.status_code == 200:
             check_response(response.json())
-    response = cds.call(SERVICE, patient_view(pid, {**prefetch, "patient": {"resourceType": "Patient"}}))
+    response = cds.call(
+        SERVICE, patient_view(pid, {**prefetch, "patient": {"resourceType": "Patient"}})
+    )
     assert response.status_code == 200
     check_response(response.json())
 
