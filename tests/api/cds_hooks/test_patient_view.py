@@ -317,3 +317,50 @@ def test_response_is_json_serialisable_and_dated(cds: Cds, prefetches: dict[str,
     json.dumps(cards)
     assert "2026-03-01T12:00:00Z" in cards[0]["detail"]
     assert isinstance(datetime.fromisoformat("2026-03-01T12:00:00+00:00"), datetime)
+
+
+@pytest.mark.parametrize(
+    ("status", "grade", "bounds", "summary", "meaning"),
+    [
+        ("graded", 2, (2, 2), "CRS grade 2 on ", None),
+        (
+            "provisional",
+            2,
+            (2, 3),
+            "CRS grade 2 (provisional, ≤ 3) on ",
+            "inputs not yet documented could raise it to 3",
+        ),
+        ("ambiguous", None, (2, 3), "CRS grade 2–3 (ambiguous) on ", "between grades 2 and 3"),
+        (
+            "not_assessable",
+            None,
+            (0, 4),
+            "CRS grade 0–4 (not assessable) on ",
+            "fix no grade; it lies between 0 and 4",
+        ),
+    ],
+)
+def test_grade_card_of_each_status(
+    status: str, grade: int | None, bounds: tuple[int, int], summary: str, meaning: str | None
+) -> None:
+    from crswatch.api.cds_hooks import PatientData
+    from crswatch.api.cds_hooks._cards import grade_card
+    from tests.api.cds_hooks.conformance import check_card
+
+    result = GradeResult(
+        "astct2019",
+        "2019",
+        CLOCK,
+        grade,
+        status,
+        bounds,
+        missing=("sbp",),  # type: ignore[arg-type]
+    )
+    card = grade_card("crs", result, PatientData(timeline=None), [])
+    check_card(card)
+    assert card["summary"].startswith(summary)
+    assert "**Missing data:**\n- sbp" in card["detail"]
+    if meaning is None:
+        assert "_" not in card["detail"].split("\n")[2]
+    else:
+        assert meaning in card["detail"]

@@ -20,7 +20,6 @@ from crswatch.api.cds_hooks._data import PREFETCH_LABELS, PatientData
 from crswatch.hlh import ScreenResult
 from crswatch.scales import (
     ALL_SCALES,
-    GRADE_LEGEND,
     STATUS_LABELS,
     GradeResult,
     grade_notation,
@@ -47,12 +46,24 @@ SUMMARY_LIMIT = 139
 #: crswatch's own code system for card topics (what a card is about).
 CARD_TOPIC_SYSTEM = "urn:crswatch:cds-hooks:topic"
 _SYNDROME_NAMES = {"crs": "CRS", "icans": "ICANS"}
-_LEGEND_BY_STATUS = {
-    "graded": GRADE_LEGEND[0],
-    "provisional": GRADE_LEGEND[1],
-    "ambiguous": GRADE_LEGEND[2],
-    "not_assessable": GRADE_LEGEND[3],
-}
+
+
+def _meaning(result: GradeResult) -> str:
+    """The legend line of the notation (``GRADE_LEGEND``) with this result's own numbers."""
+    lower, upper = result.bounds
+    if result.status == "provisional":
+        return (
+            f"Grade {result.grade} on the documented findings; inputs not yet documented could "
+            f"raise it to {upper} (see what is missing)."
+        )
+    if result.status == "ambiguous":
+        return f"The scale's wording does not decide between grades {lower} and {upper}."
+    if result.status == "not_assessable":
+        return (
+            f"The documented findings fix no grade; it lies between {lower} and {upper} "
+            "(see what is missing)."
+        )
+    return ""
 
 
 def _summary(text: str) -> str:
@@ -148,9 +159,10 @@ def grade_card(
         f"**{name} grade {shown}** ({STATUS_LABELS.get(result.status, result.status)}), "
         f"{scale.title}, at {format_time(result.at)}.",
         "",
-        f"_{_LEGEND_BY_STATUS.get(result.status, '')}_",
-        "",
     ]
+    meaning = _meaning(result)
+    if meaning:
+        lines += [f"_{meaning}_", ""]
     deciding = result.deciding
     if deciding is not None:
         values = _values(deciding.values)
@@ -204,7 +216,7 @@ def screen_card(screen: ScreenResult, links: Sequence[Mapping[str, Any]]) -> dic
         lines += [f"- {c.label}: {c.rule} (source: {c.source_ref})" for c in met]
     if screen.missing:
         lines += ["", "**Not assessable:**"]
-        lines += [f"- {item}" for item in screen.missing]
+        lines += [f"- {item.replace('_', ' ')}" for item in screen.missing]
     source = _source(f"crswatch: {screen.title}", "hlh-screen", "HLH/MAS screen")
     return card(summary, "critical", "\n".join(lines), source, links=links)
 
