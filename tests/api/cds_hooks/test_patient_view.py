@@ -364,3 +364,19 @@ def test_grade_card_of_each_status(
         assert "_" not in card["detail"].split("\n")[2]
     else:
         assert meaning in card["detail"]
+
+
+def test_engine_refusal_is_an_info_card_not_a_500(
+    cds: Cds, prefetches: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crswatch.api.cds_hooks import _hooks
+    from crswatch.errors import InputError
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise InputError("scale='x' is not known")
+
+    monkeypatch.setattr(_hooks, "grade_timelines", refuse)
+    pid, prefetch = next(iter(prefetches.items()))
+    (card,) = _cards(cds, patient_view(pid, prefetch))
+    assert card["indicator"] == "info"
+    assert "could not evaluate it" in card["detail"] and "scale='x'" in card["detail"]

@@ -33,6 +33,7 @@ __all__ = [
     "Indicator",
     "card",
     "dashboard_link",
+    "engine_error_card",
     "grade_card",
     "indicator_for",
     "missing_lines",
@@ -243,3 +244,13 @@ def dashboard_link(base_url: str, patient_id: str) -> dict[str, Any]:
         "url": f"{base_url.rstrip('/')}/ward/patients/{quote(patient_id, safe='')}",
         "type": "absolute",
     }
+
+
+def engine_error_card(reason: str) -> dict[str, Any]:
+    """What is said when the record was read but an engine could not evaluate it."""
+    source = _source("crswatch", "data-missing", "Data missing")
+    detail = (
+        "crswatch read this patient's record but could not evaluate it, so no result is given "
+        f"here. Reason: {reason}."
+    )
+    return card("crswatch could not evaluate this record", "info", detail, source)

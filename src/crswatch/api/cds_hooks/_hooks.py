@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 
 from crswatch.api.cds_hooks._cards import (
     dashboard_link,
+    engine_error_card,
     grade_card,
     screen_card,
     unreadable_card,
@@ -23,6 +25,8 @@ from crswatch.management import recommend
 from crswatch.scales import grade_timelines
 
 __all__ = ["PreconditionFailedError", "answer_hook"]
+
+log = logging.getLogger("crswatch.api.cds_hooks")
 
 
 class PreconditionFailedError(CRSWatchError):
@@ -89,6 +93,12 @@ def answer_hook(
     """The cards for one call of ``hook`` (the body was checked for its required fields)."""
     patient_id = body["context"]["patientId"]
     data = _data(body, patient_id, settings, transport)
-    if hook == "patient-view":
-        return _patient_view(data, settings, now, link_base)
-    return _orders(body, data, hook == "order-select", now)
+    try:
+        if hook == "patient-view":
+            return _patient_view(data, settings, now, link_base)
+        return _orders(body, data, hook == "order-select", now)
+    except (CRSWatchError, ValueError, LookupError) as exc:
+        # An engine that refuses this record (an input it cannot use) must not cost the EHR
+        # its answer: one card says what could not be computed, and the log names the error.
+        log.warning("CDS Hooks %s: engine error %s", hook, type(exc).__name__)
+        return [engine_error_card(str(exc))]
