@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from crswatch.api.cds_hooks._data import PREFETCH_LABELS, PatientData
-from crswatch.hlh import ScreenResult
+from crswatch.hlh import CriterionOutcome, ScreenResult
 from crswatch.scales import (
     ALL_SCALES,
     STATUS_LABELS,
@@ -214,12 +214,39 @@ def screen_card(screen: ScreenResult, links: Sequence[Mapping[str, Any]]) -> dic
     met = [c for c in screen.criteria if c.met]
     if met:
         lines += ["", "**Criteria met:**"]
-        lines += [f"- {c.label}: {c.rule} (source: {c.source_ref})" for c in met]
+        lines += [f"- {c.label}: {_observed(c)}(criterion: {c.rule}; {c.source_ref})" for c in met]
     if screen.missing:
         lines += ["", "**Not assessable:**"]
         lines += [f"- {item.replace('_', ' ')}" for item in screen.missing]
     source = _source(f"crswatch: {screen.title}", "hlh-screen", "HLH/MAS screen")
     return card(summary, "critical", "\n".join(lines), source, links=links)
+
+
+#: UCUM codes shown in conventional print (the values themselves are not converted).
+_UNIT_PRINT: Mapping[str, str] = {"Cel": "°C", "10*3/uL": "×10³/µL", "10*9/L": "×10⁹/L", "ug": "µg"}
+
+
+def _name(name: str) -> str:
+    for suffix, word in (("_max", "highest"), ("_min", "lowest")):
+        if name.endswith(suffix):
+            return f"{word} {name[: -len(suffix)].replace('_', ' ')}"
+    return name.replace("_", " ")
+
+
+def _observed(criterion: CriterionOutcome) -> str:
+    """The patient's values behind a criterion and its points (``highest ferritin 8500 ng/mL``)."""
+    shown = []
+    for found in criterion.observations:
+        value = found.value
+        if isinstance(value, bool) or value is None:
+            continue
+        text = f"{value:g}" if isinstance(value, int | float) else str(value)
+        unit = _UNIT_PRINT.get(found.unit, found.unit) if found.unit else ""
+        shown.append(f"{_name(found.name)} {text}" + (f" {unit}" if unit else ""))
+    out = "; ".join(shown)
+    if criterion.points is not None:
+        out += f"{', ' if out else ''}{criterion.points} points"
+    return f"{out} " if out else ""
 
 
 def unreadable_card(data: PatientData) -> dict[str, Any]:
