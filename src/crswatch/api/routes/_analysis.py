@@ -124,6 +124,7 @@ def _grade_fhir(
     patient_id: str,
     moment: datetime | None,
     scale: list[str] | None,
+    params: StateParameters | None = None,
 ) -> Response:
     """The patient, its data and its grades and HLH/MAS alerts as a FHIR R4 Bundle."""
     from crswatch.io.fhir import results_to_bundle  # import on use, as the JSON path
@@ -134,7 +135,7 @@ def _grade_fhir(
         patient_id,
         "grade",
         "scale",
-        lambda t: results_to_bundle([t], at=moment, scales=scale),
+        lambda t: results_to_bundle([t], at=moment, scales=scale, params=params),
     )
     response.headers["content-type"] = FHIR_JSON
     return response

@@ -37,6 +37,7 @@ from crswatch.scales import (
     grade_on_record,
     grade_timelines,
 )
+from crswatch.state import StateParameters
 from crswatch.timeline import Timeline, format_time
 
 __all__ = [
@@ -209,17 +210,19 @@ def results_to_bundle(
     *,
     at: datetime | None = None,
     scales: Sequence[str] | None = None,
+    params: StateParameters | None = None,
     codemap: CodeMap | None = None,
 ) -> dict[str, Any]:
     """The timelines as FHIR R4, then their grades (Observation) and alerts (DetectedIssue).
 
     Grades and screens are computed at ``at`` (default: each patient's last event) on
-    ``scales`` (selectors as ``grade_timelines``; default every CRS and ICANS scale).
+    ``scales`` (selectors as ``grade_timelines``; default every CRS and ICANS scale), with the
+    state ``params`` given (default: ``StateParameters()``).
     """
     timelines = list(timelines)
     bundle = timelines_to_bundle(timelines, codemap=codemap)
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
-    grades = grade_timelines(timelines, at=at, scales=scales)
+    grades = grade_timelines(timelines, at=at, scales=scales, params=params)
     screens = screen_timelines(timelines, at)
     occurrences: Counter[str] = Counter()
     for timeline, graded, screened in zip(timelines, grades, screens, strict=True):
