@@ -14,6 +14,7 @@ PUBLIC_MODULES = [
     "crswatch.timeline",
     "crswatch.io",
     "crswatch.io.fhir",
+    "crswatch.api.cds_hooks",
     "crswatch.errors",
     "crswatch.cli",
     "crswatch.simulate",

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from crswatch.api._errors import install_error_handlers
 from crswatch.api._middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
 from crswatch.api._settings import Settings
+from crswatch.api.cds_hooks import CdsHooksSettings, mount_cds_hooks
 from crswatch.api.routes import _analysis, _audit, _auth, _patients
 from crswatch.store import Store
 from crswatch.web import mount_dashboard
@@ -16,8 +17,16 @@ from crswatch.web import mount_dashboard
 __all__ = ["create_app"]
 
 
-def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
-    """The service over ``store`` (default: the database the environment selects, migrated)."""
+def create_app(
+    store: Store | None = None,
+    settings: Settings | None = None,
+    *,
+    cds_hooks: CdsHooksSettings | None = None,
+) -> FastAPI:
+    """The service over ``store`` (default: the database the environment selects, migrated).
+
+    ``cds_hooks`` (default: from ``CRSWATCH_CDS_*``) mounts the CDS Hooks service when enabled.
+    """
     app = FastAPI(
         title="crswatch",
         version="0.1.0",
@@ -38,6 +47,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         app.include_router(module.router)
     # The clinician dashboard (pages, static files, session cookie) on the same app.
     mount_dashboard(app)
+    # The CDS Hooks service for the EHR (/cds-services), when enabled (off by default).
+    mount_cds_hooks(app, cds_hooks)
     limits: Settings = app.state.settings
     app.add_middleware(RateLimitMiddleware, per_minute=limits.rate_limit_per_minute)
     app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)

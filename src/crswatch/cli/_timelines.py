@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +12,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.io import detect_output_format, find_table_pairs, iter_frames, read_path, write_path
-from crswatch.timeline import IngestReport
+from crswatch.io import (
+    detect_output_format,
+    find_table_pairs,
+    iter_frames,
+    read_path,
+    write_path,
+)
+from crswatch.timeline import IngestReport, Timeline
 
 __all__ = ["convert", "validate"]
 
@@ -25,6 +32,16 @@ def _part_count(path: Path) -> int | None:
         except InputError:
             return None
     return 1
+
+
+def _write_results(timelines: list[Timeline], output: Path) -> Path:
+    from crswatch.io.fhir import results_to_bundle  # grading is heavy; import on use
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8") as handle:
+        json.dump(results_to_bundle(timelines), handle, indent=1, ensure_ascii=False)
+        handle.write("\n")
+    return output
 
 
 @app.command()
@@ -84,6 +101,14 @@ def convert(
         bool,
         typer.Option(help="Write the valid records even when some were rejected (still exits 1)."),
     ] = False,
+    results: Annotated[
+        bool,
+        typer.Option(
+            "--results",
+            help="FHIR output only: add each grade (Observation) and HLH/MAS alert "
+            "(DetectedIssue) at each patient's last event.",
+        ),
+    ] = False,
 ) -> None:
     """Convert timelines between JSON, CSV/Parquet tables and FHIR R4 Bundles.
 
@@ -91,11 +116,16 @@ def convert(
     conversion never drops data silently.
     """
     try:
+        if results and detect_output_format(output, to) != "fhir":
+            raise fail("--results writes FHIR: name the output .fhir.json or give --to fhir")
         result = read_path(source)
         if not result.report.ok and not keep_valid:
             render_report(result.report, err_console)
             raise fail("records were rejected; nothing was written (see --keep-valid)", 1)
-        written = write_path(result.timelines, output, to=to)
+        if results:
+            written = _write_results(result.timelines, output)
+        else:
+            written = write_path(result.timelines, output, to=to)
     except InputError as exc:
         raise fail(str(exc)) from None
     events = sum(len(timeline.events) for timeline in result.timelines)

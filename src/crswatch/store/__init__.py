@@ -4,7 +4,7 @@ from crswatch.store._audit import ChainCheck, append_audit, record_audit, to_fhi
 from crswatch.store._cache import TimelineCache, app_timeline_cache
 from crswatch.store._db import Store, database_url, make_engine, migrate
 from crswatch.store._frames import load_frames
-from crswatch.store._models import ApiToken, AuditRecord, EventRow, PatientRow, User
+from crswatch.store._models import ApiToken, AuditRecord, CdsFeedback, EventRow, PatientRow, User
 from crswatch.store._patients import (
     IngestSummary,
     StoreConflict,
@@ -32,6 +32,7 @@ __all__ = [
     "ROLES",
     "ApiToken",
     "AuditRecord",
+    "CdsFeedback",
     "ChainCheck",
     "EventRow",
     "IngestSummary",

@@ -24,7 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["ApiToken", "AuditRecord", "Base", "EventRow", "PatientRow", "UTCDateTime", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditRecord",
+    "Base",
+    "CdsFeedback",
+    "EventRow",
+    "PatientRow",
+    "UTCDateTime",
+    "User",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -142,3 +151,22 @@ class AuditRecord(Base):
     detail: Mapped[str] = mapped_column(Text())
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CdsFeedback(Base):
+    """One CDS Hooks feedback item: what the clinician did with a card (accepted, overridden)."""
+
+    __tablename__ = "cds_feedback"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received: Mapped[datetime] = mapped_column(UTCDateTime())
+    service_id: Mapped[str] = mapped_column(String(100), index=True)
+    #: The JWT issuer (the EHR) that sent it, and its tenant when given.
+    client: Mapped[str] = mapped_column(Text())
+    tenant: Mapped[str | None] = mapped_column(Text())
+    card_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: ``acceptedSuggestions`` ([{"id": ...}]) and ``overrideReason`` as sent.
+    accepted_suggestions: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    override_reason: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))

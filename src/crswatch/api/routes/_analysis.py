@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, get_args
 
 import polars as pl
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from crswatch.api._deps import StoreDep, Viewer, audit
 from crswatch.api._errors import ApiError
@@ -131,8 +131,46 @@ def _grade_frames(
     return grade_state(state, scales=scales, params=params)[0].to_dict()
 
 
-@router.get("/patients/{patient_id}/grade", summary="CRS and ICANS on every scale at a time")
+FHIR_JSON = "application/fhir+json"
+
+
+def _wants_fhir(request: Request) -> bool:
+    return FHIR_JSON in request.headers.get("accept", "").lower()
+
+
+def _grade_fhir(
+    store: Store,
+    principal: Principal,
+    patient_id: str,
+    moment: datetime | None,
+    scale: list[str] | None,
+    params: StateParameters | None = None,
+) -> Response:
+    """The patient, its data and its grades and HLH/MAS alerts as a FHIR R4 Bundle."""
+    from crswatch.io.fhir import results_to_bundle  # import on use, as the JSON path
+
+    response = _analyse(
+        store,
+        principal,
+        patient_id,
+        "grade",
+        "scale",
+        lambda t: results_to_bundle([t], at=moment, scales=scale, params=params),
+    )
+    response.headers["content-type"] = FHIR_JSON
+    return response
+
+
+@router.get(
+    "/patients/{patient_id}/grade",
+    summary="CRS and ICANS on every scale at a time",
+    description=(
+        f"JSON by default; with `Accept: {FHIR_JSON}`, a FHIR R4 Bundle of the patient's data, "
+        "each grade as an Observation and each HLH/MAS screen met as a DetectedIssue."
+    ),
+)
 def grade(
+    request: Request,
     store: StoreDep,
     principal: Viewer,
     cache: CacheDep,
@@ -143,6 +181,8 @@ def grade(
 ) -> Any:
     moment = _at(at)
     params = StateParameters(fever_waiver=fever_waiver)
+    if _wants_fhir(request):
+        return _grade_fhir(store, principal, patient_id, moment, scale, params)
     # Frames from the app's cache (reloaded whenever the stored patient changed), and the
     # result kept for this exact stored version, time and scale list (decision 0025).
     marker, (patients, events) = read_frames(store, principal, cache, patient_id, "grade")
