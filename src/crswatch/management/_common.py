@@ -3,12 +3,12 @@ measuring what is missing, the tocilizumab status sentence)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
 from crswatch.management._dosing import corticosteroid_dose, tocilizumab_dose
 from crswatch.management._facts import Facts
+from crswatch.management._labels import measurement_requests
 from crswatch.management._model import Dose, Rule, format_clock
 from crswatch.references import cite
 
@@ -17,7 +17,6 @@ __all__ = [
     "HLH_SCREEN_LABELS",
     "dexamethasone_fixed",
     "hlh_rules",
-    "measurement_requests",
     "measurement_rules",
     "methylprednisolone_fixed",
     "methylprednisolone_per_kg",
@@ -100,7 +99,9 @@ def neutropenic_fever_rule(prefix: str, reference: str, quote: str) -> Rule:
 
 
 def _met(facts: Facts) -> str:
-    met = [HLH_SCREEN_LABELS.get(name, name) for name, status in facts.hlh.items() if status == "met"]
+    met = [
+        HLH_SCREEN_LABELS.get(name, name) for name, status in facts.hlh.items() if status == "met"
+    ]
     return f"Met: {', '.join(met)}." if met else ""
 
 
@@ -153,59 +154,6 @@ def hlh_rules(prefix: str) -> tuple[Rule, ...]:
 
 
 # --- measure what is missing ---------------------------------------------------------------
-
-_LABS = ("creatinine", "ast", "alt", "bilirubin", "fibrinogen", "ferritin", "crp")
-_LAB_LABELS = {
-    "creatinine": "creatinine",
-    "ast": "AST",
-    "alt": "ALT",
-    "bilirubin": "bilirubin",
-    "fibrinogen": "fibrinogen",
-    "ferritin": "ferritin",
-    "crp": "CRP",
-}
-_REQUESTS = {
-    "temperature": "measure the temperature",
-    "sbp": "measure the blood pressure",
-    "o2_flow": "record the oxygen flow rate",
-    "fio2": "record the inspired oxygen fraction (FiO₂)",
-    "lvef": "assess the left-ventricular ejection fraction (echocardiography)",
-    "ice_score": "perform the ICE assessment",
-    "consciousness": "assess the level of consciousness",
-    "age_years": "record the age or date of birth",
-    "birth_date": "record the age or date of birth",
-}
-
-
-def measurement_requests(missing: tuple[str, ...], age_years: float | None) -> list[str]:
-    """What to measure, in clinical words, for the inputs a grade lacks (in order, once each)."""
-    requests: list[str] = []
-    labs: list[str] = []
-    ice_items: list[str] = []
-    for item in missing:
-        words = re.findall(r"[a-z_0-9]+", item.lower())
-        if "capd_score" in words:
-            age = f" (age {age_years:.0f})" if age_years is not None else ""
-            requests.append(f"perform the CAPD (Cornell Assessment of Pediatric Delirium){age}")
-            continue
-        found = False
-        for word in words:
-            if word in _LABS:
-                if _LAB_LABELS[word] not in labs:
-                    labs.append(_LAB_LABELS[word])
-                found = True
-            elif word in _REQUESTS:
-                requests.append(_REQUESTS[word])
-                found = True
-                if word == "fio2":
-                    break
-        if not found:
-            ice_items.append(item.replace("_", " "))
-    if labs:
-        requests.append("draw " + ", ".join(labs))
-    if ice_items:
-        requests.append("record " + ", ".join(ice_items))
-    return list(dict.fromkeys(requests))
 
 
 def _measure_text(kind: str, label: str) -> Callable[[Facts], str]:

@@ -136,7 +136,9 @@ class TocilizumabCheck:
 
     @property
     def basis(self) -> str:
-        text = f"{format_mg(self.mg_per_kg)} mg/kg × {self.weight_kg:g} kg = {self.uncapped_mg:g} mg"
+        text = (
+            f"{format_mg(self.mg_per_kg)} mg/kg × {self.weight_kg:g} kg = {self.uncapped_mg:g} mg"
+        )
         if self.cap_applied:
             text += ", capped at 800 mg"
         elif self.vial_rounding:

@@ -80,8 +80,7 @@ class Recommendation:
     def tocilizumab_indicated(self) -> bool:
         """Whether an action of the rule set recommends tocilizumab now (issue 15, point 1)."""
         return any(
-            action.dose is not None and action.dose.drug == "tocilizumab"
-            for action in self.actions
+            action.dose is not None and action.dose.drug == "tocilizumab" for action in self.actions
         )
 
     def totals(self) -> dict[str, Any]:

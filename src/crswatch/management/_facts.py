@@ -31,6 +31,7 @@ import polars as pl
 from crswatch.errors import InputError
 from crswatch.management._dosing import DosingOptions
 from crswatch.management._evaluation import TimelineEvaluation
+from crswatch.management._labels import input_labels
 from crswatch.management._steroids import SteroidExposure, steroid_exposure
 from crswatch.scales import GradeResult, get_scale, grade_notation, select_scales
 from crswatch.timeline import Timeline, format_time
@@ -239,7 +240,11 @@ def gather_facts(
         warnings.append(
             f"{name} grade on the {get_scale(scale_key).title}: {shown}; the rules act on "
             f"grade {low}"
-            + (f" (not documented: {', '.join(result.missing)})" if result.missing else "")
+            + (
+                f" (not documented: {', '.join(input_labels(result.missing))})"
+                if result.missing
+                else ""
+            )
         )
 
     path = evaluation.trajectory([crs_scale, icans_selector])

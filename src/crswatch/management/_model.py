@@ -21,6 +21,7 @@ __all__ = [
     "CATEGORIES",
     "CATEGORY_LABELS",
     "VERIFICATION_TAGS",
+    "VERIFICATION_TEXT",
     "Action",
     "Category",
     "Dose",
@@ -28,7 +29,6 @@ __all__ = [
     "Rule",
     "RuleSet",
     "Source",
-    "VERIFICATION_TEXT",
     "Verification",
     "format_clock",
     "format_mg",
@@ -171,9 +171,7 @@ class Dose:
     def when(self) -> str:
         """When the dose may be given: the timing, the next allowed time, or never again."""
         if self.exhausted:
-            return (
-                f"{self.doses_given} of {self.max_doses} doses given: no further {self.drug}"
-            )
+            return f"{self.doses_given} of {self.max_doses} doses given: no further {self.drug}"
         if not self.allowed:
             if self.next_allowed_at is not None:
                 return f"next dose allowed from {format_clock(self.next_allowed_at)}"

@@ -190,7 +190,10 @@ RULES: tuple[Rule, ...] = (
         timing="now if the label allows it (see the dose)",
         reference=f"{CRS_T1}, grade 2; dose: {LABEL_DOSE}",
         verification="R",
-        note="the grade 2 row was not verified in the guide; the dose and repeat limits are the label's",
+        note=(
+            "the grade 2 row was not verified in the guide; the dose and repeat limits are the "
+            "label's"
+        ),
         dose=tocilizumab_now,
         detail=tocilizumab_status,
     ),
@@ -428,7 +431,8 @@ RULES: tuple[Rule, ...] = (
         because="ICANS grade 2 with concurrent CRS",
         reads=("icans_grade", "crs_grade", "tocilizumab_given"),
         text=(
-            "Consider ICU if CRS is grade 2 or higher; if refractory after the first tocilizumab dose, "
+            "Consider ICU if CRS is grade 2 or higher; if refractory after the first "
+            "tocilizumab dose, "
             "dexamethasone 10 mg IV every 6-12 h (or methylprednisolone 1 mg/kg IV every 12 h) "
             "until grade 1, then taper."
         ),
@@ -486,7 +490,9 @@ RULES: tuple[Rule, ...] = (
             "corticosteroids without it."
         ),
         timing="while CRS is absent",
-        reference=f"{ICANS_T2}, grades 1 to 3, columns 'no concurrent CRS' and 'with concurrent CRS'",
+        reference=(
+            f"{ICANS_T2}, grades 1 to 3, columns 'no concurrent CRS' and 'with concurrent CRS'"
+        ),
         verification="rule",
         note="the guideline's table lists tocilizumab only in the concurrent-CRS column",
     ),

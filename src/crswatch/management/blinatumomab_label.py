@@ -405,7 +405,7 @@ RULES: tuple[Rule, ...] = (
         because="neurological toxicity grade 3 (ICANS) at a dose above 9 µg/day",
         reads=("icans_grade", "blinatumomab_last_rate", "blinatumomab_last_unit"),
         text=(
-            "Withhold blinatumomab until neurological toxicity is grade <= 1 for at least 3 "
+            "Withhold blinatumomab until neurological toxicity is grade 1 or lower for at least 3 "
             "days, then restart at 9 µg/day and escalate to 28 µg/day after 7 days if it does "
             "not recur; discontinue permanently if it takes more than 7 days to resolve."
         ),

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from crswatch.management._common import (
     hlh_rules,
-    measurement_rules,
     hours_after,
+    measurement_rules,
     methylprednisolone_per_kg,
     neutropenic_fever_rule,
     tocilizumab_now,
@@ -154,7 +154,10 @@ RULES: tuple[Rule, ...] = (
         category="information",
         priority=1,
         when=lambda f: f.crs_grade == 2 and f.high_risk is None,
-        because="CRS grade 2, and whether the patient is older or has extensive comorbidities is not recorded",
+        because=(
+            "CRS grade 2, and whether the patient is older or has extensive comorbidities is "
+            "not recorded"
+        ),
         reads=("crs_grade", "high_risk", "age_years"),
         text=(
             "Record whether the patient is older or has extensive comorbidities: at grade 2 "
@@ -336,7 +339,9 @@ RULES: tuple[Rule, ...] = (
         category="escalation",
         priority=1,
         when=lambda f: f.no_improvement_24h_after_tocilizumab is True and f.crs_grade >= 2,
-        because="the CRS grade 24 hours after the latest tocilizumab dose is not lower than before it",
+        because=(
+            "the CRS grade 24 hours after the latest tocilizumab dose is not lower than before it"
+        ),
         reads=("tocilizumab_given", "no_improvement_24h_after_tocilizumab", "crs_grade"),
         text=(
             "No improvement within 24 h of tocilizumab: consider a second tocilizumab dose "
@@ -360,9 +365,7 @@ RULES: tuple[Rule, ...] = (
         category="corticosteroid",
         priority=1,
         when=lambda f: f.icans_grade >= 3 and not _neuro_first(f),
-        because=(
-            "severe neurological symptoms (ICANS grade 3 or higher), whatever the CRS grade"
-        ),
+        because=("severe neurological symptoms (ICANS grade 3 or higher), whatever the CRS grade"),
         reads=("icans_grade", "crs_grade", "weight_kg"),
         text=(
             "Severe neurological symptoms: consider dexamethasone 0.5 mg/kg (maximum 10 mg per "

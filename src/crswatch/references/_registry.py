@@ -188,8 +188,7 @@ _ROWS: tuple[Reference, ...] = (
     Reference(
         "kymriah-label",
         "KYMRIAH (tisagenlecleucel) US prescribing information",
-        "KYMRIAH (tisagenlecleucel) US prescribing information (Novartis), CRS management "
-        "table.",
+        "KYMRIAH (tisagenlecleucel) US prescribing information (Novartis), CRS management table.",
         "secondary",
         "http://www.120ty.net/bencandy.php?fid=134&id=40144",
         "Read in a transcription: 'Limit to a maximum total of 4 tocilizumab doses.'",
