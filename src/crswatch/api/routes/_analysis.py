@@ -25,7 +25,12 @@ from crswatch.episodes import (
 from crswatch.errors import InputError
 from crswatch.hlh import HLHParameters, SupplementaryFindings, screen_course, screen_timelines
 from crswatch.management import recommend
-from crswatch.regimens import LABEL_VERSIONS, StatusParameters, blinatumomab_status
+from crswatch.regimens import (
+    LABEL_VERSIONS,
+    StatusParameters,
+    blinatumomab_not_applicable,
+    blinatumomab_status,
+)
 from crswatch.scales import grade_state, select_scales
 from crswatch.state import StateParameters, clinical_state
 from crswatch.store import Principal, Store
@@ -286,5 +291,10 @@ def blinatumomab(
         patient_id,
         "blinatumomab",
         "crs_scale, regimen",
-        lambda t: blinatumomab_status(t, moment, params=params).to_dict(),
+        # A patient with no blinatumomab has no course: "not applicable", never "not started"
+        # with a dose due (issue 15, point 8).
+        lambda t: (
+            blinatumomab_not_applicable(t, moment)
+            or blinatumomab_status(t, moment, params=params).to_dict()
+        ),
     )
