@@ -81,7 +81,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
         ),
         Criterion(
             id="organ_involvement",
-            label="Two of: liver, kidney, lung grade >= 3; haemophagocytosis",
+            label="Two of: liver, kidney, lung grade ≥ 3; haemophagocytosis",
             parts=(
                 _grade3(
                     "liver",

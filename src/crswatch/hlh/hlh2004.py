@@ -119,7 +119,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
         ),
         Criterion(
             id="cytopenias",
-            label="Cytopenias affecting >= 2 of 3 lineages",
+            label="Cytopenias affecting ≥ 2 of 3 lineages",
             parts=(
                 _hemoglobin(params),
                 threshold("platelets", "platelets_min", "platelets", "<", 100.0, "10*9/L"),
@@ -182,7 +182,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
         ),
         Criterion(
             id="ferritin",
-            label="Ferritin >= 500 ug/L",
+            label="Ferritin ≥ 500 µg/L",
             parts=(threshold("ferritin", "ferritin_max", "ferritin", ">=", 500.0, "ug/L"),),
             need=1,
             wording="Ferritin >=500 ug/L",
@@ -191,7 +191,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
         ),
         Criterion(
             id="scd25",
-            label="Soluble CD25 (sIL-2R) >= 2400 U/mL",
+            label="Soluble CD25 (sIL-2R) ≥ 2400 U/mL",
             parts=(
                 Part(
                     id="scd25",
