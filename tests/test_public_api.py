@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "crswatch.state",
     "crswatch.scales",
     "crswatch.episodes",
+    "crswatch.references",
 ]
 
 

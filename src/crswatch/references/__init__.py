@@ -14,6 +14,7 @@ from crswatch.references._registry import (
     cite,
     get_reference,
     references_in,
+    render_sources_markdown,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "cite",
     "get_reference",
     "references_in",
+    "render_sources_markdown",
 ]

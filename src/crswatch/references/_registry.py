@@ -14,6 +14,7 @@ Statuses:
   a label summary); the original was not read.
 - ``partial``: parts were read (named in ``note``), the rest was not verified.
 - ``unverified``: cited for orientation; its content was not verified against the publication.
+- ``convention``: an operational reading of crswatch itself (a decision record), not evidence.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ __all__ = [
     "cite",
     "get_reference",
     "references_in",
+    "render_sources_markdown",
 ]
 
-ReferenceStatus = Literal["verified", "secondary", "partial", "unverified"]
+ReferenceStatus = Literal["verified", "secondary", "partial", "unverified", "convention"]
 
 #: The status in plain words, as the product shows it.
 STATUS_TEXT: dict[str, str] = {
@@ -42,6 +44,7 @@ STATUS_TEXT: dict[str, str] = {
     "secondary": "verified in a secondary source that reproduces it; original not read",
     "partial": "partly verified (see note)",
     "unverified": "not verified against the original publication",
+    "convention": "a convention of this software, not a published source",
 }
 
 
@@ -284,7 +287,7 @@ _ROWS: tuple[Reference, ...] = (
         "crswatch convention: an operational reading of a published rule where the source "
         "leaves a detail open; documented in the project's decision records. Not a published "
         "source.",
-        "verified",
+        "convention",
         None,
         "A convention of this software, not clinical evidence.",
     ),
@@ -317,3 +320,31 @@ def references_in(text: str) -> tuple[Reference, ...]:
         if not any(other is not row and row.short in other.short for _, other in found)
     ]
     return tuple(row for _, row in sorted(kept, key=lambda pair: pair[0]))
+
+
+def render_sources_markdown() -> str:
+    """``docs/sources.md``: every reference with its verification status (a test keeps the
+    committed page equal to this)."""
+    lines = [
+        "# Sources and their verification status",
+        "",
+        "Every recommendation crswatch makes names its source; this is the list of those",
+        "sources (generated from `crswatch.references`; the dashboard shows the same list at",
+        "`/sources`, and every citation on the patient page links to its row).  The status says",
+        "how far each was checked against the published wording:",
+        "",
+    ]
+    lines += [f"- **{status}**: {text}." for status, text in STATUS_TEXT.items()]
+    lines += ["", "| Reference | Citation | Status | Note |", "|---|---|---|---|"]
+    for row in sorted(_ROWS, key=lambda ref: ref.short.lower()):
+        citation = row.citation + (f" <{row.url}>" if row.url else "")
+        note = (row.note or "").replace("|", "/")
+        lines.append(
+            f'| <a id="{row.id}"></a>{row.short} | {citation} | {row.status_text} | {note} |'
+        )
+    lines += [
+        "",
+        "The grading scales cite their own publications in their pages under `docs/scales/`.",
+        "",
+    ]
+    return "\n".join(lines)

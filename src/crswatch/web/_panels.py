@@ -361,11 +361,56 @@ def _screen_row(screen_id: str, result: ScreenResult, first: datetime | None) ->
     )
 
 
+#: UCUM codes as a clinician writes the unit (UCUM stays in the data and the API).
+UNIT_SYMBOLS: dict[str, str] = {
+    "Cel": "°C",
+    "mm[Hg]": "mmHg",
+    "ug/min": "µg/min",
+    "ug/kg/min": "µg/kg/min",
+    "ug/L": "µg/L",
+    "ug/mL": "µg/mL",
+    "ug/dL": "µg/dL",
+    "10*9/L": "×10⁹/L",
+    "10*3/uL": "×10³/µL",
+    "10*6/uL": "×10⁶/µL",
+    "/uL": "/µL",
+    "ug/d": "µg/day",
+    "ug/m2/d": "µg/m²/day",
+    "[iU]/L": "IU/L",
+    "[iU]/mL": "IU/mL",
+    "U/L": "U/L",
+    "%": "%",
+}
+
+
+def unit_symbol(unit: str | None) -> str:
+    """The conventional symbol of a UCUM unit (``Cel`` -> °C); unknown units unchanged."""
+    if not unit:
+        return ""
+    return UNIT_SYMBOLS.get(unit, unit.replace("ug", "µg").replace("uL", "µL"))
+
+
+def format_value(value: float) -> str:
+    """A measured value with sensible precision: 17,180; 1,190; 245; 38.6; 0.45."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.2g}" if size < 1 else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _day(moment: datetime, start: datetime) -> str:
+    # + 0.0 turns a rounded -0.0 (a result minutes before the start) into 0.0.
+    return f"{round((moment - start).total_seconds() / 86400, 1) + 0.0:.1f}"
+
+
 def _point(point: Point | None, start: datetime) -> str:
     if point is None:
         return "-"
-    day = (point.time - start).total_seconds() / 86400
-    text = f"{point.value:,.4g} (day {day:.1f})"
+    text = f"{format_value(point.value)} (day {_day(point.time, start)})"
     return f"{text}, {point.stat.flag}" if point.stat.flag else text
 
 
@@ -373,12 +418,12 @@ def _analyte_row(row: Kinetics, start: datetime) -> AnalyteRow:
     return AnalyteRow(
         item=row.item,
         label=row.label,
-        unit=row.unit or "",
+        unit=unit_symbol(row.unit),
         n=len(row.points),
         baseline=_point(row.baseline, start),
         peak=_point(row.peak, start),
         latest=_point(row.latest, start),
-        fold_change=None if row.fold_change is None else round(row.fold_change, 3),
+        fold_change=None if row.fold_change is None else round(row.fold_change, 1),
         doubling_time_hours=_rounded(row.fastest_doubling_time_hours),
         halving_time_hours=_rounded(row.halving_time_hours),
         censored=sum(1 for p in row.points if p.stat.censored),
@@ -610,7 +655,7 @@ def patient_panels(
         product=therapy.product,
         at=moment,
         at_text=format_time(moment),
-        day=round((moment - therapy.start).total_seconds() / 86400, 2),
+        day=round((moment - therapy.start).total_seconds() / 86400, 2) + 0.0,
         grades=rows,
         crs_agreement=_agreement(rows),
         recommendations=_recommendation_panel(advice),
