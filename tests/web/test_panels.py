@@ -212,7 +212,7 @@ def test_biomarker_kinetics_and_flags() -> None:
     assert set(rows) == {"ferritin", "crp"}
     assert rows["ferritin"].n == 3
     assert rows["ferritin"].fold_change == round(22544 / 885, 1)  # shown to 1 decimal
-    assert rows["ferritin"].peak == "2.254e+04 (day 2.0)"
+    assert rows["ferritin"].peak == "22,544 (day 2.0)"
     assert rows["ferritin"].baseline == "885 (day -0.5)"
     assert any(f.item == "ferritin" and "10,000" in f.message for f in bio.flags)
     assert all(f.source for f in bio.flags)
