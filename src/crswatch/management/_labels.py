@@ -43,6 +43,42 @@ _LABELS = {
 }
 
 
+#: Clinical phrases (the scales' ``missing`` in words) to the keys above.
+_PHRASES = {
+    "systolic blood pressure": "sbp",
+    "blood pressure": "sbp",
+    "oxygen flow rate of the current device": "o2_flow",
+    "oxygen flow rate": "o2_flow",
+    "left ventricular ejection fraction": "lvef",
+    "ice score": "ice_score",
+    "capd score": "capd_score",
+    "level of consciousness": "consciousness",
+    "age or date of birth": "age_years",
+    "age": "age_years",
+}
+
+
+def _keys(item: str) -> tuple[list[str], str]:
+    """The input keys an item of ``missing`` names, and what it says about recency.
+
+    Accepts both forms a scale may give: codes (``capd_score``, ``organ labs (alt, ast)``) and
+    clinical phrases (``CAPD score, level of consciousness: none in the last 24 h``).
+    """
+    head, _, tail = item.partition(":")
+    keys: list[str] = []
+    for part in re.split(r",\s*|\s*\(|\)", head):
+        text = part.strip().lower()
+        if not text:
+            continue
+        if text in _PHRASES:
+            keys.append(_PHRASES[text])
+        elif text in _LABELS or text in _REQUESTS:
+            keys.append(text)
+        else:
+            keys.extend(w for w in _words(text) if w in _LABELS or w in _REQUESTS)
+    return list(dict.fromkeys(keys)), tail.strip()
+
+
 def _words(item: str) -> list[str]:
     return re.findall(r"[a-z_0-9]+", item.lower())
 
@@ -51,8 +87,11 @@ def input_labels(missing: tuple[str, ...]) -> list[str]:
     """The missing inputs by their clinical names, once each (``capd_score`` -> CAPD score)."""
     out: list[str] = []
     for item in missing:
-        known = [_LABELS[word] for word in _words(item) if word in _LABELS]
-        for label in known or [item.replace("_", " ")]:
+        keys, tail = _keys(item)
+        labels = [_LABELS.get(key, key) for key in keys] or [item.replace("_", " ")]
+        for label in labels:
+            if tail and not keys:
+                label = item
             if label not in out:
                 out.append(label)
     return out
@@ -67,25 +106,24 @@ def measurement_requests(missing: tuple[str, ...], age_years: float | None) -> l
     labs: set[str] = set()
     others: list[str] = []
     for item in missing:
-        words = _words(item)
-        if "capd_score" in words:
-            age = f" (age {age_years:.0f})" if age_years is not None else ""
-            requests.append(f"perform the CAPD (Cornell Assessment of Pediatric Delirium){age}")
+        keys, _ = _keys(item)
+        ice_item = re.fullmatch(r"ICE (\w+) item: not assessed", item)
+        if ice_item:
+            requests.append(f"complete the ICE {ice_item.group(1)} item")
             continue
-        found = False
-        for word in words:
-            if word in _LAB_LABELS:
-                labs.add(word)
-                found = True
-            elif word in _REQUESTS:
-                requests.append(_REQUESTS[word])
-                found = True
-                if word == "fio2":
-                    break
-        if not found:
+        if not keys:
             others.append(item.replace("_", " "))
+            continue
+        for key in keys:
+            if key == "capd_score":
+                age = f" (age {age_years:.0f})" if age_years is not None else ""
+                requests.append(f"perform the CAPD (Cornell Assessment of Pediatric Delirium){age}")
+            elif key in _LAB_LABELS:
+                labs.add(key)
+            elif key in _REQUESTS:
+                requests.append(_REQUESTS[key])
     if labs:
         requests.append("draw " + ", ".join(_LAB_LABELS[lab] for lab in _LABS if lab in labs))
     if others:
-        requests.append("record " + ", ".join(others))
+        requests.append("record " + "; ".join(others))
     return list(dict.fromkeys(requests))
