@@ -53,7 +53,7 @@ ID = "hlh2004"
 VERSION = "Henter 2007"
 TITLE = "HLH-2004 diagnostic criteria"
 NEEDED = 5
-_REF = "Henter 2007 (HLH-2004), diagnostic criteria; clinical-criteria §3.1"
+_REF = "Henter et al., Pediatr Blood Cancer 2007 (HLH-2004), diagnostic criteria"
 
 
 def _hemoglobin(params: HLHParameters) -> Part:
@@ -104,7 +104,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
             ),
             need=1,
             wording="Fever",
-            source_ref=f"{_REF}, criterion 1; threshold per discrepancy D7",
+            source_ref=f"{_REF}, criterion 1 (fever threshold as read by crswatch)",
             tag="rule",
             note="The original has no threshold; >= 38.5 °C is a later adaptation (D7).",
         ),
