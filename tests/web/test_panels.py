@@ -217,7 +217,7 @@ def test_biomarker_kinetics_and_flags() -> None:
     assert any(f.item == "ferritin" and "10,000" in f.message for f in bio.flags)
     assert all(f.source for f in bio.flags)
     assert bio.crp_peak == "CRP peak not yet passed"
-    assert "seed 004" in bio.lod_rule
+    assert "Nägele et al., Exp Hematol Oncol 2017" in bio.lod_rule  # a citation, not a file
 
 
 # --- blinatumomab --------------------------------------------------------------------------
