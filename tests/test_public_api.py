@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "crswatch.state",
     "crswatch.scales",
     "crswatch.episodes",
+    "crswatch.references",
 ]
 
 

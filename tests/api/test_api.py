@@ -454,3 +454,15 @@ def test_no_patient_data_in_application_logs(api: Api, caplog: pytest.LogCapture
     assert "/patients/{patient_id}/grade" in logged
     for needle in (secret_id, "ZZ-SECRET-2", "38.123456", "ZZ-BAD-VALUE"):
         assert needle not in logged
+
+
+def test_blinatumomab_status_of_a_car_t_patient_is_not_applicable(api: Api) -> None:
+    """Issue 15, point 8: a CAR T record has no blinatumomab course (no 'not started ... dose
+    due 9 µg/day')."""
+    assert ingest(api).status_code == 200
+    found = api.client.get(f"/patients/{PID}/blinatumomab", headers=api.headers("viewer"))
+    assert found.status_code == 200
+    payload = found.json()
+    assert payload["state"] == "not_applicable" and payload["applicable"] is False
+    assert payload["text"] == "not applicable (therapy: CAR T)"
+    assert "dose_due" not in payload

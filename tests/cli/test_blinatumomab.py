@@ -89,3 +89,25 @@ def test_status_table_label_version_and_adverse_event(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     bad_event = runner.invoke(app, ["blinatumomab", "status", str(path), "--adverse-event", "x"])
     assert bad_event.exit_code == 2
+
+
+def test_status_of_a_patient_not_on_blinatumomab(tmp_path: Path) -> None:
+    """Issue 15, point 8: 'not applicable (therapy: CAR T)', no dose due, no Python None."""
+    document = {
+        "format": "crswatch.timeline/1",
+        "patient": {
+            "id": "CART-1",
+            "weight_kg": 70,
+            "therapy": {"kind": "car_t", "start": "2024-01-01T08:00:00Z"},
+        },
+        "events": [{"time": "2024-01-02T08:00:00Z", "item": "temperature", "value": 38.5,
+                    "unit": "Cel"}],
+    }  # fmt: skip
+    path = tmp_path / "cart.json"
+    path.write_text(json.dumps(document))
+    text = runner.invoke(app, ["blinatumomab", "status", str(path)])
+    assert text.exit_code == 0, text.output
+    assert text.stdout.strip() == "CART-1: not applicable (therapy: CAR T)"
+    assert "None" not in text.stdout and "not_started" not in text.stdout
+    payload = json.loads(runner.invoke(app, ["blinatumomab", "status", str(path), "--json"]).stdout)
+    assert (payload["state"], payload["therapy_label"]) == ("not_applicable", "CAR T")

@@ -48,7 +48,8 @@ def test_hlh_table_and_options(tmp_path: Path) -> None:
     path = write_path([timeline(events, patient_id="A"), timeline(events, patient_id="B")],
                       tmp_path / "two.json")  # fmt: skip
     table = runner.invoke(app, ["hlh", str(path)])
-    assert table.exit_code == 0 and "hscore" in table.stdout
+    # Screens by their clinical names, not ids (issue 15).
+    assert table.exit_code == 0 and "HScore" in table.stdout and "hlh2004" not in table.stdout
     payload = json.loads(runner.invoke(app, ["hlh", str(path), "--json", "--fever-c", "38"]).stdout)
     assert [p["patient_id"] for p in payload] == ["A", "B"]
     assert "fever" in payload[0]["screens"]["hlh2004"]["criteria_met"]

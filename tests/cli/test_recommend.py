@@ -48,7 +48,11 @@ def test_recommend_default_rule_set_and_regimen_for_blinatumomab(tmp_path: Path)
 def test_recommend_table_and_unknown_rule_set(tmp_path: Path) -> None:
     path = _case("M-lee-g1-fever", tmp_path)
     table = runner.invoke(app, ["recommend", str(path), "--ruleset", "lee2014"])
-    assert table.exit_code == 0 and "lee2014" in table.stdout
+    assert table.exit_code == 0 and "Lee 2014 CRS treatment algorithm" in table.stdout
+    # Clinical language (issue 15): no rule ids, file names or section numbers in the table.
+    for internal in ("lee2014.", "seed 003", ".txt", "§", "None"):
+        assert internal not in table.stdout, internal
+    assert "not assessable" in table.stdout  # the grade legend is printed under the table
     bad = runner.invoke(app, ["recommend", str(path), "--ruleset", "nccn"])
     assert bad.exit_code == 2 and "lee2014" in bad.output
 
@@ -56,13 +60,16 @@ def test_recommend_table_and_unknown_rule_set(tmp_path: Path) -> None:
 def test_dose_json_boundaries() -> None:
     def run(*args: str) -> dict[str, object]:
         result = runner.invoke(app, ["dose", "tocilizumab", *args, "--json"])
-        assert result.exit_code == 0, result.output
         payload: dict[str, object] = json.loads(result.stdout)
+        # Issue 15, point 10: a refused dose exits 1, and the JSON is still printed.
+        assert result.exit_code == (0 if payload["allowed"] else 1), result.output
         return payload
 
     at = "2024-01-02T08:00:00Z"
     small = run("--weight-kg", "29.9", "--at", at)
-    assert (small["dose_mg"], small["mg_per_kg"], small["allowed"]) == (358.8, 12.0, True)
+    # ACTEMRA label: 12 mg/kg x 29.9 kg = 358.8 mg, written in whole mg (issue 15, point 7).
+    assert (small["dose_mg"], small["mg_per_kg"], small["allowed"]) == (359.0, 12.0, True)
+    assert small["exact_mg"] == 358.8
     assert run("--weight-kg", "30", "--at", at)["dose_mg"] == 240.0
     assert run("--weight-kg", "120", "--at", at)["dose_mg"] == 800.0
     early = run("--weight-kg", "70", "--at", at, "--given-at", "2024-01-02T00:01:00Z")
@@ -80,3 +87,23 @@ def test_dose_json_boundaries() -> None:
 def test_dose_rejects_a_bad_weight() -> None:
     result = runner.invoke(app, ["dose", "tocilizumab", "--weight-kg", "0", "--json"])
     assert result.exit_code == 2 and "weight_kg" in result.output
+
+
+def test_dose_refused_exits_1_and_says_when() -> None:
+    """ACTEMRA label, 'at least 8 hours' apart: a dose 4 h after the last is refused, the
+    command exits 1 and names the time the next dose is allowed (issue 15, points 2 and 10)."""
+    args = ["dose", "tocilizumab", "--weight-kg", "70", "--at", "2024-01-02T13:00:00Z"]
+    result = runner.invoke(app, [*args, "--given-at", "2024-01-02T09:00:00Z"])
+    assert result.exit_code == 1
+    assert "next dose allowed from 2024-01-02 17:00 UTC, 560 mg" in result.stdout
+    assert not result.stdout.lstrip().lower().startswith("now")
+    allowed = runner.invoke(app, args)
+    assert allowed.exit_code == 0 and "Tocilizumab 560 mg IV over 60 minutes, now" in allowed.stdout
+
+
+def test_dose_vial_rounding_option() -> None:
+    """Site rule (off by default): 71.6 kg -> 572.8 mg -> 560 mg in whole 80/200/400 mg vials."""
+    args = ["dose", "tocilizumab", "--weight-kg", "71.6", "--at", "2024-01-02T13:00:00Z", "--json"]
+    assert json.loads(runner.invoke(app, args).stdout)["dose_mg"] == 573.0
+    rounded = json.loads(runner.invoke(app, [*args, "--vial-rounding"]).stdout)
+    assert (rounded["dose_mg"], rounded["vial_rounding"]) == (560.0, True)

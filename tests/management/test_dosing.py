@@ -24,7 +24,7 @@ T = START + timedelta(days=2)
     [
         (25.0, 12.0, 300.0, False),
         (29.0, 12.0, 348.0, False),
-        (29.9, 12.0, 358.8, False),
+        (29.9, 12.0, 359.0, False),  # 358.8 mg written in whole mg
         (30.0, 8.0, 240.0, False),
         (100.0, 8.0, 800.0, False),
         (100.1, 8.0, 800.0, True),
@@ -98,7 +98,8 @@ def test_a_dose_after_the_evaluation_time_is_an_error() -> None:
 def test_to_dict_contract() -> None:
     payload = tocilizumab_dose(29.9, at=T).to_dict()
     assert {"drug", "dose_mg", "mg_per_kg", "allowed", "reasons"} <= set(payload)
-    assert payload["drug"] == "tocilizumab" and payload["dose_mg"] == 358.8
+    assert payload["drug"] == "tocilizumab" and payload["dose_mg"] == 359.0
+    assert payload["exact_mg"] == 358.8 and "12 mg/kg × 29.9 kg = 358.8 mg" in payload["basis"]
 
 
 def test_corticosteroid_doses() -> None:

@@ -32,9 +32,16 @@ def test_golden_actions(point: tuple[ManagementCase, Check]) -> None:
         assert result.facts.crs_grade == expected["crs_grade"], result.warnings
     if "icans_grade" in expected:
         assert result.facts.icans_grade == expected["icans_grade"], result.warnings
-    assert sorted(result.action_ids) == sorted(expected["actions"]), (
-        f"{case.file}:{case.id} at {expected['at']}: got {sorted(result.action_ids)}"
+    # The requests to measure a missing input (``*.measure.*``, a crswatch convention tested in
+    # test_recommendations.py) are checked here only where a case lists them (``measure``): the
+    # golden cases are the sources' per-grade management.
+    got = sorted(i for i in result.action_ids if ".measure." not in i)
+    assert got == sorted(expected["actions"]), (
+        f"{case.file}:{case.id} at {expected['at']}: got {got}"
     )
+    if "measure" in expected:
+        measured = sorted(i for i in result.action_ids if ".measure." in i)
+        assert measured == sorted(expected["measure"]), (case.id, measured)
     by_id = {action.id: action for action in result.actions}
     for action_id, dose in expected.get("doses", {}).items():
         got = by_id[action_id].dose

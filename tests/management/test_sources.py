@@ -119,5 +119,5 @@ def test_totals_count_doses_and_steroid_exposure() -> None:
     )
     totals = recommend(t).to_dict()["totals"]
     assert totals["tocilizumab"]["doses_given"] == 1
-    assert totals["tocilizumab"]["next_dose_now"]["allowed"] is False
+    assert totals["tocilizumab"]["indicated"] is False and "next_dose" not in totals["tocilizumab"]
     assert totals["corticosteroids"]["dexamethasone_equivalent_mg"] == 17.5

@@ -29,7 +29,10 @@ def test_every_rule_names_a_known_source_tag_and_label_version() -> None:
         assert set(entry.label_versions) <= set(LABEL_VERSIONS)
         assert entry.to_dict()["citation"]
     unverified = {entry.id for entry in RULES if not entry.verified}
-    assert {"premed.mrd", "crs.scale", "neuro.scale"} <= unverified
+    assert {"crs.scale", "neuro.scale"} <= unverified
+    # Verified after round 1 (criteria-verification §5: US label, MRD-positive section,
+    # "premedicate with prednisone 100 mg IV or equivalent ... 1 hour prior").
+    assert "premed.mrd" not in unverified
 
 
 def test_label_versions_differ_where_d13_says() -> None:

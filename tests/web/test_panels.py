@@ -147,26 +147,29 @@ def test_default_moment_is_the_last_event(footnote: GoldenCase) -> None:
 def test_recommendations_carry_doses_and_sources(footnote_panels: PatientPanels) -> None:
     rec = footnote_panels.recommendations
     assert rec.ruleset_id == "astct_era"
-    assert rec.chosen_by == "default for therapy kind car_t"
-    assert rec.crs == "3 (astct2019)"
-    toci = [a for a in rec.actions if a.category == "anti il6"]
-    assert toci and toci[0].dose.startswith("tocilizumab 560 mg IV")
-    assert toci[0].dose_basis == "8 mg/kg x 70 kg"
+    assert rec.chosen_by == "the default for CAR T"
+    assert rec.crs == "3 (ASTCT consensus CRS grading)"
+    toci = [a for a in rec.actions if a.category == "anti-IL-6 therapy"]
+    # ACTEMRA label: 8 mg/kg x 70 kg = 560 mg, now (issue 15: a sentence, clinical units).
+    assert toci and toci[0].dose.startswith("Tocilizumab 560 mg IV over 60 minutes, now")
+    assert toci[0].dose_basis == "8 mg/kg × 70 kg = 560 mg"
     assert toci[0].dose_allowed is True
     assert all(a.reference and a.verification for a in rec.actions)
+    assert all(a.sources for a in rec.actions)  # every citation links to the sources page
     assert [a.priority for a in rec.actions] == sorted(a.priority for a in rec.actions)
-    assert rec.tocilizumab.startswith("0 dose(s) given, 0 mg")
-    assert "a dose now: 560 mg, allowed" in rec.tocilizumab
+    assert rec.tocilizumab.startswith("0 doses given; indicated: Tocilizumab 560 mg")
+    assert rec.legend and "provisional" in " ".join(rec.legend)
 
 
 def test_hlh_screens_label_iechs_unverified(footnote_panels: PatientPanels) -> None:
     screens = {s.screen: s for s in footnote_panels.hlh.screens}
     assert list(screens) == ["hlh2004", "hscore", "carhlh", "iechs"]
     assert screens["iechs"].verified is False
-    assert screens["iechs"].label == "iechs (unverified)"
+    assert screens["iechs"].label.endswith("(not verified)")
+    assert screens["iechs"].label.startswith("IEC-HS")
     assert all(s.verified for k, s in screens.items() if k != "iechs")
     assert all(s.sources for s in screens.values())
-    assert screens["hlh2004"].criteria_met == ("fever",)
+    assert screens["hlh2004"].criteria_met == ("Fever",)
     assert footnote_panels.hlh.any_met is False
 
 
@@ -209,13 +212,13 @@ def test_biomarker_kinetics_and_flags() -> None:
     rows = {row.item: row for row in bio.analytes}
     assert set(rows) == {"ferritin", "crp"}
     assert rows["ferritin"].n == 3
-    assert rows["ferritin"].fold_change == round(22544 / 885, 3)
-    assert rows["ferritin"].peak == "2.254e+04 (day 2.0)"
+    assert rows["ferritin"].fold_change == round(22544 / 885, 1)  # shown to 1 decimal
+    assert rows["ferritin"].peak == "22,544 (day 2.0)"
     assert rows["ferritin"].baseline == "885 (day -0.5)"
     assert any(f.item == "ferritin" and "10,000" in f.message for f in bio.flags)
     assert all(f.source for f in bio.flags)
     assert bio.crp_peak == "CRP peak not yet passed"
-    assert "seed 004" in bio.lod_rule
+    assert "Nägele et al., Exp Hematol Oncol 2017" in bio.lod_rule  # a citation, not a file
 
 
 # --- blinatumomab --------------------------------------------------------------------------
@@ -273,7 +276,8 @@ def test_panels_partial_renders_tables_and_labels(
     # The legend of the notation under the grade table.
     assert "0–2 (not assessable): the documented findings fix no grade" in text
     assert "unverified" in text
-    assert "tocilizumab 560 mg IV" in text
+    assert "Tocilizumab 560 mg IV over 60 minutes, now" in text
+    assert 'href="/sources#actemra-label"' in page  # citations link to the sources page
     assert "Hines 2023" in text
 
 

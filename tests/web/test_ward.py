@@ -121,7 +121,7 @@ def test_blinatumomab_deviations_are_flagged() -> None:
     row = ward_rows([timeline(events, patient_id="B", therapy=therapy)], at(96))[0]
     (alert,) = row.alerts
     assert (alert.code, alert.label, alert.level) == ("blinatumomab", "Blina deviation ×3", "alert")
-    assert alert.detail.startswith("escalation_before_7_days: escalated from 9 to 28 ug/day")
+    assert alert.detail.startswith("escalation_before_7_days: escalated from 9 to 28 µg/day")
     assert row.therapy == "Blinatumomab"
 
 

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from crswatch.biomarkers._common import Point, baseline_of, holds, series
 from crswatch.biomarkers._lod import LOD_RULE
 from crswatch.biomarkers._params import BiomarkerParameters
+from crswatch.references import cite
 from crswatch.timeline import Timeline, format_time, vocabulary
 
 __all__ = [
@@ -50,8 +51,8 @@ EXPECTED_HIGH = ("il2r", "il6", "il8", "il10", "mcp1", "mip1b", "ifng")
 #: Seed 000 Figure 2: expected normal in HLH (bottom half of the figure).
 EXPECTED_NORMAL = ("il1b", "il4", "il5", "il7", "il12", "il13", "il17", "tnfa", "gm_csf")
 _SOURCE = (
-    "seed 000 (Teachey et al., Blood 2013), Figure 2 and its refs 7, 8, 14, 15 (Tang 2008, "
-    "Xu 2012, Olin 2008, Tamura 2008)"
+    cite("teachey2013", "Figure 2 and its references 7, 8, 14, 15")
+    + " (Tang 2008, Xu 2012, Olin 2008, Tamura 2008)"
 )
 Level = Literal["high", "normal", "unknown"]
 
@@ -133,7 +134,9 @@ class HLHPattern:
             "matching": list(self.matching),
             "not_matching": list(self.not_matching),
             "unknown": list(self.unknown),
-            "informational": {"il2": "IL-2 can be normal or elevated in HLH (seed 000)"},
+            "informational": {
+                "il2": "IL-2 can be normal or elevated in HLH (Teachey et al., Blood 2013)"
+            },
             "source": _SOURCE,
             "note": "Descriptive: no threshold is published; not a diagnostic criterion.",
         }

@@ -43,6 +43,7 @@ from typing import Any, Literal
 from crswatch.biomarkers._common import Flag, Point, baseline_of, holds, series
 from crswatch.biomarkers._lod import LOD_RULE
 from crswatch.biomarkers._params import BiomarkerParameters
+from crswatch.references import cite
 from crswatch.timeline import Timeline, format_time
 
 __all__ = [
@@ -58,9 +59,9 @@ __all__ = [
 
 KINETICS_SCHEMA = "crswatch.biomarkers/1"
 IL6_BLOCKADE = ("tocilizumab", "siltuximab")
-_SEED_000 = "seed 000 (Teachey et al., Blood 2013): 'Hyperferritinemia >10 000 ng/mL ...'"
-_SEED_001 = "seed 001 (Ojemolon et al., Cureus 2022)"
-_SEED_003 = "seed 003 (Lee et al., Blood 2014)"
+_SEED_000 = cite("teachey2013") + ": 'Hyperferritinemia >10 000 ng/mL ...'"
+_SEED_001 = cite("ojemolon2022")
+_SEED_003 = cite("lee2014")
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +270,7 @@ def _flags(
                 id="ferritin_above_10000",
                 message="Ferritin > 10,000 ng/mL: strongly suggests HLH/MAS but does not make the "
                 "diagnosis alone; screen with crswatch hlh.",
-                source=f"{_SEED_000}; carHLH threshold (clinical-criteria §3.3)",
+                source=f"{_SEED_000}; carHLH threshold ({cite('mgh-carhlh')})",
                 tag="seed",
                 time=peak.time,
                 values={"ferritin_ng_ml": peak.value},
@@ -281,8 +282,10 @@ def _flags(
                 Flag(
                     id="fibrinogen_below_150",
                     message="Fibrinogen < 150 mg/dL: hypofibrinogenaemia (HLH/IEC-HS feature).",
-                    source="IEC-HS hypofibrinogenemia <150 mg/dL (clinical-criteria §3.4, R); "
-                    "HLH-2004 fibrinogen <= 1.5 g/L (§3.1, V-2)",
+                    source="IEC-HS hypofibrinogenaemia < 150 mg/dL ("
+                    + cite("hines2023")
+                    + ", not verified); HLH-2004 fibrinogen ≤ 1.5 g/L (Henter et al., Pediatr "
+                    "Blood Cancer 2007)",
                     tag="R",
                     time=peak.time,
                     values={"fibrinogen_mg_dl": peak.value},
@@ -309,7 +312,7 @@ def _falling_fast(
         if holds(drop, ">=", params.fibrinogen_fall_from_baseline_pct):
             reasons.append(
                 f"{drop:.0f} % below baseline (>= {params.fibrinogen_fall_from_baseline_pct:g} %, "
-                "CTCAE v4.03 'Fibrinogen decreased' grade 3, clinical-criteria §1.4 [V])"
+                "CTCAE v4.03 'Fibrinogen decreased' grade 3)"
             )
             time = nadir.time
     if fastest_fall is not None:
@@ -326,7 +329,10 @@ def _falling_fast(
     return Flag(
         id="fibrinogen_falling_fast",
         message="Fibrinogen falling fast: " + "; ".join(reasons) + ".",
-        source="crswatch rule (docs/decisions/0012-biomarkers.md); CTCAE v4.03 §1.4",
+        source=(
+            cite("crswatch-convention", "decision record 0012 (biomarkers)")
+            + "; NCI CTCAE v4.03, fibrinogen decreased"
+        ),
         tag="rule",
         time=time,
         values=values,

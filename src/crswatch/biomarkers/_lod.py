@@ -23,7 +23,8 @@ __all__ = ["LOD_RULE", "StatValue", "stat_value", "stat_value_expr"]
 
 LOD_RULE = (
     "below the limit of detection: half the LOD is used for statistics and the result is "
-    "flagged (seed 004, Nägele 2017: 'values below LOD were set to 1/2 LOD'); above the upper "
+    "flagged (Nägele et al., Exp Hematol Oncol 2017: 'values below LOD were set to 1/2 "
+    "LOD'); above the upper "
     "limit of quantification: the limit is used as a lower bound and flagged"
 )
 

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from crswatch.biomarkers._common import Point, holds, series
 from crswatch.biomarkers._params import BiomarkerParameters
 from crswatch.hlh import Observation, ScreenStatus
+from crswatch.references import cite
 from crswatch.scales._compare import Operator
 from crswatch.timeline import Timeline, conversion_for, format_time
 
@@ -39,8 +40,8 @@ __all__ = ["RISK_SCHEMA", "DiseaseBurden", "PretreatmentRisk", "RiskScore", "pre
 
 RISK_SCHEMA = "crswatch.risk/1"
 EASIX_CUTOFF = 4.67
-_PENNISI = "Pennisi 2021, Blood Adv 5(17):3397 (clinical-criteria §5.3)"
-_KORELL = "Korell 2022, Front Immunol 13:877477: EASIX-pre > 4.67 (clinical-criteria §5.3)"
+_PENNISI = "Pennisi et al., Blood Adv 2021;5(17):3397"
+_KORELL = "Korell et al., Front Immunol 2022;13:877477: EASIX-pre > 4.67"
 
 
 def _round(value: float | None) -> float | None:
@@ -305,7 +306,7 @@ def _hematotox(points: dict[str, Point | None]) -> RiskScore:
         value=float(low) if low == high else None,
         inputs=tuple(_observation(n, n, p, units[n]) for n, p in points.items()),
         source="Rejeski 2021, Blood 138(24):2499: markers and 'HT-high = score >= 2' [V]; "
-        "point table [R] (clinical-criteria §5.4)",
+        "point table (not verified)",
         tag="R",
         verified=False,
         cutoff=">= 2 HT-high, 0-1 HT-low [V]",
@@ -314,7 +315,7 @@ def _hematotox(points: dict[str, Point | None]) -> RiskScore:
         points=detail,
         missing=missing,
         warnings=(
-            "CAR-HEMATOTOX point table is recalled, not verified (clinical-criteria §9): "
+            "CAR-HEMATOTOX point table is recalled, not verified against the publication: "
             "a labelled rule, computed only on request.",
             *_censored_warning(points),
         ),
@@ -355,7 +356,7 @@ def _disease_burden(
         f"(= {blood_limit:g} x 10^3/uL)",
         action="cytoreduction before blinatumomab: dexamethasone pre-phase, not exceeding 24 "
         "mg/day [V] (for up to 4 days [R])",
-        source="BLINCYTO EU SmPC (clinical-criteria §4.6; §6.3 D43)",
+        source=cite("blincyto-smpc", "cytoreduction"),
         missing=missing,
         warnings=tuple(warnings),
     )
@@ -406,7 +407,7 @@ def pretreatment_risk(
             "LDH (U/L) x CRP (mg/dL) / platelets (10^9/L); CRP mg/L / 10 = mg/dL",
             {"ldh": ldh, "crp": crp, "platelets": platelets},
             {"crp": crp_to_mg_dl},
-            f"{_PENNISI}; no cut-off verified (clinical-criteria §9)",
+            f"{_PENNISI}; no cut-off verified",
             None,
             lambda value: None,
         ),

@@ -10,15 +10,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail, say
+from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
+from crswatch.management._model import format_clock
 from crswatch.regimens import (
     LABEL_VERSIONS,
     REGIMENS,
+    RULES,
+    SOURCES,
     AdverseEvent,
     StatusParameters,
+    blinatumomab_not_applicable,
     blinatumomab_status,
     plan_blinatumomab,
 )
@@ -177,6 +181,10 @@ def status(
     )
     payload = []
     for timeline in result.timelines:
+        not_applicable = blinatumomab_not_applicable(timeline, moment)
+        if not_applicable is not None:
+            payload.append(not_applicable)
+            continue
         try:
             found = blinatumomab_status(timeline, moment, params=params, adverse_events=events)
         except (ValueError, LookupError) as exc:
@@ -189,21 +197,47 @@ def status(
         _render_status(item)
 
 
+def _clock(text: object) -> str:
+    """An ISO time from the JSON as the bedside reads it (``2024-01-02 09:00 UTC``)."""
+    return format_clock(parse_time(str(text), "at"))
+
+
+def _citation(rule_id: object) -> str:
+    """The citation of a label rule, by its id (empty for an id the table does not hold)."""
+    entry = next((r for r in RULES if r.id == rule_id), None)
+    if entry is None:
+        return ""
+    tag = "" if entry.verified else ", not verified"
+    return f"{SOURCES[entry.source]}{tag}"
+
+
 def _render_status(item: dict[str, Any]) -> None:
+    if item.get("state") == "not_applicable":
+        console.print(f"[bold]{escape(item['patient_id'])}[/]: {escape(item['text'])}")
+        return
     dose = item["dose_due"]
+    state = str(item["state"]).replace("_", " ")
+    where = f", cycle {item['cycle']} day {item['cycle_day']}" if item["cycle"] else ""
     console.print(
-        f"[bold]{escape(item['patient_id'])}[/] at {item['at']}: {item['state']}, "
-        f"cycle {item['cycle']} day {item['cycle_day']}, "
-        f"dose due {dose['dose_ug_per_day']:g} ug/day ({escape(dose['reason'])}; {dose['rule']})"
+        f"[bold]{escape(item['patient_id'])}[/] at {_clock(item['at'])}:"
+        f" {state}{where}; dose due {dose['dose_ug_per_day']:g} µg/day "
+        f"({escape(str(dose['reason']))})"
     )
+    if dose.get("rule"):
+        console.print(f"  [dim]source: {escape(_citation(dose['rule']))}[/]")
     if item["next_premedication"]:
         premed = item["next_premedication"]
         drugs = ", ".join(f"{p['drug']} {p['dose_mg']:g} mg" for p in premed["items"])
-        say(f"  next premedication: {drugs} (due {premed['due'] or 'before the start'})")
+        due = premed["due"] or "before the start of the infusion"
+        console.print(f"  next premedication: {escape(drugs)} (due {escape(str(due))})")
     for action in item["actions"]:
-        console.print(f"  [bold]{action['action']}[/] {action['at']}: {escape(action['detail'])}")
+        console.print(
+            f"  [bold]{escape(str(action['action']))}[/] {_clock(action['at'])}: "
+            f"{escape(str(action['detail']))}"
+        )
     for deviation in item["deviations"]:
-        text = f"{deviation['kind']} at {deviation['at']}: {escape(deviation['detail'])}"
-        console.print(f"  [red]deviation[/] {text}")
+        kind = str(deviation["kind"]).replace("_", " ")
+        text = f"{kind} at {_clock(deviation['at'])}: {deviation['detail']}"
+        console.print(f"  [red]deviation[/] {escape(text)}")
     for note in (*item["ambiguous"], *item["warnings"]):
-        console.print(f"  [yellow]note:[/] {escape(note)}")
+        console.print(f"  [yellow]note:[/] {escape(str(note))}")

@@ -139,20 +139,21 @@ def hlh(
     for column in ("patient", "at", "screen", "status", "score", "met", "not assessable"):
         table.add_column(column, overflow="fold")
     for screens in screened:
-        for screen_id, result in screens.results.items():
+        for result in screens.results.values():
             score = ""
             if result.score_bounds is not None:
                 low, high = result.score_bounds
                 score = str(low) if low == high else f"{low}-{high}"
-            label = screen_id if result.verified else f"{screen_id} (unverified)"
+            # Clinical names, not ids (issue 15): "IEC-HS (…) (not verified)", criteria labels.
+            label = result.title if result.verified else f"{result.title} (not verified)"
             table.add_row(
                 escape(screens.patient_id),
                 screens.at.strftime("%Y-%m-%d %H:%M"),
                 label,
                 _status(result.status),
                 score,
-                escape(", ".join(result.criteria_met)),
-                escape(", ".join(result.not_assessed)),
+                escape(", ".join(c.label for c in result.criteria if c.met)),
+                escape(", ".join(c.label for c in result.criteria if c.met is None)),
             )
     console.print(table)
 

@@ -11,42 +11,69 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.cli._app import app, console, emit_json, err_console, fail, say
+from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError, UnknownCodeError
 from crswatch.io import read_path
-from crswatch.management import RULESETS, Recommendation, recommend, tocilizumab_dose
-from crswatch.timeline import format_time, parse_time
+from crswatch.management import (
+    CATEGORY_LABELS,
+    RULESETS,
+    TOCILIZUMAB_VIALS_MG,
+    VERIFICATION_TEXT,
+    DosingOptions,
+    Recommendation,
+    recommend,
+    tocilizumab_dose,
+)
+from crswatch.management._model import format_clock
+from crswatch.scales import GRADE_LEGEND, get_scale
+from crswatch.timeline import parse_time
 
 __all__ = ["dose", "recommend_command"]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+VialOption = Annotated[
+    bool,
+    typer.Option(
+        "--vial-rounding",
+        help="Site rule: round tocilizumab to whole 80/200/400 mg vials (default: whole mg).",
+    ),
+]
+
+
+def _dosing(vial_rounding: bool) -> DosingOptions:
+    return DosingOptions(tocilizumab_vials=TOCILIZUMAB_VIALS_MG if vial_rounding else ())
 
 
 class Drug(StrEnum):
     tocilizumab = "tocilizumab"
 
 
+def _grade(result: Recommendation, kind: str) -> str:
+    grade = result.to_dict()["grades"][kind]
+    scale = result.facts.crs_scale if kind == "crs" else f"icans.{result.ruleset.icans_scale}"
+    return f"{kind.upper()} {grade['notation']} ({get_scale(scale).title})"
+
+
 def _table(result: Recommendation) -> Table:
-    f = result.facts
     title = (
-        f"{result.patient_id} at {format_time(result.at)}: {result.ruleset.id} "
-        f"v{result.ruleset.version} (CRS {f.crs_scale} {f.crs_grade}, ICANS {f.icans_grade})"
+        f"{result.patient_id} at {format_clock(result.at)}: {result.ruleset.title}, version "
+        f"{result.ruleset.version}; {_grade(result, 'crs')}; {_grade(result, 'icans')}"
     )
     table = Table(title=escape(title))
-    for column in ("prio", "category", "action", "dose", "source"):
+    for column in ("Priority", "Category", "Action", "Dose", "Source"):
         table.add_column(column, overflow="fold")
     for action in result.actions:
         dose = ""
         if action.dose is not None:
-            dose = f"{action.dose.drug} {action.dose.dose_mg:g} mg {action.dose.timing}"
-            if not action.dose.allowed:
-                dose += " [REFUSED: " + "; ".join(action.dose.reasons) + "]"
-        source = f"{action.source.reference} [{action.source.verification}]"
+            dose = action.dose.text
+            if action.dose.basis:
+                dose += f" ({action.dose.basis})"
+        source = f"{action.source.reference} ({VERIFICATION_TEXT[action.source.verification]})"
         table.add_row(
-            str(action.priority), action.category, escape(action.text), escape(dose),
-            escape(source),
+            f"{action.priority} ({action.timing})", CATEGORY_LABELS[action.category],
+            escape(action.text), escape(dose), escape(source),
         )  # fmt: skip
     return table
 
@@ -65,6 +92,7 @@ def recommend_command(
     crs_scale: Annotated[
         str | None, typer.Option(help="Read CRS grades from this scale instead.")
     ] = None,
+    vial_rounding: VialOption = False,
     as_json: JsonOption = False,
     fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
@@ -80,7 +108,14 @@ def recommend_command(
     try:
         params = state_parameters(fever_waiver)
         results = [
-            recommend(timeline, moment, ruleset, crs_scale=crs_scale, params=params)
+            recommend(
+                timeline,
+                moment,
+                ruleset,
+                crs_scale=crs_scale,
+                params=params,
+                dosing=_dosing(vial_rounding),
+            )
             for timeline in read.timelines
         ]
     except (UnknownCodeError, InputError) as exc:
@@ -93,6 +128,8 @@ def recommend_command(
         console.print(_table(result))
         for warning in result.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}")
+    for line in GRADE_LEGEND:
+        console.print(f"[dim]{escape(line)}[/]", highlight=False)
 
 
 @app.command()
@@ -109,22 +146,33 @@ def dose(
     dose_mg: Annotated[
         float | None, typer.Option("--dose-mg", help="A requested dose to check (mg).")
     ] = None,
+    vial_rounding: VialOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """The label dose, and whether a dose now is allowed (refusals name the rule broken)."""
+    """The label dose, and whether a dose now is allowed (refusals name the rule broken).
+
+    Exits with status 1 when the dose is refused (the answer, JSON or text, is printed first).
+    """
     try:
         moment = parse_time(at, "--at") if at is not None else datetime.now(UTC)
         given = [parse_time(text, "--given-at") for text in given_at or []]
-        check = tocilizumab_dose(weight_kg, at=moment, given=given, requested_mg=dose_mg)
+        check = tocilizumab_dose(
+            weight_kg,
+            at=moment,
+            given=given,
+            requested_mg=dose_mg,
+            options=_dosing(vial_rounding),
+        )
     except InputError as exc:
         raise fail(str(exc)) from None
     if as_json:
         emit_json(check.to_dict())
-        return
-    verdict = "[green]allowed[/]" if check.allowed else "[bold red]refused[/]"
-    say(
-        f"{drug.value} {check.dose_mg:g} mg ({check.mg_per_kg:g} mg/kg x {weight_kg:g} kg"
-        f"{', 800 mg cap' if check.cap_applied else ''}) IV over 60 min: {verdict}"
-    )
-    for reason in check.reasons:
-        console.print(f"  - {escape(reason)}")
+    else:
+        verdict = "[green]allowed[/]" if check.allowed else "[bold red]refused[/]"
+        console.print(f"{escape(check.summary.rstrip('.'))} ({escape(check.basis)}): {verdict}")
+        for _rule, ok, detail in check.checks:
+            if not ok:
+                console.print(f"  - {escape(detail)}")
+    if not check.allowed:
+        # A refused dose is not a success: scripts and order sets must not read it as one.
+        raise typer.Exit(1)

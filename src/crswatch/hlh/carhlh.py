@@ -40,7 +40,7 @@ __all__ = ["ID", "TITLE", "VERSION", "columns", "criteria", "decide"]
 ID = "carhlh"
 VERSION = "Neelapu 2018"
 TITLE = "carHLH (CARTOX HLH/MAS)"
-_REF = "Neelapu 2018 (CARTOX) carHLH; clinical-criteria §3.3"
+_REF = "Neelapu et al., Nat Rev Clin Oncol 2018 (CARTOX), carHLH criteria"
 
 
 def _grade3(part_id: str, grades: tuple[str, ...], text: str, *, oliguria: bool = False) -> Part:
@@ -75,13 +75,13 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
             ),
             need=1,
             wording="peak ferritin >10,000 during CRS phase (typically <D5)",
-            source_ref=f"{_REF} [V summary]",
+            source_ref=f"{_REF} (verified in the MGH White Book summary)",
             tag="V",
             note="CRS phase = [therapy start, + carhlh_crs_phase] (interpretation 1).",
         ),
         Criterion(
             id="organ_involvement",
-            label="Two of: liver, kidney, lung grade >= 3; haemophagocytosis",
+            label="Two of: liver, kidney, lung grade ≥ 3; haemophagocytosis",
             parts=(
                 _grade3(
                     "liver",
@@ -100,7 +100,10 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
             need=2,
             wording="two of the following: grade >=3 organ toxicities involving the liver, "
             "kidney, lung; or hemophagocytosis in bone marrow or other organs",
-            source_ref=f"{_REF} [V summary; organ terms per the full wording, R]",
+            source_ref=(
+                f"{_REF} (verified in the MGH White Book summary; the organ terms of the full "
+                "wording not verified)"
+            ),
             tag="V",
             note="CTCAE grades of the state engine in [T - window, T] (interpretation 2).",
         ),

@@ -53,7 +53,7 @@ ID = "hlh2004"
 VERSION = "Henter 2007"
 TITLE = "HLH-2004 diagnostic criteria"
 NEEDED = 5
-_REF = "Henter 2007 (HLH-2004), diagnostic criteria; clinical-criteria §3.1"
+_REF = "Henter et al., Pediatr Blood Cancer 2007 (HLH-2004), diagnostic criteria"
 
 
 def _hemoglobin(params: HLHParameters) -> Part:
@@ -104,7 +104,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
             ),
             need=1,
             wording="Fever",
-            source_ref=f"{_REF}, criterion 1; threshold per discrepancy D7",
+            source_ref=f"{_REF}, criterion 1 (fever threshold as read by crswatch)",
             tag="rule",
             note="The original has no threshold; >= 38.5 °C is a later adaptation (D7).",
         ),
@@ -119,7 +119,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
         ),
         Criterion(
             id="cytopenias",
-            label="Cytopenias affecting >= 2 of 3 lineages",
+            label="Cytopenias affecting ≥ 2 of 3 lineages",
             parts=(
                 _hemoglobin(params),
                 threshold("platelets", "platelets_min", "platelets", "<", 100.0, "10*9/L"),
@@ -182,7 +182,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
         ),
         Criterion(
             id="ferritin",
-            label="Ferritin >= 500 ug/L",
+            label="Ferritin ≥ 500 µg/L",
             parts=(threshold("ferritin", "ferritin_max", "ferritin", ">=", 500.0, "ug/L"),),
             need=1,
             wording="Ferritin >=500 ug/L",
@@ -191,7 +191,7 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
         ),
         Criterion(
             id="scd25",
-            label="Soluble CD25 (sIL-2R) >= 2400 U/mL",
+            label="Soluble CD25 (sIL-2R) ≥ 2400 U/mL",
             parts=(
                 Part(
                     id="scd25",

@@ -53,7 +53,7 @@ TITLE = "HScore (reactive haemophagocytic syndrome)"
 #: Fardet 2014: the best cut-off.
 CUTOFF = 169
 MAXIMUM = 337
-_REF = "Fardet 2014 HScore points table; clinical-criteria §3.2"
+_REF = "Fardet et al., Arthritis Rheumatol 2014, HScore points table"
 
 
 def _canonical(item: str, value: float, unit: str) -> tuple[float, str | None]:

@@ -51,7 +51,10 @@ __all__ = ["ID", "TITLE", "VERSION", "columns", "criteria", "decide"]
 ID = "iechs"
 VERSION = "Hines 2023 (recalled, unverified)"
 TITLE = "IEC-HS (immune effector cell-associated HLH-like syndrome)"
-_REF = "Hines 2023 (ASTCT) IEC-HS, as recalled in clinical-criteria §3.4 [R, unverified]"
+_REF = (
+    "Hines et al., Transplant Cell Ther 2023 (ASTCT IEC-HS), criteria as recalled: not "
+    "verified against the publication"
+)
 
 
 def _ratio(column: str, limit: str) -> pl.Expr:
@@ -178,7 +181,7 @@ def decide(row: Row, params: HLHParameters) -> ScreenResult:
     """The IEC-HS result (labelled, unverified) of one row of the inputs frame."""
     outcomes, status, missing = all_of(row, ID, criteria(params))
     warnings = [
-        "IEC-HS criteria are recalled, not verified against Hines 2023 (clinical-criteria §9): "
+        "IEC-HS criteria are recalled, not verified against Hines et al. 2023: "
         "labelled rules, not the published table.",
     ]
     if row.get("ferritin_max") is not None and row.get("ferritin_max_uln") is None:

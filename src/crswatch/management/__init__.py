@@ -10,6 +10,8 @@ their own modules.  Decisions: docs/decisions/0014-management.md.
 
 from crswatch.management._dosing import (
     TOCILIZUMAB_LABEL,
+    TOCILIZUMAB_VIALS_MG,
+    DosingOptions,
     TocilizumabCheck,
     TocilizumabLabel,
     corticosteroid_dose,
@@ -28,7 +30,9 @@ from crswatch.management._evaluation import TimelineEvaluation
 from crswatch.management._facts import Facts, gather_facts
 from crswatch.management._model import (
     CATEGORIES,
+    CATEGORY_LABELS,
     VERIFICATION_TAGS,
+    VERIFICATION_TEXT,
     Action,
     Dose,
     Rule,
@@ -45,15 +49,19 @@ from crswatch.management._steroids import (
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_LABELS",
     "DEFAULT_RULESET",
     "RECOMMENDATION_SCHEMA",
     "RULESETS",
     "STEROID_EQUIVALENCE",
     "STEROID_EQUIVALENCE_SOURCE",
     "TOCILIZUMAB_LABEL",
+    "TOCILIZUMAB_VIALS_MG",
     "VERIFICATION_TAGS",
+    "VERIFICATION_TEXT",
     "Action",
     "Dose",
+    "DosingOptions",
     "Facts",
     "Recommendation",
     "Rule",

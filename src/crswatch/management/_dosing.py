@@ -1,10 +1,15 @@
 """Dosing: tocilizumab by the current US label, corticosteroid regimens with mg/kg and caps.
 
-Tocilizumab (ACTEMRA US label, CRS indication; clinical-criteria §4.2, §6.3 D40): 12 mg/kg IV
-over 60 minutes under 30 kg, 8 mg/kg from 30 kg, at most 800 mg per infusion; repeat doses at
-least 8 hours apart, at most 3 in a 24-hour period and 4 in total (GC-CAR-T pocket guide [V];
-the label sentence itself is [R]).  Lee 2014's 4 mg/kg adult dose is historical (erratum, §8
-D16): every rule set doses tocilizumab by the label.
+Tocilizumab (ACTEMRA US prescribing information, cytokine release syndrome; verified in a
+label-derived transcription): 12 mg/kg IV over 60 minutes under 30 kg, 8 mg/kg from 30 kg,
+doses over 800 mg per infusion not recommended; if no clinical improvement after the first dose,
+up to 3 additional doses (4 in total), at least 8 hours apart.  "A maximum total of 4 doses"
+is the KYMRIAH label's wording; "at most 3 doses in 24 hours" is guideline and institutional
+wording (not the label), kept as a check and cited as such (decision 0033).
+
+Display (decision 0033): the dose is written in whole milligrams (572.8 mg -> 573 mg, halves
+up); the unrounded arithmetic stays in ``exact_mg`` and the basis.  A site may round to whole
+vials (:class:`DosingOptions`, off by default).
 
 Time semantics (decision 0014): the interval runs from the latest recorded dose and is closed
 at 8 h (exactly 8 h after a dose is allowed, 7 h 59 min is not).  "3 in a 24-hour period" counts
@@ -17,24 +22,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import combinations_with_replacement
 from typing import Any
 
 from crswatch.errors import InputError
-from crswatch.management._model import Dose
+from crswatch.management._model import Dose, format_clock, format_mg, round_half_up
+from crswatch.references import cite
 from crswatch.timeline import format_time
 
 __all__ = [
     "TOCILIZUMAB_LABEL",
+    "TOCILIZUMAB_VIALS_MG",
+    "DosingOptions",
     "TocilizumabCheck",
     "TocilizumabLabel",
     "corticosteroid_dose",
+    "round_to_vials",
     "tocilizumab_dose",
 ]
+
+#: The ACTEMRA IV vial sizes (80 mg/4 mL, 200 mg/10 mL, 400 mg/20 mL), for the site's optional
+#: whole-vial rounding.
+TOCILIZUMAB_VIALS_MG: tuple[float, ...] = (80.0, 200.0, 400.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DosingOptions:
+    """Site dosing rules (decision 0033), off by default.
+
+    ``tocilizumab_vials``: round the tocilizumab dose to the nearest total of whole vials of
+    these sizes (never above the 800 mg cap; a tie goes to the smaller total).  Empty: whole
+    milligrams, no vial rounding.
+    """
+
+    tocilizumab_vials: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        bad = [size for size in self.tocilizumab_vials if not size > 0]
+        if bad:
+            raise InputError(f"tocilizumab_vials={self.tocilizumab_vials!r}: sizes must be > 0")
 
 
 @dataclass(frozen=True, slots=True)
 class TocilizumabLabel:
-    """The label's numbers, as data, with their source."""
+    """The label's numbers, as data, with the source of each."""
 
     weight_threshold_kg: float = 30.0
     mg_per_kg_below: float = 12.0
@@ -43,15 +74,39 @@ class TocilizumabLabel:
     min_interval: timedelta = timedelta(hours=8)
     max_per_24h: int = 3
     max_total: int = 4
-    reference: str = (
-        "ACTEMRA (tocilizumab) US prescribing information, CRS indication: 12 mg/kg (<30 kg), "
-        "8 mg/kg (>=30 kg) IV over 60 min, max 800 mg per infusion [V, drugs.com]; 'Repeat "
-        "every 8 hours as needed. Limit to a maximum of 3 doses in a 24-hour period; maximum "
-        "total of 4 doses' [V, GC-CAR-T pocket guide]; clinical-criteria §4.2, §6.3 D40"
+    reference: str = cite(
+        "actemra-label",
+        "cytokine release syndrome: 12 mg/kg under 30 kg, 8 mg/kg from 30 kg, IV over 60 "
+        "minutes; doses over 800 mg per infusion not recommended; up to 3 additional doses, at "
+        "least 8 hours apart",
+    )
+    total_reference: str = (
+        cite("actemra-label", "'up to 3 additional doses' after the first (4 in total)")
+        + "; "
+        + cite("kymriah-label", "'a maximum total of 4 tocilizumab doses'")
+    )
+    per_24h_reference: str = cite(
+        "tocilizumab-24h-limit", "'no more than 3 doses in 24 h' (guideline wording, not the label)"
     )
 
 
 TOCILIZUMAB_LABEL = TocilizumabLabel()
+
+_ROUTE = "IV over 60 minutes"
+
+
+def round_to_vials(mg: float, vials: Sequence[float], cap_mg: float) -> float:
+    """The total of whole vials nearest ``mg`` and not above ``cap_mg`` (ties: the smaller)."""
+    sizes = sorted(set(vials))
+    best: float | None = None
+    most = int(cap_mg // min(sizes)) + 1
+    totals = {0.0}
+    for count in range(1, most + 1):
+        totals.update(sum(combo) for combo in combinations_with_replacement(sizes, count))
+    for total in sorted(t for t in totals if 0 < t <= cap_mg):
+        if best is None or abs(total - mg) < abs(best - mg):
+            best = total
+    return best if best is not None else min(sizes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,50 +125,104 @@ class TocilizumabCheck:
     given: tuple[datetime, ...]
     next_allowed_at: datetime | None
     requested_mg: float | None = None
+    #: The label arithmetic before rounding (mg/kg x kg, capped at 800 mg).
+    exact_mg: float = 0.0
+    vial_rounding: bool = False
+
+    @property
+    def exhausted(self) -> bool:
+        """Every dose the label allows has been given."""
+        return len(self.given) >= TOCILIZUMAB_LABEL.max_total
+
+    @property
+    def basis(self) -> str:
+        text = (
+            f"{format_mg(self.mg_per_kg)} mg/kg × {self.weight_kg:g} kg = {self.uncapped_mg:g} mg"
+        )
+        if self.cap_applied:
+            text += ", capped at 800 mg"
+        elif self.vial_rounding:
+            text += ", rounded to whole vials (site rule)"
+        elif self.dose_mg != self.uncapped_mg:
+            text += ", written in whole mg"
+        return text
+
+    @property
+    def summary(self) -> str:
+        """One sentence for the bedside: the dose and when it may be given."""
+        return self.to_dose().text
 
     def to_dose(self) -> Dose:
         return Dose(
             drug="tocilizumab",
             dose_mg=self.dose_mg,
+            exact_mg=self.exact_mg,
             mg_per_kg=self.mg_per_kg,
-            basis=f"{_num(self.mg_per_kg)} mg/kg x {_num(self.weight_kg)} kg",
+            basis=self.basis,
             cap_mg=TOCILIZUMAB_LABEL.max_mg_per_dose,
             cap_applied=self.cap_applied,
-            route="IV over 60 minutes",
-            timing=(
-                "now; if no clinical improvement, repeat no sooner than 8 h after the last dose, "
-                "at most 3 doses in 24 h and 4 in total"
+            route=_ROUTE,
+            timing="now",
+            course=(
+                "if no clinical improvement, up to 3 additional doses at least 8 h apart "
+                "(4 in total)"
             ),
             allowed=self.allowed,
             reasons=self.reasons,
             next_allowed_at=self.next_allowed_at,
             notes=tuple(f"{rule}: {detail}" for rule, ok, detail in self.checks if ok),
+            exhausted=self.exhausted,
+            doses_given=len(self.given),
+            max_doses=TOCILIZUMAB_LABEL.max_total,
+            whole_mg=True,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``crswatch dose tocilizumab --json`` payload."""
+        label = TOCILIZUMAB_LABEL
         return {
             "drug": "tocilizumab",
             "dose_mg": self.dose_mg,
+            "exact_mg": self.exact_mg,
             "mg_per_kg": self.mg_per_kg,
+            "basis": self.basis,
             "allowed": self.allowed,
+            "exhausted": self.exhausted,
             "reasons": list(self.reasons),
             "weight_kg": self.weight_kg,
             "at": format_time(self.at),
             "uncapped_mg": self.uncapped_mg,
-            "cap_mg": TOCILIZUMAB_LABEL.max_mg_per_dose,
+            "cap_mg": label.max_mg_per_dose,
             "cap_applied": self.cap_applied,
+            "vial_rounding": self.vial_rounding,
             "requested_mg": self.requested_mg,
             "doses_given": [format_time(t) for t in self.given],
             "next_allowed_at": (
                 format_time(self.next_allowed_at) if self.next_allowed_at is not None else None
             ),
             "checks": [
-                {"rule": rule, "ok": ok, "detail": detail} for rule, ok, detail in self.checks
+                {"rule": rule, "ok": ok, "detail": detail, "source": _CHECK_SOURCES[rule]}
+                for rule, ok, detail in self.checks
             ],
-            "route": "IV over 60 minutes",
-            "source": {"reference": TOCILIZUMAB_LABEL.reference, "verification": "V"},
+            "route": _ROUTE,
+            "text": self.summary,
+            "source": {
+                "reference": label.reference,
+                "verification": "V",
+                "total": label.total_reference,
+                "per_24h": label.per_24h_reference,
+            },
         }
+
+
+_CHECK_SOURCES = {
+    "weight_band": TOCILIZUMAB_LABEL.reference,
+    "max_800mg_per_dose": TOCILIZUMAB_LABEL.reference,
+    "requested_dose": TOCILIZUMAB_LABEL.reference,
+    "min_interval_8h": TOCILIZUMAB_LABEL.reference,
+    "max_4_total": TOCILIZUMAB_LABEL.total_reference,
+    "max_3_per_24h": TOCILIZUMAB_LABEL.per_24h_reference,
+}
 
 
 def _num(value: float) -> str:
@@ -131,13 +240,16 @@ def tocilizumab_dose(
     at: datetime,
     given: Sequence[datetime] = (),
     requested_mg: float | None = None,
+    options: DosingOptions | None = None,
 ) -> TocilizumabCheck:
     """The label dose for ``weight_kg`` and every label rule checked for a dose at ``at``.
 
     ``given`` are the times of doses already given (any order; one after ``at`` is an error).
     ``requested_mg`` (optional) is checked against the label dose and the 800 mg cap.
+    ``options`` carries the site's optional vial rounding (default: whole milligrams).
     """
     label = TOCILIZUMAB_LABEL
+    options = options or DosingOptions()
     if not weight_kg > 0:
         raise InputError(f"weight_kg={weight_kg!r} must be a positive number of kilograms")
     if at.tzinfo is None:
@@ -153,13 +265,17 @@ def tocilizumab_dose(
     mg_per_kg = label.mg_per_kg_below if below else label.mg_per_kg_at_or_above
     uncapped = round(mg_per_kg * weight_kg, 1)
     capped = uncapped > label.max_mg_per_dose
-    dose = label.max_mg_per_dose if capped else uncapped
-    band = "<" if below else ">="
+    exact = label.max_mg_per_dose if capped else uncapped
+    if options.tocilizumab_vials:
+        dose = round_to_vials(exact, options.tocilizumab_vials, label.max_mg_per_dose)
+    else:
+        dose = float(round_half_up(exact))
+    band = "under" if below else "from"
     weight_rule = (
-        f"{_num(mg_per_kg)} mg/kg because {_num(weight_kg)} kg {band} "
-        f"{_num(label.weight_threshold_kg)} kg"
+        f"{_num(mg_per_kg)} mg/kg for {_num(weight_kg)} kg ({band} "
+        f"{_num(label.weight_threshold_kg)} kg)"
     )
-    cap_detail = f"{_num(uncapped)} mg capped to 800 mg" if capped else f"{_num(dose)} mg"
+    cap_detail = f"{_num(uncapped)} mg capped at 800 mg" if capped else f"{_num(exact)} mg"
     checks: list[tuple[str, bool, str]] = [
         ("weight_band", True, weight_rule),
         ("max_800mg_per_dose", True, cap_detail),
@@ -174,7 +290,8 @@ def tocilizumab_dose(
     if len(past) >= label.max_total:
         refuse(
             "max_4_total",
-            f"{len(past)} doses already given; the label allows at most {label.max_total}",
+            f"{len(past)} of {label.max_total} doses already given; the label allows the first "
+            "dose and up to 3 additional doses",
         )
     else:
         checks.append(("max_4_total", True, f"dose {len(past) + 1} of at most {label.max_total}"))
@@ -185,8 +302,8 @@ def tocilizumab_dose(
             ready = past[-1] + label.min_interval
             refuse(
                 "min_interval_8h",
-                f"last dose at {format_time(past[-1])}, {_duration(since)} before; doses must "
-                f"be at least 8 h apart (next allowed at {format_time(ready)})",
+                f"last dose at {format_clock(past[-1])}, {_duration(since)} before; doses must "
+                f"be at least 8 h apart (next allowed from {format_clock(ready)})",
             )
             waits.append(ready)
         else:
@@ -197,8 +314,8 @@ def tocilizumab_dose(
         ready = window[-label.max_per_24h] + timedelta(hours=24)
         refuse(
             "max_3_per_24h",
-            f"{len(window)} doses in the 24 h before {format_time(at)}; at most "
-            f"{label.max_per_24h} in a 24-hour period (next allowed at {format_time(ready)})",
+            f"{len(window)} doses in the 24 h before {format_clock(at)}; guideline limit of "
+            f"{label.max_per_24h} in 24 hours (next allowed from {format_clock(ready)})",
         )
         waits.append(ready)
     else:
@@ -210,10 +327,10 @@ def tocilizumab_dose(
                 "max_800mg_per_dose",
                 f"requested {_num(requested_mg)} mg exceeds 800 mg per infusion",
             )
-        elif requested_mg > dose:
+        elif requested_mg > exact and requested_mg > dose:
             refuse(
                 "weight_band",
-                f"requested {_num(requested_mg)} mg exceeds the label dose {_num(dose)} mg "
+                f"requested {_num(requested_mg)} mg exceeds the label dose {format_mg(dose)} mg "
                 f"({weight_rule})",
             )
         else:
@@ -233,6 +350,8 @@ def tocilizumab_dose(
         given=past,
         next_allowed_at=None if exhausted or not waits else max(waits),
         requested_mg=requested_mg,
+        exact_mg=exact,
+        vial_rounding=bool(options.tocilizumab_vials),
     )
 
 
@@ -253,26 +372,33 @@ def corticosteroid_dose(
     """A fixed, mg/kg or mg/m² corticosteroid dose, with an optional cap per dose.
 
     Returns ``None`` when the weight (or BSA) the dose needs is missing: the engine then gives
-    the action without a dose and says what is missing, never a guessed dose.
+    the action without a dose and says what is missing, never a guessed dose.  A computed dose
+    is written as a clinician writes it (whole mg from 10 mg, one decimal below); the
+    arithmetic stays in ``exact_mg`` and ``basis``.
     """
     if mg is not None:
-        amount, basis = mg, f"{_num(mg)} mg fixed"
+        amount, basis = mg, f"{_num(mg)} mg fixed dose"
     elif mg_per_kg is not None:
         if weight_kg is None:
             return None
-        amount = round(mg_per_kg * weight_kg, 2)
-        basis = f"{_num(mg_per_kg)} mg/kg x {_num(weight_kg)} kg"
+        amount = mg_per_kg * weight_kg
+        basis = f"{_num(mg_per_kg)} mg/kg × {_num(weight_kg)} kg = {amount:.3g} mg"
     elif mg_per_m2 is not None:
         if bsa_m2 is None:
             return None
-        amount = round(mg_per_m2 * bsa_m2, 2)
-        basis = f"{_num(mg_per_m2)} mg/m2 x {bsa_m2:.2f} m2"
+        amount = mg_per_m2 * bsa_m2
+        basis = f"{_num(mg_per_m2)} mg/m² × {bsa_m2:.2f} m² = {amount:.3g} mg"
     else:
         raise ValueError("corticosteroid_dose needs mg, mg_per_kg or mg_per_m2")
     capped = cap_mg is not None and amount > cap_mg
+    if capped:
+        basis += f", capped at {_num(cap_mg or 0)} mg"
+    exact = cap_mg if capped and cap_mg is not None else amount
+    written = float(format_mg(exact).replace(",", ""))
     return Dose(
         drug=drug,
-        dose_mg=cap_mg if capped and cap_mg is not None else amount,
+        dose_mg=written,
+        exact_mg=round(exact, 3),
         route=route,
         timing=timing,
         mg_per_kg=mg_per_kg,

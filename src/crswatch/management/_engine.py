@@ -10,10 +10,11 @@ from typing import Any
 
 from crswatch.errors import UnknownCodeError
 from crswatch.management import astct_era, bispecific_labels, blinatumomab_label, lee2014
-from crswatch.management._dosing import tocilizumab_dose
+from crswatch.management._dosing import DosingOptions, tocilizumab_dose
 from crswatch.management._evaluation import TimelineEvaluation
 from crswatch.management._facts import Facts, describe, gather_facts
-from crswatch.management._model import CATEGORIES, Action, RuleSet, plain
+from crswatch.management._model import CATEGORIES, Action, Rule, RuleSet, plain
+from crswatch.scales import grade_notation, grade_on_record
 from crswatch.state import StateParameters
 from crswatch.timeline import Timeline, format_time
 
@@ -82,6 +83,13 @@ class Recommendation:
     def action_ids(self) -> tuple[str, ...]:
         return tuple(action.id for action in self.actions)
 
+    @property
+    def tocilizumab_indicated(self) -> bool:
+        """Whether an action of the rule set recommends tocilizumab now (issue 15, point 1)."""
+        return any(
+            action.dose is not None and action.dose.drug == "tocilizumab" for action in self.actions
+        )
+
     def totals(self) -> dict[str, Any]:
         f = self.facts
         toci: dict[str, Any] = {
@@ -90,12 +98,25 @@ class Recommendation:
             "times": [format_time(t) for t in f.tocilizumab_given],
             "doses_last_24h": sum(1 for t in f.tocilizumab_given if t > f.at - timedelta(hours=24)),
         }
-        if f.weight_kg is not None:
-            check = tocilizumab_dose(f.weight_kg, at=f.at, given=f.tocilizumab_given)
-            toci["next_dose_now"] = {
+        toci["indicated"] = self.tocilizumab_indicated
+        # The next dose only where the rule set recommends tocilizumab: a dose shown for a
+        # patient who has no indication reads like one (issue 15, point 1).
+        if f.weight_kg is not None and self.tocilizumab_indicated:
+            check = tocilizumab_dose(
+                f.weight_kg, at=f.at, given=f.tocilizumab_given, options=f.dosing
+            )
+            toci["next_dose"] = {
                 "dose_mg": check.dose_mg,
+                "exact_mg": check.exact_mg,
                 "allowed": check.allowed,
+                "exhausted": check.exhausted,
+                "next_allowed_at": (
+                    format_time(check.next_allowed_at)
+                    if check.next_allowed_at is not None
+                    else None
+                ),
                 "reasons": list(check.reasons),
+                "text": check.summary,
             }
         return {"tocilizumab": toci, "corticosteroids": f.steroids.to_dict()}
 
@@ -108,20 +129,18 @@ class Recommendation:
             "ruleset": self.ruleset.to_dict(),
             "ruleset_chosen_by": self.chosen_by,
             "grades": {
-                "crs": {
-                    "scale": f.crs_scale,
-                    "grade": f.crs_grade if f.crs_status == "graded" else None,
-                    "status": f.crs_status,
-                    "bounds": [f.crs_grade, f.crs_upper],
-                    "peak_7d": f.crs_peak_7d,
-                },
-                "icans": {
-                    "scale": self.ruleset.icans_scale,
-                    "grade": f.icans_grade if f.icans_status == "graded" else None,
-                    "status": f.icans_status,
-                    "bounds": [f.icans_grade, f.icans_upper],
-                    "peak_7d": f.icans_peak_7d,
-                },
+                "crs": _grade_dict(
+                    f.crs_scale, f.crs_grade, f.crs_upper, f.crs_status, f.crs_missing
+                )
+                | {"peak_7d": f.crs_peak_7d},
+                "icans": _grade_dict(
+                    self.ruleset.icans_scale,
+                    f.icans_grade,
+                    f.icans_upper,
+                    f.icans_status,
+                    f.icans_missing,
+                )
+                | {"peak_7d": f.icans_peak_7d},
             },
             "hlh": dict(f.hlh),
             "state": plain(
@@ -146,21 +165,76 @@ class Recommendation:
         }
 
 
+#: Why a dose is not allowed now, in the words of its source.
+_REFUSALS = {
+    "min_interval_8h": "doses at least 8 hours apart",
+    "max_3_per_24h": "at most 3 doses in 24 hours, a guideline limit",
+    "max_4_total": "the first dose and up to 3 additional doses",
+}
+
+
+def _grade_dict(
+    scale: str, lower: int, upper: int, status: str, missing: tuple[str, ...]
+) -> dict[str, Any]:
+    grade = lower if status in ("graded", "provisional") else None
+    return {
+        "scale": scale,
+        "grade": grade_on_record(grade, status) if status != "not_graded" else None,
+        "status": status,
+        "bounds": [lower, upper],
+        "notation": grade_notation(grade, status, lower, upper)
+        if status != "not_graded"
+        else "not graded",
+        "missing": list(missing),
+    }
+
+
+def _text(rule: Rule, facts: Facts) -> str:
+    parts = [rule.text] if rule.text else []
+    if rule.detail is not None:
+        detail = rule.detail(facts)
+        if detail:
+            parts.append(detail)
+    if rule.paediatric and facts.child:
+        parts.append(rule.paediatric)
+    return " ".join(parts)
+
+
+def _timing(rule: Rule, action_dose: Any) -> tuple[str, int | None]:
+    """The action's timing; a refused dose is never "now" (issue 15, point 2)."""
+    if action_dose is None or action_dose.allowed:
+        return rule.timing, None
+    # Not now: when the dose becomes allowed, or never again.  Priority 2: not an act now.
+    return action_dose.when, 2
+
+
 def evaluate(ruleset: RuleSet, facts: Facts) -> tuple[Action, ...]:
     """Every rule of ``ruleset`` that holds on ``facts``, as actions, most urgent first."""
     actions = []
     for rule in ruleset.rules:
         if not rule.when(facts):
             continue
-        text = rule.text if rule.detail is None else f"{rule.text} {rule.detail(facts)}"
+        dose = rule.dose(facts) if rule.dose is not None else None
+        timing, priority = _timing(rule, dose)
+        text = _text(rule, facts)
+        if dose is not None and dose.exhausted:
+            text = (
+                f"{dose.when[:1].upper()}{dose.when[1:]}: the label allows no further dose; "
+                f"consider corticosteroids as this rule set advises. {text}"
+            )
+        elif dose is not None and not dose.allowed:
+            why = "; ".join(
+                _REFUSALS.get(reason.split(":", 1)[0], reason) for reason in dose.reasons
+            )
+            text = f"{dose.text[:-1]} (not now: {why}). {text}"
         actions.append(
             Action(
                 id=rule.id,
-                priority=rule.priority,
+                priority=priority or rule.priority,  # type: ignore[arg-type]
                 category=rule.category,
                 text=text,
-                timing=rule.timing,
-                dose=rule.dose(facts) if rule.dose is not None else None,
+                timing=timing,
+                dose=dose,
                 because=rule.because,
                 facts=describe(facts, rule.reads),
                 source=ruleset.source(rule),
@@ -207,6 +281,7 @@ def recommend(
     with_regimen: bool = True,
     evaluation: TimelineEvaluation | None = None,
     params: StateParameters | None = None,
+    dosing: DosingOptions | None = None,
 ) -> Recommendation:
     """What to do at ``at`` (default: the last event) for one patient, by one rule set.
 
@@ -217,6 +292,8 @@ def recommend(
     ``evaluation`` (a :class:`TimelineEvaluation` of this timeline) shares the engines' results
     with the caller's other questions (the dashboard's patient page); without one, ``params``
     (state parameters, e.g. the ASTCT fever waiver) set how the grades are computed.
+    ``dosing`` carries the site's dosing rules (whole-vial rounding of tocilizumab; off by
+    default).
     """
     if evaluation is None:
         evaluation = TimelineEvaluation(timeline, params)
@@ -238,13 +315,22 @@ def recommend(
         chosen_by = f"default for therapy kind {kind}"
     moment = at or (timeline.events[-1].time if timeline.events else timeline.patient.therapy.start)
     scale = crs_scale or chosen.crs_scale
-    facts = gather_facts(timeline, moment, scale, chosen.icans_scale, evaluation=evaluation)
+    facts = gather_facts(
+        timeline, moment, scale, chosen.icans_scale, evaluation=evaluation, dosing=dosing
+    )
     actions = evaluate(chosen, facts)
     warnings = list(facts.warnings)
-    dosed = {rule.id for rule in chosen.rules if rule.dose is not None}
+    dosed = {rule.id: rule for rule in chosen.rules if rule.dose is not None}
     for action in actions:
-        if action.id in dosed and action.dose is None:
-            warnings.append(f"{action.id}: no dose computed (weight, BSA or age missing)")
+        rule = dosed.get(action.id)
+        if rule is None or action.dose is not None:
+            continue
+        if facts.child and rule.paediatric:
+            continue  # the action itself says why no dose is given for a child
+        warnings.append(
+            f"No dose computed for '{action.text.split(':')[0].split('.')[0]}': the body "
+            "weight, body-surface area or age it needs is not recorded."
+        )
     regimen = None
     if with_regimen and kind == "blinatumomab":
         regimen, problem = _regimen_status(timeline, moment)

@@ -7,9 +7,11 @@ one state-engine pass; the same results, decision 0024), which a caller may shar
 
 Time semantics (decision 0014):
 
-- A grade is the scale's lower bound at T; a graded result's bound is its grade.  When the
-  scale is ambiguous or not assessable, the upper bound and the missing inputs go to warnings:
-  rules fire on what is certain, never on what is merely possible.
+- A grade is the scale's lower bound at T; a graded result's bound is its grade, and a
+  provisional result's lower bound is its grade on record (``grade_on_record``).  When the
+  scale is provisional, ambiguous or not assessable, the upper bound and the missing inputs go
+  to warnings and to ``crs_missing`` / ``icans_missing`` (the rule sets ask for them): rules
+  fire on what is certain, never on what is merely possible.
 - Neutropenia: the latest ANC in ``[T - 72 h, T]`` below 0.5 x10^3/uL (none: unknown).
 - Haemodynamically unstable: hypotension or any vasopressor running at T (state engine).
 - No improvement within 24 h after tocilizumab: the CRS grade 24 h after the latest dose given
@@ -27,9 +29,11 @@ from typing import Any
 import polars as pl
 
 from crswatch.errors import InputError
+from crswatch.management._dosing import DosingOptions
 from crswatch.management._evaluation import TimelineEvaluation
+from crswatch.management._labels import input_labels
 from crswatch.management._steroids import SteroidExposure, steroid_exposure
-from crswatch.scales import GradeResult, select_scales
+from crswatch.scales import GradeResult, get_scale, grade_notation, select_scales
 from crswatch.timeline import Timeline, format_time
 
 __all__ = ["ANC_WINDOW", "NEUTROPENIA_ANC", "Facts", "gather_facts"]
@@ -84,6 +88,11 @@ class Facts:
     blinatumomab_stopped_at: datetime | None
     crs_onset_hours: float | None = None
     warnings: tuple[str, ...] = field(default=())
+    #: The inputs a provisional or not-assessable grade lacks (the scale's ``missing``).
+    crs_missing: tuple[str, ...] = ()
+    icans_missing: tuple[str, ...] = ()
+    #: The site's dosing rules (vial rounding), off by default.
+    dosing: DosingOptions = field(default_factory=DosingOptions)
 
     @property
     def hemodynamically_unstable(self) -> bool:
@@ -183,10 +192,12 @@ def gather_facts(
     icans_scale: str,
     *,
     evaluation: TimelineEvaluation | None = None,
+    dosing: DosingOptions | None = None,
 ) -> Facts:
     """The facts at ``at`` for rules that read ``crs_scale`` and ``icans.<icans_scale>``.
 
-    ``evaluation`` (of this same timeline) shares engine results with other callers.
+    ``evaluation`` (of this same timeline) shares engine results with other callers;
+    ``dosing`` carries the site's dosing rules (default: none).
     """
     if evaluation is None:
         evaluation = TimelineEvaluation(timeline)
@@ -219,17 +230,21 @@ def gather_facts(
     icans = graded.icans.get(icans_scale)
     crs_low, crs_high, crs_status = _bounds(crs)
     icans_low, icans_high, icans_status = _bounds(icans)
-    if crs is not None and crs_status != "graded":
+    for name, result, scale_key, low, high, status in (
+        ("CRS", crs, crs_scale, crs_low, crs_high, crs_status),
+        ("ICANS", icans, icans_selector, icans_low, icans_high, icans_status),
+    ):
+        if result is None or status == "graded":
+            continue
+        shown = grade_notation(result.grade, status, low, high)
         warnings.append(
-            f"CRS on {crs_scale} is {crs_status}: bounds [{crs_low}, {crs_high}]; rules use the "
-            f"lower bound {crs_low}"
-            + (f"; missing: {', '.join(crs.missing)}" if crs.missing else "")
-        )
-    if icans is not None and icans_status != "graded":
-        warnings.append(
-            f"ICANS on {icans_scale} is {icans_status}: bounds [{icans_low}, {icans_high}]; "
-            f"rules use the lower bound {icans_low}"
-            + (f"; missing: {', '.join(icans.missing)}" if icans.missing else "")
+            f"{name} grade on the {get_scale(scale_key).title}: {shown}; the rules act on "
+            f"grade {low}"
+            + (
+                f" (not documented: {', '.join(input_labels(result.missing))})"
+                if result.missing
+                else ""
+            )
         )
 
     path = evaluation.trajectory([crs_scale, icans_selector])
@@ -247,8 +262,8 @@ def gather_facts(
     anc_at = anc_events[-1].time if anc_events else None
     if anc is None:
         warnings.append(
-            "no ANC in the 72 h before T: neutropenia is unknown (the neutropenic-fever rule "
-            "is not evaluated)"
+            "No ANC in the 72 hours before this time: neutropenia is unknown, so the "
+            "neutropenic fever rule is not evaluated."
         )
 
     toci_mg = sum(_numeric(e.value) or 0.0 for e in timeline.of("tocilizumab") if e.time <= at)
@@ -275,7 +290,7 @@ def gather_facts(
             stopped_at = current.end if ended and current.end is not None else current.time
 
     if patient.weight_kg is None:
-        warnings.append("weight_kg is not recorded: weight-based doses are not computed")
+        warnings.append("Body weight is not recorded: weight-based doses are not computed.")
     hlh = {name: str(status) for name, status in evaluation.screens(at).flags.items()}
 
     return Facts(
@@ -318,6 +333,11 @@ def gather_facts(
         blinatumomab_stopped_at=stopped_at,
         warnings=tuple(warnings),
         crs_onset_hours=onset_hours,
+        crs_missing=tuple(crs.missing) if crs is not None and crs_status != "graded" else (),
+        icans_missing=(
+            tuple(icans.missing) if icans is not None and icans_status != "graded" else ()
+        ),
+        dosing=dosing or DosingOptions(),
     )
 
 

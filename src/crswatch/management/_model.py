@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, get_args
 
+from crswatch.references import references_in
 from crswatch.timeline import format_time
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_LABELS",
     "VERIFICATION_TAGS",
+    "VERIFICATION_TEXT",
     "Action",
     "Category",
     "Dose",
@@ -26,6 +30,9 @@ __all__ = [
     "RuleSet",
     "Source",
     "Verification",
+    "format_clock",
+    "format_mg",
+    "round_half_up",
 ]
 
 #: ``V`` read in the cited source; ``V-2`` in two; ``R`` recalled, not verified (labelled);
@@ -42,9 +49,32 @@ Category = Literal[
     "escalation",
     "therapy_hold",
     "hlh",
+    "measurement",
     "information",
 ]
 CATEGORIES: tuple[str, ...] = get_args(Category)
+
+#: The categories as a clinician reads them.
+CATEGORY_LABELS: dict[str, str] = {
+    "supportive_care": "supportive care",
+    "attribution": "attribution",
+    "monitoring": "monitoring",
+    "anti_il6": "anti-IL-6 therapy",
+    "corticosteroid": "corticosteroid",
+    "escalation": "escalation",
+    "therapy_hold": "hold or stop therapy",
+    "hlh": "HLH-directed therapy",
+    "information": "information",
+    "measurement": "measure what is missing",
+}
+
+#: The verification tags in plain words.
+VERIFICATION_TEXT: dict[str, str] = {
+    "V": "verified in the cited source",
+    "V-2": "verified in two sources",
+    "R": "not verified against the original publication",
+    "rule": "an operational reading of a verified sentence (crswatch convention)",
+}
 
 #: 1: now; 2: within hours (or when the stated condition is met); 3: continuing care.
 Priority = Literal[1, 2, 3]
@@ -68,19 +98,47 @@ class Source:
             "reference": self.reference,
             "verification": self.verification,
         }
+        out["verification_text"] = VERIFICATION_TEXT[self.verification]
+        out["references"] = [ref.to_dict() for ref in self.references]
         if self.quote:
             out["quote"] = self.quote
         if self.note:
             out["note"] = self.note
         return out
 
+    @property
+    def references(self) -> tuple[Any, ...]:
+        """The registered references this citation names (``crswatch.references``)."""
+        return references_in(self.reference)
+
+
+def format_mg(mg: float, *, whole: bool = False) -> str:
+    """A dose as a clinician writes it: whole milligrams from 10 mg (or always, with
+    ``whole``), one decimal below; never a trailing ``.0``."""
+    if whole or mg >= 10:
+        return f"{round_half_up(mg):,}"
+    return f"{round(mg, 1):g}"
+
+
+def round_half_up(value: float) -> int:
+    """``value`` to the nearest whole number, halves up (572.5 mg -> 573 mg, not banker's)."""
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_clock(moment: datetime) -> str:
+    """``2024-01-02 17:00 UTC``: a time as the bedside reads it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
 
 @dataclass(frozen=True, slots=True)
 class Dose:
     """A computed dose: the per-dose amount, how it was computed, the cap and the schedule.
 
-    ``allowed`` is false when a dosing rule refuses the dose now; ``reasons`` then names each
-    rule broken (``rule_id: explanation``) and ``next_allowed_at`` says when it is allowed.
+    ``dose_mg`` is the dose as written (tocilizumab in whole mg, optionally rounded to whole
+    vials); ``exact_mg`` keeps the unrounded arithmetic.  ``allowed`` is false when a dosing
+    rule refuses the dose now; ``reasons`` then names each rule broken
+    (``rule_id: explanation``) and ``next_allowed_at`` says when it is allowed (None when no
+    further dose is allowed at all: ``exhausted``).
     """
 
     drug: str
@@ -97,11 +155,46 @@ class Dose:
     reasons: tuple[str, ...] = ()
     next_allowed_at: datetime | None = None
     notes: tuple[str, ...] = ()
+    exact_mg: float | None = None
+    exhausted: bool = False
+    #: Doses already given and the most the source allows (tocilizumab: 4).
+    doses_given: int | None = None
+    max_doses: int | None = None
+    whole_mg: bool = False
+
+    @property
+    def amount(self) -> str:
+        """``560 mg``, as written."""
+        return f"{format_mg(self.dose_mg, whole=self.whole_mg)} mg"
+
+    @property
+    def when(self) -> str:
+        """When the dose may be given: the timing, the next allowed time, or never again."""
+        if self.exhausted:
+            return f"{self.doses_given} of {self.max_doses} doses given: no further {self.drug}"
+        if not self.allowed:
+            if self.next_allowed_at is not None:
+                return f"next dose allowed from {format_clock(self.next_allowed_at)}"
+            return "not allowed: " + "; ".join(reason.split(": ", 1)[-1] for reason in self.reasons)
+        return self.timing
+
+    @property
+    def text(self) -> str:
+        """The dose as a sentence: ``Tocilizumab 560 mg IV over 60 minutes, now``; a refused
+        dose leads with when it is allowed, never with "now"."""
+        name = self.drug[:1].upper() + self.drug[1:]
+        if self.exhausted:
+            return f"{self.when}."
+        if not self.allowed:
+            return f"{name}: {self.when}, {self.amount} {self.route}."
+        course = f"; {self.course}" if self.course else ""
+        return f"{name} {self.amount} {self.route}, {self.timing}{course}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "drug": self.drug,
             "dose_mg": self.dose_mg,
+            "exact_mg": self.exact_mg,
             "mg_per_kg": self.mg_per_kg,
             "mg_per_m2": self.mg_per_m2,
             "basis": self.basis,
@@ -111,11 +204,13 @@ class Dose:
             "timing": self.timing,
             "course": self.course,
             "allowed": self.allowed,
+            "exhausted": self.exhausted,
             "reasons": list(self.reasons),
             "next_allowed_at": (
                 format_time(self.next_allowed_at) if self.next_allowed_at is not None else None
             ),
             "notes": list(self.notes),
+            "text": self.text,
         }
 
 
@@ -145,6 +240,9 @@ class Rule:
     dose: DoseBuilder | None = None
     #: A sentence built from the facts (e.g. when the last dose was given), added to ``text``.
     detail: Detail | None = None
+    #: For a patient younger than 18: what the source says (or does not say) about children's
+    #: doses, added to ``text`` (issue 15: a child never gets an adult dose silently).
+    paediatric: str | None = None
 
     def __post_init__(self) -> None:
         if not self.reference.strip():
@@ -217,6 +315,7 @@ class Action:
             "id": self.id,
             "priority": self.priority,
             "category": self.category,
+            "category_label": CATEGORY_LABELS[self.category],
             "text": self.text,
             "timing": self.timing,
             "dose": self.dose.to_dict() if self.dose is not None else None,

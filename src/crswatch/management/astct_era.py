@@ -19,25 +19,41 @@ from __future__ import annotations
 from crswatch.management._common import (
     dexamethasone_fixed,
     hlh_rules,
+    measurement_rules,
     methylprednisolone_fixed,
+    methylprednisolone_per_kg,
     neutropenic_fever_rule,
     tocilizumab_now,
     tocilizumab_status,
 )
 from crswatch.management._facts import Facts
 from crswatch.management._model import Dose, Rule, RuleSet
+from crswatch.references import cite
 
 __all__ = ["RULESET"]
 
 ID = "astct_era"
 VERSION = "2021.1"
-GC = "GC-CAR-T pocket guide (ASCO 2021-style, ASTCT-graded)"
-CRS_T1 = f"{GC}, Table 1 (CRS); clinical-criteria §4.3"
-ICANS_T2 = f"{GC}, Table 2 (ICANS); clinical-criteria §4.3"
-ASH_BSAB = "ASH bispecific CRS guidance, view-large 12190144 (clinical-criteria §4.3)"
+GC = cite("gc-car-t")
+CRS_T1 = cite("gc-car-t", "Table 1 (CRS)")
+ICANS_T2 = cite("gc-car-t", "Table 2 (ICANS)")
+ASH_BSAB = cite("ash-bispecific-crs", "assessment for alternative diagnoses")
+LABEL_DOSE = cite("actemra-label", "dose")
 TOCI_TEXT = (
-    "Tocilizumab 8 mg/kg IV over 1 h (12 mg/kg under 30 kg by the label), at most 800 mg per "
-    "dose; repeat every 8 h as needed, at most 3 doses in 24 h and 4 in total."
+    "Tocilizumab 8 mg/kg IV over 1 hour (12 mg/kg under 30 kg by the label), at most 800 mg "
+    "per dose; if there is no improvement, repeat at least 8 hours apart, at most 3 doses in "
+    "24 hours and 4 in total."
+)
+#: For a child: the guideline's fixed doses are adult doses and it gives none for children.
+ADULT_ONLY = (
+    "This guideline gives only the adult dose and no dose for children: no dose is computed "
+    "for this patient (younger than 18); dose by paediatric guidance."
+)
+#: For a child, where the guideline row offers a per-kg alternative.
+PER_KG_CHILD = (
+    "For this patient (younger than 18) the dose shown is the guideline's weight-based "
+    "alternative, methylprednisolone 1 mg/kg IV every 12 hours; the fixed dexamethasone "
+    "10 mg is an adult dose."
 )
 EARLY_PRODUCTS = ("axicabtagene", "brexucabtagene", "axi-cel", "brexu-cel", "yescarta", "tecartus")
 
@@ -58,36 +74,50 @@ def _prolonged_grade1(f: Facts) -> bool:
     return onset > 72 or (_early_product(f) and onset > 24)
 
 
+def _adult(dose: Dose | None, f: Facts) -> Dose | None:
+    """The guideline's fixed adult dose, or None for a child (the action says why)."""
+    return None if f.child else dose
+
+
 def _dex10_q6(f: Facts) -> Dose | None:
-    return dexamethasone_fixed(10.0, "every 6 h", "rapid taper once symptoms improve")
+    return _adult(dexamethasone_fixed(10.0, "every 6 h", "rapid taper once symptoms improve"), f)
 
 
 def _dex10_q12_24(f: Facts) -> Dose | None:
-    return dexamethasone_fixed(10.0, "every 12-24 h (ASCO); every 6 h per the axi-cel label")
+    return _adult(
+        dexamethasone_fixed(10.0, "every 12-24 h (ASCO); every 6 h per the axi-cel label"), f
+    )
 
 
 def _dex10_q6_12(f: Facts) -> Dose | None:
+    if f.child:
+        return methylprednisolone_per_kg(f, 1.0, "every 12 h", "until grade 1, then taper")
     return dexamethasone_fixed(10.0, "every 6-12 h", "until grade 1, then taper")
 
 
 def _dex10_twice(f: Facts) -> Dose | None:
-    return dexamethasone_fixed(
-        10.0, "2 doses, then reassess; repeat every 6-12 h if no improvement"
+    return _adult(
+        dexamethasone_fixed(10.0, "2 doses, then reassess; repeat every 6-12 h if no improvement"),
+        f,
     )
 
 
 def _mp_grade4(f: Facts) -> Dose | None:
-    return methylprednisolone_fixed(
-        500.0,
-        "every 12 h",
-        "500 mg q12h x 3 days, 250 mg q12h x 2 days, 125 mg q12h x 2 days, then 60 mg q12h "
-        "until CRS grade <= 1 (alternative schedule with the same daily total: 1000 mg/day x 3 "
-        "days, §8 D15); if not improving consider 1000 mg IV twice daily",
+    return _adult(
+        methylprednisolone_fixed(
+            500.0,
+            "every 12 h",
+            "500 mg every 12 h for 3 days, 250 mg every 12 h for 2 days, 125 mg every 12 h for "
+            "2 days, then 60 mg every 12 h until CRS grade 1 or lower (a 2023 review gives "
+            "1000 mg/day for 3 days, the same daily total); if not improving consider 1000 mg "
+            "IV twice daily",
+        ),
+        f,
     )
 
 
 def _mp_icans4(f: Facts) -> Dose | None:
-    return methylprednisolone_fixed(1000.0, "once daily", "e.g. for 3 days, then taper")
+    return _adult(methylprednisolone_fixed(1000.0, "once daily", "e.g. for 3 days, then taper"), f)
 
 
 RULES: tuple[Rule, ...] = (
@@ -96,20 +126,20 @@ RULES: tuple[Rule, ...] = (
         category="supportive_care",
         priority=3,
         when=lambda f: f.crs_grade >= 1,
-        because="CRS grade >= 1 on ASTCT 2019",
+        because="CRS grade 1 or higher (ASTCT 2019 grading)",
         reads=("crs_scale", "crs_grade", "fever"),
         text="Supportive care: antipyretics, IV fluids and oxygen as needed; monitor vital signs.",
         timing="continuing",
         reference=f"{CRS_T1}, grade 1",
         verification="R",
-        note="the grade 1-2 pages of the pocket guide were not retrieved (§4.3)",
+        note="the grade 1 and 2 rows of the pocket guide were not verified",
     ),
     Rule(
         id="astct_era.attribution.infection",
         category="attribution",
         priority=2,
         when=lambda f: f.crs_grade >= 1,
-        because="CRS grade >= 1: infection and other causes must be excluded",
+        because="CRS grade 1 or higher: infection and other causes must be excluded",
         reads=("crs_grade", "fever"),
         text=(
             "Assess for alternative diagnoses, including infection (blood cultures; neutropenic "
@@ -125,7 +155,9 @@ RULES: tuple[Rule, ...] = (
     ),
     neutropenic_fever_rule(
         "astct_era",
-        "Neelapu 2018 (CARTOX) grade 1 management, PMC9616161 Table 4 (clinical-criteria §4.4)",
+        cite("neelapu2018", "grade 1 management")
+        + "; "
+        + cite("management-review-table4", "CARTOX column"),
         "Empiric broad-spectrum antibiotics and filgrastim if neutropenic.",
     ),
     Rule(
@@ -152,13 +184,16 @@ RULES: tuple[Rule, ...] = (
         category="anti_il6",
         priority=1,
         when=lambda f: f.crs_grade == 2,
-        because="CRS grade 2 on ASTCT 2019",
+        because="CRS grade 2 (ASTCT 2019 grading)",
         reads=("crs_grade", "hypotension", "weight_kg", "tocilizumab_given"),
         text=TOCI_TEXT,
         timing="now if the label allows it (see the dose)",
-        reference=f"{CRS_T1}, grade 2; dose: ACTEMRA US label (§4.2)",
+        reference=f"{CRS_T1}, grade 2; dose: {LABEL_DOSE}",
         verification="R",
-        note="grade 2 content recalled (§4.3); the repeat limits are verified label/guide text",
+        note=(
+            "the grade 2 row was not verified in the guide; the dose and repeat limits are the "
+            "label's"
+        ),
         dose=tocilizumab_now,
         detail=tocilizumab_status,
     ),
@@ -177,13 +212,14 @@ RULES: tuple[Rule, ...] = (
         reference=f"{CRS_T1}, grade 2",
         verification="R",
         dose=_dex10_q12_24,
+        paediatric=ADULT_ONLY,
     ),
     Rule(
         id="astct_era.grade2.no_improvement_24h",
         category="escalation",
         priority=1,
         when=lambda f: f.crs_grade == 2 and f.no_improvement_24h_after_tocilizumab is True,
-        because="CRS grade 2 not lower 24 h after tocilizumab than before it",
+        because="CRS grade 2, not lower 24 hours after tocilizumab than before it",
         reads=("crs_grade", "tocilizumab_given", "no_improvement_24h_after_tocilizumab"),
         text="No improvement within 24 h: manage as grade 3 (ICU, dexamethasone 10 mg IV q6h).",
         timing="now",
@@ -191,13 +227,14 @@ RULES: tuple[Rule, ...] = (
         verification="R",
         note="'no improvement' read as: the grade 24 h after the dose is not lower",
         dose=_dex10_q6,
+        paediatric=ADULT_ONLY,
     ),
     Rule(
         id="astct_era.grade3.icu",
         category="monitoring",
         priority=1,
         when=lambda f: f.crs_grade >= 3,
-        because="CRS grade >= 3 on ASTCT 2019",
+        because="CRS grade 3 or higher (ASTCT 2019 grading)",
         reads=("crs_grade", "pressors_running", "hypotension"),
         text=(
             "Admit to ICU; echocardiogram if not already done; haemodynamic monitoring; "
@@ -216,11 +253,11 @@ RULES: tuple[Rule, ...] = (
         category="anti_il6",
         priority=1,
         when=lambda f: f.crs_grade >= 3,
-        because="CRS grade >= 3 on ASTCT 2019",
+        because="CRS grade 3 or higher (ASTCT 2019 grading)",
         reads=("crs_grade", "weight_kg", "tocilizumab_given"),
         text=f"Tocilizumab as per grade 2 if the maximum dose has not been reached. {TOCI_TEXT}",
         timing="now if the label allows it (see the dose)",
-        reference=f"{CRS_T1}, grades 3 and 4; dose: ACTEMRA US label (§4.2)",
+        reference=f"{CRS_T1}, grades 3 and 4; dose: {LABEL_DOSE}",
         verification="V",
         quote="Tocilizumab as per G2 if maximum dose not reached within 24-hour period",
         dose=tocilizumab_now,
@@ -231,7 +268,7 @@ RULES: tuple[Rule, ...] = (
         category="corticosteroid",
         priority=1,
         when=lambda f: f.crs_grade == 3,
-        because="CRS grade 3 on ASTCT 2019",
+        because="CRS grade 3 (ASTCT 2019 grading)",
         reads=("crs_grade", "steroids"),
         text=(
             "Dexamethasone 10 mg IV every 6 h (or equivalent); taper rapidly once symptoms "
@@ -244,15 +281,16 @@ RULES: tuple[Rule, ...] = (
             "plus dexamethasone 10 mg IV every 6 hours (or equivalent), rapidly taper once "
             "symptoms improve. If refractory, manage as G4."
         ),
-        note="J Clin Med 2023 (PMC10573998): 20 mg q6h if refractory",
+        note="a 2023 review (J Clin Med 2023, PMC10573998) gives 20 mg every 6 h if refractory",
         dose=_dex10_q6,
+        paediatric=ADULT_ONLY,
     ),
     Rule(
         id="astct_era.grade4.ventilation",
         category="supportive_care",
         priority=1,
         when=lambda f: f.crs_grade >= 4,
-        because="CRS grade 4 on ASTCT 2019",
+        because="CRS grade 4 (ASTCT 2019 grading)",
         reads=("crs_grade", "positive_pressure", "invasive_ventilation", "pressors_running"),
         text="Supportive care per grade 3, plus mechanical ventilation as needed.",
         timing="now",
@@ -265,7 +303,7 @@ RULES: tuple[Rule, ...] = (
         category="corticosteroid",
         priority=1,
         when=lambda f: f.crs_grade >= 4,
-        because="CRS grade 4 on ASTCT 2019",
+        because="CRS grade 4 (ASTCT 2019 grading)",
         reads=("crs_grade", "steroids"),
         text=(
             "High-dose methylprednisolone 500 mg IV every 12 h for 3 days, then 250 mg q12h for "
@@ -276,35 +314,21 @@ RULES: tuple[Rule, ...] = (
         timing="now, every 12 h",
         reference=f"{CRS_T1}, grade 4",
         verification="V",
-        note="§8 D15: 1000 mg/day x 3 days in J Clin Med 2023; same daily total",
+        note="a 2023 review (J Clin Med 2023) gives 1000 mg/day for 3 days: the same daily total",
         dose=_mp_grade4,
+        paediatric=ADULT_ONLY,
     ),
     Rule(
         id="astct_era.corticosteroids.antifungal",
         category="supportive_care",
         priority=3,
         when=lambda f: f.crs_grade >= 3 or f.icans_grade >= 3,
-        because="corticosteroids are part of the plan (CRS or ICANS grade >= 3)",
+        because="corticosteroids are part of the plan (CRS or ICANS grade 3 or higher)",
         reads=("crs_grade", "icans_grade", "steroids"),
         text="Strongly consider antifungal prophylaxis while on corticosteroids.",
         timing="with corticosteroids",
         reference=f"{CRS_T1}, additional notes",
         verification="V",
-    ),
-    Rule(
-        id="astct_era.paediatric_doses",
-        category="information",
-        priority=2,
-        when=lambda f: f.child and (f.crs_grade >= 2 or f.icans_grade >= 2),
-        because="patient younger than 18 years and a fixed-dose corticosteroid may be advised",
-        reads=("age_years", "weight_kg"),
-        text=(
-            "The fixed corticosteroid doses of this rule set are adult doses (ASCO 2021 adult "
-            "guideline); for a child use paediatric guidance (e.g. Mahadeo 2019)."
-        ),
-        timing="before dosing",
-        reference=f"{GC}; Mahadeo et al., Nat Rev Clin Oncol 2019 (clinical-criteria §0)",
-        verification="R",
     ),
     # ICANS (Table 2).
     Rule(
@@ -312,13 +336,13 @@ RULES: tuple[Rule, ...] = (
         category="monitoring",
         priority=2,
         when=lambda f: f.icans_grade >= 1,
-        because="ICANS grade >= 1 on ASTCT 2019",
+        because="ICANS grade 1 or higher (ASTCT 2019 grading)",
         reads=("icans_grade",),
         text=(
             "ICE at least twice daily; serial CRP, ferritin, CBC, CMP, fibrinogen, PT/PTT; "
             "neurology consultation; aspiration precautions, head of bed elevated; consider "
-            "seizure prophylaxis for high-risk products or patients; correct severe "
-            "hyponatraemia."
+            "seizure prophylaxis for high-risk products or patients (the source names no drug "
+            "or dose); correct severe hyponatraemia."
         ),
         timing="continuing",
         reference=f"{ICANS_T2}, all grades",
@@ -329,11 +353,11 @@ RULES: tuple[Rule, ...] = (
         category="monitoring",
         priority=2,
         when=lambda f: f.icans_grade >= 2,
-        because="ICANS grade >= 2",
+        because="ICANS grade 2 or higher",
         reads=("icans_grade",),
         text="Brain MRI (or CT) and EEG; consider lumbar puncture.",
         timing="today",
-        reference=f"{ICANS_T2}, all grades (>= G2 items)",
+        reference=f"{ICANS_T2}, all grades (items for grade 2 and higher)",
         verification="V",
     ),
     Rule(
@@ -341,11 +365,11 @@ RULES: tuple[Rule, ...] = (
         category="monitoring",
         priority=2,
         when=lambda f: f.icans_grade >= 3,
-        because="ICANS grade >= 3",
+        because="ICANS grade 3 or higher",
         reads=("icans_grade",),
-        text="Lumbar puncture; if grade >= 3 persists, repeat imaging every 2-3 days.",
+        text="Lumbar puncture; if grade 3 or higher persists, repeat imaging every 2-3 days.",
         timing="today",
-        reference=f"{ICANS_T2}, all grades (>= G3 items)",
+        reference=f"{ICANS_T2}, all grades (items for grade 3 and higher)",
         verification="V",
     ),
     Rule(
@@ -397,6 +421,7 @@ RULES: tuple[Rule, ...] = (
         reference=f"{ICANS_T2}, grade 2, no concurrent CRS",
         verification="V",
         dose=_dex10_twice,
+        paediatric=ADULT_ONLY,
     ),
     Rule(
         id="astct_era.icans.grade2.with_crs",
@@ -406,7 +431,8 @@ RULES: tuple[Rule, ...] = (
         because="ICANS grade 2 with concurrent CRS",
         reads=("icans_grade", "crs_grade", "tocilizumab_given"),
         text=(
-            "Consider ICU if CRS is grade >= 2; if refractory after the first tocilizumab dose, "
+            "Consider ICU if CRS is grade 2 or higher; if refractory after the first "
+            "tocilizumab dose, "
             "dexamethasone 10 mg IV every 6-12 h (or methylprednisolone 1 mg/kg IV every 12 h) "
             "until grade 1, then taper."
         ),
@@ -414,6 +440,7 @@ RULES: tuple[Rule, ...] = (
         reference=f"{ICANS_T2}, grade 2 with concurrent CRS",
         verification="V",
         dose=_dex10_q6_12,
+        paediatric=PER_KG_CHILD,
     ),
     Rule(
         id="astct_era.icans.grade3.corticosteroids",
@@ -431,6 +458,7 @@ RULES: tuple[Rule, ...] = (
         reference=f"{ICANS_T2}, grade 3",
         verification="V",
         dose=_dex10_q6_12,
+        paediatric=PER_KG_CHILD,
     ),
     Rule(
         id="astct_era.icans.grade4.methylprednisolone",
@@ -447,6 +475,46 @@ RULES: tuple[Rule, ...] = (
         reference=f"{ICANS_T2}, grade 4",
         verification="R",
         dose=_mp_icans4,
+        paediatric=ADULT_ONLY,
+    ),
+    Rule(
+        id="astct_era.icans.no_crs.no_tocilizumab",
+        category="information",
+        priority=2,
+        when=lambda f: 1 <= f.icans_grade <= 3 and f.crs_grade == 0,
+        because="ICANS without concurrent CRS",
+        reads=("icans_grade", "crs_grade"),
+        text=(
+            "Tocilizumab is not recommended for ICANS without concurrent CRS: the guideline "
+            "gives tocilizumab only with concurrent CRS, and supportive care and "
+            "corticosteroids without it."
+        ),
+        timing="while CRS is absent",
+        reference=(
+            f"{ICANS_T2}, grades 1 to 3, columns 'no concurrent CRS' and 'with concurrent CRS'"
+        ),
+        verification="rule",
+        note="the guideline's table lists tocilizumab only in the concurrent-CRS column",
+    ),
+    Rule(
+        id="astct_era.icans.grade2.no_crs.supportive",
+        category="supportive_care",
+        priority=2,
+        when=lambda f: f.icans_grade == 2 and f.crs_grade == 0 and f.high_risk is not True,
+        because="ICANS grade 2 without CRS, patient not recorded as high risk",
+        reads=("icans_grade", "crs_grade", "high_risk"),
+        text=(
+            "Supportive care; dexamethasone 10 mg IV for 2 doses is considered for high-risk "
+            "products or patients (record whether this patient is high risk)."
+        ),
+        timing="now",
+        reference=f"{ICANS_T2}, grade 2, no concurrent CRS",
+        verification="V",
+    ),
+    *measurement_rules(
+        "astct_era",
+        cite("astct2019", "CRS grading"),
+        cite("astct2019", "ICANS grading (ICE for 12 years and older, CAPD under 12)"),
     ),
     *hlh_rules("astct_era"),
 )
@@ -457,13 +525,15 @@ RULESET = RuleSet(
     title="ASTCT-era CAR T management of CRS and ICANS by grade (ASCO 2021-style)",
     citation=(
         "Guideline Central pocket guide 'Immune-Related Adverse Events: CAR T-Cell Therapy' "
-        "(wording after Santomasso et al., J Clin Oncol 2021 [R]); ASTCT 2019 grading"
+        "(wording appears to follow Santomasso et al., ASCO guideline, J Clin Oncol 2021; "
+        "attribution not verified); ASTCT 2019 grading"
     ),
     crs_scale="astct2019",
     icans_scale="astct2019",
     rules=RULES,
     notes=(
-        "CRS grades 1-2 and ICANS grade 4 content is recalled [R] (pages not retrieved)",
-        "tocilizumab is dosed and limited by the current label",
+        "The CRS grade 1 and 2 rows and the ICANS grade 4 row were not verified in the guide.",
+        "Tocilizumab is dosed and limited by the current label.",
+        "Fixed corticosteroid doses are adult doses: none is computed for a child.",
     ),
 )

@@ -25,31 +25,37 @@ Interpreted (decision 0014):
 
 from __future__ import annotations
 
-from crswatch.management._common import hlh_rules, neutropenic_fever_rule, tocilizumab_now
+from crswatch.management._common import (
+    hlh_rules,
+    measurement_rules,
+    neutropenic_fever_rule,
+    tocilizumab_now,
+)
 from crswatch.management._dosing import corticosteroid_dose
 from crswatch.management._facts import Facts
-from crswatch.management._model import Dose, Rule, RuleSet
-from crswatch.timeline import format_time
+from crswatch.management._model import Dose, Rule, RuleSet, format_clock
+from crswatch.references import cite
 
 __all__ = ["RULESET"]
 
 ID = "blinatumomab_label"
 VERSION = "label-current.1"
-LABEL = (
-    "BLINCYTO (blinatumomab) US prescribing information, Dosage and Administration, dose "
-    "modifications for adverse reactions (blincytohcp.com; clinical-criteria §4.6)"
+LABEL = cite("blincyto-label", "dose modifications for adverse reactions")
+SEED1 = cite(
+    "ojemolon2022",
+    "Table 2 'Grading of cytokine release syndrome resulting from BiTe monoclonal antibody "
+    "therapy'",
 )
-SEED1 = (
-    "seed 001_874ee5635c2a88a5.txt (Ojemolon et al., Cureus 2022), Table 2 'Grading of "
-    "cytokine release syndrome resulting from BiTe monoclonal antibody therapy'"
-)
-SEED1_TEXT = "seed 001_874ee5635c2a88a5.txt (Ojemolon et al., Cureus 2022), Discussion"
-SEED2 = (
-    "seed 002_dd8dc9d889f2c92a.txt (Frey & Porter 2016), Table 3 'Risk factors, prevention, "
-    "and management of CRS'"
-)
+SEED1_TEXT = cite("ojemolon2022", "Discussion")
+SEED2 = cite("frey2016", "Table 3 'Risk factors, prevention, and management of CRS'")
 NEURO_NOTE = (
     "the label grades neurological toxicity by CTCAE; crswatch reads the ASTCT 2019 ICANS grade"
+)
+LABEL_CRS3_QUOTE = (
+    "Interrupt BLINCYTO. Administer dexamethasone 8 mg every 8 hours intravenously or orally "
+    "for up to 3 days, and taper thereafter over 4 days. When CRS is resolved, restart BLINCYTO "
+    "at 9 mcg/day, and escalate to 28 mcg/day after 7 days if the adverse reaction does not "
+    "recur."
 )
 FIXED_DOSE_KG = 45.0
 
@@ -93,34 +99,36 @@ def _premedication(f: Facts) -> Dose | None:
 def _restart_rate(f: Facts) -> str:
     if f.weight_kg is not None and f.weight_kg < FIXED_DOSE_KG:
         if f.bsa_m2 is None:
-            return "5 ug/m2/day (BSA unknown), escalating to 15 ug/m2/day"
+            return "5 µg/m²/day (body-surface area not recorded), escalating to 15 µg/m²/day"
         start = min(5.0 * f.bsa_m2, 9.0)
         step = min(15.0 * f.bsa_m2, 28.0)
         return (
-            f"5 ug/m2/day = {start:.2f} ug/day (max 9), escalating to 15 ug/m2/day = "
-            f"{step:.2f} ug/day (max 28)"
+            f"5 µg/m²/day = {start:.1f} µg/day (at most 9), escalating to 15 µg/m²/day = "
+            f"{step:.1f} µg/day (at most 28) after 7 days"
         )
-    return "9 ug/day, escalating to 28 ug/day"
+    return "9 µg/day, escalating to 28 µg/day after 7 days"
 
 
 def _interruption(f: Facts) -> str:
     stopped = f.blinatumomab_stopped_at
     if stopped is None:
-        return f"Restart at {_restart_rate(f)} after 7 days if CRS does not recur."
+        return f"Restart at {_restart_rate(f)} if CRS does not recur."
     hours = (f.at - stopped).total_seconds() / 3600.0
     premed = (
-        "an interruption of 4 h or more: dexamethasone premedication before restarting"
+        "interrupted for 4 hours or more: dexamethasone premedication before restarting, and "
+        "supervision by a healthcare professional or hospitalisation at the restart"
         if hours >= 4
-        else "an interruption under 4 h: no dexamethasone re-premedication needed"
+        else "interrupted for less than 4 hours: no dexamethasone re-premedication needed"
     )
     cycle = (
-        "more than 7 days: start a new cycle"
+        "interrupted for more than 7 days: start a new cycle"
         if hours > 7 * 24
-        else "up to 7 days: continue the same cycle to 28 infusion days in total"
+        else "interrupted for 7 days or less: continue the same cycle"
     )
+    elapsed = f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
     return (
-        f"Infusion stopped at {format_time(stopped)} ({hours:.1f} h ago): {premed}; {cycle}. "
-        f"Restart at {_restart_rate(f)} after 7 days if CRS does not recur."
+        f"Infusion stopped at {format_clock(stopped)} ({elapsed} ago): {premed}; {cycle}. "
+        f"Restart at {_restart_rate(f)} if CRS does not recur."
     )
 
 
@@ -139,7 +147,7 @@ RULES: tuple[Rule, ...] = (
         category="supportive_care",
         priority=3,
         when=lambda f: f.crs_grade >= 1,
-        because="CRS grade >= 1",
+        because="CRS grade 1 or higher",
         reads=("crs_scale", "crs_grade"),
         text="Antipyretics, antihistamines, analgesics, maintenance IV fluids.",
         timing="continuing",
@@ -151,7 +159,7 @@ RULES: tuple[Rule, ...] = (
         category="attribution",
         priority=2,
         when=lambda f: f.crs_grade >= 1,
-        because="CRS grade >= 1 during blinatumomab: CRS is a clinical diagnosis of exclusion",
+        because="CRS grade 1 or higher during blinatumomab: CRS is a diagnosis of exclusion",
         reads=("crs_grade", "fever", "hypotension"),
         text=(
             "Exclude other causes: blood cultures (peripheral and from the infusion catheter), "
@@ -171,7 +179,7 @@ RULES: tuple[Rule, ...] = (
         "blinatumomab_label",
         (
             f"{SEED1_TEXT} (work-up for 'possible etiologies for neutropenic fever'); "
-            "Lee 2014 (seed 003) Figure 2 legend"
+            + cite("lee2014", "Figure 2 legend")
         ),
         "empiric treatment of concurrent bacterial infections",
     ),
@@ -180,11 +188,11 @@ RULES: tuple[Rule, ...] = (
         category="supportive_care",
         priority=1,
         when=lambda f: f.crs_grade >= 2,
-        because="CRS grade >= 2",
+        because="CRS grade 2 or higher",
         reads=("crs_grade", "hypotension"),
         text=(
-            "IV fluid bolus to maintain SBP >= 90 mmHg; supplemental oxygen to keep oxygen "
-            "saturation > 90%."
+            "IV fluid bolus to keep the systolic blood pressure at 90 mmHg or more; supplemental "
+            "oxygen to keep the oxygen saturation above 90%."
         ),
         timing="now",
         reference=f"{SEED1}, grade 2",
@@ -229,27 +237,33 @@ RULES: tuple[Rule, ...] = (
         when=lambda f: f.crs_grade == 3 and f.crs_peak_7d < 4,
         because="CRS grade 3",
         reads=("crs_grade", "blinatumomab_running"),
-        text="Interrupt blinatumomab (keep it interrupted) until CRS resolves.",
+        text=(
+            "Interrupt blinatumomab (keep it interrupted) until CRS resolves; then restart at "
+            "9 µg/day and escalate to 28 µg/day after 7 days if CRS does not recur (under "
+            "45 kg: 5 µg/m²/day, then 15 µg/m²/day)."
+        ),
         timing="now",
         reference=f"{LABEL}, CRS grade 3; {SEED2}",
         verification="V-2",
-        quote="Grade 3 CRS: hold drug until resolution then restart at 9 µg/day",
+        quote=LABEL_CRS3_QUOTE,
+        detail=lambda f: f"For this patient: restart at {_restart_rate(f)}.",
     ),
     Rule(
         id="blinatumomab_label.grade3.dexamethasone",
         category="corticosteroid",
         priority=1,
         when=lambda f: f.crs_grade >= 3,
-        because="CRS grade >= 3 (grade 4: dexamethasone as for grade 3)",
+        because="CRS grade 3 or higher (grade 4: dexamethasone as for grade 3)",
         reads=("crs_grade", "weight_kg", "bsa_m2", "steroids"),
         text=(
-            "Dexamethasone 8 mg IV or PO every 8 h for up to 3 days, then taper over 4 days "
-            "(< 45 kg: 5 mg/m2, max 8 mg, every 8 h)."
+            "Dexamethasone 8 mg IV or by mouth every 8 hours for up to 3 days, then taper over "
+            "4 days (under 45 kg: 5 mg/m², at most 8 mg, every 8 hours)."
         ),
         timing="now, every 8 h",
         reference=f"{LABEL}, CRS grades 3 and 4",
         verification="V",
-        note="current label; the 2014-2015 labels had no dexamethasone course (§8 D13)",
+        quote=LABEL_CRS3_QUOTE,
+        note="current label; the 2014-2015 labels had no dexamethasone course",
         dose=_dexamethasone_course,
     ),
     Rule(
@@ -257,7 +271,7 @@ RULES: tuple[Rule, ...] = (
         category="monitoring",
         priority=1,
         when=lambda f: f.crs_grade >= 3,
-        because="CRS grade >= 3",
+        because="CRS grade 3 or higher",
         reads=("crs_grade", "pressors_running"),
         text=(
             "Consider ICU admission; IV fluids and oxygen to grade 2 targets; low-dose "
@@ -291,11 +305,11 @@ RULES: tuple[Rule, ...] = (
         reads=("crs_grade", "crs_peak_7d"),
         text="Discontinue blinatumomab permanently.",
         timing="now",
-        reference=f"{LABEL}, CRS grade 4 (§6.1 P11); {SEED2}",
+        reference=f"{LABEL}, CRS grade 4; {SEED2}",
         verification="V",
         quote=(
-            "The package insert recommends discontinuing blinatumomab permanently if grade 4 "
-            "CRS occurs."
+            "Discontinue BLINCYTO permanently. Administer dexamethasone as instructed for "
+            "Grade 3 CRS."
         ),
     ),
     Rule(
@@ -308,12 +322,16 @@ RULES: tuple[Rule, ...] = (
             and f.no_improvement_24h_on_steroids is True
         ),
         because=(
-            "CRS grade >= 3, blinatumomab held, and no improvement 24 h after a corticosteroid dose"
+            "CRS grade 3 or higher, blinatumomab held, and no improvement 24 hours after a "
+            "corticosteroid dose"
         ),
         reads=("crs_grade", "blinatumomab_running", "no_improvement_24h_on_steroids", "steroids"),
         text="CRS refractory to holding blinatumomab and corticosteroids: tocilizumab.",
         timing="now if the label allows it (see the dose)",
-        reference=f"{SEED2}; seed 000 (Teachey 2013): single 8 mg/kg dose; dose: ACTEMRA label",
+        reference=(
+            f"{SEED2}; {cite('teachey2013', 'single 8 mg/kg dose')}; "
+            f"dose: {cite('actemra-label', 'dose')}"
+        ),
         verification="V",
         quote=(
             "Tocilizumab has been successful in cases of CRS refractory to holding agent and "
@@ -333,7 +351,7 @@ RULES: tuple[Rule, ...] = (
             and f.seizures <= 1
             and f.icans_peak_7d < 3
         ),
-        because="blinatumomab interrupted for CRS grade 2-3 that has now resolved",
+        because="blinatumomab interrupted for CRS grade 2 or 3 that has now resolved",
         reads=("crs_grade", "crs_peak_7d", "blinatumomab_stopped_at", "blinatumomab_last_rate"),
         text=(
             "CRS resolved: restart blinatumomab at the step-1 dose and escalate after 7 days if "
@@ -341,7 +359,10 @@ RULES: tuple[Rule, ...] = (
             "or more; start a new cycle if it lasted more than 7 days."
         ),
         timing="when CRS has resolved",
-        reference=f"{LABEL}, CRS grade 3 and premedication/interruption rules; {SEED1_TEXT}",
+        reference=(
+            f"{LABEL}, CRS grade 3, interruptions and re-initiation; "
+            f"{cite('blincyto-smpc', 'premedication when restarting')}; {SEED1_TEXT}"
+        ),
         verification="V",
         quote=(
             "When CRS is resolved, restart at 9 mcg/day and escalate to 28 mcg/day after 7 "
@@ -356,9 +377,9 @@ RULES: tuple[Rule, ...] = (
         category="therapy_hold",
         priority=1,
         when=lambda f: f.crs_grade >= 2 and f.crs_episodes_grade2 >= 2 and f.crs_peak_7d < 4,
-        because="a second (recurrent) episode of CRS grade >= 2",
+        because="a second (recurrent) episode of CRS grade 2 or higher",
         reads=("crs_grade", "crs_episodes_grade2"),
-        text="Recurrent CRS of grade >= 2: consider discontinuing blinatumomab.",
+        text="Recurrent CRS of grade 2 or higher: consider discontinuing blinatumomab.",
         timing="now",
         reference=SEED1_TEXT,
         verification="V",
@@ -373,7 +394,7 @@ RULES: tuple[Rule, ...] = (
         reads=("seizures",),
         text="More than one seizure: discontinue blinatumomab permanently.",
         timing="now",
-        reference=f"{LABEL}, neurological toxicity, seizure (§6.1 P12)",
+        reference=f"{LABEL}, neurological toxicity, seizure",
         verification="V",
     ),
     Rule(
@@ -381,11 +402,11 @@ RULES: tuple[Rule, ...] = (
         category="therapy_hold",
         priority=1,
         when=lambda f: f.icans_grade == 3 and f.icans_peak_7d < 4 and not _at_step_one(f),
-        because="neurological toxicity grade 3 (ICANS) at a dose above 9 ug/day",
+        because="neurological toxicity grade 3 (ICANS) at a dose above 9 µg/day",
         reads=("icans_grade", "blinatumomab_last_rate", "blinatumomab_last_unit"),
         text=(
-            "Withhold blinatumomab until neurological toxicity is grade <= 1 for at least 3 "
-            "days, then restart at 9 ug/day and escalate to 28 ug/day after 7 days if it does "
+            "Withhold blinatumomab until neurological toxicity is grade 1 or lower for at least 3 "
+            "days, then restart at 9 µg/day and escalate to 28 µg/day after 7 days if it does "
             "not recur; discontinue permanently if it takes more than 7 days to resolve."
         ),
         timing="now",
@@ -398,13 +419,13 @@ RULES: tuple[Rule, ...] = (
         category="therapy_hold",
         priority=1,
         when=lambda f: f.icans_peak_7d >= 3 and _at_step_one(f),
-        because="neurological toxicity grade >= 3 that occurred at 9 ug/day (5 ug/m2/day)",
+        because="neurological toxicity grade 3 or higher that occurred at 9 µg/day (5 µg/m²/day)",
         reads=("icans_grade", "icans_peak_7d", "blinatumomab_last_rate", "blinatumomab_last_unit"),
-        text="Neurological toxicity grade 3 at 9 ug/day: discontinue blinatumomab permanently.",
+        text="Neurological toxicity grade 3 at 9 µg/day: discontinue blinatumomab permanently.",
         timing="now",
-        reference=f"{LABEL}, neurological toxicity grade 3 (§6.1 P13)",
+        reference=f"{LABEL}, neurological toxicity grade 3",
         verification="V",
-        note=f"{NEURO_NOTE}; the <45 kg equivalent 5 ug/m2/day is [R]",
+        note=f"{NEURO_NOTE}; the equivalent under 45 kg (5 µg/m²/day) is not verified",
     ),
     Rule(
         id="blinatumomab_label.neuro.grade4.discontinue",
@@ -419,6 +440,11 @@ RULES: tuple[Rule, ...] = (
         verification="V",
         note=NEURO_NOTE,
     ),
+    *measurement_rules(
+        "blinatumomab_label",
+        cite("astct2019", "CRS grading"),
+        cite("astct2019", "ICANS grading (ICE for 12 years and older, CAPD under 12)"),
+    ),
     *hlh_rules("blinatumomab_label"),
 )
 
@@ -427,15 +453,15 @@ RULESET = RuleSet(
     version=VERSION,
     title="Blinatumomab (BLINCYTO) label: interrupt, restart, discontinue and dexamethasone",
     citation=(
-        "BLINCYTO US prescribing information (current); Ojemolon et al., Cureus 2022 (seed "
-        "001); Frey & Porter, Hematology ASH Educ Program 2016 (seed 002)"
+        "BLINCYTO (blinatumomab) US prescribing information (current); Ojemolon et al., "
+        "Cureus 2022; Frey & Porter, Hematology Am Soc Hematol Educ Program 2016"
     ),
     crs_scale="astct2019",
     icans_scale="astct2019",
     rules=RULES,
     notes=(
-        "which CRS scale the current label uses is not confirmed [R]; astct2019 by default",
-        NEURO_NOTE,
-        "implemented from the sources; crswatch.regimens had not landed",
+        "Which CRS grading scale the current label uses is not verified; the ASTCT 2019 grade "
+        "is used by default.",
+        "The label grades neurological toxicity by CTCAE; the ASTCT 2019 ICANS grade is used.",
     ),
 )

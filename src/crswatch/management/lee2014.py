@@ -28,6 +28,7 @@ from __future__ import annotations
 from crswatch.management._common import (
     hlh_rules,
     hours_after,
+    measurement_rules,
     methylprednisolone_per_kg,
     neutropenic_fever_rule,
     tocilizumab_now,
@@ -36,18 +37,20 @@ from crswatch.management._common import (
 from crswatch.management._dosing import corticosteroid_dose
 from crswatch.management._facts import Facts
 from crswatch.management._model import Dose, Rule, RuleSet
+from crswatch.references import cite
 
 __all__ = ["RULESET"]
 
 ID = "lee2014"
 VERSION = "2014.1"
-SEED = "seed 003_f311ac7ac5f2c496.txt (Lee et al., Blood 2014;124(2):188)"
-FIG2 = f"{SEED}, Figure 2 legend"
-TABLE4 = "PMC9616161 Table 4, column 'Lee criteria' (clinical-criteria §4.1)"
+SEED = cite("lee2014")
+FIG2 = cite("lee2014", "Figure 2 (treatment algorithm) legend")
+TABLE4 = cite("management-review-table4", "'Lee criteria' column")
 ERRATUM = (
-    "Lee 2014 erratum (Blood 2015;126(8):1048, 'Dosage error in article text') not read; "
-    "this dose may be affected (clinical-criteria §8 D16)"
+    "The erratum to Lee et al. 2014 ('Dosage error in article text', Blood 2015) was not "
+    "read: this dose may be affected."
 )
+LABEL_DOSE = cite("actemra-label", "dose")
 
 
 def _immunosuppression_indicated(f: Facts) -> bool:
@@ -91,7 +94,7 @@ RULES: tuple[Rule, ...] = (
         category="supportive_care",
         priority=3,
         when=lambda f: f.crs_grade >= 1,
-        because="CRS grade >= 1 on Lee 2014",
+        because="CRS grade 1 or higher (Lee 2014 grading)",
         reads=("crs_scale", "crs_grade"),
         text=(
             "Vigilant supportive care: antipyretics and analgesics as needed, maintenance IV "
@@ -107,7 +110,7 @@ RULES: tuple[Rule, ...] = (
         category="attribution",
         priority=2,
         when=lambda f: f.crs_grade >= 1,
-        because="CRS grade >= 1: the algorithm relies on attribution to CRS",
+        because="CRS grade 1 or higher: the algorithm relies on attributing the findings to CRS",
         reads=("crs_grade", "fever"),
         text=(
             "Confirm attribution: assess for infection (blood cultures), sepsis, tumour lysis "
@@ -132,7 +135,7 @@ RULES: tuple[Rule, ...] = (
         category="monitoring",
         priority=2,
         when=lambda f: f.crs_grade >= 2,
-        because="CRS grade >= 2 on Lee 2014",
+        because="CRS grade 2 or higher (Lee 2014 grading)",
         reads=("crs_grade", "hypotension", "pressors_running"),
         text=(
             "Maintain hydration and blood pressure; monitor cardiac and other organ function "
@@ -151,7 +154,10 @@ RULES: tuple[Rule, ...] = (
         category="information",
         priority=1,
         when=lambda f: f.crs_grade == 2 and f.high_risk is None,
-        because="CRS grade 2 and high_risk (older age / extensive comorbidities) not recorded",
+        because=(
+            "CRS grade 2, and whether the patient is older or has extensive comorbidities is "
+            "not recorded"
+        ),
         reads=("crs_grade", "high_risk", "age_years"),
         text=(
             "Record whether the patient is older or has extensive comorbidities: at grade 2 "
@@ -187,7 +193,7 @@ RULES: tuple[Rule, ...] = (
         category="monitoring",
         priority=1,
         when=lambda f: f.crs_grade >= 3,
-        because="CRS grade >= 3 on Lee 2014",
+        because="CRS grade 3 or higher (Lee 2014 grading)",
         reads=("crs_grade", "pressors_running", "hypotension"),
         text=(
             "Intensive care unit with 1:1 nursing; continuous cardiac monitoring; "
@@ -228,13 +234,13 @@ RULES: tuple[Rule, ...] = (
             _immunosuppression_indicated(f) and not _neuro_first(f) and not f.tocilizumab_given
         ),
         because=(
-            "CRS grade >= 3, or grade 2 in an older or comorbid patient; no tocilizumab yet; "
-            "not the neurotoxicity-first branch"
+            "CRS grade 3 or higher, or grade 2 in an older or comorbid patient; no tocilizumab "
+            "yet; not the neurotoxicity-first branch"
         ),
         reads=("crs_grade", "high_risk", "icans_grade", "hemodynamically_unstable", "weight_kg"),
         text="Tocilizumab as first-line immunosuppression (± corticosteroids).",
         timing="now",
-        reference=f"{SEED}, 'Tocilizumab' section and {FIG2}; dose: ACTEMRA US label (§4.2)",
+        reference=f"{SEED}, 'Tocilizumab' section and Figure 2; dose: {LABEL_DOSE}",
         verification="V",
         quote=(
             "we recommend use of tocilizumab as first-line immunosuppressive therapy ... "
@@ -242,8 +248,8 @@ RULES: tuple[Rule, ...] = (
             "instituted earlier in patients with extensive comorbidities or older age"
         ),
         note=(
-            "Lee 2014 printed 4 mg/kg (adults) / 8 mg/kg (children); historical because of the "
-            "erratum (§8 D16): the current label dose is computed"
+            "Lee 2014 printed 4 mg/kg (adults) and 8 mg/kg (children); because of its unread "
+            "dosage erratum, the current label dose is computed instead"
         ),
         dose=tocilizumab_now,
     ),
@@ -274,7 +280,8 @@ RULES: tuple[Rule, ...] = (
         priority=1,
         when=_neuro_first,
         because=(
-            "CRS grade >= 3 with neurological dysfunction (ICANS >= 1) and no haemodynamic "
+            "CRS grade 3 or higher with neurological dysfunction (ICANS grade 1 or higher) and "
+            "no haemodynamic "
             "instability or other life-threatening sign"
         ),
         reads=(
@@ -310,7 +317,7 @@ RULES: tuple[Rule, ...] = (
             and f.hours_since_tocilizumab < 24
             and f.crs_grade >= 2
         ),
-        because="tocilizumab given less than 24 h ago and CRS grade >= 2",
+        because="tocilizumab given less than 24 hours ago, CRS grade 2 or higher",
         reads=("tocilizumab_given", "hours_since_tocilizumab", "crs_grade"),
         text=(
             "Tocilizumab already given: watch for improvement; if the condition has not "
@@ -332,7 +339,9 @@ RULES: tuple[Rule, ...] = (
         category="escalation",
         priority=1,
         when=lambda f: f.no_improvement_24h_after_tocilizumab is True and f.crs_grade >= 2,
-        because="CRS grade 24 h after the latest tocilizumab dose is not lower than before it",
+        because=(
+            "the CRS grade 24 hours after the latest tocilizumab dose is not lower than before it"
+        ),
         reads=("tocilizumab_given", "no_improvement_24h_after_tocilizumab", "crs_grade"),
         text=(
             "No improvement within 24 h of tocilizumab: consider a second tocilizumab dose "
@@ -351,6 +360,72 @@ RULES: tuple[Rule, ...] = (
         dose=tocilizumab_now,
         detail=tocilizumab_status,
     ),
+    Rule(
+        id="lee2014.neurotoxicity.severe.dexamethasone",
+        category="corticosteroid",
+        priority=1,
+        when=lambda f: f.icans_grade >= 3 and not _neuro_first(f),
+        because=("severe neurological symptoms (ICANS grade 3 or higher), whatever the CRS grade"),
+        reads=("icans_grade", "crs_grade", "weight_kg"),
+        text=(
+            "Severe neurological symptoms: consider dexamethasone 0.5 mg/kg (maximum 10 mg per "
+            "dose) IV, preferred for its better penetration of the blood-brain barrier."
+        ),
+        timing="now",
+        reference=f"{SEED}, 'Corticosteroids and other agents'",
+        verification="V",
+        quote=(
+            "For patients with severe neurologic symptoms, consideration may be given to using "
+            "dexamethasone (0.5 mg/kg; maximum, 10 mg/dose) due to more efficient penetration "
+            "of the blood:brain barrier"
+        ),
+        note=ERRATUM,
+        dose=_dexamethasone_neuro,
+    ),
+    Rule(
+        id="lee2014.neurotoxicity.no_tocilizumab_without_crs",
+        category="information",
+        priority=2,
+        when=lambda f: f.icans_grade >= 1 and f.crs_grade == 0,
+        because="neurological toxicity (ICANS grade 1 or higher) without CRS",
+        reads=("icans_grade", "crs_grade"),
+        text=(
+            "Tocilizumab is not recommended for neurotoxicity without CRS: Lee 2014 notes that "
+            "it is not expected to cross the blood-brain barrier and that IL-6 in the central "
+            "nervous system may even rise transiently after it."
+        ),
+        timing="while CRS is absent",
+        reference=f"{SEED}, 'Tocilizumab' section",
+        verification="rule",
+        quote=(
+            "tocilizumab is not expected to cross the blood:brain barrier. Hence, elevations in "
+            "IL-6 within the CNS are not likely to be directly ameliorated in the short term "
+            "and may even be transiently aggravated by tocilizumab therapy"
+        ),
+        note="Lee 2014 states the reason; 'not recommended without CRS' is its reading",
+    ),
+    Rule(
+        id="lee2014.neurotoxicity.mild.monitor",
+        category="monitoring",
+        priority=2,
+        when=lambda f: 1 <= f.icans_grade <= 2 and not _neuro_first(f),
+        because="neurological toxicity of ICANS grade 1 or 2",
+        reads=("icans_grade", "crs_grade"),
+        text=(
+            "Neurological symptoms: Lee 2014 gives no specific treatment below severe symptoms; "
+            "reassess the neurological status closely and give dexamethasone if the symptoms "
+            "become severe."
+        ),
+        timing="continuing",
+        reference=f"{SEED}, 'Clinical features' (neurologic symptoms) and 'Corticosteroids'",
+        verification="rule",
+        note="Lee 2014 treats only severe neurologic symptoms; the monitoring step is a reading",
+    ),
+    *measurement_rules(
+        "lee2014",
+        cite("lee2014", "Table 2 (revised CRS grading)"),
+        cite("astct2019", "ICANS grading (ICE for 12 years and older, CAPD under 12)"),
+    ),
     *hlh_rules("lee2014"),
 )
 
@@ -366,8 +441,9 @@ RULESET = RuleSet(
     icans_scale="astct2019",
     rules=RULES,
     notes=(
-        "tocilizumab is dosed by the current label (Lee 2014 doses are historical, §8 D16)",
-        "'older age or extensive comorbidities' is the timeline's high_risk",
-        "neurological dysfunction is read from the ASTCT 2019 ICANS grade",
+        "Tocilizumab is dosed by the current label (the Lee 2014 doses are historical: its "
+        "dosage erratum was not read).",
+        "'Older age or extensive comorbidities' is the clinician's high-risk entry.",
+        "Neurological dysfunction is read from the ASTCT 2019 ICANS grade.",
     ),
 )

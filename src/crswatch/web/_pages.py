@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from crswatch.management import TimelineEvaluation
+from crswatch.references import REFERENCES
 from crswatch.scales import CRS_SCALES
 from crswatch.store import (
     Principal,
@@ -462,3 +463,14 @@ def _save_entry(request: Request, patient_id: str, kind: str, values: dict[str, 
         context.update(form=result.form, entry=result, saved=result.ok)
         return _render(request, "patient/_entry_response.html", context, status, principal)
     return _render(request, "patient.html", context, status, principal)
+
+
+# ------------------------------------------------------------------------------------ sources
+
+
+@router.get("/sources")
+def sources(request: Request) -> Response:
+    """Every reference the recommendations cite, with its verification status (issue 15)."""
+    principal = require_user(request, _store(request))
+    rows = sorted(REFERENCES.values(), key=lambda ref: ref.short.lower())
+    return _render(request, "sources.html", {"references": rows}, 200, principal)

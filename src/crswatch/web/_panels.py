@@ -20,11 +20,19 @@ from crswatch.biomarkers import (
     kinetics,
 )
 from crswatch.hlh import ScreenResult, screen_course
-from crswatch.management import Action, Recommendation, TimelineEvaluation, recommend
-from crswatch.regimens import blinatumomab_status
+from crswatch.management import (
+    CATEGORY_LABELS,
+    VERIFICATION_TEXT,
+    Action,
+    Recommendation,
+    TimelineEvaluation,
+    recommend,
+)
+from crswatch.management._model import format_clock, format_mg
+from crswatch.regimens import SOURCES, THERAPY_LABELS, blinatumomab_status
 from crswatch.regimens.blinatumomab import StatusParameters
-from crswatch.scales import ALL_SCALES, GRADE_LEGEND, GradeResult, grade_notation
-from crswatch.timeline import Timeline, format_time
+from crswatch.scales import ALL_SCALES, GRADE_LEGEND, GradeResult, get_scale, grade_notation
+from crswatch.timeline import Timeline, format_time, parse_time
 from crswatch.web._bispecific_panel import BispecificPanel, bispecific_panel
 from crswatch.web._ward import grade_courses_of
 
@@ -40,6 +48,7 @@ __all__ = [
     "RegimenRow",
     "ScaleRow",
     "ScreenRow",
+    "SourceLink",
     "patient_panels",
 ]
 
@@ -129,6 +138,15 @@ def _agreement(rows: Iterable[ScaleRow]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceLink:
+    """A registered reference a citation names: its anchor on the sources page."""
+
+    id: str
+    short: str
+    status_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ActionRow:
     """One action: what, when, at what dose, why, and its source."""
 
@@ -136,7 +154,8 @@ class ActionRow:
     category: str
     text: str
     timing: str
-    #: ``tocilizumab 560 mg IV over 60 min`` or empty; ``dose_allowed`` False when refused.
+    #: ``Tocilizumab 560 mg IV over 60 minutes, now`` or empty; ``dose_allowed`` False when
+    #: refused (the text then says when the next dose is allowed).
     dose: str
     dose_basis: str
     dose_allowed: bool | None
@@ -145,6 +164,8 @@ class ActionRow:
     reference: str
     verification: str
     quote: str | None
+    #: The references the citation names, linked to the sources page.
+    sources: tuple[SourceLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,17 +183,18 @@ class RecommendationPanel:
     tocilizumab: str
     corticosteroids: str
     warnings: tuple[str, ...]
+    legend: tuple[str, ...] = GRADE_LEGEND
 
 
 def _action_row(action: Action) -> ActionRow:
     dose = action.dose
     text = basis = ""
     if dose is not None:
-        text = f"{dose.drug} {dose.dose_mg:g} mg {dose.route} {dose.timing}".strip()
+        text = dose.text
         basis = dose.basis
     return ActionRow(
         priority=action.priority,
-        category=action.category.replace("_", " "),
+        category=CATEGORY_LABELS[action.category],
         text=action.text,
         timing=action.timing,
         dose=text,
@@ -181,44 +203,61 @@ def _action_row(action: Action) -> ActionRow:
         dose_reasons=() if dose is None else dose.reasons,
         because=action.because,
         reference=action.source.reference,
-        verification=action.source.verification,
+        verification=VERIFICATION_TEXT[action.source.verification],
         quote=action.source.quote,
+        sources=tuple(
+            SourceLink(ref.id, ref.short, ref.status_text) for ref in action.source.references
+        ),
     )
 
 
-def _grade_text(scale: str, status: str, lower: int, upper: int) -> str:
-    # The facts carry the lower bound as the grade (the grade itself when graded or provisional).
-    return f"{grade_notation(lower, status, lower, upper)} ({scale})"
+def _grade_text(scale: str, kind: str, grade: dict[str, Any]) -> str:
+    key = scale if kind == "crs" else f"icans.{scale}"
+    return f"{grade['notation']} ({get_scale(key).title})"
 
 
 def _recommendation_panel(result: Recommendation) -> RecommendationPanel:
     f = result.facts
     totals = result.totals()
+    grades = result.to_dict()["grades"]
     toci = totals["tocilizumab"]
-    toci_text = f"{toci['doses_given']} dose(s) given, {toci['mg_total']:g} mg"
-    toci_text += f" ({toci['doses_last_24h']} in the last 24 h)"
-    if "next_dose_now" in toci:
-        nxt = toci["next_dose_now"]
-        verdict = "allowed" if nxt["allowed"] else "refused: " + "; ".join(nxt["reasons"])
-        toci_text += f"; a dose now: {nxt['dose_mg']:g} mg, {verdict}"
+    given = toci["doses_given"]
+    toci_text = f"{given} dose{'' if given == 1 else 's'} given"
+    if given:
+        toci_text += (
+            f", {format_mg(toci['mg_total'])} mg in total ({toci['doses_last_24h']} in the last "
+            "24 h)"
+        )
+    # The next dose only where the rule set recommends tocilizumab (issue 15, point 1).
+    if "next_dose" in toci:
+        toci_text += f"; indicated: {toci['next_dose']['text'].rstrip('.')}"
+    else:
+        toci_text += "; not indicated by this rule set at this time"
     steroids = totals["corticosteroids"]
     steroid_text = (
-        f"{steroids['dexamethasone_equivalent_mg']:g} mg dexamethasone equivalent in total, "
-        f"{steroids['dexamethasone_equivalent_mg_last_24h']:g} mg in the last 24 h"
+        f"{format_mg(steroids['dexamethasone_equivalent_mg'])} mg dexamethasone equivalent in "
+        f"total, {format_mg(steroids['dexamethasone_equivalent_mg_last_24h'])} mg in the last 24 h"
     )
     return RecommendationPanel(
         ruleset_id=result.ruleset.id,
         ruleset_version=result.ruleset.version,
         ruleset_title=result.ruleset.title,
         citation=result.ruleset.citation,
-        chosen_by=result.chosen_by,
-        crs=_grade_text(f.crs_scale, f.crs_status, f.crs_grade, f.crs_upper),
-        icans=_grade_text(result.ruleset.icans_scale, f.icans_status, f.icans_grade, f.icans_upper),
+        chosen_by=_chosen_by(result),
+        crs=_grade_text(f.crs_scale, "crs", grades["crs"]),
+        icans=_grade_text(result.ruleset.icans_scale, "icans", grades["icans"]),
         actions=tuple(_action_row(action) for action in result.actions),
         tocilizumab=toci_text,
         corticosteroids=steroid_text,
         warnings=result.warnings,
     )
+
+
+def _chosen_by(result: Recommendation) -> str:
+    if result.chosen_by == "user":
+        return "chosen by the user"
+    kind = result.facts.therapy_kind
+    return f"the default for {THERAPY_LABELS.get(kind, kind.replace('_', ' '))}"
 
 
 # --- HLH/IEC-HS screens and biomarker kinetics ------------------------------------------
@@ -306,26 +345,72 @@ def _score(result: ScreenResult) -> str:
 def _screen_row(screen_id: str, result: ScreenResult, first: datetime | None) -> ScreenRow:
     return ScreenRow(
         screen=screen_id,
-        label=screen_id if result.verified else f"{screen_id} (unverified)",
+        label=result.title if result.verified else f"{result.title} (not verified)",
         title=result.title,
         version=result.version,
         verified=result.verified,
         status=result.status,
         score=_score(result),
         cutoff=result.cutoff or "",
-        criteria_met=result.criteria_met,
-        not_assessed=result.not_assessed,
+        # Clinical labels, not criterion ids (issue 15: "NK-cell activity", not nk_activity).
+        criteria_met=tuple(c.label for c in result.criteria if c.met),
+        not_assessed=tuple(c.label for c in result.criteria if c.met is None),
         first_met=format_time(first) if first is not None else None,
         sources=tuple(dict.fromkeys(c.source_ref for c in result.criteria)),
         warnings=result.warnings,
     )
 
 
+#: UCUM codes as a clinician writes the unit (UCUM stays in the data and the API).
+UNIT_SYMBOLS: dict[str, str] = {
+    "Cel": "°C",
+    "mm[Hg]": "mmHg",
+    "ug/min": "µg/min",
+    "ug/kg/min": "µg/kg/min",
+    "ug/L": "µg/L",
+    "ug/mL": "µg/mL",
+    "ug/dL": "µg/dL",
+    "10*9/L": "×10⁹/L",
+    "10*3/uL": "×10³/µL",
+    "10*6/uL": "×10⁶/µL",
+    "/uL": "/µL",
+    "ug/d": "µg/day",
+    "ug/m2/d": "µg/m²/day",
+    "[iU]/L": "IU/L",
+    "[iU]/mL": "IU/mL",
+    "U/L": "U/L",
+    "%": "%",
+}
+
+
+def unit_symbol(unit: str | None) -> str:
+    """The conventional symbol of a UCUM unit (``Cel`` -> °C); unknown units unchanged."""
+    if not unit:
+        return ""
+    return UNIT_SYMBOLS.get(unit, unit.replace("ug", "µg").replace("uL", "µL"))
+
+
+def format_value(value: float) -> str:
+    """A measured value with sensible precision: 17,180; 1,190; 245; 38.6; 0.45."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.2g}" if size < 1 else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _day(moment: datetime, start: datetime) -> str:
+    # + 0.0 turns a rounded -0.0 (a result minutes before the start) into 0.0.
+    return f"{round((moment - start).total_seconds() / 86400, 1) + 0.0:.1f}"
+
+
 def _point(point: Point | None, start: datetime) -> str:
     if point is None:
         return "-"
-    day = (point.time - start).total_seconds() / 86400
-    text = f"{point.value:,.4g} (day {day:.1f})"
+    text = f"{format_value(point.value)} (day {_day(point.time, start)})"
     return f"{text}, {point.stat.flag}" if point.stat.flag else text
 
 
@@ -333,12 +418,12 @@ def _analyte_row(row: Kinetics, start: datetime) -> AnalyteRow:
     return AnalyteRow(
         item=row.item,
         label=row.label,
-        unit=row.unit or "",
+        unit=unit_symbol(row.unit),
         n=len(row.points),
         baseline=_point(row.baseline, start),
         peak=_point(row.peak, start),
         latest=_point(row.latest, start),
-        fold_change=None if row.fold_change is None else round(row.fold_change, 3),
+        fold_change=None if row.fold_change is None else round(row.fold_change, 1),
         doubling_time_hours=_rounded(row.fastest_doubling_time_hours),
         halving_time_hours=_rounded(row.halving_time_hours),
         censored=sum(1 for p in row.points if p.stat.censored),
@@ -441,15 +526,20 @@ class RegimenPanel:
     error: str | None = None
 
 
+def _citation(source: object) -> str:
+    """A regimen source name (``BLINCYTO-current``) as its citation."""
+    return SOURCES.get(str(source), str(source))
+
+
 def _regimen_rows(items: Iterable[Mapping[str, Any]], what: str) -> tuple[RegimenRow, ...]:
     return tuple(
         RegimenRow(
-            at=str(item["at"]),
-            what=str(item[what]),
+            at=format_clock(parse_time(str(item["at"]), "at")),
+            what=str(item[what]).replace("_", " "),
             detail=str(item["detail"]),
             rule=str(item["rule"]),
-            source=str(item["source"]),
-            verified=bool(item["verified"]),
+            source=_citation(item.get("source")),
+            verified=bool(item.get("verified", True)),
         )
         for item in items
     )
@@ -490,20 +580,22 @@ def _regimen_panel(
     premed_text = ""
     if premed:
         drugs = ", ".join(f"{p['drug']} {p['dose_mg']:g} mg" for p in premed["items"])
-        premed_text = f"{drugs} (due {premed['due'] or 'before the start'})"
+        due = premed["due"]
+        when = format_clock(parse_time(str(due), "due")) if due else "before the infusion starts"
+        premed_text = f"{drugs} (due {when})"
     return RegimenPanel(
         state=status["state"].replace("_", " "),
         cycle=status["cycle"],
         cycle_day=status["cycle_day"],
         rate=f"{status['current_rate_ug_per_day']:g} µg/day",
         dose_due=f"{dose['dose_ug_per_day']:g} µg/day ({dose['reason']})",
-        dose_rule=str(dose["rule"]),
+        dose_rule=_citation(dose.get("source")),
         premedication=premed_text,
         actions=_regimen_rows(status["actions"], "action"),
         deviations=_regimen_rows(status["deviations"], "kind"),
         notes=(*status["ambiguous"], *status["warnings"]),
         label=status["label"]["name"],
-        label_source=status["label"]["source"],
+        label_source=_citation(status["label"]["source"]),
     )
 
 
@@ -567,7 +659,7 @@ def patient_panels(
         product=therapy.product,
         at=moment,
         at_text=format_time(moment),
-        day=round((moment - therapy.start).total_seconds() / 86400, 2),
+        day=round((moment - therapy.start).total_seconds() / 86400, 2) + 0.0,
         grades=rows,
         crs_agreement=_agreement(rows),
         recommendations=_recommendation_panel(advice),

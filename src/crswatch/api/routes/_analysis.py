@@ -29,6 +29,7 @@ from crswatch.management import recommend
 from crswatch.regimens import (
     LABEL_VERSIONS,
     StatusParameters,
+    blinatumomab_not_applicable,
     blinatumomab_status,
     regimen_status,
 )
@@ -363,7 +364,12 @@ def blinatumomab(
         patient_id,
         "blinatumomab",
         "crs_scale, regimen",
-        lambda t: blinatumomab_status(t, moment, params=params).to_dict(),
+        # A patient with no blinatumomab has no course: "not applicable", never "not started"
+        # with a dose due (issue 15, point 8).
+        lambda t: (
+            blinatumomab_not_applicable(t, moment)
+            or blinatumomab_status(t, moment, params=params).to_dict()
+        ),
     )
 
 

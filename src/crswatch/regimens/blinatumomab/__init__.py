@@ -5,6 +5,10 @@ label version is a parameter (``LABEL_VERSIONS``: ``current``, ``2015``).  Decis
 boundaries: docs/decisions/0013-blinatumomab.md.
 """
 
+from crswatch.regimens.blinatumomab._applicability import (
+    THERAPY_LABELS,
+    blinatumomab_not_applicable,
+)
 from crswatch.regimens.blinatumomab._plan import (
     FIXED_DOSE_FROM_KG,
     REGIMENS,
@@ -51,6 +55,7 @@ __all__ = [
     "REGIMENS",
     "RULES",
     "SOURCES",
+    "THERAPY_LABELS",
     "AdverseEvent",
     "BlinatumomabPlan",
     "BlinatumomabStatus",
@@ -71,6 +76,7 @@ __all__ = [
     "RuleAction",
     "StatusParameters",
     "assess_cytoreduction",
+    "blinatumomab_not_applicable",
     "blinatumomab_status",
     "body_surface_area",
     "dose_for",

@@ -155,7 +155,7 @@ REGIMENS = MappingProxyType(
         ),
         "nct01209286_flat15": Regimen(
             "nct01209286_flat15",
-            "NCT01209286 cohort 1: 15 ug/m2/day flat (seed 004)",
+            "NCT01209286 cohort 1: 15 µg/m²/day flat (Nägele et al. 2017)",
             "investigational",
             (CycleSpec(1, "induction", _per_m2((1, 28, 15.0)), 14, 0),),
             "cycle.investigational",
@@ -163,7 +163,7 @@ REGIMENS = MappingProxyType(
         ),
         "nct01209286_5_15": Regimen(
             "nct01209286_5_15",
-            "NCT01209286 cohorts 2a and 3: 5 ug/m2/day days 1-7, then 15 (seed 004)",
+            "NCT01209286 cohorts 2a and 3: 5 µg/m²/day days 1-7, then 15 (Nägele et al. 2017)",
             "investigational",
             (CycleSpec(1, "induction", _per_m2((1, 7, 5.0), (8, 28, 15.0)), 14, 0),),
             "cycle.investigational",
@@ -171,7 +171,8 @@ REGIMENS = MappingProxyType(
         ),
         "nct01209286_5_15_30": Regimen(
             "nct01209286_5_15_30",
-            "NCT01209286 cohort 2b: 5, 15, then 30 ug/m2/day from days 1, 8 and 15 (seed 004)",
+            "NCT01209286 cohort 2b: 5, 15, then 30 µg/m²/day from days 1, 8 and 15 "
+            "(Nägele et al. 2017)",
             "investigational",
             (
                 CycleSpec(
@@ -419,7 +420,7 @@ def assess_cytoreduction(
     """
     reasons = []
     if marrow_blasts_pct is not None and marrow_blasts_pct >= CYTOREDUCTION_MARROW_PCT:
-        reasons.append(f"marrow blasts {marrow_blasts_pct:g}% >= 50%")
+        reasons.append(f"marrow blasts {marrow_blasts_pct:g}% ≥ 50%")
     if blood_blasts_per_ul is not None and blood_blasts_per_ul > CYTOREDUCTION_BLOOD_PER_UL:
         reasons.append(f"blood blasts {blood_blasts_per_ul:g}/uL > 15000/uL")
     recommended: bool | None

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from crswatch.references import cite
+
 __all__ = [
     "LABEL_VERSIONS",
     "RULES",
@@ -37,42 +39,31 @@ __all__ = [
 
 Tag = Literal["V", "V-2", "R", "derived", "seed"]
 
-#: Short source names (clinical-criteria.md §0 and the seeds) to citations.
+#: Short source names to citations, as a clinician reads them (``crswatch.references``).
 SOURCES = MappingProxyType(
     {
-        "BLINCYTO-current": (
-            "BLINCYTO (blinatumomab) US prescribing information, current version, dosage "
-            "modifications (https://www.blincytohcp.com/rr/dosing/adjustments); "
-            "clinical-criteria.md §4.6, §6.1 P10-P13"
+        "BLINCYTO-current": cite(
+            "blincyto-label", "current version, dose modifications for adverse reactions"
         ),
-        "BLINCYTO-2015": (
-            "BLINCYTO 2015 label summary, PMC4994468 Table 1 'Toxicity Management'; seed 002 "
-            "(Frey & Porter 2016) Table 3; clinical-criteria.md §4.6, §8 D13"
+        "BLINCYTO-2015": cite("blincyto-label-2015", "'Toxicity Management'")
+        + "; "
+        + cite("frey2016", "Table 3"),
+        "BLINCYTO-cycles": cite("blincyto-dosing-tables"),
+        "BLINCYTO-hospitalization": cite("blincyto-label", "hospitalisation"),
+        "BLINCYTO-premedication": cite(
+            "blincyto-smpc", "premedication, dexamethasone 20 mg IV 1 hour prior"
+        )
+        + "; "
+        + cite("frey2016", "Table 3"),
+        "BLINCYTO-peds-US": cite("blincyto-label", "premedication for children"),
+        "BLINCYTO-peds-EU": cite("blincyto-smpc", "premedication for children"),
+        "BLINCYTO-MRD-premed": cite(
+            "blincyto-label", "MRD-positive setting, premedication with prednisone 100 mg"
         ),
-        "BLINCYTO-cycles": (
-            "BLINCYTO dosing tables: PMC6368716 Table 1, MIMS Hong Kong (mimsdev), US PI text; "
-            "clinical-criteria.md §4.6, §6.3 D41"
-        ),
-        "BLINCYTO-hospitalization": "BLINCYTO US PI, hospitalization; clinical-criteria.md §4.6",
-        "BLINCYTO-premedication": (
-            "BLINCYTO US PI premedication (dexamethasone 20 mg IV 1 h prior); seed 002 "
-            "(Frey & Porter 2016, Table 3); clinical-criteria.md §4.6"
-        ),
-        "BLINCYTO-peds-US": "BLINCYTO current US text via MIMS; clinical-criteria.md §4.6, §8 D12",
-        "BLINCYTO-peds-EU": "BLINCYTO EU SmPC (mimsdev HK); clinical-criteria.md §4.6, §8 D12",
-        "BLINCYTO-MRD-premed": "project notes, not retrieved; clinical-criteria.md §4.6, §9",
-        "BLINCYTO-cytoreduction": (
-            "EU SmPC (mimsdev HK); seed 002 (Frey & Porter 2016); clinical-criteria.md §4.6, "
-            "§6.3 D43"
-        ),
-        "BLINCYTO-interruptions": (
-            "BLINCYTO US PI, interruptions; clinical-criteria.md §4.6, §6.3 D42"
-        ),
-        "Nagele2017": (
-            "Nägele V et al. Exp Hematol Oncol 2017;6:14 (seed 004_6bbaadb357dc1e1b.txt), "
-            "NCT01209286 dose cohorts"
-        ),
-        "crswatch": "crswatch convention, docs/decisions/0013-blinatumomab.md",
+        "BLINCYTO-cytoreduction": cite("blincyto-smpc", "cytoreduction") + "; " + cite("frey2016"),
+        "BLINCYTO-interruptions": cite("blincyto-label", "interruptions of 7 days or less"),
+        "Nagele2017": cite("nagele2017", "NCT01209286 dose cohorts"),
+        "crswatch": cite("crswatch-convention", "decision record 0013 (blinatumomab)"),
     }
 )
 
@@ -118,7 +109,7 @@ LABEL_VERSIONS = MappingProxyType(
         ),
         "2015": LabelVersion(
             id="2015",
-            name="BLINCYTO US PI 2014-2015 (restart at 9 ug/day with dexamethasone 20 mg)",
+            name="BLINCYTO US PI 2014-2015 (restart at 9 µg/day with dexamethasone 20 mg)",
             source="BLINCYTO-2015",
             crs_g3_dexamethasone_course=False,
             restart_premedication_operator=">",
@@ -172,31 +163,31 @@ RULES: tuple[Rule, ...] = (
     # --- dosing, cycles, stays -----------------------------------------------------------------
     Rule(
         "dose.fixed_at_45kg",
-        "body weight >= 45 kg",
-        "fixed dose in ug/day; below 45 kg dose per m2 BSA, capped at the fixed dose",
+        "body weight ≥ 45 kg",
+        "fixed dose in µg/day; below 45 kg dose per m² BSA, capped at the fixed dose",
         "BLINCYTO-cycles",
         "V",
     ),
     Rule(
         "cycle.rr",
         "relapsed/refractory B-ALL",
-        "cycle 1: 9 ug/day days 1-7, 28 ug/day days 8-28 (<45 kg: 5 then 15 ug/m2/day, max 9 and "
-        "28); cycle 2 and consolidation cycles 3-5: 28 ug/day days 1-28 (15 ug/m2/day, max 28), "
-        "14 days off; continued therapy cycles 6-9: 28 ug/day, 56 days off",
+        "cycle 1: 9 µg/day days 1-7, 28 µg/day days 8-28 (< 45 kg: 5 then 15 µg/m²/day, max 9 and "
+        "28); cycle 2 and consolidation cycles 3-5: 28 µg/day days 1-28 (15 µg/m²/day, max 28), "
+        "14 days off; continued therapy cycles 6-9: 28 µg/day, 56 days off",
         "BLINCYTO-cycles",
         "V",
     ),
     Rule(
         "cycle.mrd",
-        "MRD-positive B-ALL (>= 0.1%)",
-        "cycles 1-4: 28 ug/day days 1-28 (15 ug/m2/day, max 28), 14 days off",
+        "MRD-positive B-ALL (≥ 0.1%)",
+        "cycles 1-4: 28 µg/day days 1-28 (15 µg/m²/day, max 28), 14 days off",
         "BLINCYTO-cycles",
         "V",
     ),
     Rule(
         "cycle.investigational",
         "investigational step regimen of the NCT01209286 dose cohorts (seed 004)",
-        "per m2 at every weight: 15 flat, 5-15 or 5-15-30 ug/m2/day over 4 weeks, 2 weeks off",
+        "per m² at every weight: 15 flat, 5-15 or 5-15-30 µg/m²/day over 4 weeks, 2 weeks off",
         "Nagele2017",
         "seed",
     ),
@@ -217,7 +208,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cytoreduction",
-        "bone-marrow blasts >= 50% or peripheral-blood blasts > 15,000/uL before cycle 1",
+        "bone-marrow blasts ≥ 50% or peripheral-blood blasts > 15,000/µL before cycle 1",
         "cytoreduce before the first cycle (dexamethasone not to exceed 24 mg/day; "
         "'for up to 4 days' is unverified)",
         "BLINCYTO-cytoreduction",
@@ -248,15 +239,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "premed.child.us",
         "child (US text): before the first dose of the first cycle, before a step dose, and "
-        "restarting after an interruption of >= 4 h in the first cycle",
-        "dexamethasone 5 mg/m2, max 20 mg",
+        "restarting after an interruption of ≥ 4 h in the first cycle",
+        "dexamethasone 5 mg/m², max 20 mg",
         "BLINCYTO-peds-US",
         "V",
     ),
     Rule(
         "premed.child.eu",
         "child (EU SmPC): start of cycle 1",
-        "dexamethasone 10 mg/m2 (max 20 mg) 6-12 h before, then 5 mg/m2 within 30 min before",
+        "dexamethasone 10 mg/m² (max 20 mg) 6-12 h before, then 5 mg/m² within 30 min before",
         "BLINCYTO-peds-EU",
         "V",
     ),
@@ -265,7 +256,7 @@ RULES: tuple[Rule, ...] = (
         "MRD-positive setting, first dose of each cycle",
         "prednisone 100 mg IV or equivalent (e.g. dexamethasone 16 mg) 1 hour prior",
         "BLINCYTO-MRD-premed",
-        "R",
+        "V",
     ),
     Rule(
         "premed.given",
@@ -277,7 +268,7 @@ RULES: tuple[Rule, ...] = (
     # --- interruptions -------------------------------------------------------------------------
     Rule(
         "interrupt.continue_cycle",
-        "interruption no longer than 7 days (gap <= 7 d exactly)",
+        "interruption no longer than 7 days (gap ≤ 7 d exactly)",
         "continue the same cycle to a total of 28 days of infusion",
         "BLINCYTO-interruptions",
         "V",
@@ -293,9 +284,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "crs.g3",
         "CRS grade 3",
-        "interrupt; dexamethasone 8 mg q8h IV/PO (<45 kg: 5 mg/m2, max 8 mg) for up to 3 days, "
-        "taper over 4 days; when resolved restart at 9 ug/day (5 ug/m2/day) and escalate to 28 "
-        "ug/day (15 ug/m2/day) after 7 days if it does not recur",
+        "interrupt; dexamethasone 8 mg q8h IV/PO (< 45 kg: 5 mg/m², max 8 mg) for up to 3 days, "
+        "taper over 4 days; when resolved restart at 9 µg/day (5 µg/m²/day) and escalate to 28 "
+        "µg/day (15 µg/m²/day) after 7 days if it does not recur",
         "BLINCYTO-current",
         "V",
         ("current",),
@@ -303,8 +294,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "crs.g3.2015",
         "CRS grade 3",
-        "withhold until resolved, then restart at 9 ug/day with dexamethasone 20 mg 1 h before "
-        "re-initiation; escalate to 28 ug/day after 7 days if it does not recur",
+        "withhold until resolved, then restart at 9 µg/day with dexamethasone 20 mg 1 h before "
+        "re-initiation; escalate to 28 µg/day after 7 days if it does not recur",
         "BLINCYTO-2015",
         "V",
         ("2015",),
@@ -319,7 +310,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "crs.scale",
         "which CRS grading scale the current label uses",
-        "configurable (crs_scale); default astct2019, not confirmed against the label",
+        "configurable; the ASTCT 2019 CRS grade by default, not verified against the label",
         "crswatch",
         "R",
     ),
@@ -333,21 +324,21 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "neuro.g3",
         "neurological toxicity grade 3",
-        "withhold until <= grade 1 and for at least 3 days, restart at 9 ug/day, escalate to 28 "
-        "ug/day after 7 days if no recurrence (<45 kg: 5 -> 15 ug/m2/day, unverified)",
+        "withhold until ≤ grade 1 and for at least 3 days, restart at 9 µg/day, escalate to 28 "
+        "µg/day after 7 days if no recurrence (< 45 kg: 5 → 15 µg/m²/day, unverified)",
         "BLINCYTO-current",
         "V",
     ),
     Rule(
         "neuro.g3.at_9",
-        "neurological toxicity grade 3 that occurred at 9 ug/day",
+        "neurological toxicity grade 3 that occurred at 9 µg/day",
         "discontinue permanently",
         "BLINCYTO-current",
         "V",
     ),
     Rule(
         "neuro.g3.over_7_days",
-        "neurological toxicity grade 3 taking more than 7 days to resolve to <= grade 1",
+        "neurological toxicity grade 3 taking more than 7 days to resolve to ≤ grade 1",
         "discontinue permanently",
         "BLINCYTO-current",
         "V",
@@ -377,7 +368,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "other.g3",
         "other clinically relevant adverse reaction grade 3",
-        "withhold until <= grade 1, restart at 9 ug/day, escalate to 28 ug/day after 7 days if "
+        "withhold until ≤ grade 1, restart at 9 µg/day, escalate to 28 µg/day after 7 days if "
         "no recurrence",
         "BLINCYTO-current",
         "V",
@@ -399,7 +390,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "escalate.after_7_days",
         "at the reduced dose (cycle 1 days 1-7, or a restart after a dose modification)",
-        "escalate only after 7 days at the reduced dose (>= 7 d) without recurrence",
+        "escalate only after 7 days at the reduced dose (≥ 7 d) without recurrence",
         "BLINCYTO-current",
         "V",
     ),

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from crswatch.errors import UnknownCodeError
+from crswatch.management._model import format_clock
 from crswatch.regimens.blinatumomab._plan import (
     ADULT_AGE_YEARS,
     CYCLE_INFUSION_DAYS,
@@ -46,6 +48,7 @@ from crswatch.regimens.blinatumomab._plan import (
     resolve_regimen,
 )
 from crswatch.regimens.blinatumomab._rules import LabelVersion, get_label_version, rule
+from crswatch.scales import get_scale
 from crswatch.timeline import Timeline, format_time
 
 __all__ = [
@@ -298,6 +301,15 @@ class BlinatumomabStatus:
         }
 
 
+def _scale_title(course: GradeCourse) -> str:
+    """The scale of a grade course by its title (the ASTCT consensus CRS grading)."""
+    scale = course.scale if "." in course.scale else f"{course.kind}.{course.scale}"
+    try:
+        return get_scale(scale).title
+    except (UnknownCodeError, KeyError):
+        return course.scale
+
+
 def grade_courses(timeline: Timeline, params: StatusParameters | None = None) -> list[GradeCourse]:
     """The CRS and neurological grade courses of ``timeline`` on the configured scales."""
     from crswatch.episodes import trajectory  # the grading stack is heavy; import on use
@@ -419,13 +431,14 @@ class _Machine:
         if not due:
             return None
         given = self._premedicated(start)
+        window = self.params.premedication_window
         if not given:
             self.deviations.append(
                 Deviation(
                     f"{reason}_without_premedication",
                     start,
                     due[0].rule_id,
-                    f"no corticosteroid in the {self.params.premedication_window} before the "
+                    f"no corticosteroid in the {window / timedelta(hours=1):g} hours before the "
                     f"{reason.replace('_', ' ')} (due: {due[0].drug} {due[0].dose_mg:g} mg)",
                 )
             )
@@ -533,7 +546,7 @@ class _Machine:
                             "escalation_before_7_days",
                             segment.start,
                             "escalate.after_7_days",
-                            f"escalated from {previous.rate:g} to {segment.rate:g} ug/day after "
+                            f"escalated from {previous.rate:g} to {segment.rate:g} µg/day after "
                             f"{held / _DAY:.2f} days at the reduced dose",
                         )
                     )
@@ -626,16 +639,21 @@ class _Machine:
             return
         for point in points:
             if point.lower < 3 <= point.upper:
-                why = "inputs missing" if point.status == "not_assessable" else point.status
+                why = (
+                    "inputs not documented"
+                    if point.status == "not_assessable"
+                    else point.status.replace("_", " ")
+                )
                 self.ambiguous.append(
                     f"{name}: grade between {point.lower} and {point.upper} from "
-                    f"{format_time(point.at)} ({why}); grade >= 3 rules not applied there"
+                    f"{format_clock(point.at)} ({why}); the label's rules for grade 3 and "
+                    "higher are not applied there"
                 )
                 return
 
     def _crs(self) -> list[_Withhold]:
         points = self._therapy_points(self.crs)
-        self._flag_ambiguous(points, f"CRS ({self.crs.scale})")
+        self._flag_ambiguous(points, f"CRS ({_scale_title(self.crs)})")
         for point in points:
             if point.lower >= 4:
                 self.actions.append(
@@ -655,17 +673,20 @@ class _Machine:
         if not self.label.crs_g3_dexamethasone_course:
             return "withhold until resolved; restart at the reduced dose with dexamethasone 20 mg"
         if self.weight >= 45.0:
-            course = "dexamethasone 8 mg q8h IV/PO up to 3 days, taper over 4 days"
+            course = "dexamethasone 8 mg every 8 h IV or by mouth up to 3 days, taper over 4 days"
         elif self.bsa is not None:
             mg = min(round(5.0 * self.bsa, 2), 8.0)
-            course = f"dexamethasone {mg:g} mg q8h up to 3 days, taper over 4 days"
+            course = f"dexamethasone {mg:g} mg every 8 h up to 3 days, taper over 4 days"
         else:
-            course = "dexamethasone 5 mg/m2 (max 8 mg) q8h up to 3 days (BSA unknown), taper"
-        return f"{course}; restart at {self.reduced.ug_per_day:g} ug/day when resolved"
+            course = (
+                "dexamethasone 5 mg/m² (max 8 mg) every 8 h up to 3 days (body-surface area not "
+                "recorded), taper"
+            )
+        return f"{course}; restart at {self.reduced.ug_per_day:g} µg/day when resolved"
 
     def _neuro(self) -> list[_Withhold]:
         points = self._therapy_points(self.neuro)
-        self._flag_ambiguous(points, f"neurological toxicity ({self.neuro.scale} ICANS)")
+        self._flag_ambiguous(points, f"neurological toxicity ({_scale_title(self.neuro)})")
         for point in points:
             if point.lower >= 4:
                 self.actions.append(
@@ -682,7 +703,7 @@ class _Machine:
                         "neuro.g3.at_9",
                         onset.at,
                         "discontinue",
-                        f"grade 3 at {rate:g} ug/day (the reduced dose)",
+                        f"grade 3 at {rate:g} µg/day (the reduced dose)",
                     )
                 )
                 continue
@@ -694,7 +715,7 @@ class _Machine:
                         "neuro.g3.over_7_days",
                         limit,
                         "discontinue",
-                        "grade 3 not resolved to <= grade 1 within 7 days",
+                        "grade 3 not resolved to ≤ grade 1 within 7 days",
                     )
                 )
                 continue
@@ -708,7 +729,7 @@ class _Machine:
                     "neuro.g3",
                     onset.at,
                     "interrupt",
-                    "withhold until <= grade 1 for at least 3 days",
+                    "withhold until ≤ grade 1 for at least 3 days",
                 )
             )
             restart = None if resolved is None else resolved + self.params.neuro_withhold_min
@@ -873,7 +894,7 @@ class _Machine:
                             "infusion_after_discontinuation",
                             segment.start,
                             first.rule_id,
-                            f"infusion at {segment.rate:g} ug/day after {first.detail}",
+                            f"infusion at {segment.rate:g} µg/day after {first.detail}",
                         )
                     )
             return "discontinued", self._zero(first.detail, first.rule_id), None
@@ -925,7 +946,7 @@ class _Machine:
                     "restart_above_reduced_dose",
                     restart.start,
                     withhold.rule_id,
-                    f"restarted at {restart.rate:g} ug/day, not {self.reduced.ug_per_day:g}",
+                    f"restarted at {restart.rate:g} µg/day, not {self.reduced.ug_per_day:g}",
                 )
             )
         escalate_at = restart.start + self.params.escalation_after
@@ -946,7 +967,7 @@ class _Machine:
             return state, due, self._premed("step", cycle.number, 8, escalate_at)
         if recurred:
             self.ambiguous.append(
-                f"grade >= {self.params.recurrence_grade} during the 7 days at the reduced dose "
+                f"grade ≥ {self.params.recurrence_grade} during the 7 days at the reduced dose "
                 f"(first at {format_time(recurred[0].at)}): escalation held for review"
             )
             due = self._dose(
