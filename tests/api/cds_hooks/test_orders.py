@@ -8,6 +8,7 @@ apart, at most 3 in 24 h and 4 in total (clinical-criteria §4.2, §6.3 D40).
 from __future__ import annotations
 
 import copy
+import math
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +27,10 @@ SELECT = "crswatch-order-select"
 
 
 def label_dose(weight_kg: float) -> float:
+    # Actemra label: 12 mg/kg under 30 kg, 8 mg/kg from 30 kg, at most 800 mg; written in whole
+    # milligrams, half up (decision 0033).
     per_kg = 12.0 if weight_kg < 30 else 8.0
-    return min(800.0, round(per_kg * weight_kg, 1))
+    return float(min(800, math.floor(per_kg * weight_kg + 0.5)))
 
 
 def med_request(
