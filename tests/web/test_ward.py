@@ -63,13 +63,20 @@ def test_trend_and_scale_choice() -> None:
 def test_ungraded_cells_never_show_a_number() -> None:
     cell = _cell("not_assessable", None, 1, 4)
     assert (cell.label, cell.short, cell.certain, cell.possible) == (
-        "not assessable 1–4",
+        "1–4 (not assessable)",
         "1–4",
         1,
         4,
     )
-    assert _cell("ambiguous", None, 2, 3).label == "ambiguous 2–3"
+    assert _cell("ambiguous", None, 2, 3).label == "2–3 (ambiguous)"
     assert _cell("graded", 2, 2, 2).label == "2"
+
+
+def test_a_provisional_grade_is_the_grade_on_record() -> None:
+    cell = _cell("provisional", 2, 2, 3)
+    assert (cell.on_record, cell.short, cell.label) == (2, "2", "2 (provisional, ≤ 3)")
+    # Certain: the grade; possible: what the undocumented inputs could give.
+    assert (cell.certain, cell.possible) == (2, 3)
 
 
 def test_trend_arrows_only_when_certain() -> None:

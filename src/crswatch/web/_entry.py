@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from crswatch.timeline import (
@@ -178,21 +178,24 @@ class EntryResult:
         return not self.errors and bool(self.events)
 
 
-def time_value(moment: datetime) -> str:
-    """A UTC moment as an ``<input type="datetime-local">`` value (the form says UTC)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+def time_value(moment: datetime, zone: tzinfo = UTC) -> str:
+    """A moment as an ``<input type="datetime-local">`` value in the site's zone (the form
+    names the zone)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
-def _entry_time(text: str, now: datetime) -> tuple[str | None, str | None]:
+def _entry_time(text: str, now: datetime, zone: tzinfo) -> tuple[str | None, str | None]:
     """The entry time as ISO 8601 UTC, or an error naming the field and value."""
     if not text.strip():
         return format_time(now), None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        return None, f"time={text!r}: not a date and time (YYYY-MM-DDTHH:MM, UTC)"
-    # The form labels the field as UTC, so a time without an offset is UTC by declaration.
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return None, f"time={text!r}: not a date and time (YYYY-MM-DDTHH:MM, site time)"
+    # The form names the site's zone, so a time without an offset is in that zone by
+    # declaration (decision 0050); stored as UTC.
+    local = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    moment = local.astimezone(UTC)
     if moment > now + FUTURE_TOLERANCE:
         return None, f"time={text!r}: is in the future (now is {format_time(now)})"
     return format_time(moment), None
@@ -277,12 +280,16 @@ def build_entry(
     *,
     username: str,
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> EntryResult:
-    """Validate an entry for ``timeline``'s patient; the events or the errors by field."""
+    """Validate an entry for ``timeline``'s patient; the events or the errors by field.
+
+    A time typed without an offset is read in ``zone`` (the site's zone the form names).
+    """
     form = ENTRY_FORMS[kind]
     typed = {key: str(value) for key, value in values.items() if key != "csrf_token"}
     result = EntryResult(form, typed)
-    when, time_error = _entry_time(typed.get(_TIME, ""), now)
+    when, time_error = _entry_time(typed.get(_TIME, ""), now, zone)
     records, fields, errors = _raw(typed, form)
     result.errors.update(errors)
     if time_error:
