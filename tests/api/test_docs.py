@@ -13,9 +13,7 @@ def test_docs_page_loads_swagger_ui_from_this_server(api: Api) -> None:
     # Every script, stylesheet and icon is a path on this server (no scheme, no host).
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert sources and all(s.startswith("/docs/assets/") for s in sources), sources
-    assert "cdn." not in page.text and "https://" not in page.text.replace(
-        "https://swagger.io", ""
-    )
+    assert "cdn." not in page.text and "https://" not in page.text.replace("https://swagger.io", "")
     for source in sources:
         asset = api.client.get(source)
         assert asset.status_code == 200 and len(asset.content) > 500, source

@@ -308,8 +308,8 @@ def _charts_for(
     if timeline.events:
         # First, so that the recommendation reads its two scales' course from this one.
         table = evaluation.trajectory()
-        context["timeline_spec"] = _charts.timeline_chart(timeline, table)
-        context["cytokine_spec"] = _charts.cytokine_chart(timeline)
+        context["timeline_spec"] = _charts.timeline_chart(timeline, table, now=now, zone=zone)
+        context["cytokine_spec"] = _charts.cytokine_chart(timeline, now=now, zone=zone)
     context["panels"] = _panels.patient_panels(timeline, at=now, evaluation=evaluation, zone=zone)
     return context
 

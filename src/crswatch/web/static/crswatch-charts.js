@@ -6,6 +6,10 @@
  * `data-rendered="true"` on success (the end-to-end tests wait for it), `data-render-error`
  * with the message on failure.  Runs on DOMContentLoaded and after every htmx swap, so a panel
  * swapped in by htmx gets its chart too.  No dependency beyond the `vegaEmbed` global.
+ *
+ * Every chart is fitted to its container's width before it is drawn (decision 0051): the panels
+ * of a figure share one width, legends move below the plot on narrow screens, and a figure is
+ * drawn again when the window's width changes (a tablet turned, a phone rotated).
  */
 (function () {
   "use strict";
@@ -20,6 +24,41 @@
       throw new Error("no Vega-Lite spec in data-vega-spec or a JSON script child");
     }
     return JSON.parse(text);
+  }
+
+  // Room beside a plot for its y axis title and labels, and a legend on the right.
+  var AXIS_ROOM = 80;
+  var LEGEND_ROOM = 170;
+  var NARROW = 600;
+
+  function walk(node, visit) {
+    if (Array.isArray(node)) {
+      node.forEach(function (child) { walk(child, visit); });
+    } else if (node && typeof node === "object") {
+      visit(node);
+      Object.keys(node).forEach(function (key) {
+        if (key !== "datasets" && key !== "usermeta") { walk(node[key], visit); }
+      });
+    }
+  }
+
+  function fit(el, spec) {
+    var available = el.clientWidth || el.parentElement.clientWidth || 720;
+    var narrow = available < NARROW;
+    var width = Math.max(160, available - AXIS_ROOM - (narrow ? 10 : LEGEND_ROOM));
+    var views = spec.vconcat || [spec];
+    views.forEach(function (view) {
+      if (typeof view.width === "number") { view.width = Math.min(width, 1100); }
+    });
+    if (narrow) {
+      walk(spec, function (node) {
+        if (node.legend && typeof node.legend === "object" && node.legend.orient === "right") {
+          node.legend.orient = "bottom";
+        }
+      });
+    }
+    el.setAttribute("data-fitted-width", String(available));
+    return spec;
   }
 
   function fail(el, error) {
@@ -44,7 +83,7 @@
       if (typeof window.vegaEmbed !== "function") {
         throw new Error("vegaEmbed is not loaded");
       }
-      spec = specOf(el);
+      spec = fit(el, specOf(el));
     } catch (error) {
       fail(el, error);
       return;
@@ -78,6 +117,20 @@
   } else {
     renderAll(document);
   }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () {
+      var drawn = document.querySelectorAll("[data-vega-spec][data-rendered]");
+      for (var i = 0; i < drawn.length; i += 1) {
+        var el = drawn[i];
+        if (Math.abs(el.clientWidth - Number(el.getAttribute("data-fitted-width"))) > 40) {
+          el.removeAttribute("data-rendered");
+          render(el);
+        }
+      }
+    }, 250);
+  });
   document.addEventListener("htmx:afterSwap", function () {
     // The whole document, not only the target: out-of-band swaps land elsewhere, and
     // containers already drawn are skipped.
