@@ -16,6 +16,7 @@ import pytest
 from crswatch.episodes import TRAJECTORY_SCHEMA, trajectory
 from crswatch.scales import ALL_SCALES
 from crswatch.timeline import Event, Patient, Therapy, Timeline
+from crswatch.web._chart_data import band_label
 from crswatch.web._charts import (
     GRADE_COLOURS,
     MAX_POINTS,
@@ -179,7 +180,9 @@ def test_markers_for_drugs_and_infusions(seeded: Any) -> None:
 def test_one_grade_band_per_scale_from_the_trajectory(seeded: Any) -> None:
     _, table, spec = seeded
     rows = spec["datasets"]["grades"]
-    expected = [f"{s.kind.upper()} {s.id}" for s in ALL_SCALES.values()]
+    # Clinical labels, never scale ids (the scale's title without its authors).
+    expected = [band_label(s.title) for s in ALL_SCALES.values()]
+    assert expected[0] == "ASTCT consensus CRS grading"
     assert list(dict.fromkeys(row["band"] for row in rows)) == expected
     assert panel(spec, "grades")["layer"][0]["encoding"]["y"]["scale"]["domain"] == expected
     high = panel(spec, "grades")["layer"][0]["encoding"]["x"]["scale"]["domain"][1]
@@ -189,10 +192,12 @@ def test_one_grade_band_per_scale_from_the_trajectory(seeded: Any) -> None:
         assert all(a["end"] == b["start"] for a, b in pairwise(mine))
         assert mine[-1]["end"] == high
     astct = table.filter((pl.col("kind") == "crs") & (pl.col("scale") == "astct2019"))
-    assert len([row for row in rows if row["band"] == "CRS astct2019"]) == astct.height
+    assert (
+        len([row for row in rows if row["band"] == "ASTCT consensus CRS grading"]) == astct.height
+    )
     # From the pressor (73 h) ASTCT CRS is 3 on this record until the cannula turns into a
     # ventilator (80 h, positive pressure: grade 4).
-    astct_rows = {row["start"]: row for row in rows if row["band"] == "CRS astct2019"}
+    astct_rows = {row["start"]: row for row in rows if row["band"] == "ASTCT consensus CRS grading"}
     assert astct_rows[round(72 / 24, 5)]["fill"] == "2"  # SBP 82 before any pressor
     assert (astct_rows[round(73 / 24, 5)]["fill"], astct_rows[round(73 / 24, 5)]["grade"]) == (
         "3",
@@ -208,9 +213,9 @@ def test_undecided_grades_are_marked_with_bounds(seeded: Any) -> None:
     open_ = [row for row in rows if row["fill"] in ("ambiguous", "not_assessable")]
     assert open_
     for row in open_:
-        assert row["grade"].startswith(row["status"])
+        assert row["grade"].endswith(f"({row['status']})")  # the shared notation
         assert row["grade"].endswith(f"{row['lower']}-{row['upper']}")
-    icans = [row for row in rows if row["band"] == "ICANS astct2019"]
+    icans = [row for row in rows if row["band"] == "ASTCT consensus ICANS grading"]
     assert icans[0]["fill"] == "not_assessable"
     assert icans[0]["text"] == "0-4"  # long enough to carry its bounds in the bar
     bars = panel(spec, "grades")["layer"][0]
@@ -223,7 +228,7 @@ def test_scale_selection(seeded: Any) -> None:
     record, table, _ = seeded
     spec = timeline_chart(record, table, scales=["astct2019", "icans.astct2019"])
     bands = list(dict.fromkeys(row["band"] for row in spec["datasets"]["grades"]))
-    assert bands == ["CRS astct2019", "ICANS astct2019"]
+    assert bands == ["ASTCT consensus CRS grading", "ASTCT consensus ICANS grading"]
     assert_valid(spec)
 
 
@@ -418,7 +423,7 @@ def test_bars_and_markers_are_labelled_with_rate_flow_and_dose() -> None:
         for layer in support["layer"]
         if "text" in layer.get("encoding", {})
     ]
-    assert texts == ["label", "dose"]
+    assert texts == ["label", "label", "dose", "dose"]  # left or right of the bar or marker
     doses = {(row["what"], row["dose"]) for row in spec["datasets"]["markers"]}
     assert ("tocilizumab", "560 mg") in doses and ("dexamethasone", "10 mg") in doses
 

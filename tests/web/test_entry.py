@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from crswatch.web import ENTRY_FORMS, EntryResult, build_entry
 from crswatch.web._entry import DRUGS, PRESSORS, time_value
 from tests.builders import at, ev, timeline
+from tests.web.ward import make_ward
 
 NOW = at(30)
 
@@ -39,7 +42,20 @@ def test_entry_time_is_utc_and_not_in_the_future() -> None:
     future = _entry("vitals", heart_rate="90", time="2024-01-02T15:00")
     assert future.errors["time"].startswith("time='2024-01-02T15:00': is in the future")
     assert "not a date and time" in _entry("vitals", heart_rate="90", time="noon").errors["time"]
-    assert time_value(NOW) == "2024-01-02T14:00"
+    assert time_value(NOW) == "2024-01-02 14:00"
+
+
+def test_entry_time_is_read_in_the_site_zone() -> None:
+    berlin = ZoneInfo("Europe/Berlin")  # UTC+1 in January
+    assert time_value(NOW, berlin) == "2024-01-02 15:00"
+    record = make_ward()[0]
+    typed = {"heart_rate": "90", "time": "2024-01-02 10:15"}
+    result = build_entry(record, "vitals", typed, username="alice", now=NOW, zone=berlin)
+    assert result.events[0].time == at(25.25)  # 10:15 CET is 09:15 UTC
+    # An explicit offset wins over the site's zone.
+    typed["time"] = "2024-01-02T09:15+00:00"
+    result = build_entry(record, "vitals", typed, username="alice", now=NOW, zone=berlin)
+    assert result.events[0].time == at(25.25)
 
 
 def test_errors_name_the_field_and_the_typed_value() -> None:

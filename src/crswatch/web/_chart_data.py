@@ -17,13 +17,15 @@ from typing import Any
 import polars as pl
 
 from crswatch.biomarkers import stat_value
-from crswatch.scales import select_scales
+from crswatch.scales import grade_notation, grade_on_record, select_scales
 from crswatch.state import ANTI_CYTOKINE, CORTICOSTEROIDS, POSITIVE_PRESSURE, PRESSORS
 from crswatch.timeline import Event, Timeline, format_time, item_spec, vocabulary
 
 __all__ = [
     "MAX_POINTS",
+    "NEURO_SCORES",
     "TimeAxis",
+    "band_label",
     "grade_band_rows",
     "interval_rows",
     "lab_rows",
@@ -355,6 +357,7 @@ def marker_rows(timeline: Timeline, axis: TimeAxis) -> list[dict[str, Any]]:
             {
                 "lane": classes[event.item],
                 "kind": classes[event.item],
+                "given": classes[event.item],
                 "drug": event.item,
                 "what": event.item.replace("_", " "),
                 "dose": f"{dose} {unit_label(event.unit)}".strip(),
@@ -398,6 +401,12 @@ def neuro_rows(timeline: Timeline, axis: TimeAxis) -> list[dict[str, Any]]:
     return rows
 
 
+def band_label(title: str) -> str:
+    """A scale's band label: its title without the parenthesised authors (the tooltip and the
+    table view give the full title and version)."""
+    return title.split(" (", 1)[0]
+
+
 def grade_band_rows(
     timeline: Timeline, trajectory: pl.DataFrame, axis: TimeAxis, scales: Sequence[str] | None
 ) -> list[dict[str, Any]]:
@@ -421,17 +430,19 @@ def grade_band_rows(
             status = str(row["status"])
             lower, upper = int(row["lower"]), int(row["upper"])
             graded = status == "graded"
+            # A provisional grade is the grade on record: drawn in its colour, "≤ upper" inside.
+            on_record = grade_on_record(row["grade"], status)
             begin = _day(row["at"], start)
             end = axis_end if following is None else _day(following, start)
             bounds = str(lower) if lower == upper else f"{lower}-{upper}"
             rows.append(
                 {
-                    "band": f"{scale.kind.upper()} {scale.id}",
+                    "band": band_label(scale.title),
                     "scale": scale.title,
                     "version": scale.version,
                     "status": status.replace("_", " "),
-                    "fill": str(row["grade"]) if graded else status,
-                    "grade": bounds if graded else f"{status.replace('_', ' ')}: {bounds}",
+                    "fill": str(on_record) if on_record is not None else status,
+                    "grade": grade_notation(row["grade"], status, lower, upper),
                     "lower": lower,
                     "upper": upper,
                     "start": begin,
@@ -439,7 +450,9 @@ def grade_band_rows(
                     "from": format_time(row["at"]),
                     "to": "latest" if following is None else format_time(following),
                     # Bounds written inside undecided bars that are wide enough to hold them.
-                    "text": "" if graded or end - begin < 0.04 * axis_end else bounds,
+                    "text": ""
+                    if graded or end - begin < 0.04 * axis_end
+                    else (f"≤ {upper}" if on_record is not None else bounds),
                 }
             )
     return rows

@@ -329,6 +329,36 @@ def _sbp_panel(
     )
 
 
+def _side_labels(
+    axis: TimeAxis,
+    dataset: str,
+    text: str,
+    y: dict[str, Any],
+    span: tuple[str, str],
+    *,
+    dx: int,
+) -> list[dict[str, Any]]:
+    """Text labels beside bars or markers, kept inside the plot: right of what starts in the
+    left half of the axis, left of what ends in the right half (where the now line is)."""
+    middle = sum(axis.domain) / 2
+    start, end = span
+    style = {"type": "text", "fontSize": 11, "color": "#1f2933", "baseline": "middle"}
+    return [
+        {
+            "data": {"name": dataset},
+            "transform": [{"filter": f"datum.{start} < {middle}"}],
+            "mark": {**style, "align": "left", "dx": dx},
+            "encoding": {"x": axis.encoding(start), "y": y, "text": {"field": text}},
+        },
+        {
+            "data": {"name": dataset},
+            "transform": [{"filter": f"datum.{start} >= {middle}"}],
+            "mark": {**style, "align": "right", "dx": -dx},
+            "encoding": {"x": axis.encoding(end), "y": y, "text": {"field": text}},
+        },
+    ]
+
+
 def _support_panel(
     timeline: Timeline, axis: TimeAxis, datasets: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any] | None:
@@ -360,7 +390,7 @@ def _support_panel(
                         "field": "kind",
                         "type": "nominal",
                         "scale": {"domain": kinds, "range": colours},
-                        "legend": {"title": "support", "orient": "right"},
+                        "legend": {"title": "support", "orient": "right", "symbolType": "square"},
                     },
                     "tooltip": _tooltip(
                         ("label", "nominal", "what"),
@@ -371,26 +401,7 @@ def _support_panel(
             }
         )
         # Each bar says what it is: the drug and its rate, the device and its flow.
-        layers.append(
-            {
-                "data": {"name": "intervals"},
-                "mark": {
-                    "type": "text",
-                    "align": "left",
-                    "dx": 3,
-                    "fontSize": 11,
-                    "color": "#1f2933",
-                    "stroke": "#ffffff",
-                    "strokeWidth": 2.5,
-                    "strokeOpacity": 0.85,
-                },
-                "encoding": {
-                    "x": axis.encoding("start"),
-                    "y": y,
-                    "text": {"field": "label", "type": "nominal"},
-                },
-            }
-        )
+        layers += _side_labels(axis, "intervals", "label", y, ("start", "end"), dx=3)
     if markers:
         layers.append(
             {
@@ -400,7 +411,8 @@ def _support_panel(
                     "x": axis.encoding(),
                     "y": y,
                     "shape": {
-                        "field": "kind",
+                        # Its own field: a legend on "kind" would merge with the bars' colours.
+                        "field": "given",
                         "type": "nominal",
                         "scale": {
                             "domain": shapes,
@@ -417,17 +429,7 @@ def _support_panel(
             }
         )
         # Each dose marker is labelled with its dose.
-        layers.append(
-            {
-                "data": {"name": "markers"},
-                "mark": {"type": "text", "align": "left", "dx": 7, "fontSize": 11},
-                "encoding": {
-                    "x": axis.encoding(),
-                    "y": y,
-                    "text": {"field": "dose", "type": "nominal"},
-                },
-            }
-        )
+        layers += _side_labels(axis, "markers", "dose", y, ("day", "day"), dx=7)
     return _panel("support", 26 * len(lanes), layers)
 
 
@@ -512,7 +514,7 @@ def _grade_panel(
         "field": "band",
         "type": "nominal",
         "scale": {"domain": bands},
-        "axis": {"title": None, "labelLimit": 160},
+        "axis": {"title": None, "labelLimit": 220},
     }
     undecided = "datum.fill === 'ambiguous' || datum.fill === 'not_assessable'"
     return _panel(
@@ -708,7 +710,13 @@ def timeline_chart(
             "usermeta": {"tables": _table_view(axis, datasets, zone)},
             "vconcat": drawn,
             "spacing": 6,
-            "resolve": {"scale": {"x": "shared", "color": "independent", "shape": "independent"}},
+            "resolve": {
+                "scale": {
+                    "x": "shared",
+                    "color": "independent",
+                    "shape": "independent",
+                }
+            },
         },
     )
 

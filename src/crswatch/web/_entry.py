@@ -179,9 +179,9 @@ class EntryResult:
 
 
 def time_value(moment: datetime, zone: tzinfo = UTC) -> str:
-    """A moment as an ``<input type="datetime-local">`` value in the site's zone (the form
+    """A moment as the entry form's time value (``2024-03-02 15:00``) in the site's zone (the form
     names the zone)."""
-    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _entry_time(text: str, now: datetime, zone: tzinfo) -> tuple[str | None, str | None]:
@@ -191,7 +191,7 @@ def _entry_time(text: str, now: datetime, zone: tzinfo) -> tuple[str | None, str
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        return None, f"time={text!r}: not a date and time (YYYY-MM-DDTHH:MM, site time)"
+        return None, f"time={text!r}: not a date and time (YYYY-MM-DD HH:MM, site time)"
     # The form names the site's zone, so a time without an offset is in that zone by
     # declaration (decision 0050); stored as UTC.
     local = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment

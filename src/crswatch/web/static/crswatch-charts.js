@@ -42,6 +42,21 @@
     }
   }
 
+  function wrap(text, width) {
+    var lines = [];
+    var line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+
   function fit(el, spec) {
     var available = el.clientWidth || el.parentElement.clientWidth || 720;
     var narrow = available < NARROW;
@@ -51,9 +66,26 @@
       if (typeof view.width === "number") { view.width = Math.min(width, 1100); }
     });
     if (narrow) {
+      // Long titles are set on several lines, as many as the width needs.
+      if (spec.title && typeof spec.title === "object") {
+        ["text", "subtitle"].forEach(function (key) {
+          if (typeof spec.title[key] === "string") {
+            spec.title[key] = wrap(spec.title[key], Math.max(20, Math.floor(available / 7)));
+          }
+        });
+      }
       walk(spec, function (node) {
         if (node.legend && typeof node.legend === "object" && node.legend.orient === "right") {
           node.legend.orient = "bottom";
+          node.legend.direction = "vertical";
+        }
+        if (node.axis && typeof node.axis === "object") {
+          if (node.axis.labelLimit) {
+            node.axis.labelLimit = 100; // lane names: shortened, the full name in the tooltip
+          }
+          if (typeof node.axis.title === "string") {
+            node.axis.title = wrap(node.axis.title, Math.max(20, Math.floor(available / 7)));
+          }
         }
       });
     }
@@ -67,6 +99,33 @@
     if (window.console) {
       window.console.error("crswatch chart:", error);
     }
+  }
+
+  function draw(el, spec, retries) {
+    window
+      .vegaEmbed(el, spec, { actions: false, renderer: "svg" })
+      .then(function (result) {
+        // Axis labels and legends take what room they need: when the drawing came out wider
+        // than its container, draw it again with the plots narrowed by the excess (at most
+        // three times: a label wider than the whole screen cannot be helped).
+        var svg = el.querySelector("svg");
+        var excess = svg ? svg.getBoundingClientRect().width - el.clientWidth : 0;
+        if (retries > 0 && excess > 1) {
+          result.finalize();
+          (spec.vconcat || [spec]).forEach(function (view) {
+            if (typeof view.width === "number") {
+              view.width = Math.max(120, view.width - Math.ceil(excess) - 4);
+            }
+          });
+          draw(el, spec, retries - 1);
+          return;
+        }
+        el.removeAttribute("data-rendering");
+        el.setAttribute("data-rendered", "true");
+      })
+      .catch(function (error) {
+        fail(el, error);
+      });
   }
 
   function render(el) {
@@ -88,15 +147,7 @@
       fail(el, error);
       return;
     }
-    window
-      .vegaEmbed(el, spec, { actions: false, renderer: "svg" })
-      .then(function () {
-        el.removeAttribute("data-rendering");
-        el.setAttribute("data-rendered", "true");
-      })
-      .catch(function (error) {
-        fail(el, error);
-      });
+    draw(el, spec, 3);
   }
 
   function renderAll(root) {
