@@ -214,7 +214,7 @@ def test_undecided_grades_are_marked_with_bounds(seeded: Any) -> None:
     assert open_
     for row in open_:
         assert row["grade"].endswith(f"({row['status']})")  # the shared notation
-        assert row["grade"].endswith(f"{row['lower']}-{row['upper']}")
+        assert row["grade"].startswith(f"{row['lower']}–{row['upper']} ")
     icans = [row for row in rows if row["band"] == "ASTCT consensus ICANS grading"]
     assert icans[0]["fill"] == "not_assessable"
     assert icans[0]["text"] == "0-4"  # long enough to carry its bounds in the bar
