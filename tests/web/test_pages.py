@@ -187,7 +187,7 @@ def test_vasopressor_entry_is_stored_and_regraded(dashboard: Dashboard) -> None:
     )
     assert response.status_code == 200
     # The fragment: the cleared form with a confirmation, and the regraded panel out of band.
-    assert "Saved 1 event (norepinephrine 7 ug/min" in response.text
+    assert "Saved 1 event (norepinephrine 0.1 ug/kg/min = 7 ug/min" in response.text
     assert (
         'id="grade-panel" class="card grades" aria-label="Grades now" hx-swap-oob="true"'
         in response.text
