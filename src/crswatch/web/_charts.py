@@ -74,6 +74,10 @@ _MARKER_SHAPES = {
 }
 
 
+#: Legend labels in words: vocabulary codes (``nasal_cannula``, ``not_assessable``) unspaced.
+_WORDS = "replace(datum.label, regexp('_', 'g'), ' ')"
+
+
 def _tooltip(*fields: tuple[str, str, str]) -> list[dict[str, Any]]:
     out = []
     for field, kind, title in fields:
@@ -390,7 +394,12 @@ def _support_panel(
                         "field": "kind",
                         "type": "nominal",
                         "scale": {"domain": kinds, "range": colours},
-                        "legend": {"title": "support", "orient": "right", "symbolType": "square"},
+                        "legend": {
+                            "title": "support",
+                            "orient": "right",
+                            "symbolType": "square",
+                            "labelExpr": _WORDS,
+                        },
                     },
                     "tooltip": _tooltip(
                         ("label", "nominal", "what"),
@@ -535,7 +544,7 @@ def _grade_panel(
                             "domain": list(GRADE_COLOURS),
                             "range": list(GRADE_COLOURS.values()),
                         },
-                        "legend": {"title": "grade", "orient": "right"},
+                        "legend": {"title": "grade", "orient": "right", "labelExpr": _WORDS},
                     },
                     "stroke": {"condition": {"test": undecided, "value": "#444444"}, "value": None},
                     "tooltip": _tooltip(

@@ -79,6 +79,9 @@
           node.legend.orient = "bottom";
           node.legend.direction = "vertical";
         }
+        if (node.type === "text" && (node.align === "left" || node.align === "right")) {
+          node.limit = Math.max(60, Math.floor(width / 2)); // labels cut short, full in the table
+        }
         if (node.axis && typeof node.axis === "object") {
           if (node.axis.labelLimit) {
             node.axis.labelLimit = 100; // lane names: shortened, the full name in the tooltip
