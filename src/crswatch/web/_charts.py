@@ -474,7 +474,11 @@ def _neuro_panel(
                     "color": {
                         "field": "tool",
                         "type": "nominal",
-                        "scale": {"domain": ["ICE", "CAPD"], "range": ["#08519c", "#6a51a3"]},
+                        # Only the tools the record holds appear in the legend.
+                        "scale": {
+                            "domain": tools,
+                            "range": [{"ICE": "#08519c", "CAPD": "#6a51a3"}[t] for t in tools],
+                        },
                         "legend": {"title": "assessment", "orient": "right"},
                     },
                     "tooltip": _tooltip(
