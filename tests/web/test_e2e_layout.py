@@ -103,7 +103,7 @@ def test_ward_says_why_and_fits_the_screen(page: Page, base_url: str) -> None:
     # The deciding findings in the patient's values and times, in the site's zone (CET = UTC+1).
     expect(shock.locator('[data-why="crs"]')).to_contain_text("norepinephrine 8 µg/min since 11:00")
     expect(shock.locator('[data-why="crs"]')).to_contain_text("Tmax 39.2 °C (05:00)")
-    expect(shock.locator('[data-open="icans"]')).to_contain_text("no ICE score")
+    expect(shock.locator('[data-open="icans"]')).to_contain_text("missing ICE score")
     expect(shock.locator('[data-seen="neuro"]')).to_have_attribute("data-stale", "true")
     expect(page.locator("#ward-caption")).to_contain_text("Europe/Berlin (CET)")
     expect(page.locator("#ward-caption")).to_contain_text("2024-01-02 15:00 CET")

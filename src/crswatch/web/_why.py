@@ -239,15 +239,13 @@ _INPUT_LABELS = {
 
 
 def input_label(name: str) -> str:
-    """A missing input in clinical words (``ice_score`` is "ICE score")."""
+    """A missing input in clinical words (``ice_score`` is "ICE score"); an entry already in
+    words (the grading engine may name inputs as phrases) is kept as it is."""
     return _INPUT_LABELS.get(name, name.replace("_", " "))
 
 
 def _listing(words: Sequence[str]) -> str:
-    unique = list(dict.fromkeys(words))
-    if len(unique) <= 1:
-        return "".join(unique)
-    return ", ".join(unique[:-1]) + " or " + unique[-1]
+    return "; ".join(dict.fromkeys(words))
 
 
 def open_question(result: GradeResult) -> str:
@@ -262,10 +260,10 @@ def open_question(result: GradeResult) -> str:
     if result.status == "graded":
         return ""
     if result.status == "provisional":
-        what = f"no {missing} documented" if missing else "inputs not documented"
+        what = f"missing {missing}" if missing else "inputs not documented"
         return f"{STATUS_LABELS['provisional']}: {what}; could be up to grade {upper}"
     if result.status == "not_assessable":
-        what = f"no {missing} documented" if missing else "no finding decides the grade"
+        what = f"missing {missing}" if missing else "no finding decides the grade"
         return f"{STATUS_LABELS['not_assessable']}: {what}; grade between {lower} and {upper}"
     # ambiguous: the scale's wording does not decide between the bounds.
     reason = f" ({'; '.join(undecided)})" if undecided else ""
