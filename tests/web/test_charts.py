@@ -16,6 +16,7 @@ import pytest
 from crswatch.episodes import TRAJECTORY_SCHEMA, trajectory
 from crswatch.scales import ALL_SCALES
 from crswatch.timeline import Event, Patient, Therapy, Timeline
+from crswatch.web._chart_data import band_label
 from crswatch.web._charts import (
     GRADE_COLOURS,
     MAX_POINTS,
@@ -95,7 +96,16 @@ def test_schema_validation_catches_a_broken_spec(seeded: Any) -> None:
 def test_panels_share_one_time_axis(seeded: Any) -> None:
     _, _, spec = seeded
     names = [p["name"] for p in spec["vconcat"]]
-    assert names == ["temperature", "ferritin", "fibrinogen", "crp", "sbp", "support", "grades"]
+    assert names == [
+        "temperature",
+        "ferritin",
+        "fibrinogen",
+        "crp",
+        "il6",
+        "sbp",
+        "support",
+        "grades",
+    ]
     domains = {
         json.dumps(layer["encoding"]["x"]["scale"]["domain"])
         for p in spec["vconcat"]
@@ -107,7 +117,7 @@ def test_panels_share_one_time_axis(seeded: Any) -> None:
     assert low == -1  # the baseline labs a day before the infusion
     assert high > 100 / 24  # past the last event at 100 h
     grade_x = panel(spec, "grades")["layer"][0]["encoding"]["x"]
-    assert grade_x["axis"]["title"] == "Day since infusion (day 0 = CAR T infusion)"
+    assert grade_x["axis"]["title"] == "Day since infusion (day 0 = CAR T infusion), with the date"
 
 
 def test_units_are_canonical_and_in_axis_titles(seeded: Any) -> None:
@@ -126,8 +136,9 @@ def test_maximum_temperature_per_24h(seeded: Any) -> None:
     _, _, spec = seeded
     tmax = spec["datasets"]["temperature_max_24h"]
     assert [(row["period"], row["value"], row["day"]) for row in tmax] == [
-        ("day 2", 38.5, 2.5),  # 38.5 at 52 h beats 38.2 at 60 h
-        ("day 3", 39.5, 3.5),
+        # Drawn when measured (decision 0051): 38.5 at 52 h beats 38.2 at 60 h; 39.5 at 72 h.
+        ("day 2", 38.5, round(52 / 24, 5)),
+        ("day 3", 39.5, 3.0),
     ]
     assert tmax[1]["time"] == "2024-01-04T08:00:00Z"
 
@@ -169,7 +180,9 @@ def test_markers_for_drugs_and_infusions(seeded: Any) -> None:
 def test_one_grade_band_per_scale_from_the_trajectory(seeded: Any) -> None:
     _, table, spec = seeded
     rows = spec["datasets"]["grades"]
-    expected = [f"{s.kind.upper()} {s.id}" for s in ALL_SCALES.values()]
+    # Clinical labels, never scale ids (the scale's title without its authors).
+    expected = [band_label(s.title) for s in ALL_SCALES.values()]
+    assert expected[0] == "ASTCT consensus CRS grading"
     assert list(dict.fromkeys(row["band"] for row in rows)) == expected
     assert panel(spec, "grades")["layer"][0]["encoding"]["y"]["scale"]["domain"] == expected
     high = panel(spec, "grades")["layer"][0]["encoding"]["x"]["scale"]["domain"][1]
@@ -179,10 +192,12 @@ def test_one_grade_band_per_scale_from_the_trajectory(seeded: Any) -> None:
         assert all(a["end"] == b["start"] for a, b in pairwise(mine))
         assert mine[-1]["end"] == high
     astct = table.filter((pl.col("kind") == "crs") & (pl.col("scale") == "astct2019"))
-    assert len([row for row in rows if row["band"] == "CRS astct2019"]) == astct.height
+    assert (
+        len([row for row in rows if row["band"] == "ASTCT consensus CRS grading"]) == astct.height
+    )
     # From the pressor (73 h) ASTCT CRS is 3 on this record until the cannula turns into a
     # ventilator (80 h, positive pressure: grade 4).
-    astct_rows = {row["start"]: row for row in rows if row["band"] == "CRS astct2019"}
+    astct_rows = {row["start"]: row for row in rows if row["band"] == "ASTCT consensus CRS grading"}
     assert astct_rows[round(72 / 24, 5)]["fill"] == "2"  # SBP 82 before any pressor
     assert (astct_rows[round(73 / 24, 5)]["fill"], astct_rows[round(73 / 24, 5)]["grade"]) == (
         "3",
@@ -198,9 +213,9 @@ def test_undecided_grades_are_marked_with_bounds(seeded: Any) -> None:
     open_ = [row for row in rows if row["fill"] in ("ambiguous", "not_assessable")]
     assert open_
     for row in open_:
-        assert row["grade"].startswith(row["status"])
-        assert row["grade"].endswith(f"{row['lower']}-{row['upper']}")
-    icans = [row for row in rows if row["band"] == "ICANS astct2019"]
+        assert row["grade"].endswith(f"({row['status']})")  # the shared notation
+        assert row["grade"].startswith(f"{row['lower']}–{row['upper']} ")
+    icans = [row for row in rows if row["band"] == "ASTCT consensus ICANS grading"]
     assert icans[0]["fill"] == "not_assessable"
     assert icans[0]["text"] == "0-4"  # long enough to carry its bounds in the bar
     bars = panel(spec, "grades")["layer"][0]
@@ -213,7 +228,7 @@ def test_scale_selection(seeded: Any) -> None:
     record, table, _ = seeded
     spec = timeline_chart(record, table, scales=["astct2019", "icans.astct2019"])
     bands = list(dict.fromkeys(row["band"] for row in spec["datasets"]["grades"]))
-    assert bands == ["CRS astct2019", "ICANS astct2019"]
+    assert bands == ["ASTCT consensus CRS grading", "ASTCT consensus ICANS grading"]
     assert_valid(spec)
 
 
@@ -319,7 +334,7 @@ def test_blinatumomab_axis_and_infusion_bar() -> None:
     assert (bar["lane"], bar["start"], bar["end"]) == ("blinatumomab", 0.0, 1.5)
     assert bar["label"] == "blinatumomab 9 ug/d"
     x = panel(spec, "grades")["layer"][0]["encoding"]["x"]
-    assert x["axis"]["title"] == "Day since first dose (day 0 = first dose)"
+    assert x["axis"]["title"] == "Day since first dose (day 0 = first dose), with the date"
 
 
 def test_the_chart_ends_with_the_record() -> None:
@@ -348,3 +363,81 @@ def test_a_record_without_events_draws_only_the_grade_bands() -> None:
     assert {row["start"] for row in spec["datasets"]["grades"]} == {0.0}
     assert_valid(spec)
     assert cytokine_chart(record) is None
+
+
+# --- v2 (issue 17; decision 0051): the now line, nothing after now, labels, ICE/CAPD track ---
+
+
+def _with_now() -> tuple[Timeline, dict[str, Any], float]:
+    """The seed 000-like course seen at 85 h: the ventilator and norepinephrine still run."""
+    from crswatch.web._ward import up_to
+    from tests.builders import at
+
+    record = up_to(course(), at(85))
+    neuro = timeline(
+        [
+            *[
+                {k: v for k, v in e.to_dict().items() if k in ("time", "item", "value", "unit")}
+                for e in record.events
+                if e.item != "car_t_infusion"
+            ],
+            ev(76, "ice_score", 6),
+            ev(82, "ice_score", 2),
+            ev(82, "consciousness", "awakens_to_voice"),
+        ]
+    )
+    spec = timeline_chart(neuro, trajectory([neuro]), now=at(85), zone=UTC)
+    return neuro, spec, round(85 / 24, 5)
+
+
+def test_now_line_in_every_panel_and_nothing_after_now() -> None:
+    _, spec, now_day = _with_now()
+    assert_valid(spec)
+    low, high = panel(spec, "grades")["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert low < now_day < high
+    for each in spec["vconcat"]:
+        rules = [
+            layer
+            for layer in each["layer"]
+            for layer in layer.get("layer", [layer])
+            if layer.get("mark", {}).get("type") == "rule"
+            and layer.get("data", {}).get("values", [{}])[0].get("label") == "now"
+        ]
+        assert [r["data"]["values"][0]["day"] for r in rules] == [now_day], each["name"]
+    # Nothing is drawn after now: the running bars and the last grade stop at the now line.
+    bars = spec["datasets"]["intervals"]
+    assert max(row["end"] for row in bars) == now_day
+    assert max(row["end"] for row in spec["datasets"]["grades"]) == now_day
+    for name, rows in spec["datasets"].items():
+        days = [row[key] for row in rows for key in ("day", "start") if key in row]
+        assert all(day <= now_day for day in days), name
+
+
+def test_bars_and_markers_are_labelled_with_rate_flow_and_dose() -> None:
+    _, spec, _ = _with_now()
+    labels = {row["label"] for row in spec["datasets"]["intervals"]}
+    assert {"norepinephrine 8 µg/min", "nasal cannula 2 L/min", "mechanical ventilation"} <= labels
+    support = panel(spec, "support")
+    texts = [
+        layer["encoding"]["text"]["field"]
+        for layer in support["layer"]
+        if "text" in layer.get("encoding", {})
+    ]
+    assert texts == ["label", "label", "dose", "dose"]  # left or right of the bar or marker
+    doses = {(row["what"], row["dose"]) for row in spec["datasets"]["markers"]}
+    assert ("tocilizumab", "560 mg") in doses and ("dexamethasone", "10 mg") in doses
+
+
+def test_ice_track_and_time_axis_labels() -> None:
+    _, spec, _ = _with_now()
+    neuro = spec["datasets"]["neuro"]
+    assert [(r["tool"], r["value"]) for r in neuro if r["tool"] == "ICE"] == [
+        ("ICE", 6.0),
+        ("ICE", 2.0),
+    ]
+    assert [r["text"] for r in neuro if r["tool"] == "consciousness"] == ["awakens to voice"]
+    assert panel(spec, "neuro")["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 10.0]
+    # The shared axis: whole and half days, labelled "day N" with the date (site zone).
+    x = panel(spec, "grades")["layer"][0]["encoding"]["x"]["axis"]
+    assert x["tickMinStep"] == 0.5 and "utcFormat" in x["labelExpr"]
+    assert "'day '" in x["labelExpr"]

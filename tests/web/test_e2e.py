@@ -87,7 +87,7 @@ def test_ward_patient_chart_entry_and_error(page: Page, base_url: str) -> None:
     page.select_option("#scale", "lee2014")
     expect(page.locator("#ward-table")).to_have_attribute("data-scale", "lee2014")
     expect(page.locator('tr[data-patient="W-SHOCK"] td[data-kind="crs"]')).to_have_attribute(
-        "data-status", "not_assessable"
+        "data-status", "provisional"
     )
     page.select_option("#scale", "astct2019")
     expect(page.locator("#ward-table")).to_have_attribute("data-scale", "astct2019")
@@ -131,8 +131,11 @@ def test_ward_patient_chart_entry_and_error(page: Page, base_url: str) -> None:
 def test_viewer_sees_no_entry_button(page: Page, base_url: str) -> None:
     _login(page, base_url, "viewer")
     page.goto(f"{base_url}/ward/patients/W-CALM")
-    expect(page.locator("#entry-vitals")).to_contain_text("Entries need the clinician role")
-    expect(page.locator("#entry-vitals button[type=submit]")).to_have_count(0)
+    expect(page.locator("#crs-now")).to_be_visible()
+    # No entry links, no entry forms, nothing to submit but the log-out button.
+    expect(page.locator(".entry-links")).to_have_count(0)
+    expect(page.locator("#entries, .entry form")).to_have_count(0)
+    expect(page.locator("main a[href*='/entries/']")).to_have_count(0)
     page.click("button.link")  # log out
     expect(page).to_have_url(f"{base_url}/login")
 

@@ -122,9 +122,16 @@ def test_entries_need_the_clinician_role(dashboard: Dashboard) -> None:
     url = "/ward/patients/W-FEVER/entries/vitals"
     response = dashboard.client.post(url, data={"csrf_token": token, "heart_rate": "90"})
     assert response.status_code == 403 and "clinician" in response.text
-    assert dashboard.client.get(url).status_code == 403
+    refused = dashboard.client.get(url)
+    assert refused.status_code == 403 and "Back to the ward" in refused.text
+    # Each refusal is audited: who, what, refused, for which patient.
+    failures = [r for r in _audit(dashboard.store) if r.outcome == "failure"]
+    assert [(r.actor, r.patient_id) for r in failures[-2:]] == [("viewer", "W-FEVER")] * 2
+    assert failures[-1].resource == "dashboard.ward.patients.W-FEVER.entries.vitals"
+    # A viewer is offered no entry: no links, no forms.
     view = dashboard.client.get("/ward/patients/W-FEVER")
-    assert view.status_code == 200 and "Entries need the clinician role" in view.text
+    assert view.status_code == 200
+    assert "/entries/" not in view.text and "<form" not in view.text.split("</header>", 1)[1]
 
 
 def test_ward_page_and_fragment(dashboard: Dashboard) -> None:
@@ -180,8 +187,11 @@ def test_vasopressor_entry_is_stored_and_regraded(dashboard: Dashboard) -> None:
     )
     assert response.status_code == 200
     # The fragment: the cleared form with a confirmation, and the regraded panel out of band.
-    assert "Saved 1 event (norepinephrine 7 ug/min" in response.text
-    assert 'id="grade-panel" class="card grades" hx-swap-oob="true"' in response.text
+    assert "Saved 1 event (norepinephrine 0.1 ug/kg/min = 7 ug/min" in response.text
+    assert (
+        'id="grade-panel" class="card grades" aria-label="Grades now" hx-swap-oob="true"'
+        in response.text
+    )
     assert _crs_now(response.text) == "3"
     assert '<section class="card charts" id="charts" hx-swap-oob="true">' in response.text
     assert '<section class="panels" id="panels" hx-swap-oob="true">' in response.text

@@ -122,8 +122,9 @@ def test_the_page_is_the_straightforward_page(record: Timeline) -> None:
     assert data["grades"]["crs_main"] == alone.crs[DEFAULT_SCALE]
     assert data["grades"]["icans"] == alone.icans[ICANS_SCALE.split(".", 1)[1]]
     # Charts: from the trajectory computed on its own.
-    assert data["timeline_spec"] == _charts.timeline_chart(record, trajectory([record]))
-    assert data["cytokine_spec"] == _charts.cytokine_chart(record)
+    alone_chart = _charts.timeline_chart(record, trajectory([record]), now=CLOCK, zone=UTC)
+    assert data["timeline_spec"] == alone_chart
+    assert data["cytokine_spec"] == _charts.cytokine_chart(record, now=CLOCK, zone=UTC)
     # Panels: every part from its own engine call.
     panels = data["panels"]
     assert panels == _panels.patient_panels(record, at=CLOCK)

@@ -65,7 +65,7 @@ def test_ungraded_cells_never_show_a_number() -> None:
     # The shared notation (crswatch.scales.grade_notation), as in the terminal and the report.
     assert (cell.label, cell.short, cell.certain, cell.possible) == (
         "1–4 (not assessable)",
-        "1–4 (not assessable)",
+        "1–4",
         1,
         4,
     )
@@ -77,6 +77,13 @@ def test_ungraded_cells_never_show_a_number() -> None:
         2,
         3,
     )
+
+
+def test_a_provisional_grade_is_the_grade_on_record() -> None:
+    cell = _cell("provisional", 2, 2, 3)
+    assert (cell.on_record, cell.short, cell.label) == (2, "2", "2 (provisional, ≤ 3)")
+    # Certain: the grade; possible: what the undocumented inputs could give.
+    assert (cell.certain, cell.possible) == (2, 3)
 
 
 def test_trend_arrows_only_when_certain() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from crswatch.api._docs import mount_docs
 from crswatch.api._errors import install_error_handlers
 from crswatch.api._middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
 from crswatch.api._settings import Settings
@@ -34,10 +35,14 @@ def create_app(
             "CRS, ICANS and HLH/MAS surveillance as a service. Every endpoint but /health and "
             "/auth/login needs a bearer token; every read and write of patient data is audited."
         ),
+        # Swagger UI from the installed package, not a CDN (crswatch.api._docs); no ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store if store is not None else Store()
     app.state.settings = settings if settings is not None else Settings.from_env()
     install_error_handlers(app)
+    mount_docs(app)
 
     @app.get("/health", tags=["health"], summary="Liveness and database reachability")
     def health() -> dict[str, Any]:

@@ -26,6 +26,9 @@ class Settings:
     #: The dashboard's "now" (aware, UTC); None: the wall clock. For reproducible tests and
     #: screenshots of a synthetic ward.
     dashboard_now: datetime | None = None
+    #: The dashboard's time zone (an IANA name such as ``Europe/Berlin``); None: the server's
+    #: local zone.  Pages show times in it with the zone named; the API stays in UTC.
+    site_timezone: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +45,7 @@ class Settings:
             session_secret=env.get("CRSWATCH_SESSION_SECRET") or None,
             secure_cookies=_flag(env.get("CRSWATCH_SECURE_COOKIES")),
             dashboard_now=_moment(env.get("CRSWATCH_DASHBOARD_NOW")),
+            site_timezone=env.get("CRSWATCH_SITE_TIMEZONE") or None,
         )
 
 

@@ -11,23 +11,26 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import polars as pl
 
 from crswatch.biomarkers import stat_value
-from crswatch.scales import select_scales
+from crswatch.scales import grade_notation, grade_on_record, select_scales
 from crswatch.state import ANTI_CYTOKINE, CORTICOSTEROIDS, POSITIVE_PRESSURE, PRESSORS
 from crswatch.timeline import Event, Timeline, format_time, item_spec, vocabulary
 
 __all__ = [
     "MAX_POINTS",
+    "NEURO_SCORES",
     "TimeAxis",
+    "band_label",
     "grade_band_rows",
     "interval_rows",
     "lab_rows",
     "marker_rows",
+    "neuro_rows",
     "numeric",
     "time_axis",
     "tmax_rows",
@@ -67,45 +70,78 @@ def unit_of(timeline: Timeline, item: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class TimeAxis:
-    """The shared time axis: the therapy start, the last known time and the drawn domain."""
+    """The shared time axis: the therapy start, the last known time and the drawn domain.
+
+    With a page's ``now`` (decision 0051), ``until`` is now: what is still running ends at the
+    now line (``end``), and nothing is drawn after it; the domain keeps a little room beyond so
+    that the line and its label show.  ``offset_ms`` is the site zone's UTC offset at the start
+    (milliseconds), for the dates under the day numbers.
+    """
 
     start: datetime
     until: datetime
     domain: tuple[float, float]
     title: str
+    now: datetime | None = None
+    offset_ms: float = 0.0
 
     def day(self, moment: datetime) -> float:
         return _day(moment, self.start)
 
+    @property
+    def end(self) -> float:
+        """Where what is still running stops: the now line, else the domain's edge."""
+        return self.day(self.now) if self.now is not None else self.domain[1]
+
     def encoding(self, field: str = "day", *, title: bool = False) -> dict[str, Any]:
+        axis: dict[str, Any] = {"title": self.title if title else None, "grid": True}
+        axis["tickMinStep"] = 0.5  # ticks on whole or half days
+        if title:
+            # Day numbers with the date beneath, on whole days only (half days: ticks).
+            start_ms = self.start.timestamp() * 1000 + self.offset_ms
+            axis["labelExpr"] = (
+                "datum.value % 1 === 0 ? ['day ' + datum.value, "
+                f"utcFormat({start_ms:.0f} + datum.value * 86400000, '%-d %b')] : ''"
+            )
+            axis["labelFontSize"] = 12
+        else:
+            axis["labels"] = False
         return {
             "field": field,
             "type": "quantitative",
             "scale": {"domain": list(self.domain), "nice": False},
-            "axis": {"title": self.title if title else None, "grid": True},
+            "axis": axis,
         }
 
 
-def time_axis(timeline: Timeline) -> TimeAxis:
-    """The axis from the first event (or the start) to the last event's time.
+def time_axis(
+    timeline: Timeline, now: datetime | None = None, zone: tzinfo | None = None
+) -> TimeAxis:
+    """The axis from the first event (or the start) to ``now``, else to the last event's time.
 
-    The record ends at its last event: an infusion's planned ``end`` or a grade the trajectory
-    evaluates after it (a look-back window expiring) lies beyond what was observed, so bars are
-    clipped there and later grades are not drawn (decision 0017).
+    The record ends at its last event (or the page's now): an infusion's planned ``end`` or a
+    grade the trajectory evaluates after it (a look-back window expiring) lies beyond what was
+    observed, so bars are clipped there and later grades are not drawn (decision 0017).
     """
     start = timeline.patient.therapy.start
     moments = [start, *(event.time for event in timeline.events)]
+    if now is not None:
+        moments = [m for m in moments if m <= now] + [now]
     first, until = min(moments), max(moments)
     low = math.floor(_day(first, start))
     # Room after the last time so that what is still running (and the grade from the last
-    # change point) stays visible; ongoing bars and bands run to this edge.
+    # change point) stays visible; ongoing bars and bands run to this edge (or to now).
     span = max((until - first).total_seconds() / _DAY, 1.0)
     high = round(_day(until, start) + max(span * 0.02, 1 / 24), 5)
     if timeline.patient.therapy.kind == "car_t":
-        title = "Day since infusion (day 0 = CAR T infusion)"
+        title = "Day since infusion (day 0 = CAR T infusion), with the date"
     else:
-        title = "Day since first dose (day 0 = first dose)"
-    return TimeAxis(start=start, until=until, domain=(low, high), title=title)
+        title = "Day since first dose (day 0 = first dose), with the date"
+    offset = start.astimezone(zone).utcoffset() if zone is not None else None
+    offset_ms = offset.total_seconds() * 1000 if offset is not None else 0.0
+    return TimeAxis(
+        start=start, until=until, domain=(low, high), title=title, now=now, offset_ms=offset_ms
+    )
 
 
 def numeric(events: Iterable[Event]) -> list[Event]:
@@ -170,7 +206,8 @@ def vital_rows(events: Sequence[Event], axis: TimeAxis) -> tuple[list[dict[str, 
 
 
 def tmax_rows(events: Sequence[Event], axis: TimeAxis) -> list[dict[str, Any]]:
-    """Maximum temperature per 24 h from the therapy start (seed 000 Figure 1, red line)."""
+    """Maximum temperature per 24 h from the therapy start (seed 000 Figure 1, red line),
+    drawn at the time it was measured (decision 0051), not at the period's middle."""
     best: dict[int, Event] = {}
     for event in events:
         index = math.floor((event.time - axis.start).total_seconds() / _DAY)
@@ -178,7 +215,7 @@ def tmax_rows(events: Sequence[Event], axis: TimeAxis) -> list[dict[str, Any]]:
             best[index] = event
     return [
         {
-            "day": index + 0.5,
+            "day": axis.day(event.time),
             "period": f"day {index}",
             "value": round(float(event.value), 2),
             "time": format_time(event.time),
@@ -252,7 +289,7 @@ def interval_rows(
                 "kind": kind,
                 "label": label,
                 "start": axis.day(event.time),
-                "end": axis.domain[1] if stop is None else min(axis.day(stop), axis.domain[1]),
+                "end": axis.end if stop is None else min(axis.day(stop), axis.end),
                 "from": format_time(event.time),
                 "to": "running" if stop is None else format_time(stop),
             }
@@ -267,10 +304,20 @@ def interval_rows(
                 stop,
                 f"{drug} {float(event.value):g} {unit_label(event.unit)}",
             )
+    flows = numeric(timeline.of("o2_flow"))
     for event, stop in _spans(timeline, "o2_device"):
         device = str(event.value)
         lane = "ventilation" if device in POSITIVE_PRESSURE else "oxygen"
-        add(lane, device, event, stop, device.replace("_", " "))
+        # The flow charted with the device: the latest from 1 h before to 30 min after its start.
+        near = [
+            f
+            for f in flows
+            if event.time - timedelta(hours=1) <= f.time <= event.time + timedelta(minutes=30)
+        ]
+        label = device.replace("_", " ")
+        if near and lane == "oxygen":
+            label += f" {float(near[-1].value):g} L/min"
+        add(lane, device, event, stop, label)
     for event, stop in _spans(timeline, "blinatumomab"):
         add(
             "blinatumomab",
@@ -302,6 +349,7 @@ def marker_rows(timeline: Timeline, axis: TimeAxis) -> list[dict[str, Any]]:
     classes.update(dict.fromkeys(CORTICOSTEROIDS, "corticosteroid"))
     classes.update({d: "other anti-cytokine" for d in ANTI_CYTOKINE if d != "tocilizumab"})
     classes.update(dict.fromkeys(engagers, "T-cell engager dose"))
+    classes["fluid_bolus"] = "fluid bolus"
     rows = []
     for event in timeline.of(*classes):
         dose = event.value if isinstance(event.value, str) else f"{float(event.value):g}"
@@ -309,13 +357,54 @@ def marker_rows(timeline: Timeline, axis: TimeAxis) -> list[dict[str, Any]]:
             {
                 "lane": classes[event.item],
                 "kind": classes[event.item],
+                "given": classes[event.item],
                 "drug": event.item,
+                "what": event.item.replace("_", " "),
                 "dose": f"{dose} {unit_label(event.unit)}".strip(),
                 "day": axis.day(event.time),
                 "time": format_time(event.time),
             }
         )
     return rows
+
+
+#: Neurological assessments drawn on the ICE / CAPD track, with their maximum (their axis).
+NEURO_SCORES = {"ice_score": ("ICE", 10.0), "capd_score": ("CAPD", 32.0)}
+
+
+def neuro_rows(timeline: Timeline, axis: TimeAxis) -> list[dict[str, Any]]:
+    """The ICE and CAPD scores, and every level of consciousness other than alert."""
+    rows: list[dict[str, Any]] = []
+    for item, (tool, _top) in NEURO_SCORES.items():
+        for event in numeric(timeline.of(item)):
+            rows.append(
+                {
+                    "tool": tool,
+                    "day": axis.day(event.time),
+                    "value": float(event.value),
+                    "text": "",
+                    "time": format_time(event.time),
+                }
+            )
+    for event in timeline.of("consciousness"):
+        if event.value == "alert":
+            continue
+        rows.append(
+            {
+                "tool": "consciousness",
+                "day": axis.day(event.time),
+                "value": None,
+                "text": str(event.value).replace("_", " "),
+                "time": format_time(event.time),
+            }
+        )
+    return rows
+
+
+def band_label(title: str) -> str:
+    """A scale's band label: its title without the parenthesised authors (the tooltip and the
+    table view give the full title and version)."""
+    return title.split(" (", 1)[0]
 
 
 def grade_band_rows(
@@ -328,7 +417,7 @@ def grade_band_rows(
     are not drawn (see :func:`time_axis`).
     """
     start = timeline.patient.therapy.start
-    axis_end = axis.domain[1]
+    axis_end = axis.end
     frame = trajectory.filter(
         (pl.col("patient_id") == timeline.patient.id) & (pl.col("at") <= axis.until)
     )
@@ -341,17 +430,19 @@ def grade_band_rows(
             status = str(row["status"])
             lower, upper = int(row["lower"]), int(row["upper"])
             graded = status == "graded"
+            # A provisional grade is the grade on record: drawn in its colour, "≤ upper" inside.
+            on_record = grade_on_record(row["grade"], status)
             begin = _day(row["at"], start)
             end = axis_end if following is None else _day(following, start)
             bounds = str(lower) if lower == upper else f"{lower}-{upper}"
             rows.append(
                 {
-                    "band": f"{scale.kind.upper()} {scale.id}",
+                    "band": band_label(scale.title),
                     "scale": scale.title,
                     "version": scale.version,
                     "status": status.replace("_", " "),
-                    "fill": str(row["grade"]) if graded else status,
-                    "grade": bounds if graded else f"{status.replace('_', ' ')}: {bounds}",
+                    "fill": str(on_record) if on_record is not None else status,
+                    "grade": grade_notation(row["grade"], status, lower, upper),
                     "lower": lower,
                     "upper": upper,
                     "start": begin,
@@ -359,7 +450,9 @@ def grade_band_rows(
                     "from": format_time(row["at"]),
                     "to": "latest" if following is None else format_time(following),
                     # Bounds written inside undecided bars that are wide enough to hold them.
-                    "text": "" if graded or end - begin < 0.04 * axis_end else bounds,
+                    "text": ""
+                    if graded or end - begin < 0.04 * axis_end
+                    else (f"≤ {upper}" if on_record is not None else bounds),
                 }
             )
     return rows

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import polars as pl
@@ -26,11 +27,13 @@ from crswatch.state import StateParameters
 from crswatch.timeline import Timeline, format_time
 from crswatch.web._chart_data import (
     MAX_POINTS,
+    NEURO_SCORES,
     TimeAxis,
     grade_band_rows,
     interval_rows,
     lab_rows,
     marker_rows,
+    neuro_rows,
     numeric,
     time_axis,
     tmax_rows,
@@ -67,7 +70,12 @@ _MARKER_SHAPES = {
     "corticosteroid": "diamond",
     "other anti-cytokine": "square",
     "T-cell engager dose": "triangle-up",
+    "fluid bolus": "circle",
 }
+
+
+#: Legend labels in words: vocabulary codes (``nasal_cannula``, ``not_assessable``) unspaced.
+_WORDS = "replace(datum.label, regexp('_', 'g'), ' ')"
 
 
 def _tooltip(*fields: tuple[str, str, str]) -> list[dict[str, Any]]:
@@ -82,6 +90,42 @@ def _tooltip(*fields: tuple[str, str, str]) -> list[dict[str, Any]]:
 
 def _panel(name: str, height: int, layers: list[dict[str, Any]]) -> dict[str, Any]:
     return {"name": name, "width": WIDTH, "height": height, "layer": layers}
+
+
+def _now_layer(axis: TimeAxis, now: datetime, *, label: bool, titled: bool) -> dict[str, Any]:
+    """The now line (decision 0051): a dark rule at the page's time, labelled in the top panel.
+
+    ``titled``: the panel carries the labelled time axis (its x encodings must agree).
+    """
+    rule: dict[str, Any] = {
+        "data": {"values": [{"day": axis.day(now), "label": "now", "time": format_time(now)}]},
+        "mark": {"type": "rule", "color": "#1f2933", "strokeWidth": 1.5, "strokeDash": [6, 3]},
+        "encoding": {
+            "x": axis.encoding(title=titled),
+            "tooltip": _tooltip(("label", "nominal", "line"), ("time", "nominal", "time")),
+        },
+    }
+    if not label:
+        return rule
+    return {
+        "layer": [
+            rule,
+            {
+                "data": {"values": [{"day": axis.day(now), "label": "now"}]},
+                "mark": {
+                    "type": "text",
+                    "align": "right",
+                    "baseline": "top",
+                    "dx": -3,
+                    "y": 2,
+                    "fontSize": 12,
+                    "fontWeight": "bold",
+                    "color": "#1f2933",
+                },
+                "encoding": {"x": axis.encoding(title=titled), "text": {"field": "label"}},
+            },
+        ]
+    }
 
 
 def _temperature_panel(
@@ -176,6 +220,7 @@ _LABS = (
          limit_source="<= 150 mg/dL (1.5 g/L): HLH-2004 hypofibrinogenaemia (Henter 2007; "
          "clinical-criteria §3.1); IEC-HS uses < 150 mg/dL (§3.4, unverified)"),
     _Lab("crp", "CRP", "#6a51a3", "diamond"),
+    _Lab("il6", "IL-6", "#d94801", "triangle-up", log=True),
 )  # fmt: skip
 
 
@@ -288,6 +333,36 @@ def _sbp_panel(
     )
 
 
+def _side_labels(
+    axis: TimeAxis,
+    dataset: str,
+    text: str,
+    y: dict[str, Any],
+    span: tuple[str, str],
+    *,
+    dx: int,
+) -> list[dict[str, Any]]:
+    """Text labels beside bars or markers, kept inside the plot: right of what starts in the
+    left half of the axis, left of what ends in the right half (where the now line is)."""
+    middle = sum(axis.domain) / 2
+    start, end = span
+    style = {"type": "text", "fontSize": 11, "color": "#1f2933", "baseline": "middle"}
+    return [
+        {
+            "data": {"name": dataset},
+            "transform": [{"filter": f"datum.{start} < {middle}"}],
+            "mark": {**style, "align": "left", "dx": dx},
+            "encoding": {"x": axis.encoding(start), "y": y, "text": {"field": text}},
+        },
+        {
+            "data": {"name": dataset},
+            "transform": [{"filter": f"datum.{start} >= {middle}"}],
+            "mark": {**style, "align": "right", "dx": -dx},
+            "encoding": {"x": axis.encoding(end), "y": y, "text": {"field": text}},
+        },
+    ]
+
+
 def _support_panel(
     timeline: Timeline, axis: TimeAxis, datasets: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any] | None:
@@ -319,7 +394,12 @@ def _support_panel(
                         "field": "kind",
                         "type": "nominal",
                         "scale": {"domain": kinds, "range": colours},
-                        "legend": {"title": "support", "orient": "right"},
+                        "legend": {
+                            "title": "support",
+                            "orient": "right",
+                            "symbolType": "square",
+                            "labelExpr": _WORDS,
+                        },
                     },
                     "tooltip": _tooltip(
                         ("label", "nominal", "what"),
@@ -329,6 +409,8 @@ def _support_panel(
                 },
             }
         )
+        # Each bar says what it is: the drug and its rate, the device and its flow.
+        layers += _side_labels(axis, "intervals", "label", y, ("start", "end"), dx=3)
     if markers:
         layers.append(
             {
@@ -338,7 +420,8 @@ def _support_panel(
                     "x": axis.encoding(),
                     "y": y,
                     "shape": {
-                        "field": "kind",
+                        # Its own field: a legend on "kind" would merge with the bars' colours.
+                        "field": "given",
                         "type": "nominal",
                         "scale": {
                             "domain": shapes,
@@ -347,14 +430,87 @@ def _support_panel(
                         "legend": {"title": "given", "orient": "right"},
                     },
                     "tooltip": _tooltip(
-                        ("drug", "nominal", "drug"),
+                        ("what", "nominal", "given"),
                         ("dose", "nominal", "dose"),
                         ("time", "nominal", "time"),
                     ),
                 },
             }
         )
-    return _panel("support", 22 * len(lanes), layers)
+        # Each dose marker is labelled with its dose.
+        layers += _side_labels(axis, "markers", "dose", y, ("day", "day"), dx=7)
+    return _panel("support", 26 * len(lanes), layers)
+
+
+def _neuro_panel(
+    timeline: Timeline, axis: TimeAxis, datasets: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any] | None:
+    """The ICE / CAPD track, with every level of consciousness other than alert as text."""
+    rows = neuro_rows(timeline, axis)
+    if not rows:
+        return None
+    datasets["neuro"] = rows
+    tools = [tool for tool, _ in NEURO_SCORES.values() if any(r["tool"] == tool for r in rows)]
+    top = max(
+        (NEURO_SCORES[item][1] for item, (tool, _) in NEURO_SCORES.items() if tool in tools),
+        default=10.0,
+    )
+    x = axis.encoding()
+    layers: list[dict[str, Any]] = []
+    if tools:
+        layers.append(
+            {
+                "data": {"name": "neuro"},
+                "transform": [{"filter": "datum.tool !== 'consciousness'"}],
+                "mark": {"type": "line", "point": {"filled": True, "size": 40}},
+                "encoding": {
+                    "x": x,
+                    "y": {
+                        "field": "value",
+                        "type": "quantitative",
+                        "scale": {"domain": [0, top]},
+                        "axis": {"title": " / ".join(tools) + " score"},
+                    },
+                    "color": {
+                        "field": "tool",
+                        "type": "nominal",
+                        # Only the tools the record holds appear in the legend.
+                        "scale": {
+                            "domain": tools,
+                            "range": [{"ICE": "#08519c", "CAPD": "#6a51a3"}[t] for t in tools],
+                        },
+                        "legend": {"title": "assessment", "orient": "right"},
+                    },
+                    "tooltip": _tooltip(
+                        ("tool", "nominal", "assessment"),
+                        ("value", "quantitative", "score"),
+                        ("time", "nominal", "time"),
+                    ),
+                },
+            }
+        )
+    if any(r["tool"] == "consciousness" for r in rows):
+        layers.append(
+            {
+                "data": {"name": "neuro"},
+                "transform": [{"filter": "datum.tool === 'consciousness'"}],
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "fontSize": 11,
+                    "y": 8,
+                    "color": "#a50f15",
+                },
+                "encoding": {
+                    "x": x,
+                    "text": {"field": "text", "type": "nominal"},
+                    "tooltip": _tooltip(
+                        ("text", "nominal", "level of consciousness"), ("time", "nominal", "time")
+                    ),
+                },
+            }
+        )
+    return _panel("neuro", 90, layers)
 
 
 def _grade_panel(
@@ -371,7 +527,7 @@ def _grade_panel(
         "field": "band",
         "type": "nominal",
         "scale": {"domain": bands},
-        "axis": {"title": None, "labelLimit": 160},
+        "axis": {"title": None, "labelLimit": 220},
     }
     undecided = "datum.fill === 'ambiguous' || datum.fill === 'not_assessable'"
     return _panel(
@@ -392,7 +548,7 @@ def _grade_panel(
                             "domain": list(GRADE_COLOURS),
                             "range": list(GRADE_COLOURS.values()),
                         },
-                        "legend": {"title": "grade", "orient": "right"},
+                        "legend": {"title": "grade", "orient": "right", "labelExpr": _WORDS},
                     },
                     "stroke": {"condition": {"test": undecided, "value": "#444444"}, "value": None},
                     "tooltip": _tooltip(
@@ -412,13 +568,100 @@ def _grade_panel(
                 ],
                 "mark": {"type": "text", "fontSize": 9, "color": "#222222"},
                 "encoding": {
-                    "x": axis.encoding("middle"),
+                    "x": axis.encoding("middle", title=True),
                     "y": y,
                     "text": {"field": "text", "type": "nominal"},
                 },
             },
         ],
     )
+
+
+def _when(axis: TimeAxis, day: float, zone: tzinfo | None) -> str:
+    """A chart day as a reader's time: ``day 2.5 · 3 Jan 20:00`` in the site's zone."""
+    moment = (axis.start + timedelta(days=day)).astimezone(zone or UTC)
+    return f"day {day:.2f} · {moment.day} {moment:%b %H:%M}"
+
+
+def _table_view(
+    axis: TimeAxis, datasets: dict[str, list[dict[str, Any]]], zone: tzinfo | None
+) -> list[dict[str, Any]]:
+    """The figure as tables, for screen readers and for reading exact values (decision 0051).
+
+    One table per series, in the figure's order, times in the site's zone; the raw vital signs
+    are given as the maximum temperature per 24 h (the figure's red line) to keep it short.
+    """
+    tables: list[dict[str, Any]] = []
+
+    def add(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        if rows:
+            tables.append({"title": title, "columns": columns, "rows": rows})
+
+    add(
+        "Maximum temperature per 24 h (°C)",
+        ["24 h period", "measured", "°C"],
+        [
+            [r["period"], _when(axis, r["day"], zone), r["value"]]
+            for r in datasets.get("temperature_max_24h", [])
+        ],
+    )
+    for lab in _LABS:
+        add(
+            lab.label,
+            ["time", "value", "assay limit"],
+            [
+                [_when(axis, r["day"], zone), f"{r['value']:,.4g}", r["flag"]]
+                for r in datasets.get(lab.item, [])
+            ],
+        )
+    add(
+        "Systolic blood pressure (mmHg)",
+        ["time", "lowest", "highest"],
+        [[_when(axis, r["day"], zone), r["min"], r["max"]] for r in datasets.get("sbp", [])],
+    )
+    add(
+        "Vasoactives, oxygen, ventilation and infusions",
+        ["from", "to", "what"],
+        [
+            [
+                _when(axis, r["start"], zone),
+                "running" if r["to"] == "running" else _when(axis, r["end"], zone),
+                r["label"],
+            ]
+            for r in datasets.get("intervals", [])
+        ],
+    )
+    add(
+        "Drugs and fluid boluses given",
+        ["time", "what", "dose"],
+        [[_when(axis, r["day"], zone), r["what"], r["dose"]] for r in datasets.get("markers", [])],
+    )
+    add(
+        "ICE / CAPD and level of consciousness",
+        ["time", "assessment", "result"],
+        [
+            [
+                _when(axis, r["day"], zone),
+                r["tool"],
+                r["text"] if r["value"] is None else f"{r['value']:g}",
+            ]
+            for r in datasets.get("neuro", [])
+        ],
+    )
+    add(
+        "Grade per scale",
+        ["scale", "from", "to", "grade"],
+        [
+            [
+                f"{r['scale']} ({r['version']})",
+                _when(axis, r["start"], zone),
+                "latest" if r["to"] == "latest" else _when(axis, r["end"], zone),
+                r["grade"],
+            ]
+            for r in datasets.get("grades", [])
+        ],
+    )
+    return tables
 
 
 def _document(
@@ -434,24 +677,37 @@ def _document(
 
 
 def timeline_chart(
-    timeline: Timeline, trajectory: pl.DataFrame, *, scales: Sequence[str] | None = None
+    timeline: Timeline,
+    trajectory: pl.DataFrame,
+    *,
+    scales: Sequence[str] | None = None,
+    now: datetime | None = None,
+    zone: tzinfo | None = None,
 ) -> dict[str, Any]:
     """Seed 000 Figure 1 for one patient, with a grade band per scale beneath it.
 
     ``trajectory`` is the patient's trajectory (``crswatch.episodes.trajectory``, columns
     ``TRAJECTORY_SCHEMA``, change points).  ``scales`` are selectors as for the trajectory (a
     bare id is a CRS scale, ``icans.astct2019`` an ICANS one); by default every scale in the
-    trajectory.  Returns a Vega-Lite v6 spec (vertically concatenated panels, shared x axis).
+    trajectory.  With the page's ``now`` the axis ends at a labelled now line and nothing is
+    drawn after it; ``zone`` writes the dates under the day numbers in the site's zone.
+    Returns a Vega-Lite v6 spec (vertically concatenated panels, shared x axis).
     """
-    axis = time_axis(timeline)
+    axis = time_axis(timeline, now, zone)
     datasets: dict[str, list[dict[str, Any]]] = {}
     panels = [
         _temperature_panel(timeline, axis, datasets),
         *(_lab_panel(timeline, axis, datasets, lab) for lab in _LABS),
         _sbp_panel(timeline, axis, datasets),
         _support_panel(timeline, axis, datasets),
+        _neuro_panel(timeline, axis, datasets),
         _grade_panel(timeline, trajectory, axis, datasets, scales),
     ]
+    drawn = [panel for panel in panels if panel is not None]
+    if now is not None:
+        for index, panel in enumerate(drawn):
+            titled = index == len(drawn) - 1
+            panel["layer"].append(_now_layer(axis, now, label=index == 0, titled=titled))
     patient = timeline.patient
     product = patient.therapy.product or patient.therapy.kind
     subtitle = (
@@ -463,14 +719,24 @@ def timeline_chart(
         subtitle,
         datasets,
         {
-            "vconcat": [panel for panel in panels if panel is not None],
+            # Not drawn: the table view the page shows beneath the figure.
+            "usermeta": {"tables": _table_view(axis, datasets, zone)},
+            "vconcat": drawn,
             "spacing": 6,
-            "resolve": {"scale": {"x": "shared", "color": "independent", "shape": "independent"}},
+            "resolve": {
+                "scale": {
+                    "x": "shared",
+                    "color": "independent",
+                    "shape": "independent",
+                }
+            },
         },
     )
 
 
-def cytokine_chart(timeline: Timeline) -> dict[str, Any] | None:
+def cytokine_chart(
+    timeline: Timeline, *, now: datetime | None = None, zone: tzinfo | None = None
+) -> dict[str, Any] | None:
     """Seed 000 Figure 2: each cytokine's fold change over its baseline, on a log axis.
 
     Built on :func:`crswatch.biomarkers.cytokine_profile` (baseline, fold changes and the seed
@@ -482,7 +748,7 @@ def cytokine_chart(timeline: Timeline) -> dict[str, Any] | None:
     courses = [course for course in profile.cytokines if course.points]
     if not courses:
         return None
-    axis = time_axis(timeline)
+    axis = time_axis(timeline, now, zone)
     with_baseline = [c for c in courses if c.baseline is not None and c.baseline.value > 0]
     fold = bool(with_baseline)
     rows: list[dict[str, Any]] = []
@@ -532,7 +798,7 @@ def cytokine_chart(timeline: Timeline) -> dict[str, Any] | None:
             "data": {"name": "cytokines"},
             "mark": {"type": "point", "size": 45},
             "encoding": {
-                "x": axis.encoding(),
+                "x": axis.encoding(title=True),
                 "y": {"field": "y", "type": "quantitative", "scale": {"type": "log"}},
                 "color": {"field": "cytokine", "type": "nominal"},
                 # Below the LOD (half the LOD drawn, seed 004): hollow; measured: filled.
@@ -568,7 +834,7 @@ def cytokine_chart(timeline: Timeline) -> dict[str, Any] | None:
                 "data": {"name": "tocilizumab"},
                 "mark": {"type": "rule", "color": "#cb181d", "strokeWidth": 1.5},
                 "encoding": {
-                    "x": axis.encoding(),
+                    "x": axis.encoding(title=True),
                     "tooltip": _tooltip(
                         ("time", "nominal", "tocilizumab"), ("dose", "nominal", "dose")
                     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from crswatch.timeline import (
@@ -24,12 +24,16 @@ from crswatch.timeline import (
 )
 
 __all__ = [
+    "CAPD_ANSWERS",
+    "CAPD_ITEMS",
+    "ENGAGER_ACTIONS",
     "ENTRY_FORMS",
     "FUTURE_TOLERANCE",
     "EntryForm",
     "EntryResult",
     "FormField",
     "build_entry",
+    "capd_points",
     "time_value",
 ]
 
@@ -91,8 +95,37 @@ DRUGS = _items("drug")
 _PRESSOR_UNITS = ("ug/min", "ug/kg/min", "U/min")
 _DRUG_UNITS = ("mg", "mg/kg", "mg/m2")
 PRESSOR_ACTIONS = ("start", "change", "stop")
+#: Actions on a continuous T-cell-engager infusion (blinatumomab): hold and stop both record a
+#: rate of 0 (the timeline contract has no separate "discontinued" marker; decision 0051).
+ENGAGER_ACTIONS = ("hold", "restart", "stop")
+ENGAGER_INFUSIONS = ("blinatumomab",)
+#: The CAPD's eight items (Traube 2014; the CHOP Delirium Clinical Pathway's wording, verified in
+#: research/criteria-verification.md §2d) and each answer's points: items 1-4 are scored in
+#: reverse (Never 4 ... Always 0), items 5-8 directly (Never 0 ... Always 4); total 0-32.
+CAPD_ANSWERS = ("never", "rarely", "sometimes", "often", "always")
+CAPD_ITEMS: tuple[tuple[str, str, bool], ...] = (
+    ("capd_eye_contact", "1. Does the child make eye contact with the caregiver?", True),
+    ("capd_purposeful", "2. Are the child's actions purposeful?", True),
+    ("capd_aware", "3. Is the child aware of his/her surroundings?", True),
+    ("capd_communicates", "4. Does the child communicate needs and wants?", True),
+    ("capd_restless", "5. Is the child restless?", False),
+    ("capd_inconsolable", "6. Is the child inconsolable?", False),
+    ("capd_underactive", "7. Is the child underactive — very little movement while awake?", False),
+    (
+        "capd_slow_response",
+        "8. Does it take the child a long time to respond to interactions?",
+        False,
+    ),
+)
 
-ENTRY_FORMS: dict[str, EntryForm] = {
+
+def capd_points(answer: str, reverse: bool) -> int:
+    """One CAPD item's points from its answer (``never`` ... ``always``)."""
+    index = CAPD_ANSWERS.index(answer)
+    return 4 - index if reverse else index
+
+
+_ENTRY_FORMS: dict[str, EntryForm] = {
     form.kind: form
     for form in (
         EntryForm(
@@ -141,6 +174,70 @@ ENTRY_FORMS: dict[str, EntryForm] = {
             ),
         ),
         EntryForm(
+            "capd",
+            "CAPD (children under 12)",
+            (
+                *(
+                    FormField(name, label, "select", options=CAPD_ANSWERS)
+                    for name, label, _reverse in CAPD_ITEMS
+                ),
+                FormField(
+                    "consciousness",
+                    "Level of consciousness",
+                    "select",
+                    item="consciousness",
+                    options=_codes("consciousness"),
+                ),
+            ),
+            note="Cornell Assessment of Pediatric Delirium (Traube et al., Crit Care Med 2014): "
+            "answer all eight items; the score (0-32, items 1-4 scored in reverse) is computed "
+            "and recorded. ASTCT 2019 assesses ICANS in children under 12 with the CAPD instead "
+            "of ICE; a score of 9 or more is delirium.",
+        ),
+        EntryForm(
+            "neuro_findings",
+            "Seizure, oedema, motor weakness",
+            (
+                FormField(
+                    "seizure", "Seizure", "select", item="seizure", options=_codes("seizure")
+                ),
+                FormField(
+                    "cerebral_edema",
+                    "Cerebral oedema (imaging)",
+                    "select",
+                    item="cerebral_edema",
+                    options=_codes("cerebral_edema"),
+                ),
+                FormField(
+                    "motor_weakness",
+                    "Motor weakness",
+                    "select",
+                    item="motor_weakness",
+                    options=_codes("motor_weakness"),
+                ),
+                FormField(
+                    "icp_sign",
+                    "Sign of raised ICP",
+                    "select",
+                    item="icp_sign",
+                    options=_codes("icp_sign"),
+                ),
+            ),
+            note="The ASTCT 2019 ICANS domains beside ICE: deep focal motor weakness and diffuse "
+            "oedema are grade 4 findings, focal oedema grade 3.",
+        ),
+        EntryForm(
+            "engager",
+            "T-cell engager infusion",
+            (
+                FormField("drug", "Infusion", "select", options=ENGAGER_INFUSIONS),
+                FormField("action", "Action", "select", options=ENGAGER_ACTIONS),
+                FormField("rate", "Rate on restart", unit="ug/d", hint="µg/day"),
+            ),
+            note="Hold and stop record a rate of 0 from the entry time; restart records the new "
+            "rate. The regimen panel applies the label's interruption rules.",
+        ),
+        EntryForm(
             "neuro",
             "ICE and consciousness",
             (
@@ -164,6 +261,22 @@ ENTRY_FORMS: dict[str, EntryForm] = {
 }
 
 
+#: The forms in the order the page offers them.
+ENTRY_FORMS: dict[str, EntryForm] = {
+    kind: _ENTRY_FORMS[kind]
+    for kind in (
+        "vitals",
+        "oxygen",
+        "vasopressor",
+        "drug",
+        "neuro",
+        "capd",
+        "neuro_findings",
+        "engager",
+    )
+}
+
+
 @dataclass(slots=True)
 class EntryResult:
     """The events of a valid entry, or the errors by form field (and what was typed)."""
@@ -177,22 +290,59 @@ class EntryResult:
     def ok(self) -> bool:
         return not self.errors and bool(self.events)
 
+    @property
+    def shown_values(self) -> dict[str, str]:
+        """What the form shows again: everything typed after an error; after a save only the
+        units chosen (the next entry keeps the user's unit; decision 0051)."""
+        if not self.ok:
+            return self.values
+        units = {f.unit_field for f in self.form.fields if f.unit_field}
+        return {name: value for name, value in self.values.items() if name in units}
 
-def time_value(moment: datetime) -> str:
-    """A UTC moment as an ``<input type="datetime-local">`` value (the form says UTC)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    @property
+    def confirmation(self) -> list[str]:
+        """Each saved event as entered and, when converted, as stored: ``norepinephrine 0.08
+        ug/kg/min = 6.544 ug/min``."""
+        lines = []
+        for event in self.events:
+            stored = _shown(event.value, event.unit)
+            if event.original_unit is not None and (
+                event.original_unit != event.unit or event.original_value != event.value
+            ):
+                entered = _shown(event.original_value, event.original_unit)
+                lines.append(f"{event.item.replace('_', ' ')} {entered} = {stored}")
+            else:
+                lines.append(f"{event.item.replace('_', ' ')} {stored}")
+        return lines
 
 
-def _entry_time(text: str, now: datetime) -> tuple[str | None, str | None]:
+def _shown(value: Any, unit: str | None) -> str:
+    text = (
+        f"{value:g}"
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else (str(value).replace("_", " "))
+    )
+    return f"{text} {unit}" if unit else text
+
+
+def time_value(moment: datetime, zone: tzinfo = UTC) -> str:
+    """A moment as the entry form's time value (``2024-03-02 15:00``) in the site's zone (the form
+    names the zone)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _entry_time(text: str, now: datetime, zone: tzinfo) -> tuple[str | None, str | None]:
     """The entry time as ISO 8601 UTC, or an error naming the field and value."""
     if not text.strip():
         return format_time(now), None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        return None, f"time={text!r}: not a date and time (YYYY-MM-DDTHH:MM, UTC)"
-    # The form labels the field as UTC, so a time without an offset is UTC by declaration.
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return None, f"time={text!r}: not a date and time (YYYY-MM-DD HH:MM, site time)"
+    # The form names the site's zone, so a time without an offset is in that zone by
+    # declaration (decision 0050); stored as UTC.
+    local = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    moment = local.astimezone(UTC)
     if moment > now + FUTURE_TOLERANCE:
         return None, f"time={text!r}: is in the future (now is {format_time(now)})"
     return format_time(moment), None
@@ -229,6 +379,44 @@ def _raw(
             errors["rate"] = f"rate={rate!r}: a rate is required to {action} {drug}"
         else:
             add("rate", drug, rate.strip(), values.get("rate_unit") or None)
+        return records, fields, errors
+    if form.kind == "engager":
+        drug, action, rate = (
+            values.get("drug", ""),
+            values.get("action", ""),
+            values.get("rate", ""),
+        )
+        if drug not in ENGAGER_INFUSIONS:
+            errors["drug"] = f"drug={drug!r}: must be one of {', '.join(ENGAGER_INFUSIONS)}"
+        elif action not in ENGAGER_ACTIONS:
+            errors["action"] = f"action={action!r}: must be one of {', '.join(ENGAGER_ACTIONS)}"
+        elif action in ("hold", "stop"):
+            add("rate", drug, 0, vocabulary()[drug].unit)
+        elif not rate.strip():
+            errors["rate"] = f"rate={rate!r}: a rate is required to restart {drug}"
+        else:
+            add("rate", drug, rate.strip(), vocabulary()[drug].unit)
+        return records, fields, errors
+    if form.kind == "capd":
+        answers = {name: values.get(name, "").strip() for name, _label, _rev in CAPD_ITEMS}
+        typed = [name for name, answer in answers.items() if answer]
+        if typed:
+            for name, _label, _reverse in CAPD_ITEMS:
+                answer = answers[name]
+                if answer not in CAPD_ANSWERS:
+                    errors[name] = (
+                        f"{name}={answer!r}: answer all eight items ({', '.join(CAPD_ANSWERS)})"
+                    )
+            if not errors:
+                total = sum(
+                    capd_points(answers[name], reverse) for name, _label, reverse in CAPD_ITEMS
+                )
+                add(CAPD_ITEMS[0][0], "capd_score", total, None)
+        consciousness = values.get("consciousness", "").strip()
+        if consciousness:
+            add("consciousness", "consciousness", consciousness, None)
+        if not records and not errors:
+            errors[CAPD_ITEMS[0][0]] = "answer the eight CAPD items or give the consciousness"
         return records, fields, errors
     if form.kind == "drug":
         drug, dose = values.get("drug", ""), values.get("dose", "")
@@ -277,12 +465,16 @@ def build_entry(
     *,
     username: str,
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> EntryResult:
-    """Validate an entry for ``timeline``'s patient; the events or the errors by field."""
+    """Validate an entry for ``timeline``'s patient; the events or the errors by field.
+
+    A time typed without an offset is read in ``zone`` (the site's zone the form names).
+    """
     form = ENTRY_FORMS[kind]
     typed = {key: str(value) for key, value in values.items() if key != "csrf_token"}
     result = EntryResult(form, typed)
-    when, time_error = _entry_time(typed.get(_TIME, ""), now)
+    when, time_error = _entry_time(typed.get(_TIME, ""), now, zone)
     records, fields, errors = _raw(typed, form)
     result.errors.update(errors)
     if time_error:

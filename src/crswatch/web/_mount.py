@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -17,9 +18,11 @@ from crswatch.web._session import (
     DashboardSessionMiddleware,
     LoginRequiredError,
     RoleError,
+    audit,
     csrf_token,
 )
 from crswatch.web._templates import STATIC_DIR, templates
+from crswatch.web._zone import site_zone
 
 if TYPE_CHECKING:  # the API package imports this one: no import cycle at run time
     from crswatch.api._settings import Settings
@@ -37,6 +40,20 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
 
 def _forbidden(status: int, message: str) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handler(request: Request, exc: Exception) -> Response:
+        principal = getattr(exc, "principal", None)
+        if isinstance(exc, RoleError) and principal is not None:
+            # A refused action is audited like any other (who, what, refused); no patient data.
+            await run_in_threadpool(
+                audit,
+                request.app.state.store,
+                principal.username,
+                principal.role,
+                "execute",
+                f"dashboard{request.url.path.replace('/', '.')}",
+                request.path_params.get("patient_id"),
+                "failure",
+                f"refused: needs role {getattr(exc, 'role', '?')}",
+            )
         context = {
             "status": status,
             "message": str(exc) if isinstance(exc, RoleError) else message,
@@ -51,6 +68,8 @@ def _forbidden(status: int, message: str) -> Callable[[Request, Exception], Awai
 def mount_dashboard(app: FastAPI) -> None:
     """Add the dashboard's pages, static files, session cookie and error pages to ``app``."""
     settings: Settings = app.state.settings
+    # Resolved once: a wrong zone name fails at start-up, naming the setting (decision 0050).
+    app.state.site_zone = site_zone(settings.site_timezone)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(DashboardSessionMiddleware, settings=settings)

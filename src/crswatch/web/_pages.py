@@ -9,7 +9,7 @@ page, POST an entry).  Every page and write is audited; heavy work runs in the t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
@@ -47,6 +47,7 @@ from crswatch.web._session import (
 )
 from crswatch.web._templates import templates
 from crswatch.web._ward import ICANS_SCALE, therapy_day, therapy_label, up_to, ward_rows
+from crswatch.web._why import deciding_findings, open_question
 
 if TYPE_CHECKING:  # the API package imports this one: no import cycle at run time
     from crswatch.api._settings import Settings
@@ -94,6 +95,11 @@ def _store(request: Request) -> Store:
 def _now(request: Request) -> datetime:
     settings: Settings = request.app.state.settings
     return settings.dashboard_now or datetime.now(UTC)
+
+
+def _zone(request: Request) -> tzinfo:
+    zone: tzinfo = request.app.state.site_zone
+    return zone
 
 
 def _htmx(request: Request) -> bool:
@@ -278,37 +284,47 @@ def ward_table(request: Request, scale: ScaleParam = DEFAULT_SCALE) -> Response:
 
 
 def _grades(evaluation: TimelineEvaluation, now: datetime) -> dict[str, Any]:
-    """The headline grades (ASTCT CRS and ICANS); every scale is in the panels below."""
+    """The headline grades (ASTCT CRS and ICANS), each with its deciding findings and what
+    leaves it open; every scale is in the panels below."""
     # Every scale is graded at once (the panels' table reads the same state): the two
     # headline scales are picked out of it, as grading on them alone would give.
     graded = evaluation.grades(now)
+    crs, icans = graded.crs[DEFAULT_SCALE], graded.icans[ICANS_SCALE.split(".", 1)[1]]
     return {
-        "crs_main": graded.crs[DEFAULT_SCALE],
-        "icans": graded.icans[ICANS_SCALE.split(".", 1)[1]],
+        "crs_main": crs,
+        "icans": icans,
+        "crs_why": deciding_findings(crs),
+        "icans_why": deciding_findings(icans),
+        "crs_open": open_question(crs),
+        "icans_open": open_question(icans),
     }
 
 
-def _charts_for(evaluation: TimelineEvaluation, now: datetime) -> dict[str, Any]:
+def _charts_for(
+    evaluation: TimelineEvaluation, now: datetime, zone: tzinfo = UTC
+) -> dict[str, Any]:
     """The figures and panels the patient view embeds (``_charts``, ``_panels``)."""
     timeline = evaluation.timeline
     context: dict[str, Any] = {"timeline_spec": None, "cytokine_spec": None}
     if timeline.events:
         # First, so that the recommendation reads its two scales' course from this one.
         table = evaluation.trajectory()
-        context["timeline_spec"] = _charts.timeline_chart(timeline, table)
-        context["cytokine_spec"] = _charts.cytokine_chart(timeline)
-    context["panels"] = _panels.patient_panels(timeline, at=now, evaluation=evaluation)
+        context["timeline_spec"] = _charts.timeline_chart(timeline, table, now=now, zone=zone)
+        context["cytokine_spec"] = _charts.cytokine_chart(timeline, now=now, zone=zone)
+    context["panels"] = _panels.patient_panels(timeline, at=now, evaluation=evaluation, zone=zone)
     return context
 
 
-def patient_data(timeline: Timeline, now: datetime, *, figures: bool = True) -> dict[str, Any]:
+def patient_data(
+    timeline: Timeline, now: datetime, *, figures: bool = True, zone: tzinfo = UTC
+) -> dict[str, Any]:
     """The computed part of the patient view at ``now``: headline grades, charts and panels.
 
     ``timeline`` is the record as it stood at ``now`` (``up_to``).  One evaluation of it is
     shared by every part (decision 0024).
     """
     evaluation = TimelineEvaluation(timeline)
-    data = _charts_for(evaluation, now) if figures else {}
+    data = _charts_for(evaluation, now, zone) if figures else {}
     data["grades"] = _grades(evaluation, now)
     return data
 
@@ -339,10 +355,10 @@ def _patient_context(
         "events": len(current.events),
         "forms": ENTRY_FORMS,
         "entries": dict(entries or {}),
-        "default_time": time_value(now),
+        "default_time": time_value(now, _zone(request)),
         "can_edit": principal.allowed("clinician"),
     }
-    context.update(patient_data(current, now, figures=figures))
+    context.update(patient_data(current, now, figures=figures, zone=_zone(request)))
     return context
 
 
@@ -423,7 +439,9 @@ def _save_entry(request: Request, patient_id: str, kind: str, values: dict[str, 
     timeline = _load(request, patient_id) if kind in ENTRY_FORMS else None
     if timeline is None:
         return _error(request, 404, f"patient={patient_id!r} or form={kind!r} not found", principal)
-    result = build_entry(timeline, kind, values, username=principal.username, now=_now(request))
+    result = build_entry(
+        timeline, kind, values, username=principal.username, now=_now(request), zone=_zone(request)
+    )
     if result.ok:
         _store_entry(store, timeline, result)
     resource = f"dashboard.entry.{kind}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from crswatch.biomarkers import (
@@ -35,6 +35,7 @@ from crswatch.scales import ALL_SCALES, GRADE_LEGEND, GradeResult, get_scale, gr
 from crswatch.timeline import Timeline, format_time, parse_time
 from crswatch.web._bispecific_panel import BispecificPanel, bispecific_panel
 from crswatch.web._ward import grade_courses_of
+from crswatch.web._why import deciding_findings, finding_text, open_question
 
 __all__ = [
     "ActionRow",
@@ -81,9 +82,13 @@ class ScaleRow:
     criteria_met: tuple[str, ...]
     missing: tuple[str, ...]
     warnings: tuple[str, ...]
+    #: The deciding findings in the patient's values and times (site zone), ``·``-separated.
+    why: str = ""
+    #: What leaves the grade open (provisional, not assessable, ambiguous), in words.
+    open: str = ""
 
 
-def _scale_row(syndrome: str, scale_id: str, result: GradeResult) -> ScaleRow:
+def _scale_row(syndrome: str, scale_id: str, result: GradeResult, zone: tzinfo = UTC) -> ScaleRow:
     scale = ALL_SCALES[f"{syndrome}.{scale_id}"]
     lower, upper = result.bounds
     shown = grade_notation(result.grade, result.status, lower, upper)
@@ -109,6 +114,8 @@ def _scale_row(syndrome: str, scale_id: str, result: GradeResult) -> ScaleRow:
         criteria_met=result.criteria_met,
         missing=result.missing,
         warnings=result.warnings,
+        why=" · ".join(finding_text(f, zone, result.at) for f in deciding_findings(result)),
+        open=open_question(result),
     )
 
 
@@ -631,6 +638,7 @@ def patient_panels(
     at: datetime | None = None,
     hlh_course: bool = False,
     evaluation: TimelineEvaluation | None = None,
+    zone: tzinfo = UTC,
 ) -> PatientPanels:
     """The panels of the patient view at ``at`` (default: the last event, as every command).
 
@@ -638,6 +646,7 @@ def patient_panels(
     (:func:`crswatch.hlh.screen_course`, which screens at every event time: slow on long
     records of frequent vitals).  ``evaluation`` (of this timeline) shares the engines'
     results with the rest of the page (its grades, its chart's trajectory; decision 0024).
+    ``zone`` is the site's zone in which the findings' times are written (decision 0050).
     """
     if evaluation is None:
         evaluation = TimelineEvaluation(timeline)
@@ -648,7 +657,7 @@ def patient_panels(
     advice = recommend(timeline, moment, with_regimen=False, evaluation=evaluation)
     graded = evaluation.grades(moment)
     rows = tuple(
-        _scale_row(syndrome, scale_id, result)
+        _scale_row(syndrome, scale_id, result, zone)
         for syndrome, results in (("crs", graded.crs), ("icans", graded.icans))
         for scale_id, result in results.items()
     )

@@ -26,16 +26,28 @@ from crswatch.hlh import screen_frame, screen_results
 from crswatch.management import TOCILIZUMAB_LABEL
 from crswatch.regimens import blinatumomab_status, regimen_status
 from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
-from crswatch.scales import GradeResult, PatientGrades, grade_notation, grade_state
+from crswatch.scales import (
+    GradeResult,
+    PatientGrades,
+    grade_notation,
+    grade_on_record,
+    grade_state,
+)
 from crswatch.state import StateParameters, clinical_state
 from crswatch.timeline import Timeline, to_frames
+from crswatch.web._why import Finding, deciding_findings, open_question
 
 __all__ = [
     "FERRITIN_ALERT_NG_ML",
     "ICANS_SCALE",
+    "NEURO_ITEMS",
+    "NEURO_STALE_AFTER",
     "TREND_WINDOW",
+    "VITALS_STALE_AFTER",
+    "VITAL_ITEMS",
     "Alert",
     "GradeCell",
+    "LastSeen",
     "Trend",
     "WardRow",
     "grade_courses_of",
@@ -52,6 +64,16 @@ TREND_WINDOW = timedelta(hours=24)
 #: Ferritin alert threshold, exclusive: carHLH's "peak serum ferritin > 10,000 ng/mL"
 #: (Neelapu 2018, CARTOX; clinical-criteria §3.3).
 FERRITIN_ALERT_NG_ML = 10_000.0
+#: Vital signs whose latest time the ward shows ("vitals 35 min ago").
+VITAL_ITEMS = ("temperature", "heart_rate", "sbp", "map", "resp_rate", "spo2")
+#: Neurological assessments whose latest time the ward shows ("ICE 3 h ago").
+NEURO_ITEMS = ("ice_score", "ice_orientation", "capd_score", "consciousness")
+#: When the ward flags the latest vital signs as stale: a ward default for patients watched for
+#: CRS (4-hourly observations at the least), not a guideline's rule (decision 0049).
+VITALS_STALE_AFTER = timedelta(hours=4)
+#: When the ward flags the latest ICE/CAPD as stale: a ward default (twice-daily assessment at the
+#: least; decision 0049).  During CRS the "ICE overdue" alert applies its own interval.
+NEURO_STALE_AFTER = timedelta(hours=12)
 
 TrendArrow = Literal["↑", "↓", "=", "?"]
 AlertLevel = Literal["alert", "info"]
@@ -75,6 +97,11 @@ class GradeCell:
         return self.status == "graded" and self.grade is not None
 
     @property
+    def on_record(self) -> int | None:
+        """The grade to act on: graded or provisional (``grade_on_record``), else None."""
+        return grade_on_record(self.grade, self.status)
+
+    @property
     def certain(self) -> int:
         """The highest grade that is certain: the grade, else the lower bound."""
         return self.grade if self.graded and self.grade is not None else self.bounds[0]
@@ -91,9 +118,10 @@ class GradeCell:
 
     @property
     def short(self) -> str:
-        """The cell's text: the same notation as the terminal and the report (``3``,
-        ``2 (provisional, ≤ 3)``, ``0–2 (not assessable)``), explained by the legend."""
-        return self.label
+        """The cell's main text: the grade on record, or the bounds (``1–2``)."""
+        if self.on_record is not None:
+            return str(self.on_record)
+        return f"{self.bounds[0]}–{self.bounds[1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +157,39 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class LastSeen:
+    """When something was last recorded, and whether that is too long ago at ``now``."""
+
+    what: str
+    at: datetime | None
+    age: timedelta | None
+    stale: bool
+
+    @property
+    def ago(self) -> str:
+        """``35 min``, ``5 h``, ``2 d``; ``never`` when nothing was recorded."""
+        if self.age is None:
+            return "never"
+        minutes = max(int(self.age.total_seconds() // 60), 0)
+        if minutes < 60:
+            return f"{minutes} min"
+        if minutes < 48 * 60:
+            return f"{minutes // 60} h"
+        return f"{minutes // (24 * 60)} d"
+
+
+def last_seen(
+    timeline: Timeline, items: Sequence[str], what: str, now: datetime, stale_after: timedelta
+) -> LastSeen:
+    """The latest event of ``items`` at or before ``now``; stale when older than the limit."""
+    moments = [event.time for event in timeline.of(*items) if event.time <= now]
+    if not moments:
+        return LastSeen(what, None, None, True)
+    latest = max(moments)
+    return LastSeen(what, latest, now - latest, now - latest > stale_after)
+
+
+@dataclass(frozen=True, slots=True)
 class WardRow:
     patient_id: str
     therapy_kind: str
@@ -139,6 +200,14 @@ class WardRow:
     crs_trend: Trend
     icans_trend: Trend
     alerts: tuple[Alert, ...]
+    #: The findings that decide each grade now, in the patient's values (``_why``).
+    crs_why: tuple[Finding, ...] = ()
+    icans_why: tuple[Finding, ...] = ()
+    #: What leaves a grade open (provisional, not assessable, ambiguous), in words.
+    crs_open: str = ""
+    icans_open: str = ""
+    last_vitals: LastSeen | None = None
+    last_neuro: LastSeen | None = None
 
     @property
     def alert_count(self) -> int:
@@ -349,6 +418,7 @@ def ward_rows(
         stay = _monitoring_alert(timeline, now)
         if stay:
             alerts.append(stay)
+        crs_result, icans_result = at_now.crs[crs_scale], at_now.icans[icans_id]
         rows.append(
             WardRow(
                 patient_id=pid,
@@ -360,6 +430,12 @@ def ward_rows(
                 crs_trend=Trend(crs_then, crs_now),
                 icans_trend=Trend(icans_then, icans_now),
                 alerts=tuple(alerts),
+                crs_why=deciding_findings(crs_result),
+                icans_why=deciding_findings(icans_result),
+                crs_open=open_question(crs_result),
+                icans_open=open_question(icans_result),
+                last_vitals=last_seen(timeline, VITAL_ITEMS, "vitals", now, VITALS_STALE_AFTER),
+                last_neuro=last_seen(timeline, NEURO_ITEMS, "ICE/CAPD", now, NEURO_STALE_AFTER),
             )
         )
     rows.sort(key=lambda row: row.patient_id)
