@@ -78,7 +78,7 @@ def _not_verified_rule(product: Product, syndrome: str) -> Rule:
         category="information",
         priority=2,
         when=lambda f: _grade(syndrome, f) >= 1 and _grade(syndrome, f) not in verified,
-        because=f"{name} grade >= 1 without a verified {product.brand} label action",
+        because=f"{name} grade 1 or higher without a verified {product.brand} label action",
         reads=(f"{syndrome}_grade",),
         text=(
             f"The {product.brand} label's action at this {name} grade was not verified: the "
@@ -87,8 +87,8 @@ def _not_verified_rule(product: Product, syndrome: str) -> Rule:
         ),
         timing="now",
         reference=(
-            f"{product.label.citation}; the {name} rows were NOT FOUND in the verified label "
-            "text (criteria-verification §5)"
+            f"{product.label.citation}; the {name} rows were not found in the label text that "
+            "was read, so the label's action is not verified"
         ),
         verification="rule",
         detail=detail,

@@ -291,6 +291,38 @@ _ROWS: tuple[Reference, ...] = (
         None,
         "A convention of this software, not clinical evidence.",
     ),
+    # The step-up bispecific labels (shared/research/criteria-verification.md §5): read in label
+    # transcriptions and manufacturers' pages, not in the FDA PDF itself.
+    *(
+        Reference(
+            f"{product}-label",
+            brand,
+            f"{brand} ({inn}) US prescribing information (Dosage and Administration; dose "
+            "modifications for CRS where the label's table was read).",
+            "secondary",
+            None,
+            "Read in label transcriptions and the manufacturer's pages (named in each citation); "
+            "rows not found there are labelled as not verified in the product.",
+        )
+        for product, brand, inn in (
+            ("teclistamab", "TECVAYLI", "teclistamab-cqyv"),
+            ("elranatamab", "ELREXFIO", "elranatamab-bcmm"),
+            ("talquetamab", "TALVEY", "talquetamab-tgvs"),
+            ("epcoritamab", "EPKINLY", "epcoritamab-bysp"),
+            ("glofitamab", "COLUMVI", "glofitamab-gxbm"),
+            ("mosunetuzumab", "LUNSUMIO", "mosunetuzumab-axgb"),
+            ("tarlatamab", "IMDELLTRA", "tarlatamab-dlle"),
+        )
+    ),
+    Reference(
+        "teclistamab-icans-table",
+        "Teclistamab label ICANS table",
+        "Teclistamab label ICANS table as reproduced in J Adv Pract Oncol 2023 (PubMed Central "
+        "PMC10062534), Table 5, 'Information from Janssen Biotech, Inc. (2022)'.",
+        "secondary",
+        None,
+        "The label's table as reproduced in a review; the reproduced text is truncated.",
+    ),
 )
 
 REFERENCES = MappingProxyType({row.id: row for row in _ROWS})
