@@ -7,10 +7,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from crswatch.api._errors import install_error_handlers
-from crswatch.api._middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
+from crswatch.api._middleware import (
+    BodyLimitMiddleware,
+    ErrorShieldMiddleware,
+    RateLimitMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+)
 from crswatch.api._settings import Settings
 from crswatch.api.routes import _analysis, _audit, _auth, _patients
-from crswatch.store import Store
+from crswatch.store import LoginThrottle, Store
 from crswatch.web import mount_dashboard
 
 __all__ = ["create_app"]
@@ -28,6 +34,10 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     )
     app.state.store = store if store is not None else Store()
     app.state.settings = settings if settings is not None else Settings.from_env()
+    app.state.login_throttle = LoginThrottle(
+        free=app.state.settings.login_free_failures,
+        ceiling=app.state.settings.login_max_backoff_seconds,
+    )
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"], summary="Liveness and database reachability")
@@ -39,7 +49,14 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     # The clinician dashboard (pages, static files, session cookie) on the same app.
     mount_dashboard(app)
     limits: Settings = app.state.settings
-    app.add_middleware(RateLimitMiddleware, per_minute=limits.rate_limit_per_minute)
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=limits.rate_limit_per_minute,
+        trusted_proxies=limits.trusted_proxies,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
+    # Outermost last: headers on every answer (the shield's 500 too), the log sees the 500.
+    app.add_middleware(ErrorShieldMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -23,6 +23,7 @@ from crswatch.store import (
     find_user,
     issue_token,
     revoke_token,
+    unchanged_passwords,
     verify_chain,
 )
 from crswatch.timeline import format_time
@@ -40,14 +41,29 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the REST API (OpenAPI at /docs); the database is migrated on startup."""
+    """Run the REST API (OpenAPI at /docs); the database is migrated on startup.
+
+    Beyond loopback it refuses to start while an active user has never set their own password
+    (a demo's well-known one, or one an administrator chose): POST /auth/password first.
+    """
     import uvicorn
 
     from crswatch.api import create_app
+    from crswatch.cli._demo import _loopback
+
+    store = Store()
+    if not _loopback(host):
+        with store.transaction() as session:
+            unchanged = unchanged_passwords(session)
+        if unchanged:
+            raise fail(
+                f"host: {host} is beyond loopback and user(s) {', '.join(unchanged)} never set "
+                "their own password; serve on 127.0.0.1 and change it (POST /auth/password)"
+            )
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # uvicorn's access log prints concrete paths (patient ids): the API logs route templates.
-    uvicorn.run(create_app(), host=host, port=port, access_log=False)
+    uvicorn.run(create_app(store), host=host, port=port, access_log=False)
 
 
 @app.command()

@@ -1,0 +1,104 @@
+"""Login throttling by client address and by username, independent of any request header.
+
+Each failed login adds one to two counters: the client address's and the (hashed) username's.
+After ``free`` failures a counter locks for ``base`` seconds, doubling with every further
+failure up to ``ceiling``; while either counter is locked a login is answered 429 with
+Retry-After *before* any password is hashed, so guessing costs the server nothing.  A success
+clears the username's counter (not the address's: one known account must not reset the
+budget for guessing the others); a counter idle for ``forget`` seconds is dropped.
+
+The counters live in the process (one per worker): a deployment with several workers or hosts
+multiplies the budget by their number, which the threat model records
+(docs/decisions/0037-threat-model.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["LoginThrottle"]
+
+
+@dataclass(slots=True)
+class _Counter:
+    failures: int = 0
+    locked_until: float = 0.0
+    last: float = 0.0
+
+
+class LoginThrottle:
+    """Exponential back-off per client address and per username (thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        free: int = 5,
+        base: float = 1.0,
+        ceiling: float = 900.0,
+        forget: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.free = free
+        self.base = base
+        self.ceiling = ceiling
+        self.forget = forget
+        self._clock = clock
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+        self._counters: dict[str, _Counter] = {}
+
+    @staticmethod
+    def _keys(address: str, username: str) -> tuple[str, str]:
+        # The typed username may be a password typed in the wrong field: only its hash is kept.
+        digest = hashlib.sha256(username.casefold().encode()).hexdigest()
+        return f"addr:{address}", f"user:{digest}"
+
+    def retry_after(self, address: str, username: str) -> int:
+        """Seconds until a login from ``address`` as ``username`` may be tried; 0: now."""
+        now = self._clock()
+        with self._lock:
+            waits = [
+                counter.locked_until - now
+                for key in self._keys(address, username)
+                if (counter := self._counters.get(key)) is not None
+            ]
+        wait = max(waits, default=0.0)
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failure(self, address: str, username: str) -> None:
+        now = self._clock()
+        with self._lock:
+            self._prune(now)
+            for key in self._keys(address, username):
+                counter = self._counters.setdefault(key, _Counter())
+                if now - counter.last > self.forget and counter.locked_until <= now:
+                    counter.failures = 0
+                counter.failures += 1
+                counter.last = now
+                excess = counter.failures - self.free
+                if excess > 0:
+                    delay = min(self.ceiling, self.base * 2 ** min(excess - 1, 30))
+                    counter.locked_until = now + delay
+
+    def success(self, address: str, username: str) -> None:
+        with self._lock:
+            self._counters.pop(self._keys(address, username)[1], None)
+
+    def _prune(self, now: float) -> None:
+        if len(self._counters) < self._max_keys:
+            return
+        stale = [
+            key
+            for key, counter in self._counters.items()
+            if now - counter.last > self.forget and counter.locked_until <= now
+        ]
+        for key in stale:
+            del self._counters[key]
+        if len(self._counters) >= self._max_keys:  # a flood of fresh keys: keep the locked
+            self._counters = {k: c for k, c in self._counters.items() if c.locked_until > now}
