@@ -1,11 +1,13 @@
 """Login throttling by client address and by username, independent of any request header.
 
-Each failed login adds one to two counters: the client address's and the (hashed) username's.
-After ``free`` failures a counter locks for ``base`` seconds, doubling with every further
-failure up to ``ceiling``; while either counter is locked a login is answered 429 with
-Retry-After *before* any password is hashed, so guessing costs the server nothing.  A success
-clears the username's counter (not the address's: one known account must not reset the
-budget for guessing the others); a counter idle for ``forget`` seconds is dropped.
+Each login attempt is counted as a failure *before* its password is hashed (``acquire``), on two
+counters: the client address's and the (hashed) username's, so concurrent guesses cannot all
+slip through before the first is counted.  After ``free`` failures a counter locks for ``base``
+seconds, doubling with every further failure up to ``ceiling``; while either counter is locked a
+login is answered 429 with Retry-After before any hashing, so guessing costs the server nothing.
+A success takes its attempt back: it clears the username's counter and removes the one attempt
+from the address's (one known account must not reset the budget for guessing the others); a
+counter idle for ``forget`` seconds starts again from zero.
 
 The counters live in the process (one per worker): a deployment with several workers or hosts
 multiplies the budget by their number, which the threat model records
@@ -71,24 +73,51 @@ class LoginThrottle:
         wait = max(waits, default=0.0)
         return math.ceil(wait) if wait > 0 else 0
 
-    def failure(self, address: str, username: str) -> None:
+    def acquire(self, address: str, username: str) -> int:
+        """Seconds to wait (429) if locked; else 0, with this attempt counted as a failure
+        until :meth:`success` takes it back."""
         now = self._clock()
         with self._lock:
-            self._prune(now)
-            for key in self._keys(address, username):
-                counter = self._counters.setdefault(key, _Counter())
-                if now - counter.last > self.forget and counter.locked_until <= now:
-                    counter.failures = 0
-                counter.failures += 1
-                counter.last = now
-                excess = counter.failures - self.free
-                if excess > 0:
-                    delay = min(self.ceiling, self.base * 2 ** min(excess - 1, 30))
-                    counter.locked_until = now + delay
+            keys = self._keys(address, username)
+            wait = max(
+                (c.locked_until - now for k in keys if (c := self._counters.get(k)) is not None),
+                default=0.0,
+            )
+            if wait > 0:
+                return math.ceil(wait)
+            self._count(now, keys)
+        return 0
+
+    def failure(self, address: str, username: str) -> None:
+        """Count one failed attempt that was not acquired first."""
+        now = self._clock()
+        with self._lock:
+            self._count(now, self._keys(address, username))
+
+    def _count(self, now: float, keys: tuple[str, str]) -> None:
+        self._prune(now)
+        for key in keys:
+            counter = self._counters.setdefault(key, _Counter())
+            if now - counter.last > self.forget and counter.locked_until <= now:
+                counter.failures = 0
+            counter.failures += 1
+            counter.last = now
+            excess = counter.failures - self.free
+            if excess > 0:
+                delay = min(self.ceiling, self.base * 2 ** min(excess - 1, 30))
+                counter.locked_until = now + delay
 
     def success(self, address: str, username: str) -> None:
+        """An acquired attempt succeeded: the username starts afresh, the address gets its
+        attempt back."""
+        address_key, user_key = self._keys(address, username)
         with self._lock:
-            self._counters.pop(self._keys(address, username)[1], None)
+            self._counters.pop(user_key, None)
+            counter = self._counters.get(address_key)
+            if counter is not None:
+                counter.failures = max(0, counter.failures - 1)
+                if counter.failures <= self.free:
+                    counter.locked_until = 0.0
 
     def _prune(self, now: float) -> None:
         if len(self._counters) < self._max_keys:

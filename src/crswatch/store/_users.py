@@ -16,6 +16,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +25,9 @@ from sqlalchemy.orm import Session
 
 from crswatch.store._models import ApiToken, DashboardSession, User
 
+if TYPE_CHECKING:  # _db imports the models, not this module; the type is enough here
+    from crswatch.store._db import Store
+
 __all__ = [
     "ROLES",
     "IssuedToken",
@@ -31,6 +35,7 @@ __all__ = [
     "UserError",
     "VerifyBusyError",
     "authenticate",
+    "check_password",
     "create_user",
     "issue_token",
     "password_problem",
@@ -240,6 +245,35 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    return user
+
+
+def check_password(store: Store, username: str, password: str) -> User | None:
+    """:func:`authenticate` without holding a transaction while Argon2 runs.
+
+    The hash is read in one short transaction and verified outside any (on SQLite every
+    transaction holds the database's write lock: a login must not stall every other request
+    for the half second a verification takes); a rehash is written in a second one.  Returns
+    the user (detached) or None; raises :class:`VerifyBusyError` like ``authenticate``.
+    """
+    with store.transaction() as session:
+        user = find_user(session, username)
+        stored = user.password_hash if user is not None else _DUMMY_HASH
+    if not _verify_slots.acquire(timeout=5.0):
+        raise VerifyBusyError
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    finally:
+        _verify_slots.release()
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        with store.transaction() as session:
+            fresh = find_user(session, username)
+            if fresh is not None and fresh.password_hash == stored:
+                fresh.password_hash = _hasher.hash(password)
     return user
 
 

@@ -32,7 +32,7 @@ from crswatch.store import (
     Store,
     VerifyBusyError,
     append_audit,
-    authenticate,
+    check_password,
     find_user,
     record_audit,
     resolve_session,
@@ -237,19 +237,17 @@ def attempt_login(request: Request, store: Store, username: str, password: str) 
     """Check a password behind the login throttle; audit a failure without the typed name
     unless it names a user (a password typed into the username field is never stored)."""
     throttle, address = _throttle(request), _address(request)
-    wait = throttle.retry_after(address, username)
+    wait = throttle.acquire(address, username)  # counted as a failure until it succeeds
     if wait:
         return LoginAttempt(None, None, f"too many failed logins; try again in {wait} s", 429)
     try:
-        with store.transaction() as session:
-            user = authenticate(session, username, password)
-            found = (user.username, user.role) if user is not None else None
+        user = check_password(store, username, password)
+        found = (user.username, user.role) if user is not None else None
     except VerifyBusyError:
         return LoginAttempt(None, None, "the server is busy; try again in a moment", 429)
     if found is not None:
         throttle.success(address, username)
         return LoginAttempt(*found)
-    throttle.failure(address, username)
     with store.transaction() as session:
         known = find_user(session, username)
         append_audit(

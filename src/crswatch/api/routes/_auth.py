@@ -29,7 +29,7 @@ from crswatch.store import (
     UserError,
     VerifyBusyError,
     append_audit,
-    authenticate,
+    check_password,
     create_user,
     find_user,
     issue_token,
@@ -126,16 +126,14 @@ def checked_password(
     store: Store, throttle: LoginThrottle, address: str, username: str, password: str
 ) -> User | None:
     """The user if the password is right; throttled (429) before any hashing; failures counted."""
-    wait = throttle.retry_after(address, username)
+    wait = throttle.acquire(address, username)  # counted as a failure until it succeeds
     if wait:
         raise _throttled(wait)
     try:
-        with store.transaction() as session:
-            user = authenticate(session, username, password)
+        user = check_password(store, username, password)
     except VerifyBusyError:
         raise _throttled(1) from None
     if user is None:
-        throttle.failure(address, username)
         return None
     throttle.success(address, username)
     return user
