@@ -31,6 +31,8 @@ class _Counter:
     failures: int = 0
     locked_until: float = 0.0
     last: float = 0.0
+    #: The lock before the latest attempt (a success restores it: its attempt is taken back).
+    previous_lock: float = 0.0
 
 
 class LoginThrottle:
@@ -102,6 +104,7 @@ class LoginThrottle:
                 counter.failures = 0
             counter.failures += 1
             counter.last = now
+            counter.previous_lock = counter.locked_until
             excess = counter.failures - self.free
             if excess > 0:
                 delay = min(self.ceiling, self.base * 2 ** min(excess - 1, 30))
@@ -116,8 +119,7 @@ class LoginThrottle:
             counter = self._counters.get(address_key)
             if counter is not None:
                 counter.failures = max(0, counter.failures - 1)
-                if counter.failures <= self.free:
-                    counter.locked_until = 0.0
+                counter.locked_until = counter.previous_lock
 
     def _prune(self, now: float) -> None:
         if len(self._counters) < self._max_keys:
