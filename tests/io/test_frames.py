@@ -44,7 +44,7 @@ from tests.conftest import BASE_DOCUMENT
 
 # ------------------------------------------------------------------------------ generation
 
-PATIENT_IDS = ["P1", "P2", "P3", "", None, "None"]
+PATIENT_IDS = ["P1", "P2", "P3", "", None, "None", "a/b", "x" * 65]
 PATIENT_BASE = {
     "age_years": "41",
     "birth_date": None,
@@ -91,6 +91,11 @@ PATIENT_CHANGES: list[dict[str, Any]] = [
     {"response_date": "2024-03-29"},
     {"response": "NR", "response_date": "20240329"},
     {"therapy_product": None},
+    # Limits of the contract (docs/decisions/0036-input-limits.md).
+    {"therapy_start": "1899-12-31T00:00:00Z"},
+    {"therapy_start": "2999-03-01T10:00:00Z"},
+    {"therapy_product": "x" * 201},
+    {"therapy_product": "Kymriah\x00"},
 ]
 #: (item, value, unit) accepted by the Python path, in every unit form.
 VALID_VALUES: list[tuple[str | None, str | None, str | None]] = [
@@ -162,16 +167,18 @@ INVALID_TIMES = [
     "yesterday",
     "2024-03-02T08:00:60Z",
     None,  # missing_field (time)
+    "1850-03-02T08:00:00Z",  # bad_time: before the contract's window
+    "2999-03-02T08:00:00Z",  # bad_time: in the future
 ]
 #: Optional fields: mostly absent, sometimes valid, sometimes not.
 OPTIONAL: dict[str, list[str | None]] = {
     "end": [*[None] * 8, "2024-03-02T20:00:00Z", "2024-03-01T00:00:00Z", "never"],
-    "ref_low": [*[None] * 8, "0", "1.5e-1", "abc"],
+    "ref_low": [*[None] * 8, "0", "1.5e-1", "abc", "99"],
     "ref_high": [*[None] * 8, "5.5", ""],
     "censored": [*[None] * 8, "below_lod", "maybe"],
     "cause": [*[None] * 8, "other", "infection"],
-    "id": [*[None] * 6, "lab-1", ""],
-    "source": [None, "LIS"],
+    "id": [*[None] * 6, "lab-1", "", "x" * 201, "tab\tid"],
+    "source": [None, "LIS", "LIS\n2"],
     "note": [None, "free text"],  # not a field of the format: a warning
 }
 
@@ -620,7 +627,7 @@ def test_numbers_vouched_for_read_as_python_reads_them(text: str) -> None:
         assert vouched is None  # left to the Python path
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # the first example compiles Polars' parser
 @given(
     st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(2999, 12, 30)),
     st.integers(-23 * 60 - 59, 23 * 60 + 59),

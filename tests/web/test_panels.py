@@ -289,7 +289,10 @@ def test_panels_partial_renders_the_regimen(environment: jinja2.Environment) -> 
 
 
 def test_panels_partial_escapes_record_text(environment: jinja2.Environment) -> None:
-    record = timeline([ev(1, "temperature", 38.4, "Cel")], patient_id="<b>P&1</b>")
+    # The contract no longer admits such an id (docs/decisions/0036); escaping is still the
+    # page's own defence, so the record is built around the reader.
+    valid = timeline([ev(1, "temperature", 38.4, "Cel")])
+    record = dataclasses.replace(valid, patient=dataclasses.replace(valid.patient, id="<b>P&1</b>"))
     page = environment.get_template("patient/_panels.html").render(panels=patient_panels(record))
     assert "<b>P&1</b>" not in page
     assert "&lt;b&gt;P&amp;1&lt;/b&gt;" in page

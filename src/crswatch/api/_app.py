@@ -8,11 +8,17 @@ from fastapi import FastAPI
 
 from crswatch.api._docs import mount_docs
 from crswatch.api._errors import install_error_handlers
-from crswatch.api._middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestLogMiddleware
+from crswatch.api._middleware import (
+    BodyLimitMiddleware,
+    ErrorShieldMiddleware,
+    RateLimitMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+)
 from crswatch.api._settings import Settings
 from crswatch.api.cds_hooks import CdsHooksSettings, mount_cds_hooks
 from crswatch.api.routes import _analysis, _audit, _auth, _patients
-from crswatch.store import Store
+from crswatch.store import LoginThrottle, Store
 from crswatch.web import mount_dashboard
 
 __all__ = ["create_app"]
@@ -41,6 +47,10 @@ def create_app(
     )
     app.state.store = store if store is not None else Store()
     app.state.settings = settings if settings is not None else Settings.from_env()
+    app.state.login_throttle = LoginThrottle(
+        free=app.state.settings.login_free_failures,
+        ceiling=app.state.settings.login_max_backoff_seconds,
+    )
     install_error_handlers(app)
     mount_docs(app)
 
@@ -55,7 +65,14 @@ def create_app(
     # The CDS Hooks service for the EHR (/cds-services), when enabled (off by default).
     mount_cds_hooks(app, cds_hooks)
     limits: Settings = app.state.settings
-    app.add_middleware(RateLimitMiddleware, per_minute=limits.rate_limit_per_minute)
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=limits.rate_limit_per_minute,
+        trusted_proxies=limits.trusted_proxies,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
+    # Outermost last: headers on every answer (the shield's 500 too), the log sees the 500.
+    app.add_middleware(ErrorShieldMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -7,21 +7,32 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from crswatch.api._errors import ApiError
 from crswatch.api._settings import Settings
-from crswatch.store import Principal, Store, record_audit, resolve_token
+from crswatch.store import (
+    LoginThrottle,
+    Principal,
+    Store,
+    append_audit,
+    record_audit,
+    resolve_token,
+)
 from crswatch.store._audit import Action, Outcome
 
 __all__ = [
     "Admin",
     "Clinician",
     "Settings",
+    "SettingsDep",
     "StoreDep",
     "Viewer",
     "audit",
+    "audit_in",
     "get_settings",
     "get_store",
+    "get_throttle",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="A crswatch token (POST /auth/login).")
@@ -35,6 +46,11 @@ def get_store(request: Request) -> Store:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -95,6 +111,29 @@ def audit(
     """Append one audit record in its own transaction."""
     record_audit(
         store,
+        actor=principal.username,
+        role=principal.role,
+        action=action,
+        resource=resource,
+        patient_id=patient_id,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
+def audit_in(
+    session: Session,
+    principal: Principal,
+    action: Action,
+    resource: str,
+    patient_id: str | None,
+    outcome: Outcome,
+    detail: str = "",
+) -> None:
+    """Append one audit record in ``session``'s transaction: it commits with the data or not
+    at all (a write of patient data is never stored without its record)."""
+    append_audit(
+        session,
         actor=principal.username,
         role=principal.role,
         action=action,

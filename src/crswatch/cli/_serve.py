@@ -34,6 +34,7 @@ from crswatch.store import (
     find_user,
     issue_token,
     revoke_token,
+    unchanged_passwords,
     verify_chain,
 )
 from crswatch.timeline import format_time
@@ -95,10 +96,25 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: DemoOption = False,
 ) -> None:
-    """Run the REST API and the dashboard (OpenAPI at /docs); the database is migrated first."""
+    """Run the REST API and the dashboard (OpenAPI at /docs); the database is migrated first.
+
+    Beyond loopback it refuses to start while an active user has never set their own password
+    (a demo's well-known one, or one an administrator chose): POST /auth/password first.
+    """
     import uvicorn
 
     from crswatch.api import create_app
+    from crswatch.cli._demo import _loopback
+
+    store = Store()
+    if not _loopback(host):
+        with store.transaction() as session:
+            unchanged = unchanged_passwords(session)
+        if unchanged:
+            raise fail(
+                f"host: {host} is beyond loopback and user(s) {', '.join(unchanged)} never set "
+                "their own password; serve on 127.0.0.1 and change it (POST /auth/password)"
+            )
 
     store = open_store(demo, create=not demo)
     say(f"database: {_where(store.url)}", stderr=True)

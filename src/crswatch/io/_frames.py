@@ -31,6 +31,7 @@ import csv
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,15 +57,18 @@ from crswatch.timeline import (
     EVENT_FRAME_SCHEMA,
     NOT_ASSESSED,
     PATIENT_FRAME_SCHEMA,
+    PATIENT_ID_PATTERN,
     RESPONSES,
     Event,
     IngestIssue,
     IngestReport,
     Timeline,
+    TimeWindow,
     build_timeline,
     conversion_for,
     parse_time,
     to_frames,
+    unknown_field_note,
     vocabulary,
 )
 from crswatch.timeline._model import CAUSES, CENSORING, SEXES, THERAPY_KINDS
@@ -101,6 +105,10 @@ _TRUE = r"[Tt][Rr][Uu][Ee]"
 #: A product name must not be blank: one visible ASCII character is enough to be sure.
 _VISIBLE = r"[!-~]"
 _SCORE_UNITS = ("", "1", "{score}", "{points}")
+#: A patient id of the contract (crswatch.timeline._limits).
+_PATIENT_ID = rf"^{PATIENT_ID_PATTERN.pattern}$"
+#: Free text within the contract's limits: 1-200 characters, no control character.
+_TEXT_OK = r"^[^\x00-\x1F\x7F-\x{9F}]{1,200}$"
 
 # Column types the expressions read; any other type sends the whole pair to the Python path.
 _TEXT, _NUMBER_TYPE, _TIME_TYPE, _DATE_TYPE, _BOOL_TYPE = "text", "number", "time", "date", "bool"
@@ -524,6 +532,22 @@ def _index_of(key: pl.Expr, keys: Sequence[int]) -> pl.Expr:
     return key.replace_strict(keys, range(len(keys)), default=None, return_dtype=pl.UInt32)
 
 
+def _text_ok(name: str) -> pl.Expr:
+    """``_parse._text`` passes (a visible ASCII character makes sure it is not blank)."""
+    column = pl.col(name)
+    return column.str.contains(_VISIBLE) & column.str.contains(_TEXT_OK)
+
+
+def _in_window(column: pl.Expr, bounds: tuple[datetime, datetime]) -> pl.Expr:
+    """The time lies within the contract's plausible window (``TimeWindow.problem`` is None)."""
+    return column.is_between(pl.lit(bounds[0]).cast(_UTC), pl.lit(bounds[1]).cast(_UTC))
+
+
+def _window_bounds() -> tuple[datetime, datetime]:
+    window = TimeWindow()
+    return window.earliest, datetime.now(UTC) + window.future
+
+
 def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
     """Every check of ``_build_event`` as columns; ``_OK`` where the row is certainly accepted,
     with its values (canonical unit, rounded) in the columns of ``EVENT_FRAME_SCHEMA``.
@@ -657,9 +681,27 @@ def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
         .then(num.is_finite() & no_reference)
         .otherwise(pl.lit(value=False))
     )
-    end_ok = ~present("end") | (pl.col("end_t").is_not_null() & (pl.col("end_t") >= pl.col("t")))
+    bounds = _window_bounds()
+    end_ok = ~present("end") | (
+        pl.col("end_t").is_not_null()
+        & (pl.col("end_t") >= pl.col("t"))
+        & _in_window(pl.col("end_t"), bounds)
+    )
+    ordered_reference = (
+        ~present("ref_low")
+        | ~present("ref_high")
+        | (pl.col("ref_low_conv") <= pl.col("ref_high_conv"))
+    )
+    text_ok = (
+        (~present("id") | _text_ok("id"))
+        & (~present("source") | _text_ok("source"))
+        & (~is_any | ~present("unit") | _text_ok("unit"))
+    )
     ok = (
         pl.col("t").is_not_null()
+        & _in_window(pl.col("t"), bounds)
+        & ordered_reference
+        & text_ok
         & kind_ok
         & end_ok
         & (~present("censored") | pl.col("censored").is_in(CENSORING))
@@ -821,7 +863,9 @@ class _ShardReader:
             return pl.when(present(name)).then(_number(name, schema[name]))
 
         checks = [
-            present("id"),
+            present("id") & pl.col("id").str.contains(_PATIENT_ID),
+            _in_window(pl.col("therapy_start_value"), _window_bounds()),
+            ~present("therapy_product") | _text_ok("therapy_product"),
             ~present("birth_date") | pl.col("birth_date_value").is_not_null(),
             ~present("sex") | pl.col("sex").is_in(SEXES),
             ~present("high_risk") | pl.col("high_risk_value").is_not_null(),
@@ -1084,9 +1128,10 @@ class _ShardReader:
             .sort(_POS)
         )
         for position, patient_id in with_events.iter_rows():
+            notes = (unknown_field_note(name, _EVENT_FIELDS) for name in self.extra_fields)
             warning = (
                 f"patient={patient_id!r}: fields not in crswatch.timeline/1 were ignored: "
-                f"{self.extra_fields}"
+                + "; ".join(notes)
             )
             self.fragments.warnings.append(((position, 1, 0), warning))
 

@@ -13,6 +13,7 @@ from crswatch.timeline import (
     IngestReport,
     ReadResult,
     Timeline,
+    TimeWindow,
     build_timeline,
     check_document,
 )
@@ -33,8 +34,13 @@ def load_json(path: Path) -> Any:
         raise TimelineFormatError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
 
 
-def read_json_document(document: Any, source: str | None = None) -> ReadResult:
-    """Timelines from a parsed JSON value: one timeline object or a list of them."""
+def read_json_document(
+    document: Any, source: str | None = None, *, window: TimeWindow | None = None
+) -> ReadResult:
+    """Timelines from a parsed JSON value: one timeline object or a list of them.
+
+    ``window`` is the contract's plausible time window (default :class:`TimeWindow`).
+    """
     report = IngestReport(source=source)
     documents = document if isinstance(document, list) else [document]
     timelines: list[Timeline] = []
@@ -53,7 +59,7 @@ def read_json_document(document: Any, source: str | None = None) -> ReadResult:
                 )
                 continue
         assert isinstance(item, Mapping)  # check_document guarantees it
-        timeline = build_timeline(item["patient"], item.get("events") or [], report)
+        timeline = build_timeline(item["patient"], item.get("events") or [], report, window=window)
         if timeline is not None:
             timelines.append(timeline)
     _report_duplicate_patients(timelines, report)

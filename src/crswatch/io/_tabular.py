@@ -28,6 +28,7 @@ from crswatch.timeline import (
     IngestReport,
     ReadResult,
     Timeline,
+    TimeWindow,
     build_timeline,
     format_time,
 )
@@ -216,8 +217,11 @@ def _event_record(row: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key not in ("patient_id", "shard")}
 
 
-def read_table_pair(pair: TablePair) -> ReadResult:
-    """Read one pair of tables; events are grouped by ``patient_id`` and keep their row numbers."""
+def read_table_pair(pair: TablePair, *, window: TimeWindow | None = None) -> ReadResult:
+    """Read one pair of tables; events are grouped by ``patient_id`` and keep their row numbers.
+
+    ``window`` is the contract's plausible time window (default :class:`TimeWindow`).
+    """
     report = IngestReport(source=str(pair.events.parent))
     patient_rows = _read_rows(pair.patients)
     event_rows = _read_rows(pair.events)
@@ -248,6 +252,7 @@ def read_table_pair(pair: TablePair) -> ReadResult:
             # The value column is text by contract (it mixes numbers, codes and booleans).
             from_text=True,
             positions=[position for position, _ in events],
+            window=window,
         )
         if isinstance(patient_id, str):
             seen.add(patient_id)

@@ -4,7 +4,15 @@ from crswatch.store._audit import ChainCheck, append_audit, record_audit, to_fhi
 from crswatch.store._cache import TimelineCache, app_timeline_cache
 from crswatch.store._db import Store, database_url, make_engine, migrate
 from crswatch.store._frames import load_frames
-from crswatch.store._models import ApiToken, AuditRecord, CdsFeedback, EventRow, PatientRow, User
+from crswatch.store._models import (
+    ApiToken,
+    AuditRecord,
+    CdsFeedback,
+    DashboardSession,
+    EventRow,
+    PatientRow,
+    User,
+)
 from crswatch.store._patients import (
     IngestSummary,
     StoreConflict,
@@ -15,28 +23,39 @@ from crswatch.store._patients import (
     load_timeline,
     patient_from_record,
 )
+from crswatch.store._sessions import SESSION_TOKEN_ID, end_session, resolve_session, start_session
+from crswatch.store._throttle import LoginThrottle
 from crswatch.store._users import (
     ROLES,
     IssuedToken,
     Principal,
     UserError,
+    VerifyBusyError,
     authenticate,
+    check_password,
     create_user,
     find_user,
     issue_token,
+    password_problem,
     resolve_token,
     revoke_token,
+    set_active,
+    set_password,
+    unchanged_passwords,
 )
 
 __all__ = [
     "ROLES",
+    "SESSION_TOKEN_ID",
     "ApiToken",
     "AuditRecord",
     "CdsFeedback",
     "ChainCheck",
+    "DashboardSession",
     "EventRow",
     "IngestSummary",
     "IssuedToken",
+    "LoginThrottle",
     "PatientRow",
     "Principal",
     "Store",
@@ -44,12 +63,15 @@ __all__ = [
     "TimelineCache",
     "User",
     "UserError",
+    "VerifyBusyError",
     "app_timeline_cache",
     "append_audit",
     "authenticate",
+    "check_password",
     "count_events",
     "create_user",
     "database_url",
+    "end_session",
     "find_user",
     "get_patient_row",
     "ingest_timelines",
@@ -59,10 +81,16 @@ __all__ = [
     "load_timeline",
     "make_engine",
     "migrate",
+    "password_problem",
     "patient_from_record",
     "record_audit",
+    "resolve_session",
     "resolve_token",
     "revoke_token",
+    "set_active",
+    "set_password",
+    "start_session",
     "to_fhir",
+    "unchanged_passwords",
     "verify_chain",
 ]

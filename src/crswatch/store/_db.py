@@ -51,16 +51,35 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_file(database: Path) -> None:
+    """The data directory (when crswatch creates it) and the database file: the owner's only.
+
+    SQLite gives the -wal and -shm files the database file's mode.
+    """
+    if not database.parent.exists():
+        database.parent.mkdir(parents=True, mode=0o700)
+    if not database.exists():
+        database.touch(mode=0o600)
+    if database.stat().st_mode & 0o077:
+        database.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _private_file(Path(database))
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # hide_parameters: a database error's text never carries the statement's values (patient
+    # records) into a log or a traceback.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

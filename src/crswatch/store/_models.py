@@ -29,6 +29,7 @@ __all__ = [
     "AuditRecord",
     "Base",
     "CdsFeedback",
+    "DashboardSession",
     "EventRow",
     "PatientRow",
     "UTCDateTime",
@@ -114,8 +115,28 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean(), default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the user last set their own password; None: still the one chosen at creation (by
+    #: an administrator, or a demo's well-known one), which bars serving beyond loopback.
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+
+class DashboardSession(Base):
+    """A dashboard login, kept server-side so that logout and password changes end it.
+
+    Only the SHA-256 of the session secret is stored (the cookie carries the secret).
+    """
+
+    __tablename__ = "dashboard_sessions"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.pk"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
 
 
 class ApiToken(Base):

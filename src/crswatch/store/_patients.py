@@ -10,6 +10,7 @@ events are never overwritten.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -195,6 +196,20 @@ def ingest_timelines(session: Session, timelines: Sequence[Timeline]) -> IngestS
     summary = IngestSummary()
     issues: list[IngestIssue] = []
     plan: list[tuple[Timeline, PatientRow | None, list[Event], dict[str, Any]]] = []
+    counts = Counter(timeline.patient.id for timeline in timelines)
+    for pid in (pid for pid, count in counts.items() if count > 1):
+        # Two timelines of one patient in one batch: which one is meant is not guessed.
+        issues.append(
+            IngestIssue(
+                kind="conflict",
+                patient_id=pid,
+                field="patient.id",
+                value=pid,
+                reason=f"{counts[pid]} timelines of this patient in one batch; send one",
+            )
+        )
+    if issues:
+        raise StoreConflict(issues)
     for timeline in timelines:
         pid = timeline.patient.id
         record = timeline.patient.to_dict()

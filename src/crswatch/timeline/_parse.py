@@ -9,6 +9,7 @@ value; the rest of the timeline is still read, and the report counts both.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from crswatch.errors import IngestError, InputError, TimelineFormatError, UnitError
+from crswatch.timeline._limits import TimeWindow, patient_id_problem, text_problem
 from crswatch.timeline._model import (
     CAUSES,
     CENSORING,
@@ -34,7 +36,7 @@ from crswatch.timeline._response import RESPONSES
 from crswatch.timeline._units import Conversion, conversion_for
 from crswatch.timeline._vocabulary import NOT_ASSESSED, ItemSpec, vocabulary
 
-__all__ = ["ReadResult", "build_timeline", "check_document", "parse_time"]
+__all__ = ["ReadResult", "build_timeline", "check_document", "parse_time", "unknown_field_note"]
 
 _EVENT_FIELDS = frozenset(
     {
@@ -51,6 +53,22 @@ _EVENT_FIELDS = frozenset(
         "source",
     }
 )
+_PATIENT_FIELDS = frozenset(
+    {
+        "id",
+        "therapy",
+        "age_years",
+        "birth_date",
+        "weight_kg",
+        "height_cm",
+        "bsa_m2",
+        "sex",
+        "high_risk",
+        "response",
+        "response_date",
+    }
+)
+_THERAPY_FIELDS = frozenset({"kind", "start", "product"})
 #: Patient body-size bounds (inclusive): a newborn to the heaviest recorded adults.
 _PATIENT_BOUNDS: dict[str, tuple[float, float, str]] = {
     "age_years": (0.0, 120.0, "ages outside 0-120 years are entry errors"),
@@ -122,7 +140,10 @@ def _number(value: Any, field: str, *, from_text: bool) -> float:
     if isinstance(value, bool):
         raise _Reject("bad_value", field, value, "a number is required, not a boolean")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise _Reject("bad_value", field, value, "a finite number is required") from None
     elif from_text and isinstance(value, str):
         try:
             number = float(value)
@@ -138,7 +159,27 @@ def _number(value: Any, field: str, *, from_text: bool) -> float:
 def _text(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Reject("bad_value", field, value, "a non-empty string is required")
+    problem = text_problem(value)
+    if problem is not None:
+        raise _Reject("bad_value", field, value, problem)
     return value
+
+
+def _label(value: Any, field: str) -> str:
+    """An identifier or source label: text, or a whole number written without quotes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10**18:
+            raise _Reject("bad_value", field, value, "a number this long is not an identifier")
+        return str(value)
+    return _text(value, field)
+
+
+def _windowed(value: Any, field: str, window: TimeWindow, now: datetime) -> datetime:
+    moment = _time(value, field)
+    problem = window.problem(moment, now)
+    if problem is not None:
+        raise _Reject("bad_time", field, value, problem)
+    return moment
 
 
 def _boolean(value: Any, field: str, *, from_text: bool) -> bool:
@@ -179,7 +220,9 @@ def _patient_number(record: Mapping[str, Any], key: str, from_text: bool) -> flo
     return number
 
 
-def _build_therapy(record: Mapping[str, Any], from_text: bool) -> Therapy:
+def _build_therapy(
+    record: Mapping[str, Any], window: TimeWindow, now: datetime, notes: list[str]
+) -> Therapy:
     therapy = record.get("therapy")
     if not isinstance(therapy, Mapping):
         raise _Reject(
@@ -198,13 +241,20 @@ def _build_therapy(record: Mapping[str, Any], from_text: bool) -> Therapy:
         raise _Reject(
             "missing_field", "therapy.start", therapy.get("start"), "therapy.start is required"
         )
-    start = _time(therapy["start"], "therapy.start")
+    notes.extend(
+        unknown_field_note(key, _THERAPY_FIELDS, "therapy.")
+        for key in therapy
+        if key not in _THERAPY_FIELDS
+    )
+    start = _windowed(therapy["start"], "therapy.start", window, now)
     product = therapy.get("product")
     product = _text(product, "therapy.product") if _present(therapy, "product") else None
     return Therapy(kind=kind, start=start, product=product)
 
 
-def _build_patient(record: Any, from_text: bool) -> Patient:
+def _build_patient(
+    record: Any, from_text: bool, window: TimeWindow, now: datetime, notes: list[str]
+) -> Patient:
     if not isinstance(record, Mapping):
         raise _Reject("missing_field", "patient", record, "a patient object is required")
     if not _present(record, "id"):
@@ -212,6 +262,12 @@ def _build_patient(record: Any, from_text: bool) -> Patient:
     patient_id = record["id"]
     if not isinstance(patient_id, str):
         raise _Reject("bad_patient", "id", patient_id, "patient.id must be a string")
+    id_problem = patient_id_problem(patient_id)
+    if id_problem is not None:
+        raise _Reject("bad_patient", "id", patient_id, f"patient.id: {id_problem}")
+    notes.extend(
+        unknown_field_note(key, _PATIENT_FIELDS) for key in record if key not in _PATIENT_FIELDS
+    )
     birth_date = _patient_date(record, "birth_date")
     sex = record.get("sex")
     if sex is not None and sex != "" and sex not in SEXES:
@@ -222,7 +278,7 @@ def _build_patient(record: Any, from_text: bool) -> Patient:
     response, response_date = _response(record)
     return Patient(
         id=patient_id,
-        therapy=_build_therapy(record, from_text),
+        therapy=_build_therapy(record, window, now, notes),
         age_years=_patient_number(record, "age_years", from_text),
         birth_date=birth_date,
         weight_kg=_patient_number(record, "weight_kg", from_text),
@@ -331,14 +387,24 @@ def _score(spec: ItemSpec, value: Any, unit: Any, from_text: bool) -> EventValue
 
 
 def _build_event(
-    raw: Any, index: int, patient: Patient, report: IngestReport, from_text: bool
+    raw: Any,
+    index: int,
+    patient: Patient,
+    report: IngestReport,
+    from_text: bool,
+    window: TimeWindow,
+    now: datetime,
 ) -> Event:
     if not isinstance(raw, Mapping):
         raise _Reject("bad_value", "event", raw, "an event object is required")
     for key in ("time", "item", "value"):
         if not _present(raw, key):
-            raise _Reject("missing_field", key, raw.get(key), f"event field {key!r} is required")
-    time = _time(raw["time"], "time")
+            reason = f"event field {key!r} is required"
+            near = [k for k in raw if k not in _EVENT_FIELDS and _suggest(k, _EVENT_FIELDS) == key]
+            if near:
+                reason += f"; {unknown_field_note(near[0], _EVENT_FIELDS)}"
+            raise _Reject("missing_field", key, raw.get(key), reason)
+    time = _windowed(raw["time"], "time", window, now)
     item = raw["item"]
     spec = vocabulary().get(item) if isinstance(item, str) else None
     if spec is None:
@@ -354,31 +420,42 @@ def _build_event(
         number = _number(value, "value", from_text=from_text)
         value, canonical_unit, conversion = _convert_quantity(spec, number, unit, patient)
     elif spec.kind == "code":
-        if value not in spec.values:
+        if not isinstance(value, str) or value not in spec.values:
             raise _Reject("bad_value", "value", value, f"must be one of {', '.join(spec.values)}")
     elif spec.kind == "boolean":
         value = _boolean(value, "value", from_text=from_text)
     elif spec.kind == "score":
         value = _score(spec, value, unit, from_text)
-    else:  # "any": the CAR T cell dose is kept exactly as given
-        canonical_unit = unit if isinstance(unit, str) and unit else None
-        if from_text and isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = float(value)
+    else:  # "any": the CAR T cell dose is kept exactly as given (a number or a short text)
+        if unit is not None and unit != "":
+            canonical_unit = _text(unit, "unit")
+        if isinstance(value, str):
+            value = _text(value, "value")
+            if from_text:
+                with contextlib.suppress(ValueError):
+                    value = _number(float(value), "value", from_text=False)
+        else:
+            value = _number(value, "value", from_text=False)
+            if isinstance(raw["value"], int) and not isinstance(raw["value"], bool):
+                value = raw["value"] if abs(raw["value"]) < 2**53 else value
 
-    end = _time(raw["end"], "end") if _present(raw, "end") else None
+    end = _windowed(raw["end"], "end", window, now) if _present(raw, "end") else None
     if end is not None and end < time:
         raise _Reject("bad_value", "end", raw["end"], f"end is before time {raw['time']!r}")
     ref_low = _reference(raw, "ref_low", spec, conversion, patient, from_text)
     ref_high = _reference(raw, "ref_high", spec, conversion, patient, from_text)
+    if ref_low is not None and ref_high is not None and ref_low > ref_high:
+        raise _Reject(
+            "bad_value", "ref_low", raw["ref_low"], f"ref_low is above ref_high {raw['ref_high']!r}"
+        )
     censored = raw.get("censored") or None
-    if censored is not None and censored not in CENSORING:
+    if censored is not None and (not isinstance(censored, str) or censored not in CENSORING):
         raise _Reject("bad_value", "censored", censored, f"must be one of {', '.join(CENSORING)}")
     cause = raw.get("cause") or None
-    if cause is not None and cause not in CAUSES:
+    if cause is not None and (not isinstance(cause, str) or cause not in CAUSES):
         raise _Reject("bad_value", "cause", cause, "must be 'other' (attributable is the default)")
-    event_id = str(raw["id"]) if _present(raw, "id") else None
-    source = str(raw["source"]) if _present(raw, "source") else None
+    event_id = _label(raw["id"], "id") if _present(raw, "id") else None
+    source = _label(raw["source"], "source") if _present(raw, "source") else None
     changed = conversion is not None and not conversion.identity
     if changed:
         report.events_converted += 1
@@ -423,10 +500,41 @@ def _reference(
     return conversion.apply(number, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
 
 
+def _shown_id(raw: Any) -> str | None:
+    """The event's id as the issue names it: at most 200 characters, never raising."""
+    if not isinstance(raw, Mapping) or not _present(raw, "id"):
+        return None
+    value = raw["id"]
+    if isinstance(value, str):
+        return value[:200]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**18:
+        return "(a very long number)"
+    return _short_repr(value) if not isinstance(value, int) else str(value)
+
+
+def _short_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python converts to text
+        return "(a very long number)"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def unknown_field_note(key: Any, known: Iterable[str], prefix: str = "") -> str:
+    """``unknown field 'vaule' — did you mean 'value'?`` (the suggestion when one is close)."""
+    name = str(key)[:100]
+    near = _suggest(name, known)
+    hint = f" — did you mean '{prefix}{near}'?" if near else ""
+    return f"unknown field '{prefix}{name}'{hint}"
+
+
+def _suggest(key: Any, known: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(str(key)[:100], sorted(known), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
 def _issue(reject: _Reject, patient_id: str | None, index: int | None, raw: Any) -> IngestIssue:
-    event_id = None
-    if isinstance(raw, Mapping) and _present(raw, "id"):
-        event_id = str(raw["id"])
+    event_id = _shown_id(raw)
     return IngestIssue(
         kind=reject.kind,
         patient_id=patient_id,
@@ -462,9 +570,7 @@ def _reject_conflicts(
                         f"(events {indices}); a conflict is reported, never resolved by keeping one"
                     ),
                     event_index=index,
-                    event_id=str(raw["id"])
-                    if isinstance(raw, Mapping) and _present(raw, "id")
-                    else None,
+                    event_id=_shown_id(raw),
                 )
             )
         report.events_rejected += len(group)
@@ -478,6 +584,7 @@ def build_timeline(
     *,
     from_text: bool = False,
     positions: Sequence[int] | None = None,
+    window: TimeWindow | None = None,
 ) -> Timeline | None:
     """Validate one patient and their events; issues go to ``report``.
 
@@ -485,7 +592,12 @@ def build_timeline(
     invalid (its events are then counted as rejected: they cannot be interpreted without it).
     ``from_text`` accepts numbers and booleans written as text (CSV cells); ``positions`` gives
     each event's row number in its input (default: its index in ``event_records``), used in issues.
+    ``window`` bounds every time (default: the contract's, :class:`TimeWindow`); fields outside
+    the contract are named in a warning, with the field meant when one is close (``vaule``).
     """
+    window = window if window is not None else TimeWindow()
+    now = datetime.now(UTC)
+    notes: list[str] = []
     raw_events = list(event_records)
     if positions is None:
         positions = range(len(raw_events))
@@ -493,7 +605,7 @@ def build_timeline(
     report.events_read += len(raw_events)
     patient_id = patient_record.get("id") if isinstance(patient_record, Mapping) else None
     try:
-        patient = _build_patient(patient_record, from_text)
+        patient = _build_patient(patient_record, from_text, window, now, notes)
     except _Reject as reject:
         report.issues.append(_issue(reject, _printable_id(patient_id), None, patient_record))
         report.patients_rejected += 1
@@ -503,16 +615,18 @@ def build_timeline(
     extra_fields: set[str] = set()
     for index, raw in zip(positions, raw_events, strict=True):
         try:
-            accepted.append((index, raw, _build_event(raw, index, patient, report, from_text)))
+            event = _build_event(raw, index, patient, report, from_text, window, now)
+            accepted.append((index, raw, event))
         except _Reject as reject:
             report.issues.append(_issue(reject, patient.id, index, raw))
             report.events_rejected += 1
             continue
         extra_fields.update(key for key in raw if key not in _EVENT_FIELDS)
-    if extra_fields:
+    notes.extend(unknown_field_note(key, _EVENT_FIELDS) for key in sorted(extra_fields, key=str))
+    if notes:
         report.warnings.append(
             f"patient={patient.id!r}: fields not in crswatch.timeline/1 were ignored: "
-            f"{sorted(extra_fields)}"
+            + "; ".join(dict.fromkeys(notes))
         )
     events = _reject_conflicts(accepted, patient.id, report)
     report.events_accepted += len(events)
@@ -520,13 +634,11 @@ def build_timeline(
 
 
 def _printable_id(patient_id: Any) -> str | None:
-    return (
-        patient_id
-        if isinstance(patient_id, str)
-        else None
-        if patient_id is None
-        else repr(patient_id)
-    )
+    if patient_id is None:
+        return None
+    if isinstance(patient_id, str):
+        return patient_id if len(patient_id) <= 200 else patient_id[:197] + "..."
+    return _short_repr(patient_id)
 
 
 def check_document(document: Any, source: str | None) -> None:
@@ -534,8 +646,10 @@ def check_document(document: Any, source: str | None) -> None:
     if not isinstance(document, Mapping):
         raise TimelineFormatError("a timeline must be a JSON object", path=source)
     tag = document.get("format")
-    if tag is not None and tag != FORMAT:
-        raise TimelineFormatError(f"format={tag!r} is not {FORMAT!r}", path=source)
+    if tag is None:
+        raise TimelineFormatError(f"a timeline needs 'format': {FORMAT!r}", path=source)
+    if tag != FORMAT:
+        raise TimelineFormatError(f"format={_short_repr(tag)} is not {FORMAT!r}", path=source)
     if "patient" not in document:
         raise TimelineFormatError("a timeline needs a 'patient' object", path=source)
     events = document.get("events", [])

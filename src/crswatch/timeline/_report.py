@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,6 +22,28 @@ IssueKind = Literal[
     "bad_patient",
     "unknown_code",
 ]
+
+
+_SHOWN_CHARS = 200
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, at most 200 characters, for any value (a huge integer too)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**200:
+        return f"(an integer of about {int(math.log10(abs(value))) + 1} digits)"
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def _plain(value: Any) -> bool:
+    """Whether JSON carries ``value`` back exactly and briefly."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return abs(value) < 2**53
+    return isinstance(value, str) and len(value) <= _SHOWN_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +66,16 @@ class IngestIssue:
             where.append(f"event[{self.event_index}]")
         if self.event_id is not None:
             where.append(f"id={self.event_id!r}")
-        return f"{' '.join(where)} field={self.field!r} value={self.value!r}: {self.reason}"
+        shown = _shown(self.value)
+        return f"{' '.join(where)} field={self.field!r} value={shown}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
+        # The value as sent, when JSON can carry it back exactly and briefly; otherwise its
+        # (shortened) repr: NaN, Infinity, a 400-digit integer or a 9 MB string are named, not
+        # echoed (the error body must itself serialise, and stay small).
         value = self.value
-        if not isinstance(value, str | int | float | bool) and value is not None:
-            value = repr(value)
+        if not _plain(value):
+            value = _shown(value)
         return {
             "kind": self.kind,
             "patient_id": self.patient_id,

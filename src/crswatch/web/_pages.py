@@ -27,15 +27,16 @@ from crswatch.store import (
     StoreConflict,
     TimelineCache,
     app_timeline_cache,
-    authenticate,
+    append_audit,
     ingest_timelines,
     list_patients,
 )
-from crswatch.timeline import Timeline
+from crswatch.timeline import MAX_PATIENT_ID_LENGTH, PATIENT_ID_PATTERN, Timeline
 from crswatch.web import _charts, _panels
 from crswatch.web._entry import ENTRY_FORMS, EntryResult, build_entry, time_value
 from crswatch.web._session import (
     CSRF_FIELD,
+    attempt_login,
     audit,
     csrf_token,
     current_user,
@@ -80,7 +81,10 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 _PAGE = 500
-PatientId = Annotated[str, Path(min_length=1, max_length=200)]
+PatientId = Annotated[
+    str,
+    Path(min_length=1, max_length=MAX_PATIENT_ID_LENGTH, pattern=f"^{PATIENT_ID_PATTERN.pattern}$"),
+]
 ScaleParam = Annotated[str, Query(max_length=64)]
 
 
@@ -201,13 +205,11 @@ def _login(request: Request, values: dict[str, str]) -> Response:
     store = _store(request)
     username = values.get("username", "")[:100]
     target = _safe_next(values.get("next"))
-    with store.transaction() as session:
-        user = authenticate(session, username, values.get("password", ""))
-        role, name = (user.role, user.username) if user is not None else (None, username)
-    if role is None:
-        audit(store, username or "-", "-", "execute", "dashboard.login", None, "failure")
-        context = {"next": target, "username": username, "error": "unknown user or wrong password"}
-        return _render(request, "login.html", context, 401)
+    attempt = attempt_login(request, store, username, values.get("password", ""))
+    role, name = attempt.role, attempt.username
+    if role is None or name is None:  # throttled, or wrong (audited by attempt_login)
+        context = {"next": target, "username": username, "error": attempt.error}
+        return _render(request, "login.html", context, attempt.status)
     start_session(request, name)
     audit(store, name, role, "execute", "dashboard.login", None, "success")
     return RedirectResponse(target, status_code=303)
@@ -420,12 +422,25 @@ async def save_entry(request: Request, patient_id: PatientId, kind: str) -> Resp
     return await run_in_threadpool(_save_entry, request, patient_id, kind, values)
 
 
-def _store_entry(store: Store, timeline: Timeline, result: EntryResult) -> None:
-    """Append the entry's events in one transaction; a conflict becomes the time field's error."""
+def _store_entry(
+    store: Store, timeline: Timeline, result: EntryResult, principal: Principal, resource: str
+) -> None:
+    """Append the entry's events and their audit record in one transaction; a conflict becomes
+    the time field's error."""
     batch = Timeline(timeline.patient, tuple(result.events))
     try:
         with store.transaction() as session:
             ingest_timelines(session, [batch])
+            append_audit(
+                session,
+                actor=principal.username,
+                role=principal.role,
+                action="create",
+                resource=resource,
+                patient_id=timeline.patient.id,
+                outcome="success",
+                detail=f"{len(result.events)} event(s)",
+            )
     except StoreConflict as conflict:
         result.errors["time"] = "; ".join(
             f"time={issue.value!r}: {issue.reason}" for issue in conflict.issues
@@ -442,21 +457,10 @@ def _save_entry(request: Request, patient_id: str, kind: str, values: dict[str, 
     result = build_entry(
         timeline, kind, values, username=principal.username, now=_now(request), zone=_zone(request)
     )
-    if result.ok:
-        _store_entry(store, timeline, result)
     resource = f"dashboard.entry.{kind}"
-    if result.ok:
-        audit(
-            store,
-            principal.username,
-            principal.role,
-            "create",
-            resource,
-            patient_id,
-            "success",
-            f"{len(result.events)} event(s)",
-        )
-    else:  # field names only: typed values may be patient data
+    if result.ok:  # audited in the data's own transaction
+        _store_entry(store, timeline, result, principal, resource)
+    if not result.ok:  # field names only: typed values may be patient data
         audit(
             store,
             principal.username,

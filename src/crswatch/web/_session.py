@@ -1,17 +1,23 @@
-"""Dashboard sessions: a signed cookie naming the user, a CSRF token, role checks, the audit.
+"""Dashboard sessions: server-side sessions behind a signed cookie, CSRF, role checks, the audit.
 
 The cookie (Starlette ``SessionMiddleware``, itsdangerous-signed, ``HttpOnly``,
-``SameSite=Strict``) holds only the username and the session's CSRF token; the user is read
-back from the store on every request, so a deactivated user or a changed role takes effect at
-once.  CSRF: a synchronizer token bound to the session, required on every POST as the form
-field ``csrf_token`` or the ``X-CSRF-Token`` header (htmx sends it from ``hx-headers``), compared
-in constant time (docs/decisions/0016-dashboard.md).
+``SameSite=Strict``) holds only the secret of a session kept in the store and the session's CSRF
+token.  Every request looks the session up: logout deletes it, a password change or a
+deactivation deletes all of the user's, and one unused for ``Settings.session_idle_minutes``
+(or older than ``login_token_hours``) has ended, so a saved cookie replayed later reads nothing.
+The user is read back on every request, so a changed role takes effect at once.  Logins are
+throttled per client address and username like the API's (``crswatch.store.LoginThrottle``).
+CSRF: a synchronizer token bound to the session, required on every POST as the form field
+``csrf_token`` or the ``X-CSRF-Token`` header (htmx sends it from ``hx-headers``), compared in
+constant time (docs/decisions/0016-dashboard.md).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.middleware.sessions import SessionMiddleware
@@ -19,7 +25,20 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crswatch.errors import CRSWatchError
-from crswatch.store import Principal, Store, find_user, record_audit
+from crswatch.store import (
+    SESSION_TOKEN_ID,
+    LoginThrottle,
+    Principal,
+    Store,
+    VerifyBusyError,
+    append_audit,
+    check_password,
+    find_user,
+    record_audit,
+    resolve_session,
+)
+from crswatch.store import end_session as end_stored_session
+from crswatch.store import start_session as start_stored_session
 from crswatch.store._audit import Action, Outcome
 
 if TYPE_CHECKING:  # the API package imports this one: no import cycle at run time
@@ -31,8 +50,10 @@ __all__ = [
     "CSRF_HEADER",
     "CSRFError",
     "DashboardSessionMiddleware",
+    "LoginAttempt",
     "LoginRequiredError",
     "RoleError",
+    "attempt_login",
     "audit",
     "csrf_token",
     "current_user",
@@ -47,7 +68,9 @@ COOKIE_NAME = "crswatch_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 #: The principal's token id for audit records of dashboard sessions (no API token involved).
-_SESSION_TOKEN = "dashboard-session"
+_SESSION_TOKEN = SESSION_TOKEN_ID
+#: The actor of a failed login whose typed username names no user (it may be a password).
+_UNKNOWN_USER = "(unknown user)"
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -135,26 +158,108 @@ def verify_csrf(request: Request, form_value: Any) -> None:
         raise CSRFError("csrf_token is missing or does not match this session")
 
 
+def _app_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _limits(request: Request) -> tuple[timedelta, timedelta]:
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    idle = settings.session_idle_minutes if settings is not None else 60.0
+    hours = settings.login_token_hours if settings is not None else 12.0
+    return timedelta(minutes=idle), timedelta(hours=hours)
+
+
 def start_session(request: Request, username: str) -> None:
-    """Log in: a fresh session (and CSRF token), so a token seen before login is useless."""
+    """Log in: a fresh server-side session (and CSRF token), so nothing seen before is useful."""
+    store = _app_store(request)
+    old = request.session.get("sid")
+    with store.transaction() as session:
+        if isinstance(old, str):
+            end_stored_session(session, old)
+        user = find_user(session, username)
+        if user is None:  # pragma: no cover - authenticated just now
+            raise LoginRequiredError
+        secret = start_stored_session(session, user)
     request.session.clear()
-    request.session["user"] = username
+    request.session["sid"] = secret
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
 def end_session(request: Request) -> None:
+    """Log out: the stored session is deleted, so the cookie is worthless even if kept."""
+    secret = request.session.get("sid")
+    if isinstance(secret, str):
+        with _app_store(request).transaction() as session:
+            end_stored_session(session, secret)
     request.session.clear()
 
 
 def current_user(request: Request, store: Store) -> Principal | None:
-    username = request.session.get("user")
-    if not isinstance(username, str):
+    secret = request.session.get("sid")
+    if not isinstance(secret, str):
         return None
+    idle, lifetime = _limits(request)
     with store.transaction() as session:
-        user = find_user(session, username)
-        if user is None or not user.active:
+        user = resolve_session(session, secret, idle=idle, lifetime=lifetime)
+        if user is None:
             return None
         return Principal(username=user.username, role=user.role, token_id=_SESSION_TOKEN)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """A login's outcome: the user's name and role, or the error to show and its status."""
+
+    username: str | None
+    role: str | None
+    error: str | None = None
+    status: int = 200
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    state = request.app.state
+    throttle = getattr(state, "login_throttle", None)
+    if not isinstance(throttle, LoginThrottle):
+        throttle = LoginThrottle()
+        state.login_throttle = throttle
+    return throttle
+
+
+def _address(request: Request) -> str:
+    from crswatch.api._middleware import client_address  # the API imports this package
+
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return client_address(request.scope, settings.trusted_proxies if settings else ())
+
+
+def attempt_login(request: Request, store: Store, username: str, password: str) -> LoginAttempt:
+    """Check a password behind the login throttle; audit a failure without the typed name
+    unless it names a user (a password typed into the username field is never stored)."""
+    throttle, address = _throttle(request), _address(request)
+    wait = throttle.acquire(address, username)  # counted as a failure until it succeeds
+    if wait:
+        return LoginAttempt(None, None, f"too many failed logins; try again in {wait} s", 429)
+    try:
+        user = check_password(store, username, password)
+        found = (user.username, user.role) if user is not None else None
+    except VerifyBusyError:
+        return LoginAttempt(None, None, "the server is busy; try again in a moment", 429)
+    if found is not None:
+        throttle.success(address, username)
+        return LoginAttempt(*found)
+    with store.transaction() as session:
+        known = find_user(session, username)
+        append_audit(
+            session,
+            actor=known.username if known is not None else _UNKNOWN_USER,
+            role=known.role if known is not None else "-",
+            action="execute",
+            resource="dashboard.login",
+            patient_id=None,
+            outcome="failure",
+        )
+    return LoginAttempt(None, None, "unknown user or wrong password", 401)
 
 
 def require_user(request: Request, store: Store, role: str = "viewer") -> Principal:

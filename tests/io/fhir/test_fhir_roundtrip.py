@@ -111,6 +111,7 @@ def test_any_value_of_any_quantity_round_trips(case: tuple[ItemSpec, float, str]
 
 def test_a_patient_with_only_the_required_fields_round_trips() -> None:
     document = {
+        "format": "crswatch.timeline/1",
         "patient": {
             "id": "P-min",
             "therapy": {"kind": "blinatumomab", "start": "2024-03-01T10:00:00Z"},

@@ -148,6 +148,7 @@ def test_scores_and_codes_use_fhir_value_types(written: dict[str, Any]) -> None:
 
 def test_fields_without_an_element_go_in_extensions() -> None:
     document = {
+        "format": "crswatch.timeline/1",
         "patient": {"id": "P", "therapy": {"kind": "car_t", "start": "2024-03-01T10:00:00Z"}},
         "events": [
             {

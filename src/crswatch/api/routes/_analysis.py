@@ -13,7 +13,7 @@ from typing import Annotated, Any, get_args
 import polars as pl
 from fastapi import APIRouter, Query, Request, Response
 
-from crswatch.api._deps import StoreDep, Viewer, audit
+from crswatch.api._deps import SettingsDep, StoreDep, Viewer, audit
 from crswatch.api._errors import ApiError
 from crswatch.api.routes._patients import CacheDep, PatientId, read_frames, read_timeline
 from crswatch.biomarkers import BiomarkerParameters, cytokine_profile, kinetics
@@ -59,7 +59,10 @@ FeverWaiverQuery = Annotated[
     ),
 ]
 _DEFAULT_WAIVER: FeverWaiver = "antipyretic_or_anticytokine"
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([mhd])$")
+_DURATION = re.compile(r"^(\d{1,6}(?:\.\d{1,6})?)([mhd])$")
+#: The finest trajectory grid: charted observations are minutes apart at the closest.
+MIN_EVERY = timedelta(minutes=5)
+MAX_EVERY = timedelta(days=30)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 
@@ -208,16 +211,35 @@ def _every(text: str | None) -> timedelta | None:
         return None
     match = _DURATION.match(text)
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else 0.0
-    if not match or seconds <= 0 or seconds > 30 * 86400:
+    if not match or not MIN_EVERY.total_seconds() <= seconds <= MAX_EVERY.total_seconds():
         raise ApiError.field(
-            422, "invalid_parameter", "every", "a duration such as 30m, 4h or 1d (at most 30d)"
+            422,
+            "invalid_parameter",
+            "every",
+            "a duration such as 30m, 4h or 1d (at least 5m, at most 30d)",
         )
     return timedelta(seconds=seconds)
+
+
+def _check_rows(timeline: Timeline, grid: timedelta, limit: int) -> None:
+    """422 naming ``every`` when the grid over the timeline's span would exceed ``limit`` rows."""
+    start = timeline.patient.therapy.start
+    times = [start, *(e.time for e in timeline.events), *(e.end for e in timeline.events if e.end)]
+    rows = int((max(times) - min(times)) / grid) + 1
+    if rows > limit:
+        raise ApiError.field(
+            422,
+            "invalid_parameter",
+            "every",
+            f"a {grid} grid over this timeline gives {rows} evaluation times, more than the "
+            f"{limit} allowed; choose a coarser grid",
+        )
 
 
 @router.get("/patients/{patient_id}/trajectory", summary="Grade over time, per scale")
 def trajectory_route(
     store: StoreDep,
+    settings: SettingsDep,
     principal: Viewer,
     patient_id: PatientId,
     every: Annotated[str | None, Query(max_length=16, description="A grid, e.g. 1h")] = None,
@@ -229,6 +251,8 @@ def trajectory_route(
     params = StateParameters(fever_waiver=fever_waiver)
 
     def compute(timeline: Timeline) -> Any:
+        if grid is not None:
+            _check_rows(timeline, grid, settings.max_trajectory_rows)
         table = trajectory(
             [timeline], scales=scale, every=grid, changes_only=not all_rows, params=params
         )

@@ -9,15 +9,19 @@ from sqlalchemy import select
 
 from crswatch.api._deps import Admin, StoreDep
 from crswatch.store import AuditRecord, to_fhir, verify_chain
+from crswatch.timeline import MAX_PATIENT_ID_LENGTH, PATIENT_ID_PATTERN
 
 router = APIRouter(tags=["audit"])
+_PATIENT_ID = f"^{PATIENT_ID_PATTERN.pattern}$"
 
 
 @router.get("/audit", summary="Audit records as a FHIR Bundle of AuditEvents (admin)")
 def audit_log(
     store: StoreDep,
     _admin: Admin,
-    patient_id: Annotated[str | None, Query(max_length=200)] = None,
+    patient_id: Annotated[
+        str | None, Query(max_length=MAX_PATIENT_ID_LENGTH, pattern=_PATIENT_ID)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> dict[str, Any]:

@@ -11,9 +11,9 @@ import polars as pl
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from crswatch.api._deps import Clinician, StoreDep, Viewer, audit
+from crswatch.api._deps import Clinician, SettingsDep, StoreDep, Viewer, audit, audit_in
 from crswatch.api._errors import ApiError
-from crswatch.errors import InputError
+from crswatch.errors import InputError, TimelineFormatError
 from crswatch.io import read_bundle, read_json_document, read_table_pair
 from crswatch.io._tabular import TablePair
 from crswatch.store import (
@@ -29,11 +29,29 @@ from crswatch.store import (
     load_timeline,
 )
 from crswatch.store._cache import Marker
-from crswatch.timeline import IngestReport, ReadResult, Timeline, build_timeline, format_time
+from crswatch.timeline import (
+    MAX_PATIENT_ID_LENGTH,
+    PATIENT_ID_PATTERN,
+    IngestReport,
+    ReadResult,
+    Timeline,
+    TimeWindow,
+    build_timeline,
+    format_time,
+    patient_id_problem,
+)
 
 router = APIRouter(tags=["patients"])
 
-PatientId = Annotated[str, Path(min_length=1, max_length=200, description="The patient id.")]
+PatientId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_PATIENT_ID_LENGTH,
+        pattern=f"^{PATIENT_ID_PATTERN.pattern}$",
+        description="The patient id (crswatch.timeline/1: letters, digits, '.', '_', '-').",
+    ),
+]
 
 
 class TablesIn(BaseModel):
@@ -55,9 +73,12 @@ def _rejected(report: IngestReport) -> ApiError:
 
 
 def _patient_ids(read: ReadResult) -> list[str | None]:
+    """The patients a batch names; an id outside the contract is audited as None (it may be
+    10,000 characters, or hold a NUL that PostgreSQL refuses to store)."""
     ids: list[str | None] = [t.patient.id for t in read.timelines]
     ids += [i.patient_id for i in read.report.issues if i.patient_id not in ids]
-    return list(dict.fromkeys(ids)) or [None]
+    valid = [pid if pid is not None and patient_id_problem(pid) is None else None for pid in ids]
+    return list(dict.fromkeys(valid)) or [None]
 
 
 def _store_batch(
@@ -78,6 +99,12 @@ def _store_batch(
     try:
         with store.transaction() as session:
             summary = ingest_timelines(session, read.timelines)
+            # The data and their audit records commit together, or neither does.
+            for pid in summary.patients_created:
+                audit_in(session, principal, "create", resource, pid, "success")
+            for timeline in read.timelines:
+                if timeline.patient.id not in summary.patients_created:
+                    audit_in(session, principal, "update", resource, timeline.patient.id, "success")
     except StoreConflict as exc:
         for pid in _patient_ids(read):
             audit(store, principal, "update", resource, pid, "failure", "conflict")
@@ -87,22 +114,19 @@ def _store_batch(
             f"{len(exc.issues)} conflict(s) with stored data; nothing stored",
             exc.issues,
         ) from None
-    for pid in summary.patients_created:
-        audit(store, principal, "create", resource, pid, "success")
-    for timeline in read.timelines:
-        pid = timeline.patient.id
-        if pid not in summary.patients_created:
-            audit(store, principal, "update", resource, pid, "success")
     return {**summary.to_dict(), "report": read.report.to_dict()}
 
 
 @router.post("/patients", status_code=201, summary="Create a patient (crswatch.timeline/1 patient)")
 def create_patient(
-    store: StoreDep, principal: Clinician, record: Annotated[dict[str, Any], Body()]
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: Clinician,
+    record: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
     report = IngestReport(source="request")
-    timeline = build_timeline(record, [], report)
-    pid = record.get("id") if isinstance(record.get("id"), str) else None
+    timeline = build_timeline(record, [], report, window=settings.time_window())
+    pid = report.issues[0].patient_id if report.issues else None
     if timeline is None:
         audit(store, principal, "create", "patient", pid, "failure", "invalid patient")
         raise _rejected(report)
@@ -110,10 +134,10 @@ def create_patient(
         exists = get_patient_row(session, timeline.patient.id) is not None
         if not exists:
             ingest_timelines(session, [timeline])
+            audit_in(session, principal, "create", "patient", timeline.patient.id, "success")
     if exists:
         audit(store, principal, "create", "patient", pid, "failure", "exists")
         raise ApiError.field(409, "conflict", "id", f"patient {timeline.patient.id!r} exists")
-    audit(store, principal, "create", "patient", timeline.patient.id, "success")
     return {"patient": timeline.patient.to_dict(), "event_count": 0}
 
 
@@ -193,32 +217,52 @@ def timeline(store: StoreDep, principal: Viewer, patient_id: PatientId) -> dict[
 @router.post("/events/timeline", summary="Ingest crswatch.timeline/1 JSON (one or a list)")
 def ingest_timeline(
     store: StoreDep,
+    settings: SettingsDep,
     principal: Clinician,
     document: Annotated[dict[str, Any] | list[Any], Body()],
 ) -> dict[str, Any]:
+    window = settings.time_window()
     return _store_batch(
-        store, principal, lambda: read_json_document(document, "request"), "events-timeline"
+        store,
+        principal,
+        lambda: read_json_document(document, "request", window=window),
+        "events-timeline",
     )
 
 
-def _read_tables(body: TablesIn) -> ReadResult:
+def _read_tables(body: TablesIn, window: TimeWindow) -> ReadResult:
     with tempfile.TemporaryDirectory(prefix="crswatch-") as directory:
         root = FilePath(directory)
         pair = TablePair(root / "patients.csv", root / "events.csv")
         pair.patients.write_text(body.patients_csv, encoding="utf-8")
         pair.events.write_text(body.events_csv, encoding="utf-8")
-        read = read_table_pair(pair)
+        try:
+            read = read_table_pair(pair, window=window)
+        except TimelineFormatError as exc:
+            # The error names the temporary file: say which part of the body instead.
+            part = "patients_csv" if exc.path == str(pair.patients) else "events_csv"
+            message = str(exc).removeprefix(f"{exc.path}: ")
+            raise InputError(f"{part}: {message}") from None
     read.report.source = "request"
     return read
 
 
 @router.post("/events/tables", summary="Ingest the CSV pair (patients.csv, events.csv) as text")
-def ingest_tables(store: StoreDep, principal: Clinician, body: TablesIn) -> dict[str, Any]:
-    return _store_batch(store, principal, lambda: _read_tables(body), "events-tables")
+def ingest_tables(
+    store: StoreDep, settings: SettingsDep, principal: Clinician, body: TablesIn
+) -> dict[str, Any]:
+    window = settings.time_window()
+    return _store_batch(store, principal, lambda: _read_tables(body, window), "events-tables")
 
 
 @router.post("/events/fhir", summary="Ingest a FHIR R4 Bundle")
 def ingest_fhir(
-    store: StoreDep, principal: Clinician, bundle: Annotated[dict[str, Any], Body()]
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: Clinician,
+    bundle: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
-    return _store_batch(store, principal, lambda: read_bundle(bundle, "request"), "events-fhir")
+    window = settings.time_window()
+    return _store_batch(
+        store, principal, lambda: read_bundle(bundle, "request", window=window), "events-fhir"
+    )

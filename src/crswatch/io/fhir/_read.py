@@ -22,7 +22,14 @@ from crswatch.io.fhir._elements import Problem, mapping
 from crswatch.io.fhir._read_events import MAPPERS, Context, skip_reason
 from crswatch.io.fhir._read_patient import BodyMeasure, patient_record, settle_body_size
 from crswatch.io.fhir._urls import RESOURCE_TYPES
-from crswatch.timeline import IngestReport, ReadResult, Timeline, build_timeline, vocabulary
+from crswatch.timeline import (
+    IngestReport,
+    ReadResult,
+    Timeline,
+    TimeWindow,
+    build_timeline,
+    vocabulary,
+)
 
 __all__ = ["read_bundle"]
 
@@ -106,11 +113,16 @@ class _Slot:
 
 
 def read_bundle(
-    document: Mapping[str, Any], source: str | None = None, *, codemap: CodeMap | None = None
+    document: Mapping[str, Any],
+    source: str | None = None,
+    *,
+    codemap: CodeMap | None = None,
+    window: TimeWindow | None = None,
 ) -> ReadResult:
     """Timelines from a FHIR R4 Bundle (JSON), one per Patient, in Bundle order.
 
-    ``codemap`` replaces the reviewed code map shipped with crswatch (to add site codes).
+    ``codemap`` replaces the reviewed code map shipped with crswatch (to add site codes);
+    ``window`` the contract's plausible time window (:class:`~crswatch.timeline.TimeWindow`).
     Raises :class:`TimelineFormatError` when the document is not a Bundle; everything else that
     cannot be read is in the report.
     """
@@ -190,7 +202,9 @@ def read_bundle(
             else:
                 slot.events.append((position, outcome))
     timelines = [
-        timeline for slot in slots.values() if (timeline := _timeline(slot, report)) is not None
+        timeline
+        for slot in slots.values()
+        if (timeline := _timeline(slot, report, window)) is not None
     ]
     _warn_unread(report, unsupported, skipped)
     _warn_duplicates(timelines, report)
@@ -205,7 +219,7 @@ def _orphan(report: IngestReport, problem: Problem, position: int, label: str) -
     report.events_rejected += 1
 
 
-def _timeline(slot: _Slot, report: IngestReport) -> Timeline | None:
+def _timeline(slot: _Slot, report: IngestReport, window: TimeWindow | None) -> Timeline | None:
     try:
         record = patient_record(slot.resource, report.warnings)
     except Problem as problem:
@@ -231,6 +245,7 @@ def _timeline(slot: _Slot, report: IngestReport) -> Timeline | None:
         [raw for _, raw in slot.events],
         report,
         positions=[position for position, _ in slot.events],
+        window=window,
     )
 
 
