@@ -71,6 +71,11 @@ def _sbp_threshold(age: float | None) -> float:
     return 70.0 + 2.0 * math.floor(age) if math.floor(age) <= 10 else 90.0
 
 
+def _in_window(frame: pd.DataFrame, at: pd.Timestamp) -> bool:
+    """Any reading of ``frame`` in [at - 24 h, at]."""
+    return bool(((frame["time"] >= at - WINDOW) & (frame["time"] <= at)).any())
+
+
 def _last(frame: pd.DataFrame, at: pd.Timestamp) -> pd.Series | None:
     before = frame[frame["time"] <= at]
     return None if before.empty else before.iloc[-1]
@@ -86,6 +91,9 @@ def grade_patient(patient: pd.Series, events: pd.DataFrame) -> list[dict[str, ob
     start = patient["therapy_start"]
     temps = events[(events["item"] == "temperature") & events["attributable"]]
     sbps = events[(events["item"] == "sbp") & events["attributable"]]
+    # Readings charted with another cause: measured, not counted (decision 0026 §5).
+    other_temps = events[(events["item"] == "temperature") & ~events["attributable"]]
+    other_sbps = events[(events["item"] == "sbp") & ~events["attributable"]]
     febrile = temps[(temps["num"] >= 38.0) & (temps["time"] >= start)]
     onset = febrile["time"].min() if not febrile.empty else None
     waivers = events[events["item"].isin(WAIVING)]
@@ -116,6 +124,8 @@ def grade_patient(patient: pd.Series, events: pd.DataFrame) -> list[dict[str, ob
         temp_max = None if in_window.empty else float(in_window["num"].max())
         sbp_window = sbps[(sbps["time"] >= at - WINDOW) & (sbps["time"] <= at)]
         sbp_min = None if sbp_window.empty else float(sbp_window["num"].min())
+        temp_other = _in_window(other_temps, at)
+        sbp_other = _in_window(other_sbps, at)
         age = patient["age_years"]
         if isinstance(patient["birth_date"], str):
             days = (at.tz_convert("UTC").date() - pd.Timestamp(patient["birth_date"]).date()).days
@@ -148,11 +158,18 @@ def grade_patient(patient: pd.Series, events: pd.DataFrame) -> list[dict[str, ob
         attributable_death = died and true_row is not None and bool(true_row["attributable"])
         onset_at = onset if onset is not None and onset <= at else None
 
-        fever = _cmp(temp_max, ">=", 38.0)
+        fever = False if temp_max is None and temp_other else _cmp(temp_max, ">=", 38.0)
         waived = waiver is not None and waiver <= at
         febrile_or_waived = _or(waived, fever)
         nasal = device in NASAL
-        hypotension = _cmp(sbp_min, "<", _sbp_threshold(age))
+        hypotension = (
+            False if sbp_min is None and sbp_other else _cmp(sbp_min, "<", _sbp_threshold(age))
+        )
+        documented = (
+            temp_max is not None or temp_other or (waived and (sbp_min is not None or sbp_other))
+        )
+        # Interpretation 8: afebrile (documented) after the onset and no waiver: [0, g].
+        afebrile = onset_at is not None and not waived and fever is False
         low_flow = _or(
             device == "blow_by",
             _and(
@@ -178,14 +195,31 @@ def grade_patient(patient: pd.Series, events: pd.DataFrame) -> list[dict[str, ob
             (4, _and(febrile_or_waived, device in POSITIVE_PRESSURE)),
             (5, attributable_death and onset_at is not None),
         ]
+        companions: list[tuple[int, Tri]] = [
+            (2, _and(afebrile, _or(_and(hypotension, n_pressors == 0), low_flow))),
+            (3, _and(afebrile, _or(n_pressors >= 1, high_flow))),
+            (4, _and(afebrile, _or(n_excl >= 2, device in POSITIVE_PRESSURE))),
+        ]
         lower = max([0] + [grade for grade, met in criteria if met is True])
-        upper = max([0] + [grade for grade, met in criteria if met is not False])
+        upper_met = max([lower] + [grade for grade, met in companions if met is True])
+        unknown = max([0] + [grade for grade, met in [*criteria, *companions] if met is None])
+        upper = max(lower, upper_met, unknown)
+        gap_from_missing = unknown > max(lower, upper_met)
+        # Decision 0026 §4.
+        if lower == upper:
+            status = "graded"
+        elif gap_from_missing and upper_met > lower:
+            status = "not_assessable"
+        elif gap_from_missing:
+            status = "provisional" if lower > 0 or documented else "not_assessable"
+        else:
+            status = "ambiguous"
         # Of two instants reported at one time, the later (the state from then on) is kept.
         latest[reported[at]] = {
             "patient_id": patient["id"],
             "at": reported[at],
-            "grade": lower if lower == upper else None,
-            "status": "graded" if lower == upper else "not_assessable",
+            "grade": lower if status in ("graded", "provisional") else None,
+            "status": status,
             "lower": lower,
             "upper": upper,
         }

@@ -72,17 +72,20 @@ GROUP BY x.patient_id, x.ts;
 -- (a range join would pair every T with its ~300 readings at 5-minute vitals).
 CREATE OR REPLACE TEMP TABLE vital_windows AS
 WITH stacked AS (
-    SELECT patient_id, t AS ts, item, num, FALSE AS is_time
-    FROM ev WHERE item IN ('temperature', 'sbp') AND attributable
+    -- A reading charted with another cause is measured but not counted (decision 0026 §5).
+    SELECT patient_id, t AS ts, item, CASE WHEN attributable THEN num END AS num,
+           CASE WHEN attributable THEN 0 ELSE 1 END AS other, FALSE AS is_time
+    FROM ev WHERE item IN ('temperature', 'sbp') AND num IS NOT NULL
     UNION ALL
-    SELECT e.patient_id, e.ts, v.item, NULL, TRUE
+    SELECT e.patient_id, e.ts, v.item, NULL, 0, TRUE
     FROM eval_times e CROSS JOIN (VALUES ('temperature'), ('sbp')) v(item)
 ),
 rolled AS (
     SELECT
         patient_id, ts, item, is_time,
         max(num) OVER w AS max_num,
-        min(num) OVER w AS min_num
+        min(num) OVER w AS min_num,
+        sum(other) OVER w AS other_n
     FROM stacked
     WINDOW w AS (
         PARTITION BY patient_id, item ORDER BY ts
@@ -92,7 +95,9 @@ rolled AS (
 SELECT
     patient_id, ts,
     max(max_num) FILTER (WHERE item = 'temperature') AS temp_max_c,
-    min(min_num) FILTER (WHERE item = 'sbp') AS sbp_min
+    min(min_num) FILTER (WHERE item = 'sbp') AS sbp_min,
+    max(other_n) FILTER (WHERE item = 'temperature') AS temp_other_n,
+    max(other_n) FILTER (WHERE item = 'sbp') AS sbp_other_n
 FROM rolled
 WHERE is_time
 GROUP BY patient_id, ts;
@@ -195,6 +200,8 @@ SELECT
     e.patient_id, e.ts,
     v.temp_max_c,
     v.sbp_min,
+    coalesce(v.temp_other_n, 0) AS temp_other_n,
+    coalesce(v.sbp_other_n, 0) AS sbp_other_n,
     -- Hypotension threshold by age at T (interpretation 5; Mahadeo 2019 for ages 1-10, PALS
     -- under 1, the adult 90 mm Hg when the age is unknown).
     CASE
@@ -229,61 +236,98 @@ LEFT JOIN death_at d USING (patient_id, ts);
 CREATE OR REPLACE TEMP TABLE astct_criteria AS
 WITH s AS (
     SELECT *,
-        round(temp_max_c, 9) >= 38.0 AS fever,
-        -- Fever footnote: fever is no longer required once the waiver applies (interpretation 1).
-        fever_waived OR round(temp_max_c, 9) >= 38.0 AS febrile_or_waived,
-        o2_device IN ('nasal_cannula', 'high_flow_nasal_cannula') AS nasal
+        -- Only readings charted with another cause: measured, no attributable fever (0026 §5).
+        CASE WHEN temp_max_c IS NULL AND temp_other_n > 0 THEN FALSE
+             ELSE round(temp_max_c, 9) >= 38.0 END AS fever,
+        CASE WHEN sbp_min IS NULL AND sbp_other_n > 0 THEN FALSE
+             ELSE round(sbp_min, 9) < sbp_threshold END AS hypotension,
+        o2_device IN ('nasal_cannula', 'high_flow_nasal_cannula') AS nasal,
+        -- The findings that found a grade are documented (decision 0026 §4).
+        temp_max_c IS NOT NULL OR temp_other_n > 0
+            OR (fever_waived AND (sbp_min IS NOT NULL OR sbp_other_n > 0)) AS documented
     FROM astct_state
-)
-SELECT patient_id, ts,
-    fever AS g1_fever,
-    febrile_or_waived AND round(sbp_min, 9) < sbp_threshold AND pressors_running = 0
-        AS g2_hypotension,
-    -- Footnote ‡: low flow is <= 6 L/min; blow-by is low flow; a nasal cannula without a flow
-    -- is at least low flow (interpretation 4).
-    febrile_or_waived AND (
+),
+f AS (
+    SELECT *,
+        -- Fever footnote: fever is no longer required once the waiver applies (interpretation 1).
+        fever_waived OR fever AS febrile_or_waived,
+        -- Interpretation 8: afebrile (documented) after the onset, no waiver: ambiguous [0, g].
+        onset_at IS NOT NULL AND NOT fever_waived AND coalesce(NOT fever, FALSE) AS afebrile,
+        hypotension AND pressors_running = 0 AS b2_hypotension,
         o2_device = 'blow_by'
-        OR (nasal AND (round(o2_flow_l_min, 9) <= 6.0
-                       OR (o2_device = 'nasal_cannula' AND o2_flow_l_min IS NULL)))
-    ) AS g2_hypoxia,
-    febrile_or_waived AND pressors_running >= 1 AS g3_hypotension,
-    -- High flow is > 6 L/min; a high-flow cannula without a flow is high flow, a plain one with
-    -- no flow cannot be told (interpretation 4).
-    febrile_or_waived AND (
+            OR (nasal AND (round(o2_flow_l_min, 9) <= 6.0
+                           OR (o2_device = 'nasal_cannula' AND o2_flow_l_min IS NULL)))
+            AS b2_hypoxia,
+        pressors_running >= 1 AS b3_hypotension,
         o2_device IN ('face_mask', 'non_rebreather_mask', 'venturi_mask')
-        OR (nasal AND CASE
-            WHEN o2_flow_l_min IS NULL
-                THEN CASE WHEN o2_device = 'high_flow_nasal_cannula' THEN TRUE END
-            ELSE round(o2_flow_l_min, 9) > 6.0
-        END)
-    ) AS g3_hypoxia,
-    febrile_or_waived AND pressors_excl_vasopressin >= 2 AS g4_hypotension,
-    febrile_or_waived AND o2_device IN ('cpap', 'bipap', 'mechanical_ventilation') AS g4_hypoxia,
-    death_attributable AND onset_at IS NOT NULL AS g5_death
-FROM s;
+            OR (nasal AND CASE
+                WHEN o2_flow_l_min IS NULL
+                    THEN CASE WHEN o2_device = 'high_flow_nasal_cannula' THEN TRUE END
+                ELSE round(o2_flow_l_min, 9) > 6.0
+            END) AS b3_hypoxia,
+        pressors_excl_vasopressin >= 2 AS b4_hypotension,
+        o2_device IN ('cpap', 'bipap', 'mechanical_ventilation') AS b4_hypoxia
+    FROM s
+)
+SELECT patient_id, ts, documented,
+    fever AS g1_fever,
+    febrile_or_waived AND b2_hypotension AS g2_hypotension,
+    -- Footnote ‡: low flow is <= 6 L/min; blow-by is low flow; a nasal cannula without a flow
+    -- is at least low flow; high flow is > 6 L/min; a high-flow cannula without a flow is high
+    -- flow, a plain one with no flow cannot be told (interpretation 4).
+    febrile_or_waived AND b2_hypoxia AS g2_hypoxia,
+    febrile_or_waived AND b3_hypotension AS g3_hypotension,
+    febrile_or_waived AND b3_hypoxia AS g3_hypoxia,
+    febrile_or_waived AND b4_hypotension AS g4_hypotension,
+    febrile_or_waived AND b4_hypoxia AS g4_hypoxia,
+    death_attributable AND onset_at IS NOT NULL AS g5_death,
+    -- Interpretation 8 (grade 0, up to g): the same findings, afebrile, in the episode.
+    afebrile AND (b2_hypotension OR b2_hypoxia) AS a2,
+    afebrile AND (b3_hypotension OR b3_hypoxia) AS a3,
+    afebrile AND (b4_hypotension OR b4_hypoxia) AS a4
+FROM f;
 
 -- Every criterion, then the maximum: lower = highest grade met, upper = highest grade met or
 -- undecidable (decision 0009 §2); ASTCT has no ranged wording, so a gap is always missing data.
 CREATE OR REPLACE TEMP TABLE astct_grades AS
 WITH b AS (
-    SELECT patient_id, ts,
+    SELECT patient_id, ts, documented,
         greatest(0,
             CASE WHEN g1_fever THEN 1 ELSE 0 END,
             CASE WHEN g2_hypotension OR g2_hypoxia THEN 2 ELSE 0 END,
             CASE WHEN g3_hypotension OR g3_hypoxia THEN 3 ELSE 0 END,
             CASE WHEN g4_hypotension OR g4_hypoxia THEN 4 ELSE 0 END,
             CASE WHEN g5_death THEN 5 ELSE 0 END) AS lower,
+        -- The upper bound of the criteria met (interpretation 8's reach up to g) ...
         greatest(0,
-            CASE WHEN g1_fever IS NOT FALSE THEN 1 ELSE 0 END,
-            CASE WHEN g2_hypotension IS NOT FALSE OR g2_hypoxia IS NOT FALSE THEN 2 ELSE 0 END,
-            CASE WHEN g3_hypotension IS NOT FALSE OR g3_hypoxia IS NOT FALSE THEN 3 ELSE 0 END,
-            CASE WHEN g4_hypotension IS NOT FALSE OR g4_hypoxia IS NOT FALSE THEN 4 ELSE 0 END,
-            CASE WHEN g5_death IS NOT FALSE THEN 5 ELSE 0 END) AS upper
+            CASE WHEN a2 THEN 2 ELSE 0 END,
+            CASE WHEN a3 THEN 3 ELSE 0 END,
+            CASE WHEN a4 THEN 4 ELSE 0 END) AS upper_met,
+        -- ... and of those that cannot be decided (missing data).
+        greatest(0,
+            CASE WHEN g1_fever IS NULL THEN 1 ELSE 0 END,
+            CASE WHEN g2_hypotension IS NULL OR g2_hypoxia IS NULL OR a2 IS NULL THEN 2 ELSE 0 END,
+            CASE WHEN g3_hypotension IS NULL OR g3_hypoxia IS NULL OR a3 IS NULL THEN 3 ELSE 0 END,
+            CASE WHEN g4_hypotension IS NULL OR g4_hypoxia IS NULL OR a4 IS NULL THEN 4 ELSE 0 END,
+            CASE WHEN g5_death IS NULL THEN 5 ELSE 0 END) AS upper_unknown
     FROM astct_criteria
+),
+c AS (
+    SELECT *, greatest(lower, upper_met, upper_unknown) AS upper,
+        upper_unknown > greatest(lower, upper_met) AS gap_from_missing
+    FROM b
 )
-SELECT b.patient_id, e.reported AS "at",
-    CASE WHEN lower = upper THEN lower END AS grade,
-    CASE WHEN lower = upper THEN 'graded' ELSE 'not_assessable' END AS status,
+-- Decision 0026 §4: graded when the bounds meet; a gap missing data open is provisional when the
+-- documented findings fix a grade (above 0, or the founding findings documented), else not
+-- assessable, and not assessable when it meets an undecided wording; any other gap is ambiguous.
+SELECT c.patient_id, e.reported AS "at",
+    CASE WHEN lower = upper OR (gap_from_missing AND upper_met <= lower
+                                AND (lower > 0 OR documented)) THEN lower END AS grade,
+    CASE WHEN lower = upper THEN 'graded'
+         WHEN gap_from_missing AND upper_met > lower THEN 'not_assessable'
+         WHEN gap_from_missing AND (lower > 0 OR documented) THEN 'provisional'
+         WHEN gap_from_missing THEN 'not_assessable'
+         ELSE 'ambiguous' END AS status,
     lower, upper
-FROM b JOIN eval_times e ON b.patient_id = e.patient_id AND b.ts = e.ts
-QUALIFY row_number() OVER (PARTITION BY b.patient_id, e.reported ORDER BY b.ts DESC) = 1;
+FROM c JOIN eval_times e ON c.patient_id = e.patient_id AND c.ts = e.ts
+QUALIFY row_number() OVER (PARTITION BY c.patient_id, e.reported ORDER BY c.ts DESC) = 1;
