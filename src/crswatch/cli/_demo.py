@@ -156,7 +156,8 @@ def _ward_table(ward: list[Timeline], clock: datetime, courses: dict[str, str]) 
         now = state[patient.id]
         support = [d for d in PRESSORS if now[RATE_COLUMNS[d]]]
         if now["o2_device"] not in (None, "room_air"):
-            support.append(str(now["o2_device"]))
+            # The device in words ("high flow nasal cannula"), not its timeline code.
+            support.append(str(now["o2_device"]).replace("_", " "))
         table.add_row(
             escape(patient.id),
             escape(courses.get(patient.id, "-")),
