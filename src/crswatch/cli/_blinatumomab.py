@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._options import JsonOption, option_time
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
@@ -37,17 +37,6 @@ blinatumomab_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(blinatumomab_app, name="blinatumomab")
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _time(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_time(text, name)
-    except InputError as exc:
-        raise fail(str(exc)) from None
 
 
 @blinatumomab_app.command()
@@ -94,7 +83,7 @@ def plan(
             height_cm=height_cm,
             setting=setting,
             regimen=regimen,
-            start=_time(start, "--start"),
+            start=option_time(start, "--start"),
             age_years=age_years,
             region="eu" if region == "eu" else "us",
             max_cycles=cycles,
@@ -165,7 +154,7 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Where each patient is in the course, the dose due, premedication and deviations."""
-    moment = _time(at, "--at")
+    moment = option_time(at, "--at")
     if label_version not in LABEL_VERSIONS:
         raise fail(f"--label-version={label_version!r} is not one of {', '.join(LABEL_VERSIONS)}")
     events = [_adverse_event(text) for text in adverse_event or []]

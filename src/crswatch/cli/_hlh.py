@@ -18,6 +18,7 @@ from crswatch.biomarkers import (
     pretreatment_risk,
 )
 from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._options import JsonOption
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.hlh import (
@@ -32,7 +33,6 @@ from crswatch.timeline import Timeline, parse_time
 __all__ = ["biomarkers", "hlh", "risk"]
 
 PathArgument = Annotated[Path, typer.Argument(help="Timeline(s): JSON, FHIR JSON, CSV/Parquet.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _read(path: Path, at: str | None, what: str) -> tuple[list[Timeline], datetime | None]:

@@ -1,15 +1,37 @@
-"""Options shared by the grading commands: the state parameters a user may choose."""
+"""Options shared by the commands: --json, times, and the state parameters a user may choose."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from crswatch.cli._app import fail
+from crswatch.errors import InputError
 from crswatch.state import StateParameters
+from crswatch.timeline import parse_time
 
-__all__ = ["FeverWaiverChoice", "FeverWaiverOption", "state_parameters"]
+__all__ = [
+    "FeverWaiverChoice",
+    "FeverWaiverOption",
+    "JsonOption",
+    "option_time",
+    "state_parameters",
+]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def option_time(text: str | None, name: str) -> datetime | None:
+    """An ISO 8601 time option (``name`` in the error), or None; a bad one fails the command."""
+    if text is None:
+        return None
+    try:
+        return parse_time(text, name)
+    except InputError as exc:
+        raise fail(str(exc)) from None
 
 
 class FeverWaiverChoice(StrEnum):

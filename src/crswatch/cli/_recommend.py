@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json, err_console, fail
-from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
+from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, JsonOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError, UnknownCodeError
 from crswatch.io import read_path
@@ -32,7 +32,6 @@ from crswatch.timeline import parse_time
 
 __all__ = ["dose", "recommend_command"]
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 VialOption = Annotated[
     bool,
     typer.Option(

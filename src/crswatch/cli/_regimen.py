@@ -6,7 +6,6 @@ engine (its regimens need more options: BSA, setting, region).
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json, err_console, fail
+from crswatch.cli._options import JsonOption, option_time
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
 from crswatch.io import read_path
@@ -25,7 +25,6 @@ from crswatch.regimens import (
     regimen_status,
     write_product_docs,
 )
-from crswatch.timeline import parse_time
 
 __all__ = ["regimen_app"]
 
@@ -40,17 +39,7 @@ regimen_app = typer.Typer(
 )
 app.add_typer(regimen_app, name="regimen")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 _DRUGS = ", ".join([*PRODUCTS, "blinatumomab"])
-
-
-def _time(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_time(text, name)
-    except InputError as exc:
-        raise fail(str(exc)) from None
 
 
 @regimen_app.command()
@@ -72,7 +61,7 @@ def plan(
     as_json: JsonOption = False,
 ) -> None:
     """Plan a step-up bispecific course: doses, stays, premedication, label actions."""
-    moment = _time(start, "--start")
+    moment = option_time(start, "--start")
     if drug.strip().lower() == "blinatumomab":
         if weight_kg is None:
             raise fail("--weight-kg is needed for blinatumomab")
@@ -154,7 +143,7 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Dose due, next step-up, premedication, the monitoring window and the label's actions."""
-    moment = _time(at, "--at")
+    moment = option_time(at, "--at")
     try:
         result = read_path(path)
     except InputError as exc:
