@@ -4,11 +4,11 @@ For each row: ``lower`` is the highest grade among criteria that are met; ``uppe
 grade any criterion could give (met, or undecidable for missing data, or the ``grade_high`` of an
 ambiguous criterion).  ``lower == upper`` is ``graded``.  A gap that missing data open wider than
 what is documented is ``provisional`` when the documented findings fix a grade (``lower`` above
-0, or the scale's founding findings documented: a temperature or the fever waiver for CRS, the
-encephalopathy assessment for ICANS) — the grade is ``lower``, the result lists the missing
-inputs and ``upper`` is what they could make it — and ``not_assessable`` when they fix none.  A
-gap left by the wording of the scale is ``ambiguous``.  All carry the bounds
-(docs/decisions/0026-fever-waiver-and-provisional-grades.md).
+0, or the scale's founding findings documented: a temperature, or the fever waiver with a blood
+pressure, for CRS; the encephalopathy assessment for ICANS) — the grade is ``lower``, the
+result lists the missing inputs and ``upper`` is what they could make it — and
+``not_assessable`` when they fix none.  A gap left by the wording of the scale is
+``ambiguous``.  All carry the bounds (docs/decisions/0026-fever-waiver-and-provisional-grades.md).
 
 The CRS-context rule (``StateParameters.crs_definition``, docs/decisions/0023-crs-context.md)
 then holds every CRS scale below a hard grade until CRS is established at T: an attributable
