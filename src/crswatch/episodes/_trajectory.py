@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from crswatch.scales import grade_frame, select_scales
+from crswatch.scales import grade_frame, select_scales, thresholds_by_item
 from crswatch.state import StateParameters, clinical_state, evaluation_times
 from crswatch.timeline import Timeline, to_frames
 
@@ -39,15 +39,28 @@ def trajectory_of_frames(
     params: StateParameters | None = None,
     changes_only: bool = True,
     until: datetime | None = None,
+    exhaustive: bool | None = None,
 ) -> pl.DataFrame:
     """The trajectory of every patient in the frames (one shard of a cohort, or one patient).
 
     ``scales`` are selectors (bare id: CRS; ``icans.astct2019``); default: every scale.
     ``until``: the last time evaluated (default: each patient's last event).
+    ``exhaustive``: evaluate at every event (default: only with ``changes_only=False``, which
+    asks for every row); else only where a graded input can change, which gives the same
+    changes (crswatch.state.evaluation_times).
     """
     params = params or StateParameters()
     chosen = select_scales(scales)
-    times = evaluation_times(events, patients, params, every=every, until=until)
+    times = evaluation_times(
+        events,
+        patients,
+        params,
+        every=every,
+        until=until,
+        # Every row asked for: every event; else only where a graded input can change.
+        exhaustive=not changes_only if exhaustive is None else exhaustive,
+        thresholds=thresholds_by_item(),
+    )
     state = clinical_state(patients, events, times.select("patient_id", "at"), params)
     keys = ["patient_id", "kind", "scale"]
     graded = (

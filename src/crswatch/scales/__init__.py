@@ -10,7 +10,12 @@ from crswatch.scales._api import (
 from crswatch.scales._compare import compare
 from crswatch.scales._criteria import SCALE_KINDS, Criterion, CrsContext, Scale, ScaleKind
 from crswatch.scales._docs import render_markdown, write_docs
-from crswatch.scales._grade import crs_established, grade_frame, grade_results
+from crswatch.scales._grade import (
+    crs_established,
+    grade_frame,
+    grade_results,
+    thresholds_by_item,
+)
 from crswatch.scales._notation import GRADE_LEGEND, STATUS_LABELS, grade_notation, grade_on_record
 from crswatch.scales._registry import (
     ALL_SCALES,
@@ -49,6 +54,7 @@ __all__ = [
     "grade_timelines",
     "render_markdown",
     "select_scales",
+    "thresholds_by_item",
     "with_crs_activity",
     "write_docs",
 ]

@@ -12,14 +12,24 @@ from typing import Literal
 
 import polars as pl
 
-__all__ = ["Operator", "compare", "describe", "excluding_other_causes"]
+__all__ = ["Operator", "compare", "compared_thresholds", "describe", "excluding_other_causes"]
 
 Operator = Literal[">=", ">", "<=", "<", "=="]
 _DECIMALS = 9
+#: Every threshold a state column is compared with, as the scales are built: change-point
+#: evaluation (crswatch.state._changes) must tell apart readings on either side of each.
+_COMPARED: dict[str, set[float]] = {}
+
+
+def compared_thresholds(column: str) -> tuple[float, ...]:
+    """The thresholds the scales compare ``column`` with (sorted)."""
+    return tuple(sorted(_COMPARED.get(column, ())))
 
 
 def compare(column: str | pl.Expr, op: Operator, threshold: float) -> pl.Expr:
     """``column op threshold`` as a Polars expression (null when the column is null)."""
+    if isinstance(column, str):
+        _COMPARED.setdefault(column, set()).add(float(threshold))
     value = pl.col(column) if isinstance(column, str) else column
     value = value.cast(pl.Float64).round(_DECIMALS)
     if op == ">=":

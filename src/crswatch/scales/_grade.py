@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from crswatch.scales._compare import compared_thresholds
 from crswatch.scales._criteria import Criterion, Scale
 from crswatch.scales._missing import describe_missing
 from crswatch.scales._result import CRS_CONTEXT_ID, Evidence, GradeResult, Status
@@ -39,6 +40,7 @@ __all__ = [
     "documented",
     "grade_frame",
     "grade_results",
+    "thresholds_by_item",
 ]
 
 #: The timeline items behind a measured state column, named in ``missing`` when it is null.
@@ -65,6 +67,33 @@ INPUT_ITEMS: dict[str, tuple[str, ...]] = {
     "consciousness": ("consciousness",),
     "icans_path": ("age",),
 }
+
+
+def thresholds_by_item() -> dict[str, tuple[float, ...]]:
+    """Per timeline item, every threshold a scale compares a state column made from it with.
+
+    Change-point evaluation (``crswatch.state.evaluation_times``) must tell apart readings on
+    either side of each (``{"temperature": (38.0,), ...}``).
+    """
+    found: dict[str, set[float]] = {}
+    for column, item in _READING_COLUMNS.items():
+        found.setdefault(item, set()).update(compared_thresholds(column))
+    return {item: tuple(sorted(values)) for item, values in found.items() if values}
+
+
+#: State columns whose value is a reading of an item (a window's extreme or the latest value),
+#: so a threshold on the column is a threshold on the item's readings.
+_READING_COLUMNS = {
+    "temp_max_c": "temperature",
+    "sbp_min": "sbp",
+    "o2_flow_l_min": "o2_flow",
+    "fio2_pct": "fio2",
+    "fio2_measured_pct": "fio2",
+    "ice_score": "ice_score",
+    "capd_score": "capd_score",
+}
+
+
 #: A state column ``{column}_missing`` (a list) names the missing inputs more precisely than
 #: ``INPUT_ITEMS`` can (the ICE items not assessed), and is used whenever it is not empty.
 MISSING_SUFFIX = "_missing"

@@ -8,16 +8,17 @@ table at the bedside and on a shard of a cohort; there is no second implementati
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 import polars as pl
 
+from crswatch.state._changes import UNREAD_ITEMS, age_instants, change_points, windowed_items
 from crswatch.state._common import KEYS, latest_at, window_any
 from crswatch.state._fever import fever_state
 from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state, pressor_hours_crossings
-from crswatch.state._neuro import NEURO_ASSESSMENT_ITEMS, NEURO_FINDING_ITEMS, neuro_state
-from crswatch.state._organ import ORGAN_ITEMS, organ_state
+from crswatch.state._neuro import neuro_state
+from crswatch.state._organ import organ_state
 from crswatch.state._parameters import StateParameters
 from crswatch.state._respiratory import respiratory_state
 from crswatch.timeline import Timeline, to_frames
@@ -73,7 +74,9 @@ def clinical_state(
     """The clinical state at each ``(patient_id, at)`` of ``times``, sorted by patient and time."""
     params = params or StateParameters()
     patients_lf = patients.lazy()
-    events_lf = events.lazy()
+    # Vital signs no state column reads are most of a monitored record's events: left out here
+    # rather than filtered again by every part.
+    events_lf = events.filter(~pl.col("item").is_in(UNREAD_ITEMS)).lazy()
     times_lf = (
         times.lazy().select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC"))).unique()
     )
@@ -133,13 +136,19 @@ def evaluation_times(
     *,
     every: timedelta | None = None,
     until: datetime | None = None,
+    exhaustive: bool = False,
+    thresholds: Mapping[str, Iterable[float]] | None = None,
 ) -> pl.DataFrame:
-    """The times at which the state may change, or a regular grid ``every`` apart.
+    """The instants at which a graded input can change, or a regular grid ``every`` apart.
 
-    Change points are every event time and end, and the moments a window lets an observation
-    go (just after ``time + window``: vital signs, labs, neurological assessments and findings),
-    ``high_dose_duration`` after each vasopressor change (when a high dose becomes sustained),
-    and when the cumulative vasopressor hours reach a graded duration (MSKCC's 24 h).  The grid
+    By default only change points (crswatch.state._changes, issue #16): the instants where
+    something a scale reads through a threshold or a window can change — window islands of the
+    dense vital signs, every time, end and window expiry of the other items the state reads, the
+    CRS episode's instants, ``high_dose_duration`` after each vasopressor change, the cumulative
+    vasopressor hours a scale grades by (MSKCC's 24 h), the therapy start and birthdays.
+    ``thresholds`` adds the scales' thresholds per dense item (``{"temperature": (38.0,)}``).
+    ``exhaustive`` evaluates at every event time and end and every window expiry instead (a
+    trajectory with every row; the reference the change points are tested against).  The grid
     runs from each patient's first event (or therapy start), aligned to the therapy start.
     Nothing is evaluated after ``until`` (default: the record's end, its last event; timeline
     contract §5), so a running infusion or a window expiring later is not carried past the
@@ -153,37 +162,11 @@ def evaluation_times(
     params = params or StateParameters()
     horizon = _horizon(events, patients, until)
     if every is not None:
-        bounds = (
-            events.group_by("patient_id")
-            .agg(pl.col("time").min().alias("_first"))
-            .join(patients.select("patient_id", "therapy_start"), on="patient_id", how="right")
-            .join(horizon, on="patient_id", how="left")
-            .with_columns(_from=pl.min_horizontal("_first", "therapy_start"), _to=pl.col("_until"))
+        return _grid(events, patients, horizon, every)
+    if not exhaustive:
+        return change_points(
+            events, patients, params, horizon, thresholds=thresholds, tick=EXPIRY_TICK
         )
-        step = int(every.total_seconds() * 1_000_000)
-        # Align the grid to the therapy start: whole steps back to the first event.
-        steps_back = (
-            (pl.col("therapy_start") - pl.col("_from")).dt.total_microseconds() + step - 1
-        ) // step
-        grid = bounds.select(
-            "patient_id",
-            pl.datetime_ranges(
-                pl.col("therapy_start") - pl.duration(microseconds=steps_back * step),
-                pl.col("_to"),
-                interval=every,
-            ).alias("at"),
-        ).explode("at")
-        return grid.drop_nulls().unique().with_columns(reported_at=pl.col("at")).sort(KEYS)
-    windows = {
-        "temperature": params.fever_window,
-        "sbp": params.hypotension_window,
-        "fluid_bolus": params.fluid_window,
-        "transfusion": params.transfusion_window,
-        **dict.fromkeys(ORGAN_ITEMS, params.lab_window),
-        "dialysis": params.lab_window,
-        **dict.fromkeys(NEURO_ASSESSMENT_ITEMS, params.neuro_window),
-        **dict.fromkeys(NEURO_FINDING_ITEMS, params.neuro_finding_window),
-    }
 
     def moment(frame: pl.DataFrame, at: pl.Expr, reported: pl.Expr | None = None) -> pl.DataFrame:
         reported = at if reported is None else reported
@@ -191,7 +174,7 @@ def evaluation_times(
 
     moments = [moment(events, pl.col("time"))]
     moments.append(moment(events.filter(pl.col("end").is_not_null()), pl.col("end")))
-    for item, window in windows.items():
+    for item, window in windowed_items(params).items():
         expiring = events.filter(pl.col("item") == item)
         # At time + window the observation is still in [T - window, T]; a tick later not.
         moments.append(
@@ -206,6 +189,9 @@ def evaluation_times(
     # Cumulative vasopressor hours reaching a graded duration (MSKCC: 24 h).
     moments.append(moment(pressor_hours_crossings(events, patients, params), pl.col("at")))
     moments.append(moment(patients, pl.col("therapy_start")))
+    # The age in completed years changes at a midnight, not at an event (SBP threshold, ICANS
+    # age path): evaluated there (docs/decisions/0065).
+    moments.append(moment(age_instants(events, patients, horizon), pl.col("at")))
     return (
         pl.concat(moments)
         .join(horizon, on="patient_id", how="left")
@@ -215,6 +201,33 @@ def evaluation_times(
         .agg(pl.col("reported_at").max())
         .sort(KEYS)
     )
+
+
+def _grid(
+    events: pl.DataFrame, patients: pl.DataFrame, horizon: pl.DataFrame, every: timedelta
+) -> pl.DataFrame:
+    """A regular grid ``every`` apart, aligned to the therapy start, to the horizon."""
+    bounds = (
+        events.group_by("patient_id")
+        .agg(pl.col("time").min().alias("_first"))
+        .join(patients.select("patient_id", "therapy_start"), on="patient_id", how="right")
+        .join(horizon, on="patient_id", how="left")
+        .with_columns(_from=pl.min_horizontal("_first", "therapy_start"), _to=pl.col("_until"))
+    )
+    step = int(every.total_seconds() * 1_000_000)
+    # Align the grid to the therapy start: whole steps back to the first event.
+    steps_back = (
+        (pl.col("therapy_start") - pl.col("_from")).dt.total_microseconds() + step - 1
+    ) // step
+    grid = bounds.select(
+        "patient_id",
+        pl.datetime_ranges(
+            pl.col("therapy_start") - pl.duration(microseconds=steps_back * step),
+            pl.col("_to"),
+            interval=every,
+        ).alias("at"),
+    ).explode("at")
+    return grid.drop_nulls().unique().with_columns(reported_at=pl.col("at")).sort(KEYS)
 
 
 def state_of(

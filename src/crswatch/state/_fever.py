@@ -39,7 +39,14 @@ from crswatch.state._common import KEYS, event_ref, window_extreme
 from crswatch.state._hemodynamics import PRESSORS, sbp_threshold
 from crswatch.state._parameters import StateParameters
 
-__all__ = ["ANTIPYRETICS", "ANTI_CYTOKINE", "CORTICOSTEROIDS", "fever_state", "waiving_items"]
+__all__ = [
+    "ANTIPYRETICS",
+    "ANTI_CYTOKINE",
+    "CORTICOSTEROIDS",
+    "episode_instants",
+    "fever_state",
+    "waiving_items",
+]
 
 ANTI_CYTOKINE = ("tocilizumab", "siltuximab", "anakinra")
 CORTICOSTEROIDS = ("dexamethasone", "methylprednisolone", "hydrocortisone", "prednisone")
@@ -228,6 +235,27 @@ def fever_state(
         .with_columns(fever_waived=pl.col("waiver_at").is_not_null())
         .select(KEYS + list(_COLUMNS))
     )
+
+
+def episode_instants(
+    events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+) -> pl.DataFrame:
+    """``patient_id, at``: every instant at which a column of :func:`fever_state` other than the
+    temperature window can change: an episode's start, onset, waiver and end, and the first
+    fever since the therapy start (change points, crswatch.state._changes)."""
+    # Collected once: selected four times lazily, the plan would compute the episodes four times.
+    episodes, first = pl.collect_all(
+        [_episodes(events, patients, params), _first_onset(events, patients, params)]
+    )
+    return pl.concat(
+        [
+            *(
+                episodes.select("patient_id", pl.col(column).alias("at"))
+                for column in ("_from", "_to", "_onset", "_waiver")
+            ),
+            first.select("patient_id", pl.col("_first").alias("at")),
+        ]
+    ).drop_nulls()
 
 
 def _first_onset(

@@ -65,13 +65,15 @@ def grade_points(
 ) -> list[GradedPoint]:
     """The graded course of ``timeline`` up to ``at`` (ASTCT 2019 CRS and ICANS)."""
     # The grading stack is heavy: imported on use, as the blinatumomab status does.
-    from crswatch.scales import CRS_SCALES, ICANS_SCALES, grade_frame
+    from crswatch.scales import CRS_SCALES, ICANS_SCALES, grade_frame, thresholds_by_item
     from crswatch.state import StateParameters, clinical_state, evaluation_times
     from crswatch.timeline import to_frames
 
     params = StateParameters()
     patients, events = to_frames([timeline])
-    times = evaluation_times(events, patients, params).filter(pl.col("at") <= at)
+    times = evaluation_times(events, patients, params, thresholds=thresholds_by_item()).filter(
+        pl.col("at") <= at
+    )
     now = pl.DataFrame(
         {"patient_id": [timeline.patient.id], "at": [at]},
         schema={"patient_id": pl.String, "at": pl.Datetime("us", "UTC")},
