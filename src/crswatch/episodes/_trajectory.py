@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from crswatch.scales import grade_frame, select_scales, thresholds_by_item
+from crswatch.scales import grade_frame, select_scales, state_columns, thresholds_by_item
 from crswatch.state import StateParameters, clinical_state, evaluation_times
 from crswatch.timeline import Timeline, to_frames
 
@@ -61,7 +61,11 @@ def trajectory_of_frames(
         exhaustive=not changes_only if exhaustive is None else exhaustive,
         thresholds=thresholds_by_item(),
     )
-    state = clinical_state(patients, events, times.select("patient_id", "at"), params)
+    # Only the state the chosen scales read (issue #16: ASTCT alone builds no organ state).
+    needed = state_columns(chosen, crs_definition=params.crs_definition)
+    state = clinical_state(
+        patients, events, times.select("patient_id", "at"), params, columns=needed
+    )
     keys = ["patient_id", "kind", "scale"]
     graded = (
         pl.concat(

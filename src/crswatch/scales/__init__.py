@@ -14,6 +14,7 @@ from crswatch.scales._grade import (
     crs_established,
     grade_frame,
     grade_results,
+    state_columns,
     thresholds_by_item,
 )
 from crswatch.scales._notation import GRADE_LEGEND, STATUS_LABELS, grade_notation, grade_on_record
@@ -54,6 +55,7 @@ __all__ = [
     "grade_timelines",
     "render_markdown",
     "select_scales",
+    "state_columns",
     "thresholds_by_item",
     "with_crs_activity",
     "write_docs",

@@ -22,6 +22,7 @@ onset, no waiver and no temperature in the fever window): ``not_assessable`` [0,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -40,6 +41,7 @@ __all__ = [
     "documented",
     "grade_frame",
     "grade_results",
+    "state_columns",
     "thresholds_by_item",
 ]
 
@@ -226,6 +228,23 @@ def _graded(scale: Scale, state: pl.DataFrame, crs_definition: CrsDefinition) ->
             .otherwise(pl.lit("ambiguous"))
         )
     )
+
+
+def state_columns(
+    scales: Iterable[Scale], *, crs_definition: CrsDefinition = _DEFAULT_DEFINITION
+) -> frozenset[str]:
+    """The state columns :func:`grade_frame` reads for these scales (issue #16: the state engine
+    builds only the parts that give them, so ``--scale astct2019`` builds no neurological or
+    organ state)."""
+    columns: set[str] = set()
+    for scale in scales:
+        expressions = [criterion.test for criterion in scale.criteria]
+        expressions.append(documented(scale))
+        if _context_applies(scale, crs_definition):
+            expressions.append(crs_established())
+        for expression in expressions:
+            columns.update(expression.meta.root_names())
+    return frozenset(columns)
 
 
 def grade_frame(
