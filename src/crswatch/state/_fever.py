@@ -90,8 +90,24 @@ def _sign_spans(
             .otherwise(pl.col("value_num") < sbp_threshold(age))
         )
     )
-    point_signs = vitals.filter(pl.col("_sign") & pl.col("attributable")).select(
-        "patient_id", pl.col("time").alias("_from"), pl.col("time").alias("_until")
+    # A run of sign readings each within the window of the one before is one span, from its
+    # first to where its last one may have resolved: each reading's span reaches past the next
+    # reading (resolution comes strictly after reading + window), so their union is that span.
+    # One span per run instead of one per reading (a fever charted every 5 minutes).
+    signs = (
+        vitals.filter(pl.col("_sign") & pl.col("attributable"))
+        .select("patient_id", "time")
+        .sort("patient_id", "time")
+    )
+    gap = pl.col("time") - pl.col("time").shift(1)
+    new_run = pl.lit(value=False) if window is None else gap.over("patient_id") > window
+    point_signs = (
+        signs.with_columns(
+            _run=new_run.fill_null(True).cast(pl.UInt32).cum_sum().over("patient_id")
+        )
+        .group_by("patient_id", "_run")
+        .agg(pl.col("time").min().alias("_from"), pl.col("time").max().alias("_until"))
+        .drop("_run")
     )
     # Support runs from a record that turns it on until its end, or the next record of the same
     # item (a rate change or a stop); with neither it is still running (null: open).
@@ -158,6 +174,10 @@ def _episodes(
         .group_by("patient_id", "_episode")
         .agg(pl.col("_from").min(), pl.col("_to").max())
         .sort("_from")
+        # Materialized once: it is read three times below, and a lazy plan would compute the
+        # spans over every vital sign each time.
+        .collect()
+        .lazy()
     )
 
     def first_in_episode(source: pl.LazyFrame, name: str) -> pl.LazyFrame:
