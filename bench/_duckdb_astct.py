@@ -1,6 +1,6 @@
 """Run a DuckDB ASTCT 2019 reference over Parquet table pairs.
 
-    python bench/_duckdb_astct.py COHORT_DIR --out trajectory.parquet [--threads N] [--sql every_event]
+    python bench/_duckdb_astct.py COHORT_DIR --out OUT.parquet [--threads N] [--sql every_event]
 
 Two scripts grade by the same rules (decision 0059): ``bench/duckdb_astct.sql`` (the reference:
 evaluated only at the instants where a thresholded input can change) and

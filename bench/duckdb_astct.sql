@@ -472,6 +472,10 @@ f AS (
     FROM s
 )
 SELECT patient_id, ts, documented,
+    -- CRS established at T (decision 0023): onset or waiver; else not (a temperature charted in
+    -- the window) or unknown (none).
+    CASE WHEN onset_at IS NOT NULL OR fever_waived THEN TRUE
+         WHEN temp_attributable OR temp_other THEN FALSE END AS established,
     fever AS g1_fever,
     febrile_or_waived AND b2_hypotension AS g2_hypotension,
     -- Footnote ‡: low flow is <= 6 L/min; blow-by is low flow; a nasal cannula without a flow
@@ -493,13 +497,13 @@ FROM f;
 -- undecidable (decision 0009 §2); ASTCT has no ranged wording, so a gap is always missing data.
 CREATE OR REPLACE TEMP TABLE astct_grades AS
 WITH b AS (
-    SELECT patient_id, ts, documented,
+    SELECT patient_id, ts, documented, established,
         greatest(0,
             CASE WHEN g1_fever THEN 1 ELSE 0 END,
             CASE WHEN g2_hypotension OR g2_hypoxia THEN 2 ELSE 0 END,
             CASE WHEN g3_hypotension OR g3_hypoxia THEN 3 ELSE 0 END,
             CASE WHEN g4_hypotension OR g4_hypoxia THEN 4 ELSE 0 END,
-            CASE WHEN g5_death THEN 5 ELSE 0 END) AS lower,
+            CASE WHEN g5_death THEN 5 ELSE 0 END) AS raw_lower,
         -- The upper bound of the criteria met (interpretation 8's reach up to g) ...
         greatest(0,
             CASE WHEN a2 THEN 2 ELSE 0 END,
@@ -514,23 +518,36 @@ WITH b AS (
             CASE WHEN g5_death IS NULL THEN 5 ELSE 0 END) AS upper_unknown
     FROM astct_criteria
 ),
+-- The CRS-context rule (decision 0023; ASTCT 2019 consensus definition of CRS: fever at onset,
+-- following the immune therapy): not established at T (a temperature charted in the window, no
+-- onset since the therapy start, no waiver) is grade 0, ASTCT's own definition; unknown (no
+-- temperature either) leaves lower at 0 and is a gap from missing data.  It differs from the
+-- criteria alone only with a fever charted before the therapy start.
 c AS (
-    SELECT *, greatest(lower, upper_met, upper_unknown) AS upper,
-        upper_unknown > greatest(lower, upper_met) AS gap_from_missing
+    SELECT *,
+        CASE WHEN established THEN raw_lower ELSE 0 END AS lower,
+        CASE WHEN NOT established THEN 0
+             ELSE greatest(raw_lower, upper_met, upper_unknown) END AS upper,
+        upper_unknown > greatest(raw_lower, upper_met) OR established IS NULL AS gap_from_missing,
+        NOT coalesce(established, FALSE) AND raw_lower > 0 AS held
     FROM b
-)
+),
 -- Decision 0026 §4: graded when the bounds meet; a gap missing data open is provisional when the
 -- documented findings fix a grade (above 0, or the founding findings documented), else not
--- assessable, and not assessable when it meets an undecided wording; any other gap is ambiguous.
+-- assessable, and not assessable when it meets an undecided wording (or a held grade); any other
+-- gap is ambiguous.
+s AS (
+    SELECT *,
+        CASE WHEN lower = upper THEN 'graded'
+             WHEN gap_from_missing AND (held OR upper_met > raw_lower) THEN 'not_assessable'
+             WHEN gap_from_missing AND (lower > 0 OR documented) THEN 'provisional'
+             WHEN gap_from_missing THEN 'not_assessable'
+             ELSE 'ambiguous' END AS status
+    FROM c
+)
 -- Of two instants reported at one time (an arrival and an expiry), the later holds from then on.
-SELECT c.patient_id, e.reported AS "at",
-    CASE WHEN lower = upper OR (gap_from_missing AND upper_met <= lower
-                                AND (lower > 0 OR documented)) THEN lower END AS grade,
-    CASE WHEN lower = upper THEN 'graded'
-         WHEN gap_from_missing AND upper_met > lower THEN 'not_assessable'
-         WHEN gap_from_missing AND (lower > 0 OR documented) THEN 'provisional'
-         WHEN gap_from_missing THEN 'not_assessable'
-         ELSE 'ambiguous' END AS status,
-    lower, upper
-FROM c JOIN eval_times e ON c.patient_id = e.patient_id AND c.ts = e.ts
-QUALIFY row_number() OVER (PARTITION BY c.patient_id, e.reported ORDER BY c.ts DESC) = 1;
+SELECT s.patient_id, e.reported AS "at",
+    CASE WHEN status IN ('graded', 'provisional') THEN lower END AS grade,
+    status, lower, upper
+FROM s JOIN eval_times e ON s.patient_id = e.patient_id AND s.ts = e.ts
+QUALIFY row_number() OVER (PARTITION BY s.patient_id, e.reported ORDER BY s.ts DESC) = 1;
