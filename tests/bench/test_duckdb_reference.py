@@ -436,3 +436,22 @@ def test_pandas_loop_equals_the_reference(simulated: Path) -> None:
     )
     assert got.height == reference.height
     _assert_same(got.select(COMPARED), reference)
+
+
+@pytest.mark.parametrize("item", ["temperature", "norepinephrine"])
+def test_a_unit_the_reference_cannot_read_is_refused(
+    item: str, adversarial: Path, tmp_path: Path
+) -> None:
+    """The reference converts nothing: an item in another unit is named and refused."""
+    (tmp_path / "events").mkdir()
+    (tmp_path / "patients").mkdir()
+    events = pl.read_parquet(adversarial / "events.parquet").with_columns(
+        unit=pl.when(pl.col("item") == item).then(pl.lit("kU/h")).otherwise(pl.col("unit"))
+    )
+    events.write_parquet(tmp_path / "events" / "part.parquet")
+    pl.read_parquet(adversarial / "patients.parquet").write_parquet(
+        tmp_path / "patients" / "part.parquet"
+    )
+    for sql in (CHANGE_POINT, EVERY_EVENT):
+        with pytest.raises(ValueError, match=rf"'{item}', 'kU/h'"):
+            _reference(tmp_path, sql)
