@@ -177,7 +177,8 @@ readings AS (
     UNION ALL
     SELECT v.patient_id, v.t, 100 + h.thr
     FROM vit v JOIN thresholds h USING (patient_id)
-    WHERE NOT v.is_temp AND v.attributable AND round(v.num, 9) < h.thr
+    -- No threshold is above 90 mm Hg: the test before the join keeps the join small.
+    WHERE NOT v.is_temp AND v.attributable AND round(v.num, 9) < 90 AND round(v.num, 9) < h.thr
 )
 -- The offset (10^5 days) keeps the bucket number positive, so // floors it.
 SELECT patient_id, cls, (epoch_us(t) + 8640000000000000) // 86400000000 AS bucket,
