@@ -11,8 +11,9 @@
 -- Input: two views the runner (bench/_duckdb_astct.py) creates over the same Parquet shards
 -- crswatch reads: events_raw (crswatch.timeline/1 events table: patient_id, time, item, value
 -- as text, end, cause, ...) and patients_raw (id, age_years, birth_date, therapy_start, ...).
--- Values must be in the canonical unit of their item (the runner checks; the simulator writes
--- them so); this reference does no unit conversion.
+-- Values must be in the canonical unit of their item (the simulator writes them so); this
+-- reference does no unit conversion: it lists any other unit in table wrong_units, and the runner
+-- refuses the cohort.
 -- Output: table astct_grades(patient_id, at, grade, status, lower, upper), one row per
 -- evaluation instant (the time column is ts inside, since AT is a keyword of DuckDB's grammar).
 -- The grade at any other time T is the row at the last instant <= T.
@@ -45,6 +46,9 @@
 --     (start <= T < end); a rate of 0 or the device room_air stops it (0005 §4);
 --   * cause = 'other' excludes an event from fever, hypotension, vasopressors and oxygen; such a
 --     temperature or SBP is measured but not counted (0026 §5);
+--   * before CRS is established (an attributable fever >= 38.0 °C at or after the therapy start,
+--     or the fever waiver) the grade is 0, or not assessable with no temperature in the window
+--     (the CRS-context rule, decisions 0023 and 0061);
 --   * SQL's three-valued logic is the Kleene logic of crswatch's criteria: NULL = cannot tell.
 
 -- Age at a UTC date (from the birth date, else the recorded age) and the hypotension threshold by

@@ -25,6 +25,9 @@
 --   * "running at T": the last event of the drug or device at or before T, not yet ended
 --     (start <= T < end); a rate of 0 or the device room_air stops it (0005 §4);
 --   * cause = 'other' excludes an event from fever, hypotension, vasopressors and oxygen (0005 §5);
+--   * before CRS is established (an attributable fever >= 38.0 °C at or after the therapy start,
+--     or the fever waiver) the grade is 0, or not assessable with no temperature in the window
+--     (the CRS-context rule, decisions 0023 and 0061);
 --   * SQL's three-valued logic is the Kleene logic of crswatch's criteria: NULL = cannot tell.
 
 -- Events with the value typed.  Attributable unless charted as caused by something else.
