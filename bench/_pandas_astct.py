@@ -200,15 +200,26 @@ def grade_patient(patient: pd.Series, events: pd.DataFrame) -> list[dict[str, ob
             (3, _and(afebrile, _or(n_pressors >= 1, high_flow))),
             (4, _and(afebrile, _or(n_excl >= 2, device in POSITIVE_PRESSURE))),
         ]
-        lower = max([0] + [grade for grade, met in criteria if met is True])
-        upper_met = max([lower] + [grade for grade, met in companions if met is True])
+        raw_lower = max([0] + [grade for grade, met in criteria if met is True])
+        upper_met = max([raw_lower] + [grade for grade, met in companions if met is True])
         unknown = max([0] + [grade for grade, met in [*criteria, *companions] if met is None])
-        upper = max(lower, upper_met, unknown)
-        gap_from_missing = unknown > max(lower, upper_met)
+        gap_from_missing = unknown > max(raw_lower, upper_met)
+        # The CRS-context rule (decision 0023): established by the onset or the waiver; not
+        # established (a temperature charted in the window) is ASTCT's own grade 0; unknown (no
+        # temperature) keeps lower at 0 and is a gap from missing data.
+        established: Tri = (
+            True
+            if onset_at is not None or waived
+            else (False if temp_max is not None or temp_other else None)
+        )
+        lower = raw_lower if established is True else 0
+        upper = 0 if established is False else max(raw_lower, upper_met, unknown)
+        gap_from_missing = gap_from_missing or established is None
+        held = established is not True and raw_lower > 0
         # Decision 0026 §4.
         if lower == upper:
             status = "graded"
-        elif gap_from_missing and upper_met > lower:
+        elif gap_from_missing and (held or upper_met > raw_lower):
             status = "not_assessable"
         elif gap_from_missing:
             status = "provisional" if lower > 0 or documented else "not_assessable"
