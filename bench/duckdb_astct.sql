@@ -36,8 +36,8 @@
 --   * every instant here is one of that script's instants and is reported at the same time; the
 --     state between two instants here is the same at each of that script's instants, so the
 --     change points are identical;
---   * a birthday's threshold change is reported where that script first sees it: its first
---     instant at or after the UTC midnight the age-based threshold changes;
+--   * a birthday's threshold change is evaluated and reported at the UTC midnight the age-based
+--     threshold changes (both scripts, as crswatch: docs/decisions/0065);
 --   * a window expiry (time + 24 h + 1 us) that coincides with an event time or end elsewhere in
 --     the record is reported at that event time (as there), not 1 us earlier;
 --   * windows are closed at both ends, [T - 24 h, T]; nothing after the record's last event (or
@@ -232,9 +232,8 @@ WHERE e.item IN ('tocilizumab', 'siltuximab', 'anakinra',
   AND e.t >= o.onset_t
 GROUP BY e.patient_id;
 
--- A child's threshold changes at a UTC midnight (the age is counted in whole days); the
--- every-event script sees it at its first instant from then on: an event time or end, a
--- temperature's or SBP's window expiry, or the therapy start.
+-- A child's threshold changes at a UTC midnight (the age is counted in whole days): evaluated
+-- there, as crswatch and the every-event script do (docs/decisions/0065).
 CREATE OR REPLACE TEMP TABLE birthdays AS
 WITH days AS (
     SELECT patient_id, birth_date, age_years,
@@ -249,29 +248,7 @@ WHERE sbp_threshold(age_on(birth_date, age_years, day))
     <> sbp_threshold(age_on(birth_date, age_years, day - 1));
 
 CREATE OR REPLACE TEMP TABLE birthday_moments AS
-WITH candidates AS (
-    SELECT b.patient_id, b.b, min(e."time") AS ts, FALSE AS expiry
-    FROM birthdays b JOIN events_raw e ON e.patient_id = b.patient_id AND e."time" >= b.b
-    GROUP BY ALL
-    UNION ALL
-    SELECT b.patient_id, b.b, min(e.t_end), FALSE
-    FROM birthdays b JOIN ends e ON e.patient_id = b.patient_id AND e.t_end >= b.b
-    GROUP BY ALL
-    UNION ALL
-    SELECT b.patient_id, b.b, min(v.t + INTERVAL 24 HOUR + INTERVAL 1 MICROSECOND), TRUE
-    FROM birthdays b JOIN vit v ON v.patient_id = b.patient_id
-        AND v.t + INTERVAL 24 HOUR + INTERVAL 1 MICROSECOND >= b.b
-    GROUP BY ALL
-    UNION ALL
-    SELECT b.patient_id, b.b, p.therapy_start, FALSE
-    FROM birthdays b JOIN pat p USING (patient_id)
-    WHERE p.therapy_start >= b.b
-)
-SELECT patient_id, ts, bool_and(expiry) AS expiry
-FROM candidates
-WHERE ts IS NOT NULL
-GROUP BY patient_id, b, ts
-QUALIFY row_number() OVER (PARTITION BY patient_id, b ORDER BY ts) = 1;
+SELECT patient_id, b AS ts, FALSE AS expiry FROM birthdays;
 
 -- The instants (expiry: a window expiry, reported 1 us earlier unless an event is there too).
 CREATE OR REPLACE TEMP TABLE instants AS

@@ -56,6 +56,26 @@ SELECT p.patient_id, greatest(coalesce(max(e.t), p.therapy_start), p.therapy_sta
 FROM pat p LEFT JOIN ev e USING (patient_id)
 GROUP BY p.patient_id, p.therapy_start;
 
+-- A child's age (whole days / 365.25 from the birth date) changes at a UTC midnight, and the
+-- hypotension threshold with it: evaluated there, as crswatch does (docs/decisions/0065).
+CREATE OR REPLACE TEMP TABLE birthdays AS
+WITH span AS (
+    SELECT p.patient_id, p.birth_date, h.until_t,
+           least(coalesce(min(e.t), p.therapy_start), p.therapy_start) AS first_t
+    FROM pat p JOIN horizon h USING (patient_id) LEFT JOIN ev e USING (patient_id)
+    WHERE p.birth_date IS NOT NULL
+    GROUP BY p.patient_id, p.birth_date, p.therapy_start, h.until_t
+),
+days AS (
+    SELECT patient_id, birth_date,
+        CAST(unnest(generate_series(CAST(first_t AS DATE) + 1, CAST(until_t AS DATE),
+                                    INTERVAL 1 DAY)) AS DATE) AS day
+    FROM span
+)
+SELECT patient_id, CAST(day AS TIMESTAMPTZ) AS b
+FROM days
+WHERE floor((day - birth_date) / 365.25) <> floor((day - 1 - birth_date) / 365.25);
+
 CREATE OR REPLACE TEMP TABLE eval_times AS
 SELECT x.patient_id, x.ts, max(x.reported) AS reported FROM (
     SELECT patient_id, t AS ts, t AS reported FROM ev
@@ -66,6 +86,8 @@ SELECT x.patient_id, x.ts, max(x.reported) AS reported FROM (
     FROM ev WHERE item IN ('temperature', 'sbp')
     UNION ALL
     SELECT patient_id, therapy_start, therapy_start FROM pat
+    UNION ALL
+    SELECT patient_id, b, b FROM birthdays
 ) x JOIN horizon h ON x.patient_id = h.patient_id
 WHERE x.ts <= h.until_t
 GROUP BY x.patient_id, x.ts;

@@ -278,9 +278,8 @@ def _adversarial() -> list[Any]:
         ev(40, "heart_rate", 80, "/min"),
     ]
     # Born 2020-01-03: 4 years old (threshold 78 mm Hg, was 76) from 2024-01-03 00:00 UTC, hour
-    # 40.  An SBP of 77 becomes hypotension there; the every-event evaluation sees it at its next
-    # instant: a heart rate at hour 40.5 (birthday_next_event) or a fever's window expiry just
-    # after hour 40.5 (birthday_next_expiry).
+    # 40.  An SBP of 77 becomes hypotension there, at that midnight (docs/decisions/0065), not at
+    # the next instant (a heart rate at hour 40.5, or a fever's window expiry after it).
     birthday_next_event = [
         *(ev(h, "temperature", 39.0, "Cel") for h in (5, 15, 25, 35, 45)),
         *(ev(h, "sbp", 77, "mm[Hg]") for h in (5, 15, 25, 35, 45)),
@@ -371,14 +370,15 @@ def test_references_equal_ours_on_adversarial_cases(adversarial: Path) -> None:
     # SBP, and afebrile hypotension after the onset could make it 2); nothing charted: unknown.
     assert grade_at("A1-exact-day", 130) == (0, 2, "provisional")
     assert grade_at("A1-exact-day", 150) == (0, 2, "not_assessable")
-    assert grade_at("A3-birthday-event", 40.25)[:2] == (1, 1)
-    assert grade_at("A3-birthday-event", 40.5)[:2] == (2, 2)
-    assert grade_at("A4-birthday-expiry", 40.5)[:2] == (2, 2)
+    assert grade_at("A3-birthday-event", 39.99)[:2] == (1, 1)
+    assert grade_at("A3-birthday-event", 40)[:2] == (2, 2)
+    assert grade_at("A4-birthday-expiry", 39.99)[:2] == (1, 1)
+    assert grade_at("A4-birthday-expiry", 40)[:2] == (2, 2)
     assert grade_at("A5-infant", 4)[:2] == (3, 3)  # vasopressin alone
     assert grade_at("A5-infant", 6.5)[:2] == (4, 4)
     assert grade_at("A7-pre-therapy", 33)[:2] == (5, 5)
     assert rows["A8-unread"].height == 1
-    assert rows["A3-birthday-event"]["at"].to_list().count(at(40.5)) == 1
+    assert rows["A3-birthday-event"]["at"].to_list().count(at(40)) == 1
     assert at(34) + timedelta(microseconds=1) in rows["A2-same-microsecond"]["at"].to_list()
 
 
