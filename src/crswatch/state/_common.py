@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 __all__ = ["KEYS", "event_ref", "latest_at", "window_any", "window_extreme"]
 
@@ -80,72 +83,142 @@ def window_extreme(
     another cause: they are excluded from the value but were measured, so a null value with
     other readings is "nothing attributable", not "not measured".
 
-    Why a rolling window rather than joining every T to every reading and filtering: with vital
-    signs every 5 minutes that pairing is quadratic in the record's length (a 30-day record pairs
-    ~10^4 times with ~10^4 readings) and dominated cohort grading (docs/benchmarks.md).  The
-    readings and the evaluation times are stacked and one time-based rolling aggregation, closed
-    at both ends like every window here, runs over them; Polars' rolling windows are bounded by
-    time values, so rows at the same time share one window whatever their order.
+    How: the readings of a patient in ``[T - window, T]`` are one run of the time-sorted readings,
+    from the first at or after ``T - window`` to the last at or before ``T`` (two as-of joins).
+    Counts are differences of running sums; the extreme is a range query on a sparse table
+    (each level the extreme of runs twice as long), so each T costs the same whatever the
+    window holds.  With vital signs every 5 minutes and a few dozen change points a day this is
+    linear in the readings and does not aggregate a window at every reading, as a rolling
+    window would (issue #16); pairing every T with every reading would be quadratic.
     """
-    readings = _items(events, items, attributable_only=False).select(
-        "patient_id",
-        "time",
-        pl.col("value_num").alias("_v"),
-        pl.col("ref").alias("_ref"),
-        (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
-    )
-    source = readings.filter(pl.col("_counts"))
-    keyed = times.select(KEYS)
-    stacked = pl.concat(
-        [
-            readings.select(
-                "patient_id",
-                "time",
-                pl.when(pl.col("_counts")).then(pl.col("_v")).alias("_v"),
-                pl.col("_counts").cast(pl.UInt32).alias("_reading"),
-                (~pl.col("_counts")).cast(pl.UInt32).alias("_other"),
-            ),
-            keyed.select(
-                "patient_id",
-                pl.col("at").alias("time"),
-                pl.lit(None, dtype=pl.Float64).alias("_v"),
-                pl.lit(0, dtype=pl.UInt32).alias("_reading"),
-                pl.lit(0, dtype=pl.UInt32).alias("_other"),
-            ),
-        ]
-    ).sort("patient_id", "time")
-    extreme = pl.col("_v").max() if how == "max" else pl.col("_v").min()
-    rolled = (
-        stacked.rolling("time", period=window, closed="both", group_by="patient_id")
-        .agg(
-            extreme.alias(prefix),
-            pl.col("_reading").sum().alias(f"{prefix}_n"),
-            pl.col("_other").sum().alias(f"{prefix}_other_n"),
+    # The reference (a string per reading) is made only for the readings that give an extreme.
+    readings = (
+        events.filter(pl.col("item").is_in(items))
+        .select(
+            "patient_id",
+            "time",
+            "item",
+            "event_id",
+            pl.col("value_num").alias("_v"),
+            (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
         )
-        .unique(["patient_id", "time"])
-        .rename({"time": "at"})
+        .sort("patient_id", "time", maintain_order=True)
+        .collect()
+    )
+    keyed = times.select(KEYS).unique().collect()
+    counts = (f"{prefix}_n", f"{prefix}_other_n")
+    if readings.is_empty() or keyed.is_empty():
+        empty = keyed.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias(prefix),
+            pl.lit(None, dtype=pl.String).alias(f"{prefix}_ref"),
+            *(pl.lit(0, dtype=pl.UInt32).alias(c) for c in counts),
+        )
+        return times.join(empty.lazy(), on=KEYS, how="left")
+    indexed = readings.with_row_index("_i").with_columns(
+        _reading=pl.col("_counts").cast(pl.UInt32).cum_sum(),
+        _other=(~pl.col("_counts")).cast(pl.UInt32).cum_sum(),
+    )
+    by_time = indexed.select("patient_id", "time", "_i", "_reading", "_other").sort("time")
+    bounds = (
+        keyed.sort("at")
+        .join_asof(
+            by_time.rename({"_i": "_hi", "_reading": "_r_hi", "_other": "_o_hi"}),
+            left_on="at",
+            right_on="time",
+            by="patient_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .drop("time")
+        .with_columns(_since=pl.col("at") - window)
+        .sort("_since")
+        .join_asof(
+            by_time.select("patient_id", "time", pl.col("_i").alias("_lo")),
+            left_on="_since",
+            right_on="time",
+            by="patient_id",
+            strategy="forward",
+            check_sortedness=False,
+        )
+        .drop("time", "_since")
+        .with_columns(_in=(pl.col("_lo") <= pl.col("_hi")).fill_null(value=False))
+    )
+    inside = bounds.filter(pl.col("_in"))
+    lo = inside["_lo"].to_numpy().astype(np.int64)
+    hi = inside["_hi"].to_numpy().astype(np.int64)
+    # Values excluded from the extreme (another cause, or none) are NaN, which fmax/fmin skip.
+    values = (
+        indexed.select(pl.when(pl.col("_counts")).then(pl.col("_v")).cast(pl.Float64))
+        .to_series()
+        .fill_null(np.nan)
+        .to_numpy()
+    )
+    extreme = _range_extreme(values, lo, hi, np.fmax if how == "max" else np.fmin)
+    cum_reading = indexed["_reading"].to_numpy().astype(np.int64)
+    cum_other = indexed["_other"].to_numpy().astype(np.int64)
+    prior_reading = np.where(lo > 0, cum_reading[np.maximum(lo - 1, 0)], 0)
+    prior_other = np.where(lo > 0, cum_other[np.maximum(lo - 1, 0)], 0)
+    found = inside.select(KEYS).with_columns(
+        pl.Series(prefix, extreme, dtype=pl.Float64).fill_nan(None),
+        pl.Series(counts[0], cum_reading[hi] - prior_reading).cast(pl.UInt32),
+        pl.Series(counts[1], cum_other[hi] - prior_other).cast(pl.UInt32),
     )
     # The reading that gave the extreme: the latest one of that value at or before T (it lies in
     # the window, since one of that value does), so ties go to the latest time as documented.
-    counts = (f"{prefix}_n", f"{prefix}_other_n")
+    source = readings.filter(pl.col("_counts")).select(
+        "patient_id", "time", "item", "event_id", pl.col("_v").alias(prefix)
+    )
     refs = (
-        keyed.unique()
-        .join(rolled, on=KEYS, how="inner")
-        .filter(pl.col(prefix).is_not_null() | (pl.col(f"{prefix}_other_n") > 0))
+        found.filter(pl.col(prefix).is_not_null())
         .sort("at")
         .join_asof(
-            source.select("patient_id", "time", pl.col("_v").alias(prefix), "_ref").sort("time"),
+            source.sort("time"),
             left_on="at",
             right_on="time",
             by=["patient_id", prefix],
             strategy="backward",
             check_sortedness=False,
         )
-        .select(*KEYS, prefix, pl.col("_ref").alias(f"{prefix}_ref"), *counts)
+        .select(*KEYS, event_ref().alias(f"{prefix}_ref"))
     )
-    return times.join(refs, on=KEYS, how="left").with_columns(
+    state = (
+        found.join(refs, on=KEYS, how="left")
+        .filter(pl.col(prefix).is_not_null() | (pl.col(counts[1]) > 0))
+        .select(*KEYS, prefix, f"{prefix}_ref", *counts)
+    )
+    return times.join(state.lazy(), on=KEYS, how="left").with_columns(
         pl.col(column).fill_null(0) for column in counts
     )
+
+
+def _range_extreme(
+    values: NDArray[np.float64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    pick: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]],
+) -> NDArray[np.float64]:
+    """``pick`` (``np.fmax``/``np.fmin``) over ``values[lo:hi + 1]`` for each pair (lo <= hi).
+
+    A sparse table: level k holds the extreme of each run of 2**k values; a run of any length is
+    covered by two overlapping runs of the largest power of two within it.  Levels are built only
+    as long as the longest run asks.
+    """
+    if lo.size == 0:
+        return np.empty(0)
+    length = hi - lo + 1
+    top = int(np.log2(int(length.max())))
+    table = [values]
+    for level in range(1, top + 1):
+        half = 1 << (level - 1)
+        previous = table[-1]
+        table.append(pick(previous[:-half], previous[half:]))
+    level_of = np.log2(length).astype(np.int64)
+    out = np.empty(lo.size)
+    for level in np.unique(level_of):
+        rows = level_of == level
+        run = table[int(level)]
+        out[rows] = pick(run[lo[rows]], run[hi[rows] - (1 << int(level)) + 1])
+    return out
 
 
 def window_any(

@@ -194,7 +194,8 @@ def _episodes(
             .filter(pl.col("time") < pl.col("_to"))
             .sort("time")
             .group_by("patient_id", "_episode")
-            .agg(pl.col("time").first().alias(name), pl.col("ref").first().alias(f"{name}_ref"))
+            .agg(pl.col("time", "item", "event_id").first())
+            .select("patient_id", "_episode", pl.col("time").alias(name), _ref(f"{name}_ref"))
         )
 
     onsets = first_in_episode(_fevers(events, patients, params), "_onset")
@@ -286,12 +287,19 @@ def _first_onset(
         _fevers(events, patients, params)
         .sort("time")
         .group_by("patient_id")
-        .agg(pl.col("time").first().alias("_first"), pl.col("ref").first().alias("_first_ref"))
+        .agg(pl.col("time", "item", "event_id").first())
+        .select("patient_id", pl.col("time").alias("_first"), _ref("_first_ref"))
     )
 
 
+def _ref(name: str) -> pl.Expr:
+    """The event reference of the row's ``time``, ``item``, ``event_id``: made for the events
+    kept, not for every fever (a fever charted every 5 minutes)."""
+    return event_ref().alias(name)
+
+
 def _fevers(events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters) -> pl.LazyFrame:
-    """Attributable fevers at or after the therapy start: ``patient_id, time, ref``."""
+    """Attributable fevers at or after the therapy start: ``patient_id, time, item, event_id``."""
     return (
         events.filter(
             (pl.col("item") == "temperature")
@@ -300,7 +308,7 @@ def _fevers(events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameter
         )
         .join(patients.select("patient_id", "therapy_start"), on="patient_id")
         .filter(pl.col("time") >= pl.col("therapy_start"))
-        .select("patient_id", "time", event_ref().alias("ref"))
+        .select("patient_id", "time", "item", "event_id")
     )
 
 

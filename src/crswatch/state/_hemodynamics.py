@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from crswatch.state._common import KEYS, event_ref, latest_at, window_any, window_extreme
+from crswatch.state._common import KEYS, latest_at, window_any, window_extreme
 from crswatch.state._parameters import StateParameters
 
 __all__ = [
@@ -228,7 +228,6 @@ def _latest_sbp(
     """
     readings = (
         events.filter((pl.col("item") == "sbp") & pl.col("attributable"))
-        .with_columns(ref=event_ref())
         .join(patients.select("patient_id", "age_years", "birth_date"), on="patient_id")
         .with_columns(pl.col("time").alias("at"))
         .with_columns(_below=pl.col("value_num") < sbp_threshold(age_years_at()))
@@ -239,15 +238,24 @@ def _latest_sbp(
         "patient_id",
         pl.col("time").alias(f"{prefix}_time"),
         pl.col("value_num").alias(prefix),
-        pl.col("ref").alias(f"{prefix}_ref"),
+        "item",
+        "event_id",
     ).sort(f"{prefix}_time")
-    return times.sort("at").join_asof(
-        source,
-        left_on="at",
-        right_on=f"{prefix}_time",
-        by="patient_id",
-        strategy="backward",
-        check_sortedness=False,
+    # The reference is made for the readings found, not for every SBP.
+    stamp = pl.col(f"{prefix}_time").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    reference = pl.coalesce(pl.col("event_id"), pl.concat_str(pl.col("item"), pl.lit("@"), stamp))
+    return (
+        times.sort("at")
+        .join_asof(
+            source,
+            left_on="at",
+            right_on=f"{prefix}_time",
+            by="patient_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .with_columns(reference.alias(f"{prefix}_ref"))
+        .drop("item", "event_id")
     )
 
 
