@@ -27,11 +27,13 @@ __all__ = [
 #: Issue messages kept per shard in the manifest (the counts are always complete; the whole
 #: list is what ``crswatch validate`` on the input gives).
 ISSUES_KEPT = 20
-#: Events given to the kernel at once.  The state engine needs about 0.75 kB per event
-#: (measured: 1.1 million events, +0.8 GB), so a shard of 200 patients with 30 days of 5-minute
-#: vitals (5.8 million events) would need some 9 GB in one call; batches of whole patients up to
-#: this many events keep the kernel near 0.2 GB, at the same speed (it is linear in events).
-BATCH_EVENTS = 250_000
+#: Events given to the kernel at once.  With change-point evaluation (docs/decisions/0065) the
+#: state has tens of rows per patient-day, not one per event, so the kernel's memory follows the
+#: events themselves; each call also has a fixed cost (~0.2 s of CPU to plan and run a few
+#: hundred small Polars steps), which batches of 250,000 events paid seven times on a shard of
+#: 60 patients with 5-minute vitals (1.65 million events: 4.4 s of CPU in batches of 250,000,
+#: 2.2 s in batches of a million, at about the same peak memory; bench/ and docs/benchmarks.md).
+BATCH_EVENTS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
