@@ -49,6 +49,20 @@ def trajectory_of_frames(
     asks for every row); else only where a graded input can change, which gives the same
     changes (crswatch.state.evaluation_times).
     """
+    with pl.Config(engine_affinity="in-memory"):  # as the state engine (crswatch.state)
+        return _trajectory(patients, events, scales, every, params, changes_only, until, exhaustive)
+
+
+def _trajectory(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    scales: Sequence[str] | None,
+    every: timedelta | None,
+    params: StateParameters | None,
+    changes_only: bool,
+    until: datetime | None,
+    exhaustive: bool | None,
+) -> pl.DataFrame:
     params = params or StateParameters()
     chosen = select_scales(scales)
     times = evaluation_times(

@@ -71,7 +71,7 @@ _COMPARE_DECIMALS = 9
 _OTHER_CAUSE = -1
 _NO_VALUE = -2
 
-Moment = Callable[[pl.DataFrame, pl.Expr, pl.Expr | None], pl.DataFrame]
+Moment = Callable[[pl.LazyFrame, pl.Expr, pl.Expr | None], pl.LazyFrame]
 
 
 def windowed_items(params: StateParameters) -> dict[str, timedelta]:
@@ -105,27 +105,29 @@ def _value_class(thresholds: Iterable[float]) -> pl.Expr:
     """
     value = pl.col("value_num")
     rounded = value.round(_COMPARE_DECIMALS)
-    terms = [pl.lit(0, dtype=pl.Int32)]
-    for threshold in sorted(set(thresholds)):
-        for side in (value, rounded):
-            terms.append((side >= threshold).cast(pl.Int32))
-            terms.append((side > threshold).cast(pl.Int32))
+    cuts = pl.lit(pl.Series(sorted(set(thresholds)), dtype=pl.Float64))
+    # Per side: how many thresholds are <= the value (">=" holds) and < it (">" holds).
+    passed = [
+        cuts.search_sorted(side_value, side=side).cast(pl.Int32)
+        for side_value in (value, rounded)
+        for side in ("right", "left")
+    ]
     return (
         pl.when(~pl.col("attributable"))
         .then(pl.lit(_OTHER_CAUSE))
         .when(value.is_null())
         .then(pl.lit(_NO_VALUE))
-        .otherwise(pl.sum_horizontal(terms))
+        .otherwise(pl.sum_horizontal(passed))
     )
 
 
 def _island_instants(
-    events: pl.DataFrame,
+    events: pl.LazyFrame,
     params: StateParameters,
     thresholds: Mapping[str, Iterable[float]],
     moment: Moment,
     tick: timedelta,
-) -> list[pl.DataFrame]:
+) -> list[pl.LazyFrame]:
     """First readings of each class's islands, and the instants their last readings leave."""
     windows = windowed_items(params)
     own = {"temperature": (params.fever_threshold_c,), "sbp": _sbp_thresholds()}
@@ -139,8 +141,9 @@ def _island_instants(
                 "time",
                 _value_class((*own[item], *thresholds.get(item, ()))).alias("_class"),
             )
-            .sort("patient_id", "_class", "time")
+            .sort("patient_id", "time")
         )
+        # Within a patient's class, in time order (a window function keeps the frame's order).
         gap = pl.col("time") - pl.col("time").shift(1)
         after = pl.col("time").shift(-1) - pl.col("time")
         group = ("patient_id", "_class")
@@ -160,8 +163,8 @@ def _island_instants(
 
 
 def _refractory_instants(
-    events: pl.DataFrame, patients: pl.DataFrame, params: StateParameters
-) -> pl.DataFrame:
+    events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+) -> pl.LazyFrame:
     """The first SBP, and the first SBP below the age threshold, once a high dose is sustained.
 
     A high dose is sustained ``high_dose_duration`` after a vasopressor change; from then on
@@ -181,8 +184,6 @@ def _refractory_instants(
         .unique()
         .sort("_mark")
     )
-    if marks.is_empty():
-        return pl.DataFrame(schema={"patient_id": pl.String, "at": pl.Datetime("us", "UTC")})
     sbp = (
         events.filter((pl.col("item") == "sbp") & pl.col("attributable"))
         .join(patients.select("patient_id", "age_years", "birth_date"), on="patient_id")
@@ -207,8 +208,8 @@ def _refractory_instants(
 
 
 def age_instants(
-    events: pl.DataFrame, patients: pl.DataFrame, horizon: pl.DataFrame
-) -> pl.DataFrame:
+    events: pl.LazyFrame, patients: pl.LazyFrame, horizon: pl.LazyFrame
+) -> pl.LazyFrame:
     """``patient_id, at``: the midnights (UTC) at which the age in completed years changes.
 
     Within the record (from the first event or therapy start to ``horizon``'s ``_until``).  Age
@@ -216,10 +217,7 @@ def age_instants(
     changes with the date; the SBP threshold and the ICANS age path read it at T.  A patient with
     an age and no birth date keeps that age.
     """
-    empty = pl.DataFrame(schema={"patient_id": pl.String, "at": pl.Datetime("us", "UTC")})
     born = patients.filter(pl.col("birth_date").is_not_null())
-    if born.is_empty():
-        return empty
     first = events.group_by("patient_id").agg(pl.col("time").min().alias("_first"))
     span = (
         born.select("patient_id", "birth_date", "therapy_start")
@@ -264,12 +262,18 @@ def change_points(
     """
     thresholds = thresholds or {}
 
-    def moment(frame: pl.DataFrame, at: pl.Expr, reported: pl.Expr | None = None) -> pl.DataFrame:
+    def moment(frame: pl.LazyFrame, at: pl.Expr, reported: pl.Expr | None = None) -> pl.LazyFrame:
         reported = at if reported is None else reported
         return frame.select("patient_id", at.alias("at"), reported.alias("reported_at"))
 
-    read = events.filter(~pl.col("item").is_in(UNREAD_ITEMS))
-    sparse = read.filter(~pl.col("item").is_in(DENSE_ITEMS))
+    # One lazy plan, collected once: the instants are many small steps over the same events,
+    # which are split by item first, once.
+    everything = events.lazy()
+    read_frame = events.filter(~pl.col("item").is_in(UNREAD_ITEMS))
+    read = read_frame.lazy()
+    sparse = read_frame.filter(~pl.col("item").is_in(DENSE_ITEMS)).lazy()
+    patients_lf = patients.lazy()
+    horizon_lf = horizon.lazy()
     moments = [
         moment(sparse, pl.col("time")),
         moment(sparse.filter(pl.col("end").is_not_null()), pl.col("end")),
@@ -282,18 +286,19 @@ def change_points(
         moments.append(moment(expiring, pl.col("time") + window + tick, pl.col("time") + window))
     pressor = sparse.filter(pl.col("item").is_in(PRESSORS))
     moments.append(moment(pressor, pl.col("time") + params.high_dose_duration))
-    moments.append(moment(pressor_hours_crossings(events, patients, params), pl.col("at")))
-    moments.append(moment(_refractory_instants(events, patients, params), pl.col("at")))
-    moments.append(moment(episode_instants(events.lazy(), patients.lazy(), params), pl.col("at")))
-    moments.append(moment(patients, pl.col("therapy_start")))
-    first = events.group_by("patient_id").agg(pl.col("time").min().alias("_first"))
+    moments.append(moment(pressor_hours_crossings(events, patients, params).lazy(), pl.col("at")))
+    moments.append(moment(_refractory_instants(read, patients_lf, params), pl.col("at")))
+    moments.append(moment(episode_instants(read, patients_lf, params).lazy(), pl.col("at")))
+    moments.append(moment(patients_lf, pl.col("therapy_start")))
+    first = everything.group_by("patient_id").agg(pl.col("time").min().alias("_first"))
     moments.append(moment(first, pl.col("_first")))
-    moments.append(moment(age_instants(events, patients, horizon), pl.col("at")))
+    moments.append(moment(age_instants(everything, patients_lf, horizon_lf), pl.col("at")))
     return (
         pl.concat(moments)
-        .join(horizon, on="patient_id", how="left")
+        .join(horizon_lf, on="patient_id", how="left")
         .filter(pl.col("at") <= pl.col("_until"))
         .group_by(KEYS)
         .agg(pl.col("reported_at").max())
         .sort(KEYS)
+        .collect()
     )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from crswatch.state._changes import UNREAD_ITEMS, age_instants, change_points, windowed_items
-from crswatch.state._common import KEYS, latest_at, window_any
+from crswatch.state._common import KEYS, in_memory, latest_at, window_any
 from crswatch.state._fever import fever_state
 from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state, pressor_hours_crossings
 from crswatch.state._neuro import neuro_state
@@ -78,6 +78,17 @@ def clinical_state(
     ``columns``: only the parts of the state that give one of these columns are built (the
     scales' ``state_columns``); default: every part.
     """
+    with in_memory():
+        return _clinical_state(patients, events, times, params, columns)
+
+
+def _clinical_state(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    times: pl.DataFrame,
+    params: StateParameters | None,
+    columns: Collection[str] | None,
+) -> pl.DataFrame:
     params = params or StateParameters()
     patients_lf = patients.lazy()
     # Vital signs no state column reads are most of a monitored record's events: left out here
@@ -172,13 +183,21 @@ def evaluation_times(
     it), so no reported time carries an artificial offset (docs/decisions/0030).
     """
     params = params or StateParameters()
-    horizon = _horizon(events, patients, until)
-    if every is not None:
-        return _grid(events, patients, horizon, every)
-    if not exhaustive:
-        return change_points(
-            events, patients, params, horizon, thresholds=thresholds, tick=EXPIRY_TICK
-        )
+    with in_memory():
+        horizon = _horizon(events, patients, until)
+        if every is not None:
+            return _grid(events, patients, horizon, every)
+        if not exhaustive:
+            return change_points(
+                events, patients, params, horizon, thresholds=thresholds, tick=EXPIRY_TICK
+            )
+        return _every_event(events, patients, params, horizon)
+
+
+def _every_event(
+    events: pl.DataFrame, patients: pl.DataFrame, params: StateParameters, horizon: pl.DataFrame
+) -> pl.DataFrame:
+    """Every event time and end, every window expiry, and the derived instants."""
 
     def moment(frame: pl.DataFrame, at: pl.Expr, reported: pl.Expr | None = None) -> pl.DataFrame:
         reported = at if reported is None else reported
@@ -203,7 +222,9 @@ def evaluation_times(
     moments.append(moment(patients, pl.col("therapy_start")))
     # The age in completed years changes at a midnight, not at an event (SBP threshold, ICANS
     # age path): evaluated there (docs/decisions/0065).
-    moments.append(moment(age_instants(events, patients, horizon), pl.col("at")))
+    moments.append(
+        moment(age_instants(events.lazy(), patients.lazy(), horizon.lazy()).collect(), pl.col("at"))
+    )
     return (
         pl.concat(moments)
         .join(horizon, on="patient_id", how="left")
