@@ -2,10 +2,25 @@
 
 from crswatch.store._audit import ChainCheck, append_audit, record_audit, to_fhir, verify_chain
 from crswatch.store._cache import TimelineCache, app_timeline_cache
+from crswatch.store._checkpoint import (
+    AnchorCheck,
+    AuditCheck,
+    AuditKey,
+    AuditKeyError,
+    CheckpointPolicy,
+    audit_check,
+    audit_key_path,
+    create_audit_key,
+    ensure_audit_key,
+    load_audit_key,
+    verify_audit,
+    write_checkpoint,
+)
 from crswatch.store._db import Store, database_url, make_engine, migrate
 from crswatch.store._frames import load_frames
 from crswatch.store._models import (
     ApiToken,
+    AuditCheckpoint,
     AuditRecord,
     CdsFeedback,
     DashboardSession,
@@ -47,10 +62,16 @@ from crswatch.store._users import (
 __all__ = [
     "ROLES",
     "SESSION_TOKEN_ID",
+    "AnchorCheck",
     "ApiToken",
+    "AuditCheck",
+    "AuditCheckpoint",
+    "AuditKey",
+    "AuditKeyError",
     "AuditRecord",
     "CdsFeedback",
     "ChainCheck",
+    "CheckpointPolicy",
     "DashboardSession",
     "EventRow",
     "IngestSummary",
@@ -66,17 +87,22 @@ __all__ = [
     "VerifyBusyError",
     "app_timeline_cache",
     "append_audit",
+    "audit_check",
+    "audit_key_path",
     "authenticate",
     "check_password",
     "count_events",
+    "create_audit_key",
     "create_user",
     "database_url",
     "end_session",
+    "ensure_audit_key",
     "find_user",
     "get_patient_row",
     "ingest_timelines",
     "issue_token",
     "list_patients",
+    "load_audit_key",
     "load_frames",
     "load_timeline",
     "make_engine",
@@ -92,5 +118,7 @@ __all__ = [
     "start_session",
     "to_fhir",
     "unchanged_passwords",
+    "verify_audit",
     "verify_chain",
+    "write_checkpoint",
 ]
