@@ -124,3 +124,20 @@ def test_init_and_serve_make_the_key_and_serve_anchors_the_store(
     refused = run("serve")
     assert refused.exit_code == 2 and "restore that key file" in said(refused)
     assert len(served) == 1
+
+
+def test_a_second_serve_on_the_same_database_refuses(
+    store: Store, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One process per database (docs/decisions/0063): the throttle is the process's own.
+    import uvicorn
+
+    from crswatch.store import InstanceLock
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_kwargs: served.append(app))
+    with InstanceLock(store):
+        refused = run("serve")
+    assert refused.exit_code == 2, refused.output
+    assert "another crswatch service" in said(refused) and served == []
+    assert run("serve").exit_code == 0 and len(served) == 1  # the lock was released

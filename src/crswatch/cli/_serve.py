@@ -34,6 +34,8 @@ from crswatch.store import (
     AuditKey,
     AuditKeyError,
     CheckpointPolicy,
+    InstanceLock,
+    ServiceRunningError,
     Store,
     User,
     UserError,
@@ -112,6 +114,8 @@ def serve(
 
     Beyond loopback it refuses to start while an active user has never set their own password
     (a demo's well-known one, or one an administrator chose): POST /auth/password first.
+    One process serves a database: a second ``serve`` on the same one refuses to start (the
+    login throttle and rate limits are the process's own).
     """
     import uvicorn
 
@@ -136,9 +140,21 @@ def serve(
     except AuditKeyError as exc:
         raise fail(str(exc)) from None
     say(f"audit checkpoint key: {key.path}", stderr=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # uvicorn's access log prints concrete paths (patient ids): the API logs route templates.
-    uvicorn.run(create_app(store), host=host, port=port, access_log=False)
+    # One process per database: the login throttle, the rate limit and the Argon2 slots live in
+    # the process, and a second one would double them (docs/decisions/0063).
+    lock = InstanceLock(store)
+    try:
+        lock.acquire()
+    except ServiceRunningError as exc:
+        raise fail(str(exc)) from None
+    try:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+        # uvicorn's access log prints concrete paths (patient ids): the API logs route templates.
+        uvicorn.run(create_app(store), host=host, port=port, access_log=False)
+    finally:
+        lock.release()
 
 
 @app.command()

@@ -18,6 +18,7 @@ from crswatch.store._checkpoint import (
 )
 from crswatch.store._db import Store, database_url, make_engine, migrate
 from crswatch.store._frames import load_frames
+from crswatch.store._instance import InstanceLock, ServiceRunningError
 from crswatch.store._models import (
     ApiToken,
     AuditCheckpoint,
@@ -75,10 +76,12 @@ __all__ = [
     "DashboardSession",
     "EventRow",
     "IngestSummary",
+    "InstanceLock",
     "IssuedToken",
     "LoginThrottle",
     "PatientRow",
     "Principal",
+    "ServiceRunningError",
     "Store",
     "StoreConflict",
     "TimelineCache",
