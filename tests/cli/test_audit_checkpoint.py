@@ -51,6 +51,7 @@ def test_checkpoint_on_demand_then_verify(store: Store, env: Path) -> None:
     written = run("audit", "checkpoint")
     assert written.exit_code == 0, written.output
     assert "5 records up to record" in said(written) and "signature" in said(written)
+    assert (env.parent / "audit-checkpoints.log").exists()  # the copy outside the database
     _append(store, 2)
     verified = run("audit", "verify")
     assert verified.exit_code == 0, verified.output

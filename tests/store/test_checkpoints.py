@@ -25,6 +25,7 @@ from crswatch.store import (
     write_checkpoint,
 )
 from crswatch.store._audit import GENESIS, record_hash
+from crswatch.store._checkpoint_log import read_log
 
 
 def _append(store: Store, count: int, actor: str = "nurse") -> None:
@@ -253,3 +254,52 @@ def test_policy_from_the_environment(key: AuditKey) -> None:
     assert CheckpointPolicy.from_env(key, {}).every == 100
     with pytest.raises(AuditKeyError, match="CRSWATCH_AUDIT_CHECKPOINT_EVERY='0'"):
         CheckpointPolicy.from_env(key, {"CRSWATCH_AUDIT_CHECKPOINT_EVERY": "0"})
+
+
+# --------------------------------------------------------- the checkpoint log outside the database
+
+
+def test_checkpoints_removed_with_their_records_are_caught_by_the_log(
+    store: Store, key: AuditKey
+) -> None:
+    log = key.path.parent / "audit-checkpoints.log"
+    store.anchor_audit(CheckpointPolicy(key, every=5, log=log))
+    _append(store, 12)
+    entries = read_log(log)
+    assert [(e["checkpoint"], e["records"], e["last_pk"]) for e in entries] == [
+        (c.pk, c.records, c.last_pk) for c in _checkpoints(store)
+    ]
+    assert log.stat().st_mode & 0o777 == 0o600
+    # Someone with the database but not the key removes the newest checkpoint and the records
+    # it covered: what is left agrees with itself.
+    _unlock(store)
+    newest = _checkpoints(store)[-1]
+    with store.transaction() as session:
+        session.execute(text("DELETE FROM audit_checkpoints WHERE pk = :pk"), {"pk": newest.pk})
+        session.execute(text("DELETE FROM audit_log WHERE pk > 8"))
+    assert _check(store, key).ok  # the hole the log closes
+    with store.transaction() as session:
+        check = audit_check(session, key, None, log)
+    assert not check.ok and check.anchor.failed_checkpoint == newest.pk
+    assert "is missing from the database" in (check.anchor.problem or "")
+    assert "kept in the checkpoint log" in (check.anchor.problem or "")
+
+
+def test_the_log_holds_only_committed_checkpoints_of_its_own_trail(
+    store: Store, key: AuditKey
+) -> None:
+    log = key.path.parent / "audit-checkpoints.log"
+    store.anchor_audit(CheckpointPolicy(key, every=1, log=log))
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        append_audit(session, actor="a", role="viewer", action="read", resource="patient",
+                     patient_id=None, outcome="success")  # fmt: skip
+        raise RuntimeError("rolled back")
+    assert read_log(log) == []
+    _append(store, 2)
+    assert [e["records"] for e in read_log(log)] == [1, 2]
+    # Another database's trail in the same log (the demo's, say) is not this one's concern;
+    # a line cut short by a crash is skipped.
+    with log.open("a") as handle:
+        handle.write('{"root":"other","checkpoint":99,"mac":"x"}\n{"root":"trunc')
+    with store.transaction() as session:
+        assert audit_check(session, key, None, log).ok

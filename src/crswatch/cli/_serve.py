@@ -39,14 +39,17 @@ from crswatch.store import (
     Store,
     User,
     UserError,
+    append_log,
     audit_check,
     audit_key_path,
+    checkpoint_log_path,
     create_user,
     database_url,
     ensure_audit_key,
     find_user,
     issue_token,
     load_audit_key,
+    log_entry,
     revoke_token,
     unchanged_passwords,
     write_checkpoint,
@@ -284,7 +287,7 @@ def audit_verify(demo: DemoOption = False) -> None:
     else:
         key_problem = f"no audit key file at {path}"
     with store.transaction() as session:
-        check = audit_check(session, key, key_problem)
+        check = audit_check(session, key, key_problem, checkpoint_log_path(path))
     _report(check, _where(store.url))
 
 
@@ -322,19 +325,25 @@ def audit_checkpoint(demo: DemoOption = False) -> None:
     """Write a keyed checkpoint of the audit chain now (the service also writes them every
     CRSWATCH_AUDIT_CHECKPOINT_EVERY records and CRSWATCH_AUDIT_CHECKPOINT_MINUTES).
 
-    Its signature is printed: copying it to a log the database's owner cannot write keeps an
-    anchor even against someone who deletes checkpoints and records together.
+    It is also appended to the checkpoint log beside the key (audit-checkpoints.log, or
+    CRSWATCH_AUDIT_CHECKPOINT_LOG), and its signature is printed, to copy elsewhere.
     """
     store = open_store(demo, create=False)
     key = _audit_key(store)
+    where = _where(store.url)
     with store.transaction() as session:
         checkpoint = write_checkpoint(session, key)
-        where = _where(store.url)
         if checkpoint is None:
             say(f"the audit trail in {where} has no record yet: nothing to anchor")
             return
-        say(
-            f"checkpoint {checkpoint.pk} in {where}: {checkpoint.records} records up to record "
-            f"{checkpoint.last_pk}, written {checkpoint.written}, signature {checkpoint.mac} "
-            f"(key {key.key_id} at {key.path})"
-        )
+        entry = log_entry(session, checkpoint)
+    log = checkpoint_log_path(key.path)
+    try:
+        append_log(log, [entry])
+    except OSError as exc:
+        raise fail(f"checkpoint written, but not to the log {log}: {exc.strerror}") from None
+    say(
+        f"checkpoint {checkpoint.pk} in {where}: {checkpoint.records} records up to record "
+        f"{checkpoint.last_pk}, written {checkpoint.written}, signature {checkpoint.mac} "
+        f"(key {key.key_id} at {key.path}; logged in {log})"
+    )

@@ -16,6 +16,7 @@ from crswatch.store._checkpoint import (
     verify_audit,
     write_checkpoint,
 )
+from crswatch.store._checkpoint_log import append_log, checkpoint_log_path, log_entry
 from crswatch.store._db import Store, database_url, make_engine, migrate
 from crswatch.store._frames import load_frames
 from crswatch.store._instance import InstanceLock, ServiceRunningError
@@ -90,10 +91,12 @@ __all__ = [
     "VerifyBusyError",
     "app_timeline_cache",
     "append_audit",
+    "append_log",
     "audit_check",
     "audit_key_path",
     "authenticate",
     "check_password",
+    "checkpoint_log_path",
     "count_events",
     "create_audit_key",
     "create_user",
@@ -108,6 +111,7 @@ __all__ = [
     "load_audit_key",
     "load_frames",
     "load_timeline",
+    "log_entry",
     "make_engine",
     "migrate",
     "password_problem",

@@ -30,11 +30,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from crswatch.errors import CRSWatchError
 from crswatch.store._audit import GENESIS, ChainCheck, lock_chain, record_hash
+from crswatch.store._checkpoint_log import (
+    checkpoint_log_path,
+    flush_pending,
+    log_entry,
+    logged_problem,
+    read_log,
+)
 from crswatch.store._models import AuditCheckpoint, AuditRecord
 from crswatch.timeline import format_time
 
@@ -57,6 +64,8 @@ __all__ = [
 KEY_FILE_NAME = "audit-checkpoint.key"
 #: The session-info entry through which ``append_audit`` finds the policy (``Store``).
 POLICY_INFO = "crswatch.audit_checkpoints"
+#: Checkpoints written in the session's transaction, for the log once it commits.
+PENDING_INFO = "crswatch.audit_checkpoints.pending"
 _KEY_BYTES = 32
 
 
@@ -156,6 +165,8 @@ class CheckpointPolicy:
     key: AuditKey
     every: int = 100
     interval: timedelta = timedelta(hours=1)
+    #: The checkpoint log outside the database (``_checkpoint_log``); None: none kept.
+    log: Path | None = None
 
     @classmethod
     def from_env(cls, key: AuditKey, environ: Mapping[str, str] | None = None) -> CheckpointPolicy:
@@ -164,7 +175,7 @@ class CheckpointPolicy:
         env = os.environ if environ is None else environ
         every = _positive(env, "CRSWATCH_AUDIT_CHECKPOINT_EVERY", 100)
         minutes = _positive(env, "CRSWATCH_AUDIT_CHECKPOINT_MINUTES", 60)
-        return cls(key, int(every), timedelta(minutes=minutes))
+        return cls(key, int(every), timedelta(minutes=minutes), checkpoint_log_path(key.path, env))
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
@@ -249,7 +260,27 @@ def maybe_checkpoint(session: Session, newest_pk: int) -> None:
         due_by_count = newest_pk - previous.last_pk >= policy.every
         if not due_by_count and not _older(previous.written, policy.interval):
             return
-    write_checkpoint(session, policy.key)
+    checkpoint = write_checkpoint(session, policy.key)
+    if checkpoint is not None and policy.log is not None:
+        session.info.setdefault(PENDING_INFO, []).append(log_entry(session, checkpoint))
+
+
+def _after_commit(session: Session) -> None:
+    policy = session.info.get(POLICY_INFO)
+    pending = session.info.get(PENDING_INFO)
+    if pending and isinstance(policy, CheckpointPolicy) and policy.log is not None:
+        flush_pending(policy.log, pending)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_INFO, None)
+
+
+def install_log_hooks(factory: sessionmaker[Session]) -> None:
+    """Append each committed transaction's checkpoints to the log (once per factory: ``Store``;
+    a session without a policy queues nothing)."""
+    event.listen(factory, "after_commit", _after_commit)
+    event.listen(factory, "after_rollback", _after_rollback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,18 +337,21 @@ def verify_audit(
     key: AuditKey | None,
     *,
     key_problem: str | None = None,
+    logged: Iterable[Mapping[str, object]] = (),
 ) -> AuditCheck:
     """Walk the chain (records in id order) and check every checkpoint (in id order) against
     it: its signature under ``key``, its link to the previous checkpoint, and that the chain
     still holds, at the checkpoint's record, the same number of records and the same hash.
 
-    Without ``key`` the chain is checked alone and ``key_problem`` says why.
+    Without ``key`` the chain is checked alone and ``key_problem`` says why.  ``logged``: the
+    checkpoint log's entries (``_checkpoint_log``); each of this trail's must be in the database.
     """
     pending = list(checkpoints)
     chain_problem: ChainCheck | None = None
     anchor_problem: tuple[int, str] | None = None
     previous_mac, previous_pk = GENESIS, None
     previous_hash, count, last_pk = GENESIS, 0, 0
+    root: str | None = None
     index = 0
     if key is not None:
         for checkpoint in pending:
@@ -330,6 +364,8 @@ def verify_audit(
     for record in records:
         count += 1
         last_pk = record.pk
+        if root is None:
+            root = record.hash
         if chain_problem is None:
             if record.prev_hash != previous_hash:
                 chain_problem = ChainCheck(
@@ -373,6 +409,8 @@ def verify_audit(
             f"{checkpoint.records} records up to record {checkpoint.last_pk}, but the chain "
             f"ends at record {last_pk} ({count} records): records were removed from its end",
         )
+    if anchor_problem is None:
+        anchor_problem = logged_problem(logged, root, {c.pk: c.mac for c in pending})
     newest = pending[-1] if pending else None
     after = count - newest.records if newest is not None else count
     anchor = AnchorCheck(
@@ -387,8 +425,11 @@ def verify_audit(
     return AuditCheck(chain, anchor)
 
 
-def audit_check(session: Session, key: AuditKey | None, key_problem: str | None) -> AuditCheck:
-    """:func:`verify_audit` over the session's database."""
+def audit_check(
+    session: Session, key: AuditKey | None, key_problem: str | None, log: Path | None = None
+) -> AuditCheck:
+    """:func:`verify_audit` over the session's database (and the checkpoint log at ``log``)."""
     records = session.execute(select(AuditRecord).order_by(AuditRecord.pk)).scalars()
     checkpoints = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.pk)).scalars()
-    return verify_audit(records, checkpoints, key, key_problem=key_problem)
+    logged = read_log(log) if log is not None else []
+    return verify_audit(records, checkpoints, key, key_problem=key_problem, logged=logged)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -18,8 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-if TYPE_CHECKING:
-    from crswatch.store._checkpoint import CheckpointPolicy
+from crswatch.store._checkpoint import POLICY_INFO, CheckpointPolicy, install_log_hooks
 
 __all__ = ["Store", "database_url", "migrate"]
 
@@ -113,6 +112,8 @@ class Store:
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The checkpoint log is written after a commit (``_checkpoint_log``).
+        install_log_hooks(self._sessions)
         self.audit_checkpoints: CheckpointPolicy | None = None
         if audit_checkpoints is not None:
             self.anchor_audit(audit_checkpoints)
@@ -121,8 +122,6 @@ class Store:
 
     def anchor_audit(self, policy: CheckpointPolicy) -> None:
         """Write keyed checkpoints by ``policy`` in every later transaction's appends."""
-        from crswatch.store._checkpoint import POLICY_INFO  # it builds on the models, as this
-
         self.audit_checkpoints = policy
         self._sessions.configure(info={POLICY_INFO: policy})
 

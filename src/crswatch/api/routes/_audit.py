@@ -40,7 +40,12 @@ def audit_verify(store: StoreDep, _admin: Admin) -> dict[str, Any]:
     policy = store.audit_checkpoints
     key = policy.key if policy is not None else None
     with store.transaction() as session:
-        check = audit_check(session, key, "this service writes no checkpoints (no key)")
+        check = audit_check(
+            session,
+            key,
+            "this service writes no checkpoints (no key)",
+            policy.log if policy is not None else None,
+        )
     chain, anchor = check.chain, check.anchor
     return {
         "ok": check.ok,
