@@ -346,7 +346,7 @@ def verify_audit(
     Without ``key`` the chain is checked alone and ``key_problem`` says why.  ``logged``: the
     checkpoint log's entries (``_checkpoint_log``); each of this trail's must be in the database.
     """
-    pending = list(checkpoints)
+    anchors = list(checkpoints)
     chain_problem: ChainCheck | None = None
     anchor_problem: tuple[int, str] | None = None
     previous_mac, previous_pk = GENESIS, None
@@ -354,13 +354,13 @@ def verify_audit(
     root: str | None = None
     index = 0
     if key is not None:
-        for checkpoint in pending:
+        for checkpoint in anchors:
             problem = _signature_problem(checkpoint, key, previous_mac, previous_pk)
             if problem is not None:
                 anchor_problem = (checkpoint.pk, problem)
                 break
             previous_mac, previous_pk = checkpoint.mac, checkpoint.pk
-    by_record = sorted(pending, key=lambda c: (c.last_pk, c.pk))
+    by_record = sorted(anchors, key=lambda c: (c.last_pk, c.pk))
     for record in records:
         count += 1
         last_pk = record.pk
@@ -410,11 +410,11 @@ def verify_audit(
             f"ends at record {last_pk} ({count} records): records were removed from its end",
         )
     if anchor_problem is None:
-        anchor_problem = logged_problem(logged, root, {c.pk: c.mac for c in pending})
-    newest = pending[-1] if pending else None
+        anchor_problem = logged_problem(logged, root, {c.pk: c.mac for c in anchors})
+    newest = anchors[-1] if anchors else None
     after = count - newest.records if newest is not None else count
     anchor = AnchorCheck(
-        checkpoints=len(pending),
+        checkpoints=len(anchors),
         checked=key is not None,
         failed_checkpoint=anchor_problem[0] if anchor_problem else None,
         problem=anchor_problem[1] if anchor_problem else None,
