@@ -14,10 +14,21 @@ from typing import Any
 
 import pytest
 from fastapi import APIRouter
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
 
 from crswatch.api import Settings, create_app
-from crswatch.store import AuditRecord, EventRow, PatientRow, Store, User, create_user, verify_chain
+from crswatch.store import (
+    AuditRecord,
+    CheckpointPolicy,
+    EventRow,
+    PatientRow,
+    Store,
+    User,
+    create_audit_key,
+    create_user,
+    verify_chain,
+)
 from tests.api.conftest import PASSWORD, Api, make_api
 from tests.conftest import BASE_DOCUMENT
 
@@ -473,3 +484,36 @@ def test_database_file_is_private(tmp_path: Any) -> None:
     for path in (tmp_path / "fresh").iterdir():
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
     assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o700
+
+
+def test_audit_verify_checks_the_keyed_checkpoints(store: Store, tmp_path: Any) -> None:
+    # The external anchor (docs/decisions/0062): a service whose store writes checkpoints
+    # reports them, and a tail cut after a checkpoint fails the check, naming it.
+    key = create_audit_key(tmp_path / "audit.key")
+    store.anchor_audit(CheckpointPolicy(key, every=2))
+    api = make_api(store)
+    assert post(api, doc()).status_code == 200
+    for _ in range(3):
+        api.client.get("/patients/P-001", headers=api.headers("viewer"))
+    verified = api.client.get("/audit/verify", headers=api.headers("admin")).json()
+    assert verified["ok"] is True
+    anchors = verified["checkpoints"]
+    assert anchors["checked"] is True and anchors["count"] >= 2 and anchors["problem"] is None
+    with store.transaction() as session:
+        if store.dialect == "postgresql":
+            session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        else:
+            session.execute(text("DROP TRIGGER audit_log_no_delete"))
+        session.execute(text("DELETE FROM audit_log WHERE pk > 1"))
+    cut = api.client.get("/audit/verify", headers=api.headers("admin")).json()
+    assert (cut["ok"], cut["broken_at"]) == (False, None)  # the chain alone says nothing
+    assert cut["checkpoints"]["failed_checkpoint"] is not None
+    assert "removed" in cut["checkpoints"]["problem"]
+    # Without a key the service says that the checkpoints were not checked.
+    plain_store = Store(store.url)
+    plain = TestClient(create_app(plain_store, Settings(rate_limit_per_minute=0)))
+    unchecked = plain.get("/audit/verify", headers=api.headers("admin")).json()
+    assert unchecked["checkpoints"]["checked"] is False
+    assert unchecked["checkpoints"]["unchecked"] == "this service writes no checkpoints (no key)"
+    plain.close()
+    plain_store.dispose()

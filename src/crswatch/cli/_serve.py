@@ -1,10 +1,15 @@
-"""``crswatch serve``, ``crswatch init``, ``crswatch users ...`` and ``crswatch audit verify``.
+"""``crswatch serve``, ``crswatch init``, ``crswatch users ...`` and ``crswatch audit ...``.
 
 Which database: ``CRSWATCH_DATABASE_URL`` if set, else ``crswatch.db`` in the data directory
 (``CRSWATCH_DATA_DIR``, default ``./crswatch-data``); with ``--demo``, the demo's own
 ``crswatch-demo.db`` beside it (what ``crswatch demo`` loads).  Every command says which one it
 used, and the commands that only read never create an empty database on the spot
 (docs/decisions/0039-first-hour.md).
+
+The audit chain's keyed checkpoints (docs/decisions/0062-audit-checkpoints.md) take their key
+from ``CRSWATCH_AUDIT_KEY_FILE`` or ``audit-checkpoint.key`` in the data directory: ``init``,
+``serve`` and ``audit checkpoint`` create it while the database holds no checkpoint yet;
+``audit verify`` only reads it.
 """
 
 from __future__ import annotations
@@ -25,17 +30,29 @@ from crswatch.cli._demo import demo_database
 from crswatch.store import (
     ROLES,
     ApiToken,
-    AuditRecord,
+    AuditCheck,
+    AuditKey,
+    AuditKeyError,
+    CheckpointPolicy,
+    InstanceLock,
+    ServiceRunningError,
     Store,
     User,
     UserError,
+    append_log,
+    audit_check,
+    audit_key_path,
+    checkpoint_log_path,
     create_user,
     database_url,
+    ensure_audit_key,
     find_user,
     issue_token,
+    load_audit_key,
+    log_entry,
     revoke_token,
     unchanged_passwords,
-    verify_chain,
+    write_checkpoint,
 )
 from crswatch.timeline import format_time
 
@@ -100,6 +117,8 @@ def serve(
 
     Beyond loopback it refuses to start while an active user has never set their own password
     (a demo's well-known one, or one an administrator chose): POST /auth/password first.
+    One process serves a database: a second ``serve`` on the same one refuses to start (the
+    login throttle and rate limits are the process's own).
     """
     import uvicorn
 
@@ -118,9 +137,27 @@ def serve(
 
     store = open_store(demo, create=not demo)
     say(f"database: {_where(store.url)}", stderr=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # uvicorn's access log prints concrete paths (patient ids): the API logs route templates.
-    uvicorn.run(create_app(store), host=host, port=port, access_log=False)
+    key = _audit_key(store)
+    try:
+        store.anchor_audit(CheckpointPolicy.from_env(key))
+    except AuditKeyError as exc:
+        raise fail(str(exc)) from None
+    say(f"audit checkpoint key: {key.path}", stderr=True)
+    # One process per database: the login throttle, the rate limit and the Argon2 slots live in
+    # the process, and a second one would double them (docs/decisions/0063).
+    lock = InstanceLock(store)
+    try:
+        lock.acquire()
+    except ServiceRunningError as exc:
+        raise fail(str(exc)) from None
+    try:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+        # uvicorn's access log prints concrete paths (patient ids): the API logs route templates.
+        uvicorn.run(create_app(store), host=host, port=port, access_log=False)
+    finally:
+        lock.release()
 
 
 @app.command()
@@ -128,6 +165,16 @@ def init() -> None:
     """Create or migrate the database (CRSWATCH_DATABASE_URL or CRSWATCH_DATA_DIR)."""
     store = Store()
     say(f"database ready ({store.dialect}): {_where(store.url)}")
+    say(f"audit checkpoint key: {_audit_key(store).path}")
+
+
+def _audit_key(store: Store) -> AuditKey:
+    """The checkpoint key, created while the database holds no checkpoint; else a clear exit."""
+    try:
+        with store.transaction() as session:
+            return ensure_audit_key(session, audit_key_path())
+    except AuditKeyError as exc:
+        raise fail(str(exc)) from None
 
 
 @users_app.command("create")
@@ -223,13 +270,80 @@ def users_tokens(demo: DemoOption = False) -> None:
 
 @audit_app.command("verify")
 def audit_verify(demo: DemoOption = False) -> None:
-    """Walk the audit hash chain; exit 1 and name the first broken link if any."""
+    """Walk the audit hash chain and check its keyed checkpoints.
+
+    Exit 1 naming the first broken link or failing checkpoint; exit 2 when checkpoints exist
+    but their key is missing or unusable (the chain alone was checked).
+    """
     store = open_store(demo, create=False)
+    path = audit_key_path()
+    key: AuditKey | None = None
+    key_problem: str | None = None
+    if path.exists():
+        try:
+            key = load_audit_key(path)
+        except AuditKeyError as exc:
+            key_problem = str(exc)
+    else:
+        key_problem = f"no audit key file at {path}"
     with store.transaction() as session:
-        check = verify_chain(
-            session.execute(select(AuditRecord).order_by(AuditRecord.pk)).scalars()
+        check = audit_check(session, key, key_problem, checkpoint_log_path(path))
+    _report(check, _where(store.url))
+
+
+def _report(check: AuditCheck, where: str) -> None:
+    chain, anchor = check.chain, check.anchor
+    if not chain.ok:
+        raise fail(f"audit chain broken at record {chain.broken_at} in {where}: {chain.reason}", 1)
+    if anchor.problem is not None:
+        raise fail(f"audit checkpoint check failed in {where}: {anchor.problem}", 1)
+    intact = f"audit chain intact ({chain.records} records) in {where}"
+    if not anchor.checked:
+        if anchor.checkpoints:
+            raise fail(
+                f"{intact}, but its {anchor.checkpoints} keyed checkpoint(s) were not checked: "
+                f"{anchor.unchecked}",
+                2,
+            )
+        say(
+            f"{intact}; no keyed checkpoint yet ({anchor.unchecked}): records cut from its end, "
+            "or a rewrite re-hashed throughout, would not show (crswatch audit checkpoint)"
         )
+        return
+    if not anchor.checkpoints:
+        say(f"{intact}; no keyed checkpoint yet (crswatch audit checkpoint writes one)")
+        return
+    say(
+        f"{intact}; {anchor.checkpoints} keyed checkpoint(s) verified, the newest written "
+        f"{anchor.newest_written}; {anchor.after_newest} record(s) after it are protected by "
+        "the chain alone until the next checkpoint"
+    )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(demo: DemoOption = False) -> None:
+    """Write a keyed checkpoint of the audit chain now (the service also writes them every
+    CRSWATCH_AUDIT_CHECKPOINT_EVERY records and CRSWATCH_AUDIT_CHECKPOINT_MINUTES).
+
+    It is also appended to the checkpoint log beside the key (audit-checkpoints.log, or
+    CRSWATCH_AUDIT_CHECKPOINT_LOG), and its signature is printed, to copy elsewhere.
+    """
+    store = open_store(demo, create=False)
+    key = _audit_key(store)
     where = _where(store.url)
-    if not check.ok:
-        raise fail(f"audit chain broken at record {check.broken_at} in {where}: {check.reason}", 1)
-    say(f"audit chain intact ({check.records} records) in {where}")
+    with store.transaction() as session:
+        checkpoint = write_checkpoint(session, key)
+        if checkpoint is None:
+            say(f"the audit trail in {where} has no record yet: nothing to anchor")
+            return
+        entry = log_entry(session, checkpoint)
+    log = checkpoint_log_path(key.path)
+    try:
+        append_log(log, [entry])
+    except OSError as exc:
+        raise fail(f"checkpoint written, but not to the log {log}: {exc.strerror}") from None
+    say(
+        f"checkpoint {checkpoint.pk} in {where}: {checkpoint.records} records up to record "
+        f"{checkpoint.last_pk}, written {checkpoint.written}, signature {checkpoint.mac} "
+        f"(key {key.key_id} at {key.path}; logged in {log})"
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "GENESIS",
     "ChainCheck",
     "append_audit",
+    "lock_chain",
     "record_audit",
     "record_hash",
     "to_fhir",
@@ -61,10 +62,10 @@ def append_audit(
     outcome: Outcome,
     detail: str = "",
 ) -> AuditRecord:
-    """Append one record in the session's transaction (the caller commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Appends are serialised so that the chain stays linear (SQLite: BEGIN IMMEDIATE).
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    """Append one record in the session's transaction (the caller commits); with a
+    checkpoint policy in the session (``Store(audit_checkpoints=...)``), also the keyed
+    checkpoint this record makes due, in the same transaction."""
+    lock_chain(session)
     last = session.execute(
         select(AuditRecord.hash).order_by(AuditRecord.pk.desc()).limit(1)
     ).scalar_one_or_none()
@@ -82,7 +83,18 @@ def append_audit(
     record.hash = record_hash(record, record.prev_hash)
     session.add(record)
     session.flush()
+    # Imported here: the checkpoint module builds on this one.
+    from crswatch.store._checkpoint import maybe_checkpoint
+
+    maybe_checkpoint(session, record.pk)
     return record
+
+
+def lock_chain(session: Session) -> None:
+    """Serialise appends to the chain and its checkpoints for the rest of the transaction
+    (PostgreSQL: an advisory lock, re-entrant; SQLite: BEGIN IMMEDIATE already holds it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
 def record_audit(

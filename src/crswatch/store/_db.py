@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from crswatch.store._checkpoint import POLICY_INFO, CheckpointPolicy, install_log_hooks
+
 __all__ = ["Store", "database_url", "migrate"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -92,15 +94,36 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 class Store:
-    """The database: an engine, a session factory and the current schema."""
+    """The database: an engine, a session factory and the current schema.
 
-    def __init__(self, url: str | None = None, *, run_migrations: bool = True) -> None:
+    ``audit_checkpoints``: write keyed checkpoints of the audit chain as records are appended
+    (``crswatch.store._checkpoint``); the service's store has it, a store opened for tests or
+    one-off commands need not.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        run_migrations: bool = True,
+        audit_checkpoints: CheckpointPolicy | None = None,
+    ) -> None:
         self.url = url or database_url()
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The checkpoint log is written after a commit (``_checkpoint_log``).
+        install_log_hooks(self._sessions)
+        self.audit_checkpoints: CheckpointPolicy | None = None
+        if audit_checkpoints is not None:
+            self.anchor_audit(audit_checkpoints)
         if run_migrations:
             migrate(self.engine)
+
+    def anchor_audit(self, policy: CheckpointPolicy) -> None:
+        """Write keyed checkpoints by ``policy`` in every later transaction's appends."""
+        self.audit_checkpoints = policy
+        self._sessions.configure(info={POLICY_INFO: policy})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditRecord",
     "Base",
     "CdsFeedback",
@@ -172,6 +173,23 @@ class AuditRecord(Base):
     detail: Mapped[str] = mapped_column(Text())
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """A keyed checkpoint of the audit chain (see ``crswatch.store._checkpoint``): how many
+    records the chain had, up to which record and with which hash, under an HMAC whose key is
+    kept outside the database."""
+
+    __tablename__ = "audit_checkpoints"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    written: Mapped[str] = mapped_column(String(40))
+    records: Mapped[int] = mapped_column(Integer)
+    last_pk: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    prev_mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class CdsFeedback(Base):

@@ -9,9 +9,9 @@ A success takes its attempt back: it clears the username's counter and removes t
 from the address's (one known account must not reset the budget for guessing the others); a
 counter idle for ``forget`` seconds starts again from zero.
 
-The counters live in the process (one per worker): a deployment with several workers or hosts
-multiplies the budget by their number, which the threat model records
-(docs/decisions/0037-threat-model.md).
+The counters live in the process: several processes serving one database would multiply the
+budget by their number, so ``crswatch serve`` allows one (``_instance``;
+docs/decisions/0063-one-service-process.md).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from crswatch.store import (
 from crswatch.timeline import MAX_PATIENT_ID_LENGTH, PATIENT_ID_PATTERN, Timeline
 from crswatch.web import _charts, _panels
 from crswatch.web._entry import ENTRY_FORMS, EntryResult, build_entry, time_value
+from crswatch.web._isolate import PartFailure, isolated
 from crswatch.web._session import (
     CSRF_FIELD,
     attempt_login,
@@ -302,32 +303,63 @@ def _grades(evaluation: TimelineEvaluation, now: datetime) -> dict[str, Any]:
     }
 
 
+def _place(context: dict[str, Any], name: str, built: Any) -> None:
+    """``{name}_spec`` for the template, or ``{name}_failure`` when it could not be drawn."""
+    failed = isinstance(built, PartFailure)
+    context[f"{name}_spec"] = None if failed else built
+    context[f"{name}_failure"] = built if failed else None
+
+
 def _charts_for(
-    evaluation: TimelineEvaluation, now: datetime, zone: tzinfo = UTC
+    evaluation: TimelineEvaluation,
+    now: datetime,
+    zone: tzinfo = UTC,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The figures and panels the patient view embeds (``_charts``, ``_panels``)."""
+    """The figures and panels the patient view embeds (``_charts``, ``_panels``); with a
+    ``request_id``, each one that raises is replaced by a :class:`PartFailure` (``_isolate``)."""
     timeline = evaluation.timeline
     context: dict[str, Any] = {"timeline_spec": None, "cytokine_spec": None}
     if timeline.events:
-        # First, so that the recommendation reads its two scales' course from this one.
-        table = evaluation.trajectory()
-        context["timeline_spec"] = _charts.timeline_chart(timeline, table, now=now, zone=zone)
-        context["cytokine_spec"] = _charts.cytokine_chart(timeline, now=now, zone=zone)
-    context["panels"] = _panels.patient_panels(timeline, at=now, evaluation=evaluation, zone=zone)
+
+        def course() -> dict[str, Any]:
+            # First, so that the recommendation reads its two scales' course from this one.
+            table = evaluation.trajectory()
+            return _charts.timeline_chart(timeline, table, now=now, zone=zone)
+
+        _place(context, "timeline", isolated("clinical course chart", request_id, course))
+        cytokines = isolated(
+            "cytokine chart",
+            request_id,
+            lambda: _charts.cytokine_chart(timeline, now=now, zone=zone),
+        )
+        _place(context, "cytokine", cytokines)
+    context["panels"] = _panels.patient_panels(
+        timeline, at=now, evaluation=evaluation, zone=zone, request_id=request_id
+    )
     return context
 
 
 def patient_data(
-    timeline: Timeline, now: datetime, *, figures: bool = True, zone: tzinfo = UTC
+    timeline: Timeline,
+    now: datetime,
+    *,
+    figures: bool = True,
+    zone: tzinfo = UTC,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """The computed part of the patient view at ``now``: headline grades, charts and panels.
 
     ``timeline`` is the record as it stood at ``now`` (``up_to``).  One evaluation of it is
-    shared by every part (decision 0024).
+    shared by every part (decision 0024).  With a ``request_id`` (the dashboard's), a part
+    that cannot be drawn is replaced by a message naming it and the others are still drawn
+    (issue 18, point 7); without one, its error propagates.
     """
     evaluation = TimelineEvaluation(timeline)
-    data = _charts_for(evaluation, now, zone) if figures else {}
-    data["grades"] = _grades(evaluation, now)
+    data = _charts_for(evaluation, now, zone, request_id) if figures else {}
+    grades = isolated("headline grades", request_id, lambda: _grades(evaluation, now))
+    data["grades"] = None if isinstance(grades, PartFailure) else grades
+    data["grades_failure"] = grades if isinstance(grades, PartFailure) else None
     return data
 
 
@@ -360,7 +392,17 @@ def _patient_context(
         "default_time": time_value(now, _zone(request)),
         "can_edit": principal.allowed("clinician"),
     }
-    context.update(patient_data(current, now, figures=figures, zone=_zone(request)))
+    from crswatch.api._middleware import request_id  # the API imports this package
+
+    context.update(
+        patient_data(
+            current,
+            now,
+            figures=figures,
+            zone=_zone(request),
+            request_id=request_id(request.scope),
+        )
+    )
     return context
 
 

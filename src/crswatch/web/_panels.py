@@ -7,10 +7,10 @@ is restated here, only arranged for a page.  Decision: docs/decisions/0017-patie
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from crswatch.biomarkers import (
     BiomarkerParameters,
@@ -34,8 +34,11 @@ from crswatch.regimens.blinatumomab import StatusParameters
 from crswatch.scales import ALL_SCALES, GRADE_LEGEND, GradeResult, get_scale, grade_notation
 from crswatch.timeline import Timeline, format_time, parse_time
 from crswatch.web._bispecific_panel import BispecificPanel, bispecific_panel
+from crswatch.web._isolate import PartFailure, isolated
 from crswatch.web._ward import grade_courses_of
 from crswatch.web._why import deciding_findings, finding_text, open_question
+
+T = TypeVar("T")
 
 __all__ = [
     "ActionRow",
@@ -622,14 +625,19 @@ class PatientPanels:
     day: float
     grades: tuple[ScaleRow, ...]
     crs_agreement: str
-    recommendations: RecommendationPanel
-    hlh: HLHPanel
-    biomarkers: BiomarkerPanel
+    #: None only when the panel could not be drawn (then named in ``failures``).
+    recommendations: RecommendationPanel | None
+    hlh: HLHPanel | None
+    biomarkers: BiomarkerPanel | None
     regimen: RegimenPanel | None
     #: The legend of the grade notation, shown under the grade table.
     grade_legend: tuple[str, ...] = GRADE_LEGEND
     #: The step-up bispecific regimen (``crswatch regimen status``), for those patients.
     bispecific: BispecificPanel | None = None
+    #: The panels that could not be drawn (``grades``, ``recommendations``, ``hlh``,
+    #: ``biomarkers``, ``regimen``, ``bispecific``), with the request id their error was
+    #: logged under; empty unless ``patient_panels`` was given a request id.
+    failures: Mapping[str, PartFailure] = field(default_factory=dict)
 
 
 def patient_panels(
@@ -639,6 +647,7 @@ def patient_panels(
     hlh_course: bool = False,
     evaluation: TimelineEvaluation | None = None,
     zone: tzinfo = UTC,
+    request_id: str | None = None,
 ) -> PatientPanels:
     """The panels of the patient view at ``at`` (default: the last event, as every command).
 
@@ -647,20 +656,41 @@ def patient_panels(
     records of frequent vitals).  ``evaluation`` (of this timeline) shares the engines'
     results with the rest of the page (its grades, its chart's trajectory; decision 0024).
     ``zone`` is the site's zone in which the findings' times are written (decision 0050).
+    With a ``request_id`` (the dashboard's), a panel that raises is named in ``failures`` and
+    the others are still built (``_isolate``); without one, the error propagates.
     """
     if evaluation is None:
         evaluation = TimelineEvaluation(timeline)
     moment = at or (timeline.events[-1].time if timeline.events else timeline.patient.therapy.start)
+    failures: dict[str, PartFailure] = {}
+
+    def part(name: str, label: str, build: Callable[[], T]) -> T | None:
+        built = isolated(label, request_id, build)
+        if isinstance(built, PartFailure):
+            failures[name] = built
+            return None
+        return built
+
     # As ``crswatch recommend``: the default rule set for the therapy kind.  The regimen is
     # its own panel, so the recommendation does not compute it a second time.  First: it
     # grades T and the times around the doses given in one pass, which the table below reuses.
-    advice = recommend(timeline, moment, with_regimen=False, evaluation=evaluation)
-    graded = evaluation.grades(moment)
-    rows = tuple(
-        _scale_row(syndrome, scale_id, result, zone)
-        for syndrome, results in (("crs", graded.crs), ("icans", graded.icans))
-        for scale_id, result in results.items()
+    recommendations = part(
+        "recommendations",
+        "recommendation panel",
+        lambda: _recommendation_panel(
+            recommend(timeline, moment, with_regimen=False, evaluation=evaluation)
+        ),
     )
+
+    def scale_rows() -> tuple[ScaleRow, ...]:
+        graded = evaluation.grades(moment)
+        return tuple(
+            _scale_row(syndrome, scale_id, result, zone)
+            for syndrome, results in (("crs", graded.crs), ("icans", graded.icans))
+            for scale_id, result in results.items()
+        )
+
+    rows = part("grades", "table of every scale", scale_rows) or ()
     therapy = timeline.patient.therapy
     return PatientPanels(
         patient_id=timeline.patient.id,
@@ -670,10 +700,21 @@ def patient_panels(
         at_text=format_time(moment),
         day=round((moment - therapy.start).total_seconds() / 86400, 2) + 0.0,
         grades=rows,
-        crs_agreement=_agreement(rows),
-        recommendations=_recommendation_panel(advice),
-        hlh=_hlh_panel(evaluation, moment, with_course=hlh_course),
-        biomarkers=_biomarker_panel(timeline, moment),
-        regimen=_regimen_panel(timeline, moment, evaluation),
-        bispecific=bispecific_panel(timeline, moment),
+        crs_agreement="" if "grades" in failures else _agreement(rows),
+        recommendations=recommendations,
+        hlh=part(
+            "hlh",
+            "HLH/MAS screen panel",
+            lambda: _hlh_panel(evaluation, moment, with_course=hlh_course),
+        ),
+        biomarkers=part(
+            "biomarkers", "biomarker panel", lambda: _biomarker_panel(timeline, moment)
+        ),
+        regimen=part(
+            "regimen", "regimen panel", lambda: _regimen_panel(timeline, moment, evaluation)
+        ),
+        bispecific=part(
+            "bispecific", "bispecific regimen panel", lambda: bispecific_panel(timeline, moment)
+        ),
+        failures=failures,
     )

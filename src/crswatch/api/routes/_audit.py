@@ -1,4 +1,5 @@
-"""The audit trail (admin): FHIR AuditEvent records and a chain check."""
+"""The audit trail (admin): FHIR AuditEvent records, and a check of the chain and of its keyed
+checkpoints (docs/decisions/0062-audit-checkpoints.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from crswatch.api._deps import Admin, StoreDep
-from crswatch.store import AuditRecord, to_fhir, verify_chain
+from crswatch.store import AuditRecord, audit_check, to_fhir
 from crswatch.timeline import MAX_PATIENT_ID_LENGTH, PATIENT_ID_PATTERN
 
 router = APIRouter(tags=["audit"])
@@ -34,15 +35,30 @@ def audit_log(
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
-@router.get("/audit/verify", summary="Walk the hash chain (admin)")
+@router.get("/audit/verify", summary="Walk the hash chain and check its keyed checkpoints (admin)")
 def audit_verify(store: StoreDep, _admin: Admin) -> dict[str, Any]:
+    policy = store.audit_checkpoints
+    key = policy.key if policy is not None else None
     with store.transaction() as session:
-        check = verify_chain(
-            session.execute(select(AuditRecord).order_by(AuditRecord.pk)).scalars()
+        check = audit_check(
+            session,
+            key,
+            "this service writes no checkpoints (no key)",
+            policy.log if policy is not None else None,
         )
+    chain, anchor = check.chain, check.anchor
     return {
         "ok": check.ok,
-        "records": check.records,
-        "broken_at": check.broken_at,
-        "reason": check.reason,
+        "records": chain.records,
+        "broken_at": chain.broken_at,
+        "reason": chain.reason,
+        "checkpoints": {
+            "count": anchor.checkpoints,
+            "checked": anchor.checked,
+            "failed_checkpoint": anchor.failed_checkpoint,
+            "problem": anchor.problem,
+            "unchecked": anchor.unchecked,
+            "newest_written": anchor.newest_written,
+            "records_after_newest": anchor.after_newest,
+        },
     }
