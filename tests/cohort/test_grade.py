@@ -397,3 +397,23 @@ def test_batches_of_patients_equal_one_kernel_call(cohort: Path) -> None:
     assert read.patients.height == SHARD_SIZE
     for name in TABLES:
         assert_frame_equal(whole[name], batched[name], check_exact=True)
+
+
+def test_batches_take_patients_without_events_and_events_in_any_order(cohort: Path) -> None:
+    """A batch is a slice of events grouped by patient; ungrouped events are sorted first, and a
+    patient without events is graded too: the tables equal one kernel call's."""
+    from crswatch.cohort._shard import grade_in_batches
+    from crswatch.io import iter_frames
+
+    read = next(iter(iter_frames(cohort)))
+    params = StateParameters()
+    quiet = read.patients.head(1).with_columns(pl.lit("Z-no-events").alias("patient_id"))
+    patients = pl.concat([quiet, read.patients])
+    shuffled = read.events.sample(fraction=1.0, shuffle=True, seed=3)
+    whole = grade_shard(patients, read.events, params=params, shard=0)
+    batched = grade_in_batches(
+        patients, shuffled, scales=None, params=params, shard=0, batch_events=1500
+    )
+    assert "Z-no-events" in batched["patients"]["patient_id"].to_list()
+    for name in TABLES:
+        assert_frame_equal(whole[name], batched[name], check_exact=True)

@@ -24,6 +24,7 @@ from crswatch.timeline import EVENT_FRAME_SCHEMA, PATIENT_FRAME_SCHEMA, vocabula
 
 __all__ = [
     "LAB_GROUPS",
+    "TABLE_ORDER",
     "TREATMENT_CATEGORIES",
     "grade_shard",
     "grade_shard_arrow",
@@ -43,6 +44,17 @@ _FIRST_CYCLE = timedelta(days=28)
 #: A dose at least this much above the first one is a step-up, not rounding: canonical ug/d doses
 #: converted from ug/m2/d differ by rounding only, real steps are 3-fold (9 -> 28 ug/d).
 _STEP_RATIO = 1.05
+
+
+#: The order of each table's rows: by patient first, so batches of patients concatenate.
+TABLE_ORDER: dict[str, tuple[str, ...]] = {
+    "patients": ("patient_id",),
+    "trajectory": ("patient_id", "kind", "scale", "at"),
+    "episodes": ("patient_id", "kind", "scale", "episode"),
+    "peaks": ("patient_id", "kind", "scale"),
+    "treatments": ("patient_id", "time", "item"),
+    "labs": ("patient_id", "time", "item"),
+}
 
 
 def treatment_category(item: str) -> str | None:
@@ -111,16 +123,8 @@ def grade_shard(
         "treatments": _treatments(events, starts),
         "labs": _labs(events, starts),
     }
-    order = {
-        "patients": ("patient_id",),
-        "trajectory": ("patient_id", "kind", "scale", "at"),
-        "episodes": ("patient_id", "kind", "scale", "episode"),
-        "peaks": ("patient_id", "kind", "scale"),
-        "treatments": ("patient_id", "time", "item"),
-        "labs": ("patient_id", "time", "item"),
-    }
     return {
-        name: conform(name, frame).sort(order[name], maintain_order=True)
+        name: conform(name, frame).sort(TABLE_ORDER[name], maintain_order=True)
         for name, frame in tables.items()
     }
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from crswatch.cohort._kernel import grade_shard
+from crswatch.cohort._kernel import TABLE_ORDER, grade_shard
 from crswatch.cohort._output import write_shard
 from crswatch.cohort._sources import ShardSource, read_shard
 from crswatch.state import StateParameters
@@ -107,29 +107,45 @@ def grade_in_batches(
     """
     if events.height <= batch_events:
         return grade_shard(patients, events, scales=scales, params=params, shard=shard)
-    counts = events.group_by("patient_id").len()
-    batches = (
-        patients.select("patient_id")
-        .join(counts, on="patient_id", how="left")
-        .sort("patient_id")
-        .with_columns(
-            # A new batch starts where the running total of events passes a multiple of the
-            # limit, so a batch exceeds it by less than one patient's events.
-            (pl.col("len").fill_null(0).cum_sum() // batch_events).alias("batch")
-        )
-        .select("patient_id", "batch")
-    )
-    events_of = events.join(batches, on="patient_id").partition_by("batch", as_dict=True)
-    patients_of = patients.join(batches, on="patient_id").partition_by("batch", as_dict=True)
     parts: dict[str, list[pl.DataFrame]] = {}
-    for key in sorted(patients_of):
+    for batch_patients, batch_events_frame in _batches(patients, events, batch_events):
         graded = grade_shard(
-            patients_of[key].drop("batch"),
-            events_of[key].drop("batch") if key in events_of else events.clear(),
-            scales=scales,
-            params=params,
-            shard=shard,
+            batch_patients, batch_events_frame, scales=scales, params=params, shard=shard
         )
         for name, frame in graded.items():
             parts.setdefault(name, []).append(frame)
-    return {name: pl.concat(frames) for name, frames in parts.items()}
+    # A patient without events may be graded in any batch: the tables are put back in order.
+    return {
+        name: pl.concat(frames).sort(TABLE_ORDER[name], maintain_order=True)
+        for name, frames in parts.items()
+    }
+
+
+def _batches(
+    patients: pl.DataFrame, events: pl.DataFrame, batch_events: int
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Batches of whole patients of at most ``batch_events`` events (one patient may exceed it).
+
+    The readers give events grouped by patient, so a batch is a slice of the event frame (no
+    copy); patients without events go with the first batch.  Events not grouped by patient are
+    partitioned instead.
+    """
+    runs = events.group_by("patient_id", maintain_order=True).len()
+    grouped = events.select(pl.col("patient_id").rle_id().max()).item() == runs.height - 1
+    if not grouped:
+        events = events.sort("patient_id", "time", maintain_order=True)
+        runs = events.group_by("patient_id", maintain_order=True).len()
+    # A new batch starts where the running total of events passes a multiple of the limit.
+    runs = runs.with_columns(
+        _batch=(pl.col("len").cum_sum() - pl.col("len")) // batch_events,
+        _offset=pl.col("len").cum_sum() - pl.col("len"),
+    )
+    without = patients.join(runs, on="patient_id", how="anti")
+    for number, batch in enumerate(runs.partition_by("_batch", maintain_order=True)):
+        offset = int(batch["_offset"][0])
+        length = int(batch["len"].sum())
+        ids = batch["patient_id"]
+        chosen = patients.filter(pl.col("patient_id").is_in(ids.implode()))
+        if number == 0:
+            chosen = pl.concat([chosen, without])
+        yield chosen, events.slice(offset, length)
