@@ -1,4 +1,10 @@
-"""The ``crswatch`` command: one Typer app, commands registered from one module each."""
+"""The ``crswatch`` command: one Typer app, commands registered from one module each.
+
+Start-up (issue 16, point 5; docs/decisions/0056-lazy-imports.md): the command modules import
+Typer, Rich, the standard library and each other at module level, and the library (Polars, the
+store, the engines) inside the command that needs it, so ``crswatch --help`` and a light command
+do not pay for the heavy ones.  ``tests/cli/test_startup.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,6 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-
-from crswatch.scales import GRADE_LEGEND, grade_notation
 
 __all__ = [
     "app",
@@ -69,6 +73,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def print_legend(*, stderr: bool = False) -> None:
     """The legend of the grade notation, printed under any table that uses it."""
+    from crswatch.scales import GRADE_LEGEND
+
     target = err_console if stderr else console
     target.print("Grades: " + GRADE_LEGEND[0], markup=False, highlight=False, style="dim")
     for line in GRADE_LEGEND[1:]:
@@ -83,4 +89,6 @@ def say(message: str, *, stderr: bool = False) -> None:
 def grade_cell(grade: int | None, status: str, bounds: tuple[int, int]) -> str:
     """A grade in the shared notation (``3``, ``2 (provisional, ≤ 3)``, ``0–2 (not
     assessable)``), for a table printed with :func:`print_legend` under it."""
+    from crswatch.scales import grade_notation
+
     return grade_notation(grade, status, bounds[0], bounds[1])

@@ -12,34 +12,23 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from crswatch.cli._app import app, console, emit_json, fail, say
 from crswatch.cli._demo import demo_database
-from crswatch.store import (
-    ROLES,
-    ApiToken,
-    AuditRecord,
-    Store,
-    User,
-    UserError,
-    create_user,
-    database_url,
-    find_user,
-    issue_token,
-    revoke_token,
-    unchanged_passwords,
-    verify_chain,
-)
-from crswatch.timeline import format_time
+
+if TYPE_CHECKING:
+    from crswatch.store import Store
 
 __all__ = ["audit_app", "init", "open_store", "serve", "users_app"]
+
+#: The roles, for the option's help; written out so that ``--help`` does not load the store
+#: (tests/cli/test_startup.py checks them against ``crswatch.store.ROLES``).
+ROLE_NAMES = ("viewer", "clinician", "admin")
 
 DemoOption = Annotated[
     bool,
@@ -52,11 +41,15 @@ DemoOption = Annotated[
 
 
 def _url(demo: bool) -> str:
+    from crswatch.store import database_url
+
     return f"sqlite:///{demo_database()}" if demo else database_url()
 
 
 def _where(url: str) -> str:
     """The database for people: the SQLite file, or the server URL without its password."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return str(parsed.database)
@@ -66,6 +59,10 @@ def _where(url: str) -> str:
 def open_store(demo: bool, *, create: bool = True) -> Store:
     """The selected database; ``create=False`` refuses a SQLite file that does not exist yet
     (a read would otherwise report on an empty database made on the spot)."""
+    from sqlalchemy.engine import make_url
+
+    from crswatch.store import Store
+
     url = _url(demo)
     parsed = make_url(url)
     if not create and parsed.get_backend_name() == "sqlite":
@@ -105,6 +102,7 @@ def serve(
 
     from crswatch.api import create_app
     from crswatch.cli._demo import _loopback
+    from crswatch.store import Store, unchanged_passwords
 
     store = Store()
     if not _loopback(host):
@@ -126,6 +124,8 @@ def serve(
 @app.command()
 def init() -> None:
     """Create or migrate the database (CRSWATCH_DATABASE_URL or CRSWATCH_DATA_DIR)."""
+    from crswatch.store import Store
+
     store = Store()
     say(f"database ready ({store.dialect}): {_where(store.url)}")
 
@@ -133,7 +133,7 @@ def init() -> None:
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Argument(help="The user name.")],
-    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "viewer",
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLE_NAMES)}.")] = "viewer",
     password: Annotated[
         str,
         typer.Option(
@@ -147,6 +147,8 @@ def users_create(
     demo: DemoOption = False,
 ) -> None:
     """Create a user (the password is hashed with Argon2id)."""
+    from crswatch.store import UserError, create_user
+
     store = open_store(demo, create=not demo)
     try:
         with store.transaction() as session:
@@ -162,6 +164,11 @@ def users_list(
     demo: DemoOption = False,
 ) -> None:
     """List users."""
+    from sqlalchemy import select
+
+    from crswatch.store import User
+    from crswatch.timeline import format_time
+
     with open_store(demo, create=False).transaction() as session:
         rows: list[dict[str, Any]] = [
             {"username": u.username, "role": u.role, "active": u.active,
@@ -185,6 +192,8 @@ def users_token(
     demo: DemoOption = False,
 ) -> None:
     """Issue an API token; the secret is printed once and only its hash is stored."""
+    from crswatch.store import find_user, issue_token
+
     with open_store(demo, create=False).transaction() as session:
         user = find_user(session, username)
         if user is None:
@@ -199,6 +208,8 @@ def users_revoke(
     token_id: Annotated[str, typer.Argument(help="The token id.")], demo: DemoOption = False
 ) -> None:
     """Revoke a token by its id."""
+    from crswatch.store import UserError, revoke_token
+
     try:
         with open_store(demo, create=False).transaction() as session:
             revoke_token(session, token_id)
@@ -210,6 +221,11 @@ def users_revoke(
 @users_app.command("tokens")
 def users_tokens(demo: DemoOption = False) -> None:
     """List tokens (ids, owners, state; never the secrets)."""
+    from sqlalchemy import select
+
+    from crswatch.store import ApiToken
+    from crswatch.timeline import format_time
+
     table = Table("token id", "user", "name", "expires", "revoked")
     with open_store(demo, create=False).transaction() as session:
         for token in session.execute(select(ApiToken).order_by(ApiToken.pk)).scalars():
@@ -224,6 +240,10 @@ def users_tokens(demo: DemoOption = False) -> None:
 @audit_app.command("verify")
 def audit_verify(demo: DemoOption = False) -> None:
     """Walk the audit hash chain; exit 1 and name the first broken link if any."""
+    from sqlalchemy import select
+
+    from crswatch.store import AuditRecord, verify_chain
+
     store = open_store(demo, create=False)
     with store.transaction() as session:
         check = verify_chain(
