@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from crswatch.cli._lazy import LazyGroup
+
 __all__ = [
     "app",
     "console",
@@ -29,6 +31,8 @@ __all__ = [
 
 
 app = typer.Typer(
+    # Each command's module is imported when the command runs (``_lazy``).
+    cls=LazyGroup,
     # Help is plain text: it quotes intervals and commands ("[reference - window, reference]",
     # "crswatch[spark]") whose square brackets Rich would take for style tags, and switches are
     # shown without a value type (Rich help printed "--json <bool>").
@@ -42,6 +46,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    # Makes the app a group even before any command module is imported (Typer builds a lone
+    # command, or nothing, otherwise); it adds no option and no help text.
+    pass
 
 
 def _console(*, stderr: bool) -> Console:
