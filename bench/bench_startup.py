@@ -111,14 +111,21 @@ def main() -> None:
         median = statistics.median(values) * 1000
         return f"{median:7.0f} ms ({min(values) * 1000:.0f}-{max(values) * 1000:.0f})"
 
-    print(
-        f"Start-up, median of {args.runs} fresh processes each (min-max); Python {sys.version.split()[0]}"
-    )
+    python = sys.version.split()[0]
+    print(f"Start-up, median of {args.runs} fresh processes each (min-max); Python {python}")
     print(f"load average before: {load_before}")
     print()
-    header = f"| {'command':<18} | {'median (min-max)':<24} | {'reference':<40} | {'median (min-max)':<24} | ratio | target | result |"
-    print(header)
-    print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
+    columns = (
+        f"{'command':<18}",
+        f"{'median (min-max)':<24}",
+        f"{'reference':<40}",
+        f"{'median (min-max)':<24}",
+        "ratio",
+        "target",
+        "result",
+    )
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join("-" * (len(column) + 2) for column in columns) + "|")
     for pair in pairs:
         ratio = statistics.median(times[pair.command.label]) / statistics.median(
             times[pair.reference.label]
