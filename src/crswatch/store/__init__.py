@@ -11,6 +11,7 @@ from crswatch.store._models import (
     DashboardSession,
     EventRow,
     PatientRow,
+    StoreVersion,
     User,
 )
 from crswatch.store._patients import (
@@ -43,6 +44,7 @@ from crswatch.store._users import (
     set_password,
     unchanged_passwords,
 )
+from crswatch.store._version import bump_store_version, store_version
 
 __all__ = [
     "ROLES",
@@ -60,6 +62,7 @@ __all__ = [
     "Principal",
     "Store",
     "StoreConflict",
+    "StoreVersion",
     "TimelineCache",
     "User",
     "UserError",
@@ -67,6 +70,7 @@ __all__ = [
     "app_timeline_cache",
     "append_audit",
     "authenticate",
+    "bump_store_version",
     "check_password",
     "count_events",
     "create_user",
@@ -90,6 +94,7 @@ __all__ = [
     "set_active",
     "set_password",
     "start_session",
+    "store_version",
     "to_fhir",
     "unchanged_passwords",
     "verify_chain",
