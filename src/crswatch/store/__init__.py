@@ -44,7 +44,7 @@ from crswatch.store._users import (
     set_password,
     unchanged_passwords,
 )
-from crswatch.store._version import bump_store_version, store_version
+from crswatch.store._version import bump_store_version, entity_tag, etag_matches, store_version
 
 __all__ = [
     "ROLES",
@@ -76,6 +76,8 @@ __all__ = [
     "create_user",
     "database_url",
     "end_session",
+    "entity_tag",
+    "etag_matches",
     "find_user",
     "get_patient_row",
     "ingest_timelines",

@@ -13,14 +13,20 @@ read sees a newer version and answers in full again, so a stale "not modified" i
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crswatch.store._models import StoreVersion
 
-__all__ = ["bump_store_version", "store_version"]
+__all__ = ["bump_store_version", "entity_tag", "etag_matches", "store_version"]
 
 _ROW = 1
+#: This server process: a restart (new code, new settings, a restored database) changes every
+#: tag, so an answer kept by a client is never taken for one this process would give.
+_PROCESS = secrets.token_hex(8)
 
 
 def store_version(session: Session) -> int:
@@ -41,3 +47,28 @@ def bump_store_version(session: Session) -> None:
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise LookupError("the store_version row is missing; run crswatch init")
+
+
+def entity_tag(version: int, *parts: str) -> str:
+    """A weak HTTP entity tag for an answer that depends only on the store at ``version`` and
+    on ``parts`` (the request, the user, the minute: whatever else the answer shows).
+
+    Weak (``W/``): equal tags mean the same content, not the same bytes.
+    """
+    digest = hashlib.sha256()
+    for part in (_PROCESS, str(version), *parts):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")  # a separator no part can forge by running into the next
+    return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def etag_matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``tag`` (weak comparison, RFC 9110 13.1.2)."""
+    if not if_none_match:
+        return False
+    wanted = tag.removeprefix("W/")
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == wanted:
+            return True
+    return False
