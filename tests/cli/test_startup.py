@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import typer
@@ -160,8 +161,8 @@ def test_a_typo_still_gets_a_suggestion() -> None:
     ],
 )
 def test_names_written_out_for_the_help_match_the_library(written: str, source: str) -> None:
-    def resolve(path: str) -> object:
+    def resolve(path: str) -> Any:
         module, name = path.split(":")
         return getattr(importlib.import_module(module), name)
 
-    assert tuple(resolve(written)) == tuple(resolve(source))  # type: ignore[call-overload]
+    assert tuple(resolve(written)) == tuple(resolve(source))
