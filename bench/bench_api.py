@@ -265,7 +265,7 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
         timed("grade_state (all scales)", lambda state=state: grade_state(state, params=params))
         result = timed(
             "grade from frames (state + grade + to_dict)",
-            partial(_grade_frames, patients, events, None, None),
+            partial(_grade_frames, patients, events, None, None, params),
         )
         timed(
             "grade_timelines from the Timeline (before)",
@@ -373,7 +373,26 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        _print_table(args, document, path, ingest, load_before, [
+            ("cold (after a write)", server_cold, cold, 200.0),
+            ("warm, computed", server_computed, computed, 100.0),
+            ("warm, result kept", server_kept, kept, 100.0),
+            ("not modified (304)", server_unchanged, unchanged, 100.0),
+        ])  # fmt: skip
         steps = _steps(url, args.steps)
+    print(f"\nwhere the time goes (median of {args.steps} in-process runs):")
+    for name, milliseconds in steps.items():
+        print(f"  {name:<46}{milliseconds:>8.0f} ms")
+
+
+def _print_table(
+    args: argparse.Namespace,
+    document: dict[str, Any],
+    path: str,
+    ingest: float,
+    load_before: str,
+    rows: list[tuple[str, list[float], list[float], float]],
+) -> None:
     events = len(document["events"])
     print(
         f"one patient, {args.days} days, 7 vital signs every {args.vitals_every_minutes} min: "
@@ -385,14 +404,9 @@ def main() -> None:
     print(f"| {'path':<26} | {'n':>5} | {'server ms p50 / p95 / p99':>24} "
           f"| {'client ms p50 / p95 / p99':>24} | {'p95 target ms':<14} |")  # fmt: skip
     print(f"|{'-' * 28}|{'-' * 7}|{'-' * 26}|{'-' * 26}|{'-' * 16}|")
-    if cold:
-        print(_row("cold (after a write)", server_cold, cold, 200))
-    print(_row("warm, computed", server_computed, computed, 100))
-    print(_row("warm, result kept", server_kept, kept, 100))
-    print(_row("not modified (304)", server_unchanged, unchanged, 100))
-    print(f"\nwhere the time goes (median of {args.steps} in-process runs):")
-    for name, milliseconds in steps.items():
-        print(f"  {name:<46}{milliseconds:>8.0f} ms")
+    for name, server, client, target in rows:
+        if server:
+            print(_row(name, server, client, target))
 
 
 if __name__ == "__main__":
