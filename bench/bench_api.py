@@ -13,10 +13,15 @@ CRS scale and ICANS) on three paths, kept apart (decision 0025):
 - **warm, computed**: the frames cached, the grade computed (``--requests`` grades, each at its
   own time, one second apart before the last event, so that no result is reused);
 - **warm, result kept**: the same grade again (at the last event, ``--requests`` times) on an
-  unchanged record: the marker query, the kept result, serialisation and the audit record.
+  unchanged record: the marker query, the kept result, serialisation and the audit record;
+- **not modified (304)**: the same grade with ``If-None-Match`` naming its ETag (decision 0057):
+  the store's version, the tag and the audit record, nothing loaded or graded.
 
-Prints p50/p95/p99 of the client-side wall time per path, then times the route's steps in this
-process to say where the time goes.  Asserts nothing about time; the machine is shared.
+Prints, per path, p50/p95/p99 of the server time (measured inside the server process around the
+ASGI app, from the request's arrival to the end of the response: ``ServerTimer``) and of the
+client's wall time (adds HTTP on loopback), the 100 ms p95 target of issue 16 met or missed,
+then times the route's steps in this process to say where the time goes.  Asserts nothing
+about time; the machine is shared: the load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import socket
 import statistics
 import subprocess
@@ -127,21 +133,74 @@ def patient_document(days: int, every_minutes: int, seed: int = 7) -> dict[str, 
     }
 
 
+class ServerTimer:
+    """An ASGI wrapper timing every HTTP request inside the server (milliseconds, by path).
+
+    ``log``: a file each request appends one line to (``status path ms``), for a server in
+    another process; the same lines are kept in ``records`` for one in this process.
+    """
+
+    def __init__(self, app: Any, log: Path | None = None) -> None:
+        self.app = app
+        self.log = log
+        self.records: list[tuple[int, str, float]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 0
+
+        async def capture(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            record = (status, str(scope["path"]), (time.perf_counter() - began) * 1000)
+            self.records.append(record)
+            if self.log is not None:
+                with self.log.open("a", encoding="utf-8") as handle:
+                    handle.write(f"{record[0]} {record[1]} {record[2]:.3f}\n")
+
+    def take(self) -> list[tuple[int, str, float]]:
+        """The requests timed since the last call (from the file for another process)."""
+        if self.log is None:
+            taken, self.records = self.records, []
+            return taken
+        lines = self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
+        self.log.write_text("", encoding="utf-8")
+        found = []
+        for line in lines:
+            status, path, ms = line.split(" ")
+            found.append((int(status), path, float(ms)))
+        return found
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min; {os.cpu_count()} CPUs)"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _serve(url: str, port: int) -> None:
-    """The server subprocess: the service over the store at ``url``, on loopback."""
+def _serve(url: str, port: int, log: str) -> None:
+    """The server subprocess: the service over the store at ``url``, on loopback, timed."""
     import uvicorn
 
     from crswatch.api import Settings, create_app
     from crswatch.store import Store
 
     settings = Settings(rate_limit_per_minute=0, max_body_bytes=200 * 1024 * 1024)
-    app = create_app(Store(url), settings)
+    app = ServerTimer(create_app(Store(url), settings), Path(log))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -206,7 +265,7 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
         timed("grade_state (all scales)", lambda state=state: grade_state(state, params=params))
         result = timed(
             "grade from frames (state + grade + to_dict)",
-            partial(_grade_frames, patients, events, None, None),
+            partial(_grade_frames, patients, events, None, None, params),
         )
         timed(
             "grade_timelines from the Timeline (before)",
@@ -221,11 +280,19 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
-def _row(name: str, latencies: list[float]) -> str:
-    p50, p95, p99 = (_percentile(latencies, q) for q in (50, 95, 99))
+def percentiles(values: list[float]) -> str:
+    p50, p95, p99 = (_percentile(values, q) for q in (50, 95, 99))
+    return f"{p50:>8.1f}{p95:>8.1f}{p99:>8.1f}"
+
+
+def _row(name: str, server: list[float], client: list[float], target: float | None) -> str:
+    verdict = "-"
+    if target is not None:
+        verdict = "met" if _percentile(server, 95) < target else "missed"
+        verdict = f"{verdict} (< {target:g})"
     return (
-        f"{name:<22}{len(latencies):>9}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}"
-        f"{statistics.mean(latencies):>9.0f}{max(latencies):>9.0f}"
+        f"| {name:<26} | {len(server):>5} | {percentiles(server)} | {percentiles(client)} "
+        f"| {verdict:<14} |"
     )
 
 
@@ -240,11 +307,14 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=5, help="grades right after a write")
     args = parser.parse_args()
     document = patient_document(args.days, args.vitals_every_minutes)
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         token = _token(url)
         port = _free_port()
-        server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)])
+        log = Path(tmp) / "server-times.txt"
+        timer = ServerTimer(None, log)
+        server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port), str(log)])
         try:
             base = f"http://127.0.0.1:{port}"
             headers = {"Authorization": f"Bearer {token}"}
@@ -265,52 +335,82 @@ def main() -> None:
                     client.get(path).raise_for_status()
                 last = START + timedelta(hours=args.days * 24 - args.vitals_every_minutes / 60)
 
-                def timed(params: dict[str, str] | None = None) -> float:
+                def timed(params: dict[str, str] | None = None, tag: str | None = None) -> float:
+                    sent = {} if tag is None else {"If-None-Match": tag}
                     began = time.perf_counter()
-                    reply = client.get(path, params=params)
+                    reply = client.get(path, params=params, headers=sent)
                     elapsed = (time.perf_counter() - began) * 1000
-                    reply.raise_for_status()
+                    if reply.status_code != (304 if tag else 200):
+                        raise SystemExit(f"{path}: {reply.status_code} {reply.text[:500]}")
                     return elapsed
 
+                def server_times(status: int) -> list[float]:
+                    return [ms for code, at, ms in timer.take() if at == path and code == status]
+
                 cold = []
+                server_cold = []
                 for number in range(args.cold):
                     # A new event changes the stored version: the next grade reloads.
                     extra = {**document, "events": [_event(-1 - number, "heart_rate", 80, "/min")]}
                     client.post("/events/timeline", json=extra).raise_for_status()
+                    timer.take()
                     cold.append(timed())
+                    server_cold += server_times(200)
+                timer.take()
                 computed = [
                     timed({"at": format_time(last - timedelta(seconds=1 + n))})
                     for n in range(args.requests)
                 ]
+                server_computed = server_times(200)
                 # The first grade at the last event computes it again (the computed series
                 # above pushed it out of the per-patient results); the rest reuse it.
-                timed()
+                tag = client.get(path).headers["etag"]
+                timer.take()
                 kept = [timed() for _ in range(args.requests)]
+                server_kept = server_times(200)
+                unchanged = [timed(tag=tag) for _ in range(args.requests)]
+                server_unchanged = server_times(304)
         finally:
             server.terminate()
             server.wait(timeout=30)
+        _print_table(args, document, path, ingest, load_before, [
+            ("cold (after a write)", server_cold, cold, 200.0),
+            ("warm, computed", server_computed, computed, 100.0),
+            ("warm, result kept", server_kept, kept, 100.0),
+            ("not modified (304)", server_unchanged, unchanged, 100.0),
+        ])  # fmt: skip
         steps = _steps(url, args.steps)
+    print(f"\nwhere the time goes (median of {args.steps} in-process runs):")
+    for name, milliseconds in steps.items():
+        print(f"  {name:<46}{milliseconds:>8.0f} ms")
+
+
+def _print_table(
+    args: argparse.Namespace,
+    document: dict[str, Any],
+    path: str,
+    ingest: float,
+    load_before: str,
+    rows: list[tuple[str, list[float], list[float], float]],
+) -> None:
     events = len(document["events"])
     print(
         f"one patient, {args.days} days, 7 vital signs every {args.vitals_every_minutes} min: "
         f"{events:,} events; ingest {ingest:.1f} s; GET {path} (all scales)"
     )
-    print(f"{'path':<22}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'mean ms':>9}{'max ms':>9}")  # fmt: skip
-    if cold:
-        print(_row("cold (after a write)", cold))
-    print(_row("warm, computed", computed))
-    print(_row("warm, result kept", kept))
-    for name, latencies in (("computed", computed), ("result kept", kept)):
-        p95 = _percentile(latencies, 95)
-        print(f"target p95 < 100 ms, warm {name}: {'met' if p95 < 100 else 'MISSED'}")
-    print(f"where the time goes (median of {args.steps} in-process runs):")
-    for name, milliseconds in steps.items():
-        print(f"  {name:<46}{milliseconds:>8.0f} ms")
+    print(f"load average before: {load_before}")
+    print(f"load average after:  {load_average()}")
+    print()
+    print(f"| {'path':<26} | {'n':>5} | {'server ms p50 / p95 / p99':>24} "
+          f"| {'client ms p50 / p95 / p99':>24} | {'p95 target ms':<14} |")  # fmt: skip
+    print(f"|{'-' * 28}|{'-' * 7}|{'-' * 26}|{'-' * 26}|{'-' * 16}|")
+    for name, server, client, target in rows:
+        if server:
+            print(_row(name, server, client, target))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        _serve(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        _serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         main()

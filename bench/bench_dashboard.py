@@ -16,6 +16,12 @@ the panel and page rows time the dashboard's own code, which shares work between
 (docs/decisions/0024-dashboard-performance.md).
 Prints the median milliseconds of ``--repeat`` runs; asserts nothing about time (the machine is
 shared and noisy: compare the rows of one run with each other).
+
+Then the ward's 30 s refresh (``GET /ward/rows``, the demo ward's 24 patients, timeline cache
+warm), ``--requests`` times on each path: rendered (no ``If-None-Match``: the rows computed and
+rendered) and not modified (the refresh sends the rows' ETag back: 304, decision 0057), with
+p50/p95/p99 of the server time (measured around the ASGI app, ``bench_api.ServerTimer``), the
+100 ms p95 target of issue 16 met or missed, and the load average.
 """
 
 from __future__ import annotations
@@ -55,16 +61,29 @@ PASSWORD = "correct horse battery"
 BLINATUMOMAB = "ward-08"
 
 
-def _long_record(days: int, every_minutes: int) -> Timeline:
-    """The 30-day, 5-minute record of ``bench_api.py`` (one CAR T patient, grade 3 CRS)."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_api", Path(__file__).with_name("bench_api.py")
-    )
+def _sibling(name: str) -> Any:
+    """A benchmark module beside this one (``bench/`` is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_api"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
-    document = module.patient_document(days, every_minutes)
+    return module
+
+
+#: The API benchmark: its 30-day record, its server timer and its percentiles.
+bench_api = _sibling("bench_api")
+
+
+def _app_state(client: TestClient) -> Any:
+    """The app's state behind the client (the app may be wrapped in a ``ServerTimer``)."""
+    app = client.app
+    return getattr(app, "app", app).state
+
+
+def _long_record(days: int, every_minutes: int) -> Timeline:
+    """The 30-day, 5-minute record of ``bench_api.py`` (one CAR T patient, grade 3 CRS)."""
+    document = bench_api.patient_document(days, every_minutes)
     (timeline,) = read_json_document(document).timelines
     return timeline
 
@@ -184,7 +203,7 @@ def _patient_rows(
     timed("page context (dashboard)", lambda: _pages.patient_data(timeline, now))
     page = client.get(f"/ward/patients/{patient_id}")  # warm the template cache
     assert page.status_code == 200, page.text[:500]
-    state = client.app.state  # type: ignore[attr-defined]
+    state = _app_state(client)
 
     def cold() -> Any:
         state.timelines = TimelineCache()  # as the first view of the patient
@@ -231,7 +250,7 @@ def _ward_rows(
             _median_ms(lambda: ward_rows(timelines, now), repeat)[0],
         )
     )
-    state = client.app.state  # type: ignore[attr-defined]
+    state = _app_state(client)
 
     def cold() -> Any:
         state.timelines = TimelineCache()
@@ -243,6 +262,44 @@ def _ward_rows(
     assert page.status_code == 200
     rows.append((f"GET /ward, {n} patients (TestClient, cache warm)", ms))
     return rows
+
+
+def _ward_refresh(
+    client: TestClient, timer: Any, n: int, requests: int
+) -> list[tuple[str, int, list[float], float | None]]:
+    """Server milliseconds of ``GET /ward/rows``: rendered (200) and not modified (304)."""
+    hx = {"HX-Request": "true"}
+    first = client.get("/ward/rows", headers=hx)  # fills the timeline cache
+    assert first.status_code == 200, first.text[:500]
+    tag = first.headers["etag"]
+    timer.take()
+    for _ in range(requests):
+        assert client.get("/ward/rows", headers=hx).status_code == 200
+    rendered = [ms for code, path, ms in timer.take() if path == "/ward/rows" and code == 200]
+    for _ in range(requests):
+        reply = client.get("/ward/rows", headers={**hx, "If-None-Match": tag})
+        assert reply.status_code == 304, reply.status_code
+    unchanged = [ms for code, path, ms in timer.take() if path == "/ward/rows" and code == 304]
+    return [
+        (f"GET /ward/rows, {n} patients, rendered", 200, rendered, 100.0),
+        (f"GET /ward/rows, {n} patients, not modified", 304, unchanged, 100.0),
+    ]
+
+
+def _print_refresh(title: str, rows: list[tuple[str, int, list[float], float | None]]) -> None:
+    print(f"\n{title}")
+    print(f"| {'request':<42} | {'status':>6} | {'n':>4} | {'server ms p50 / p95 / p99':>24} "
+          f"| {'p95 target ms':<14} |")  # fmt: skip
+    print(f"|{'-' * 44}|{'-' * 8}|{'-' * 6}|{'-' * 26}|{'-' * 16}|")
+    for name, status, values, target in rows:
+        verdict = "-"
+        if target is not None:
+            met = bench_api._percentile(values, 95) < target
+            verdict = f"{'met' if met else 'missed'} (< {target:g})"
+        print(
+            f"| {name:<42} | {status:>6} | {len(values):>4} | "
+            f"{bench_api.percentiles(values)} | {verdict:<14} |"
+        )
 
 
 def _print(title: str, rows: list[tuple[str, float]]) -> None:
@@ -260,7 +317,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--vitals-every-minutes", type=int, default=5)
+    parser.add_argument(
+        "--requests", type=int, default=100, help="ward refreshes timed on each path (p95)"
+    )
     args = parser.parse_args()
+    print(f"load average before: {bench_api.load_average()}")
 
     ward = demo_ward(clock=CLOCK)
     long = _long_record(args.days, args.vitals_every_minutes)
@@ -276,7 +337,8 @@ def main() -> None:
                 create_user(session, "bench", PASSWORD, "viewer")
                 ingest_timelines(session, timelines)
             settings = Settings(rate_limit_per_minute=0, secure_cookies=False, dashboard_now=now)
-            with TestClient(create_app(store, settings)) as client:
+            timer = bench_api.ServerTimer(create_app(store, settings))
+            with TestClient(timer) as client:
                 login = client.get("/login")
                 token = login.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
                 client.post(
@@ -289,7 +351,10 @@ def main() -> None:
                 if len(timelines) > 1:
                     rows = _ward_rows(client, store, timelines, now, args.repeat)
                     _print(f"{what}: the ward page at {now.isoformat()}", rows)
+                    refresh = _ward_refresh(client, timer, len(timelines), args.requests)
+                    _print_refresh(f"{what}: the 30 s refresh at {now.isoformat()}", refresh)
             store.dispose()
+    print(f"\nload average after: {bench_api.load_average()}")
 
 
 if __name__ == "__main__":

@@ -148,3 +148,32 @@ def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception):
         chromium_path()
+
+
+def test_an_unchanged_ward_refresh_keeps_the_rows(page: Page, base_url: str) -> None:
+    # The 30 s refresh sends the rows' ETag; a 304 must leave the table as it is (decision 0057).
+    _login(page, base_url, "viewer")
+    rows = page.locator("#ward-table tbody tr")
+    expect(rows).to_have_count(8)
+    refresh = (
+        "htmx.ajax('GET', '/ward/rows', {source: '#ward-table', target: '#ward-table', "
+        "swap: 'outerHTML'})"
+    )
+    with page.expect_response(lambda r: "/ward/rows" in r.url) as answer:
+        page.evaluate(refresh)
+    assert answer.value.status == 304
+    assert answer.value.request.headers.get("if-none-match", "").startswith('W/"')
+    page.wait_for_timeout(300)  # htmx handles the answer after the response arrives
+    expect(rows).to_have_count(8)
+    expect(rows.first).to_have_attribute("data-patient", "W-SHOCK")
+    # Another scale is other rows: answered in full and swapped in, with their own tag.
+    with page.expect_response(lambda r: "/ward/rows" in r.url) as answer:
+        page.select_option("#scale", "lee2014")
+    assert answer.value.status == 200
+    expect(page.locator("#ward-table")).to_have_attribute("data-scale", "lee2014")
+    with page.expect_response(lambda r: "/ward/rows" in r.url) as answer:
+        page.evaluate(refresh)
+    assert answer.value.status == 304
+    page.wait_for_timeout(300)
+    expect(page.locator("#ward-table")).to_have_attribute("data-scale", "lee2014")
+    expect(rows).to_have_count(8)

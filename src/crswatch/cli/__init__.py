@@ -1,21 +1,9 @@
-"""The command-line interface (Typer + Rich); a thin adapter over the library."""
+"""The command-line interface (Typer + Rich); a thin adapter over the library.
 
-# Importing the command modules registers their commands on the app.
-from crswatch.cli import (  # noqa: F401
-    _blinatumomab,
-    _cohort,
-    _cohort_report,
-    _course,
-    _demo,
-    _grade,
-    _hlh,
-    _recommend,
-    _regimen,
-    _scales,
-    _serve,
-    _simulate,
-    _timelines,
-)
+A command's module, and the library it needs, is imported when the command runs
+(``crswatch.cli._lazy``): ``crswatch --help`` imports Typer and Rich, not the engines.
+"""
+
 from crswatch.cli._app import app
 
 __all__ = ["app", "main"]

@@ -1,4 +1,10 @@
-"""The ``crswatch`` command: one Typer app, commands registered from one module each."""
+"""The ``crswatch`` command: one Typer app, commands registered from one module each.
+
+Start-up (issue 16, point 5; docs/decisions/0056-lazy-imports.md): the command modules import
+Typer, Rich, the standard library and each other at module level, and the library (Polars, the
+store, the engines) inside the command that needs it, so ``crswatch --help`` and a light command
+do not pay for the heavy ones.  ``tests/cli/test_startup.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from crswatch.scales import GRADE_LEGEND, grade_notation
+from crswatch.cli._lazy import LazyGroup
 
 __all__ = [
     "app",
@@ -25,6 +31,8 @@ __all__ = [
 
 
 app = typer.Typer(
+    # Each command's module is imported when the command runs (``_lazy``).
+    cls=LazyGroup,
     # Help is plain text: it quotes intervals and commands ("[reference - window, reference]",
     # "crswatch[spark]") whose square brackets Rich would take for style tags, and switches are
     # shown without a value type (Rich help printed "--json <bool>").
@@ -38,6 +46,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    # Makes the app a group even before any command module is imported (Typer builds a lone
+    # command, or nothing, otherwise); it adds no option and no help text.
+    pass
 
 
 def _console(*, stderr: bool) -> Console:
@@ -69,6 +84,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def print_legend(*, stderr: bool = False) -> None:
     """The legend of the grade notation, printed under any table that uses it."""
+    from crswatch.scales import GRADE_LEGEND
+
     target = err_console if stderr else console
     target.print("Grades: " + GRADE_LEGEND[0], markup=False, highlight=False, style="dim")
     for line in GRADE_LEGEND[1:]:
@@ -83,4 +100,6 @@ def say(message: str, *, stderr: bool = False) -> None:
 def grade_cell(grade: int | None, status: str, bounds: tuple[int, int]) -> str:
     """A grade in the shared notation (``3``, ``2 (provisional, ≤ 3)``, ``0–2 (not
     assessable)``), for a table printed with :func:`print_legend` under it."""
+    from crswatch.scales import grade_notation
+
     return grade_notation(grade, status, bounds[0], bounds[1])

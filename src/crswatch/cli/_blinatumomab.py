@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,22 +13,17 @@ from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._options import JsonOption, option_time
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.io import read_path
-from crswatch.management._model import format_clock
-from crswatch.regimens import (
-    LABEL_VERSIONS,
-    REGIMENS,
-    RULES,
-    SOURCES,
-    AdverseEvent,
-    StatusParameters,
-    blinatumomab_not_applicable,
-    blinatumomab_status,
-    plan_blinatumomab,
-)
-from crswatch.timeline import parse_time
+
+if TYPE_CHECKING:
+    from crswatch.regimens import AdverseEvent
 
 __all__ = ["blinatumomab_app"]
+
+#: The label's regimen names and label versions, for the options' help; written out so that
+#: ``--help`` does not load the regimens (tests/cli/test_startup.py checks them against
+#: ``crswatch.regimens.REGIMENS`` and ``LABEL_VERSIONS``).
+REGIMEN_NAMES = ("rr", "mrd", "nct01209286_flat15", "nct01209286_5_15", "nct01209286_5_15_30")
+LABEL_VERSION_NAMES = ("current", "2015")
 
 blinatumomab_app = typer.Typer(
     rich_markup_mode=None,
@@ -51,7 +46,7 @@ def plan(
     setting: Annotated[str, typer.Option(help="rr (relapsed/refractory) or mrd.")] = "rr",
     regimen: Annotated[
         str | None,
-        typer.Option(help=f"A named regimen instead of the setting's: {', '.join(REGIMENS)}."),
+        typer.Option(help=f"A named regimen instead of the setting's: {', '.join(REGIMEN_NAMES)}."),
     ] = None,
     start: Annotated[
         str | None, typer.Option(help="First dose, ISO 8601 with offset: adds times.")
@@ -70,6 +65,8 @@ def plan(
     as_json: JsonOption = False,
 ) -> None:
     """Plan blinatumomab cycles, doses, premedication and hospital stays."""
+    from crswatch.regimens import plan_blinatumomab
+
     if bsa_m2 is not None and height_cm is not None:
         raise fail("give --bsa-m2 or --height-cm, not both")
     if region not in ("us", "eu"):
@@ -117,6 +114,9 @@ def _render_plan(payload: dict[str, Any]) -> None:
 
 
 def _adverse_event(text: str) -> AdverseEvent:
+    from crswatch.regimens import AdverseEvent
+    from crswatch.timeline import parse_time
+
     parts = text.split("@")
     if len(parts) not in (3, 4):
         raise fail(f"--adverse-event={text!r}: use NAME@GRADE@ONSET[@RESOLVED]")
@@ -137,7 +137,7 @@ def status(
         typer.Option(help="Evaluation time, ISO 8601 with offset (default: last event)."),
     ] = None,
     label_version: Annotated[
-        str, typer.Option(help=f"Label version: {', '.join(LABEL_VERSIONS)}.")
+        str, typer.Option(help=f"Label version: {', '.join(LABEL_VERSION_NAMES)}.")
     ] = "current",
     crs_scale: Annotated[
         str, typer.Option(help="CRS scale for the CRS rules (the label's scale is unverified).")
@@ -154,6 +154,14 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Where each patient is in the course, the dose due, premedication and deviations."""
+    from crswatch.io import read_path
+    from crswatch.regimens import (
+        LABEL_VERSIONS,
+        StatusParameters,
+        blinatumomab_not_applicable,
+        blinatumomab_status,
+    )
+
     moment = option_time(at, "--at")
     if label_version not in LABEL_VERSIONS:
         raise fail(f"--label-version={label_version!r} is not one of {', '.join(LABEL_VERSIONS)}")
@@ -188,11 +196,16 @@ def status(
 
 def _clock(text: object) -> str:
     """An ISO time from the JSON as the bedside reads it (``2024-01-02 09:00 UTC``)."""
+    from crswatch.management._model import format_clock
+    from crswatch.timeline import parse_time
+
     return format_clock(parse_time(str(text), "at"))
 
 
 def _citation(rule_id: object) -> str:
     """The citation of a label rule, by its id (empty for an id the table does not hold)."""
+    from crswatch.regimens import RULES, SOURCES
+
     entry = next((r for r in RULES if r.id == rule_id), None)
     if entry is None:
         return ""

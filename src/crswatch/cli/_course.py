@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -15,17 +14,13 @@ from crswatch.cli._app import app, console, emit_json, err_console, fail, print_
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.cli._simulate import parse_duration
-from crswatch.episodes import (
-    Episode,
-    assessment_gaps,
-    episodes_from_trajectory,
-    peak_grades,
-    trajectory,
-)
 from crswatch.errors import InputError
-from crswatch.io import read_path
-from crswatch.scales import grade_notation, select_scales
-from crswatch.timeline import Timeline, format_time, parse_time
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from crswatch.episodes import Episode
+    from crswatch.timeline import Timeline
 
 __all__ = ["episodes", "trajectory_command"]
 
@@ -36,6 +31,8 @@ _AT_HELP = (
 
 
 def _read(path: Path) -> list[Timeline]:
+    from crswatch.io import read_path
+
     result = read_path(path)
     if not result.report.ok:
         render_report(result.report, err_console)
@@ -60,6 +57,11 @@ def trajectory_command(
     fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """Grade over time for every CRS and ICANS scale: one row per change (or grid point)."""
+    import polars as pl
+
+    from crswatch.episodes import trajectory
+    from crswatch.timeline import format_time, parse_time
+
     if output_format not in ("csv", "json"):
         raise fail(f"--format {output_format!r} must be csv or json")
     try:
@@ -89,12 +91,18 @@ def trajectory_command(
 def _peak(grade: int, upper: int | None) -> str:
     """An episode's peak in the shared notation: the grade certain on the documented findings,
     provisional when what is not documented could have taken it higher."""
+    from crswatch.scales import grade_notation
+
     top = grade if upper is None else upper
     return grade_notation(grade, "graded" if top <= grade else "provisional", grade, top)
 
 
 def _notation(table: pl.DataFrame) -> pl.DataFrame:
     """The trajectory with its grade in the shared notation (column ``shown``)."""
+    import polars as pl
+
+    from crswatch.scales import grade_notation
+
     shown = [
         grade_notation(grade, status, lower, upper)
         for grade, status, lower, upper in table.select("grade", "status", "lower", "upper").rows()
@@ -105,6 +113,8 @@ def _notation(table: pl.DataFrame) -> pl.DataFrame:
 def _block(
     episodes_found: list[Episode], peaks: pl.DataFrame, patient_id: str, kind: str
 ) -> dict[str, Any]:
+    import polars as pl
+
     rows = peaks.filter((pl.col("patient_id") == patient_id) & (pl.col("kind") == kind))
     return {
         "peak": {row["scale"]: row["peak_grade"] for row in rows.to_dicts()},
@@ -130,6 +140,15 @@ def episodes(
     ICANS also lists the assessment gaps: no ICE or CAPD for longer than the interval (12 h)
     while CRS was active.
     """
+    from crswatch.episodes import (
+        assessment_gaps,
+        episodes_from_trajectory,
+        peak_grades,
+        trajectory,
+    )
+    from crswatch.scales import select_scales
+    from crswatch.timeline import parse_time
+
     try:
         timelines = _read(path)
         until = parse_time(at, "--at") if at is not None else None

@@ -24,18 +24,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from crswatch.cli._app import app, console, fail, grade_cell, print_legend, say
-from crswatch.io import write_path
-from crswatch.scales import grade_timelines
-from crswatch.simulate import ward_beds
-from crswatch.state import PRESSORS, RATE_COLUMNS, state_of
-from crswatch.store import PatientRow, Store, create_user, ingest_timelines, load_timeline
-from crswatch.timeline import Timeline
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from crswatch.store import Store
+    from crswatch.timeline import Timeline
 
 __all__ = ["DEMO_DB", "DEMO_PASSWORD", "DEMO_USERS", "demo", "demo_database"]
 
@@ -109,6 +105,10 @@ class _Loaded:
 
 
 def _load(store: Store, patients: int, clock: datetime, loopback: bool, directory: Path) -> _Loaded:
+    from crswatch.io import write_path
+    from crswatch.simulate import ward_beds
+    from crswatch.store import create_user, ingest_timelines
+
     beds = ward_beds(patients, clock=clock)
     ward = [bed.timeline for bed in beds]
     passwords = {
@@ -123,6 +123,10 @@ def _load(store: Store, patients: int, clock: datetime, loopback: bool, director
 
 
 def _stored(store: Store) -> list[Timeline]:
+    from sqlalchemy import select
+
+    from crswatch.store import PatientRow, load_timeline
+
     with store.transaction() as session:
         ids = session.execute(select(PatientRow.patient_id).order_by(PatientRow.patient_id))
         loaded = [load_timeline(session, pid) for pid in ids.scalars()]
@@ -130,6 +134,9 @@ def _stored(store: Store) -> list[Timeline]:
 
 
 def _ward_table(ward: list[Timeline], clock: datetime, courses: dict[str, str]) -> Table:
+    from crswatch.scales import grade_timelines
+    from crswatch.state import PRESSORS, RATE_COLUMNS, state_of
+
     # One vectorized call per engine for the whole ward, at the ward clock.
     graded = {
         g.patient_id: g
@@ -193,6 +200,8 @@ def demo(
     ] = True,
 ) -> None:
     """Load a synthetic ward into a demo database, show it, and serve the API and dashboard."""
+    from crswatch.store import Store
+
     loopback = _loopback(host)
     directory = _data_dir()
     database = demo_database()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -21,9 +21,9 @@ from crswatch.cli._app import (
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.io import read_path
-from crswatch.scales import GradeResult, PatientGrades, grade_timelines
-from crswatch.timeline import parse_time
+
+if TYPE_CHECKING:
+    from crswatch.scales import GradeResult, PatientGrades
 
 __all__ = ["grade"]
 
@@ -98,6 +98,10 @@ def grade(
     fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """Grade CRS and ICANS on every published scale at a time, with evidence."""
+    from crswatch.io import read_path
+    from crswatch.scales import grade_timelines
+    from crswatch.timeline import parse_time
+
     try:
         moment = parse_time(at, "--at") if at is not None else None
         result = read_path(path)

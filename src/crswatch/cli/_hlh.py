@@ -5,30 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.biomarkers import (
-    BiomarkerParameters,
-    cytokine_profile,
-    kinetics,
-    pretreatment_risk,
-)
 from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._options import JsonOption
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.hlh import (
-    HLHParameters,
-    SupplementaryFindings,
-    screen_course,
-    screen_timelines,
-)
-from crswatch.io import read_path
-from crswatch.timeline import Timeline, parse_time
+
+if TYPE_CHECKING:
+    from crswatch.timeline import Timeline
 
 __all__ = ["biomarkers", "hlh", "risk"]
 
@@ -36,6 +25,9 @@ PathArgument = Annotated[Path, typer.Argument(help="Timeline(s): JSON, FHIR JSON
 
 
 def _read(path: Path, at: str | None, what: str) -> tuple[list[Timeline], datetime | None]:
+    from crswatch.io import read_path
+    from crswatch.timeline import parse_time
+
     try:
         moment = parse_time(at, "--at") if at is not None else None
         result = read_path(path)
@@ -108,6 +100,8 @@ def hlh(
     ] = False,
 ) -> None:
     """Screen for HLH/MAS: HLH-2004, HScore, carHLH and IEC-HS (labelled, unverified)."""
+    from crswatch.hlh import HLHParameters, SupplementaryFindings, screen_course, screen_timelines
+
     timelines, moment = _read(path, at, "screening")
     params = HLHParameters(
         window=timedelta(hours=window_hours),
@@ -168,6 +162,8 @@ def biomarkers(
     as_json: JsonOption = False,
 ) -> None:
     """Biomarker kinetics (CRP, ferritin, fibrinogen, IL-6, ...) and cytokine profiles."""
+    from crswatch.biomarkers import BiomarkerParameters, cytokine_profile, kinetics
+
     timelines, moment = _read(path, at, "analysing")
     params = BiomarkerParameters()
     payload = []
@@ -238,6 +234,8 @@ def risk(
     ] = False,
 ) -> None:
     """Pre-treatment risk: EASIX, s-EASIX, m-EASIX, disease burden (CAR-HEMATOTOX on request)."""
+    from crswatch.biomarkers import BiomarkerParameters, pretreatment_risk
+
     timelines, moment = _read(path, at, "scoring")
     params = BiomarkerParameters(
         pretreatment_window=timedelta(days=window_days), include_unverified=unverified

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crswatch.cli._app import fail
 from crswatch.errors import InputError
-from crswatch.state import StateParameters
-from crswatch.timeline import parse_time
+
+if TYPE_CHECKING:
+    from crswatch.state import StateParameters
 
 __all__ = [
     "FeverWaiverChoice",
@@ -28,6 +29,8 @@ def option_time(text: str | None, name: str) -> datetime | None:
     """An ISO 8601 time option (``name`` in the error), or None; a bad one fails the command."""
     if text is None:
         return None
+    from crswatch.timeline import parse_time
+
     try:
         return parse_time(text, name)
     except InputError as exc:
@@ -57,4 +60,6 @@ FeverWaiverOption = Annotated[
 
 def state_parameters(fever_waiver: FeverWaiverChoice) -> StateParameters:
     """The state parameters the command's options ask for (the rest at their defaults)."""
+    from crswatch.state import StateParameters
+
     return StateParameters(fever_waiver=fever_waiver.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,22 +15,26 @@ from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, JsonOption, state_parameters
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError, UnknownCodeError
-from crswatch.io import read_path
-from crswatch.management import (
-    CATEGORY_LABELS,
-    RULESETS,
-    TOCILIZUMAB_VIALS_MG,
-    VERIFICATION_TEXT,
-    DosingOptions,
-    Recommendation,
-    recommend,
-    tocilizumab_dose,
-)
-from crswatch.management._model import format_clock
-from crswatch.scales import GRADE_LEGEND, get_scale
-from crswatch.timeline import parse_time
+
+if TYPE_CHECKING:
+    from crswatch.management import DosingOptions, Recommendation
 
 __all__ = ["dose", "recommend_command"]
+
+#: The rule sets' names, for the option's help; written out so that ``--help`` does not load the
+#: management engine (tests/cli/test_startup.py checks them against ``crswatch.management``).
+RULESET_NAMES = (
+    "lee2014",
+    "astct_era",
+    "blinatumomab_label",
+    "teclistamab_label",
+    "elranatamab_label",
+    "talquetamab_label",
+    "epcoritamab_label",
+    "glofitamab_label",
+    "mosunetuzumab_label",
+    "tarlatamab_label",
+)
 
 VialOption = Annotated[
     bool,
@@ -42,6 +46,8 @@ VialOption = Annotated[
 
 
 def _dosing(vial_rounding: bool) -> DosingOptions:
+    from crswatch.management import TOCILIZUMAB_VIALS_MG, DosingOptions
+
     return DosingOptions(tocilizumab_vials=TOCILIZUMAB_VIALS_MG if vial_rounding else ())
 
 
@@ -50,12 +56,17 @@ class Drug(StrEnum):
 
 
 def _grade(result: Recommendation, kind: str) -> str:
+    from crswatch.scales import get_scale
+
     grade = result.to_dict()["grades"][kind]
     scale = result.facts.crs_scale if kind == "crs" else f"icans.{result.ruleset.icans_scale}"
     return f"{kind.upper()} {grade['notation']} ({get_scale(scale).title})"
 
 
 def _table(result: Recommendation) -> Table:
+    from crswatch.management import CATEGORY_LABELS, VERIFICATION_TEXT
+    from crswatch.management._model import format_clock
+
     title = (
         f"{result.patient_id} at {format_clock(result.at)}: {result.ruleset.title}, version "
         f"{result.ruleset.version}; {_grade(result, 'crs')}; {_grade(result, 'icans')}"
@@ -86,7 +97,7 @@ def recommend_command(
     ] = None,
     ruleset: Annotated[
         str | None,
-        typer.Option(help=f"Rule set ({', '.join(RULESETS)}); default by therapy kind."),
+        typer.Option(help=f"Rule set ({', '.join(RULESET_NAMES)}); default by therapy kind."),
     ] = None,
     crs_scale: Annotated[
         str | None, typer.Option(help="Read CRS grades from this scale instead.")
@@ -96,6 +107,11 @@ def recommend_command(
     fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """What to do now: every action of a rule set, with dose, rationale and source."""
+    from crswatch.io import read_path
+    from crswatch.management import recommend
+    from crswatch.scales import GRADE_LEGEND
+    from crswatch.timeline import parse_time
+
     try:
         moment = parse_time(at, "--at") if at is not None else None
         read = read_path(path)
@@ -152,6 +168,9 @@ def dose(
 
     Exits with status 1 when the dose is refused (the answer, JSON or text, is printed first).
     """
+    from crswatch.management import tocilizumab_dose
+    from crswatch.timeline import parse_time
+
     try:
         moment = parse_time(at, "--at") if at is not None else datetime.now(UTC)
         given = [parse_time(text, "--given-at") for text in given_at or []]

@@ -17,14 +17,6 @@ from crswatch.cli._app import app, console, emit_json, err_console, fail
 from crswatch.cli._options import JsonOption, option_time
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.io import read_path
-from crswatch.regimens import (
-    PRODUCTS,
-    plan_blinatumomab,
-    plan_regimen,
-    regimen_status,
-    write_product_docs,
-)
 
 __all__ = ["regimen_app"]
 
@@ -39,7 +31,18 @@ regimen_app = typer.Typer(
 )
 app.add_typer(regimen_app, name="regimen")
 
-_DRUGS = ", ".join([*PRODUCTS, "blinatumomab"])
+#: The products' names, for the argument's help; written out so that ``--help`` does not load the
+#: regimens (tests/cli/test_startup.py checks them against ``crswatch.regimens.PRODUCTS``).
+PRODUCT_NAMES = (
+    "teclistamab",
+    "elranatamab",
+    "talquetamab",
+    "epcoritamab",
+    "glofitamab",
+    "mosunetuzumab",
+    "tarlatamab",
+)
+_DRUGS = ", ".join([*PRODUCT_NAMES, "blinatumomab"])
 
 
 @regimen_app.command()
@@ -61,6 +64,8 @@ def plan(
     as_json: JsonOption = False,
 ) -> None:
     """Plan a step-up bispecific course: doses, stays, premedication, label actions."""
+    from crswatch.regimens import plan_blinatumomab, plan_regimen
+
     moment = option_time(start, "--start")
     if drug.strip().lower() == "blinatumomab":
         if weight_kg is None:
@@ -143,6 +148,9 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Dose due, next step-up, premedication, the monitoring window and the label's actions."""
+    from crswatch.io import read_path
+    from crswatch.regimens import regimen_status
+
     moment = option_time(at, "--at")
     try:
         result = read_path(path)
@@ -208,5 +216,7 @@ def docs(
     directory: Annotated[Path, typer.Argument(help="Where to write one page per product.")],
 ) -> None:
     """Write the docs page of every product (label, version, what is verified)."""
+    from crswatch.regimens import PRODUCTS, write_product_docs
+
     for path in write_product_docs(PRODUCTS.values(), directory):
         console.print(str(path))

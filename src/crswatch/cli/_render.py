@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crswatch.timeline import IngestReport
+if TYPE_CHECKING:
+    from crswatch.timeline import IngestReport
 
 __all__ = ["render_report"]
 

@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from crswatch.cli._app import app, console, emit_json, say
-from crswatch.scales import ALL_SCALES, write_docs
 
 __all__ = ["scales"]
 
@@ -23,6 +22,8 @@ def scales(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The CRS and ICANS scales crswatch grades, with their citations."""
+    from crswatch.scales import ALL_SCALES, write_docs
+
     if write_docs_to is not None:
         for path in write_docs(list(ALL_SCALES.values()), write_docs_to):
             say(f"wrote {path}")

@@ -22,14 +22,10 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from crswatch.cli._app import app, console, emit_json, fail, say
 from crswatch.cli._demo import demo_database
 from crswatch.store import (
-    ROLES,
-    ApiToken,
     AuditCheck,
     AuditKey,
     AuditKeyError,
@@ -37,26 +33,21 @@ from crswatch.store import (
     InstanceLock,
     ServiceRunningError,
     Store,
-    User,
-    UserError,
     append_log,
     audit_check,
     audit_key_path,
     checkpoint_log_path,
-    create_user,
-    database_url,
     ensure_audit_key,
-    find_user,
-    issue_token,
     load_audit_key,
     log_entry,
-    revoke_token,
-    unchanged_passwords,
     write_checkpoint,
 )
-from crswatch.timeline import format_time
 
 __all__ = ["audit_app", "init", "open_store", "serve", "users_app"]
+
+#: The roles, for the option's help; written out so that ``--help`` does not load the store
+#: (tests/cli/test_startup.py checks them against ``crswatch.store.ROLES``).
+ROLE_NAMES = ("viewer", "clinician", "admin")
 
 DemoOption = Annotated[
     bool,
@@ -69,11 +60,15 @@ DemoOption = Annotated[
 
 
 def _url(demo: bool) -> str:
+    from crswatch.store import database_url
+
     return f"sqlite:///{demo_database()}" if demo else database_url()
 
 
 def _where(url: str) -> str:
     """The database for people: the SQLite file, or the server URL without its password."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return str(parsed.database)
@@ -83,6 +78,10 @@ def _where(url: str) -> str:
 def open_store(demo: bool, *, create: bool = True) -> Store:
     """The selected database; ``create=False`` refuses a SQLite file that does not exist yet
     (a read would otherwise report on an empty database made on the spot)."""
+    from sqlalchemy.engine import make_url
+
+    from crswatch.store import Store
+
     url = _url(demo)
     parsed = make_url(url)
     if not create and parsed.get_backend_name() == "sqlite":
@@ -124,6 +123,7 @@ def serve(
 
     from crswatch.api import create_app
     from crswatch.cli._demo import _loopback
+    from crswatch.store import Store, unchanged_passwords
 
     store = Store()
     if not _loopback(host):
@@ -163,6 +163,8 @@ def serve(
 @app.command()
 def init() -> None:
     """Create or migrate the database (CRSWATCH_DATABASE_URL or CRSWATCH_DATA_DIR)."""
+    from crswatch.store import Store
+
     store = Store()
     say(f"database ready ({store.dialect}): {_where(store.url)}")
     say(f"audit checkpoint key: {_audit_key(store).path}")
@@ -180,7 +182,7 @@ def _audit_key(store: Store) -> AuditKey:
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Argument(help="The user name.")],
-    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "viewer",
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLE_NAMES)}.")] = "viewer",
     password: Annotated[
         str,
         typer.Option(
@@ -194,6 +196,8 @@ def users_create(
     demo: DemoOption = False,
 ) -> None:
     """Create a user (the password is hashed with Argon2id)."""
+    from crswatch.store import UserError, create_user
+
     store = open_store(demo, create=not demo)
     try:
         with store.transaction() as session:
@@ -209,6 +213,11 @@ def users_list(
     demo: DemoOption = False,
 ) -> None:
     """List users."""
+    from sqlalchemy import select
+
+    from crswatch.store import User
+    from crswatch.timeline import format_time
+
     with open_store(demo, create=False).transaction() as session:
         rows: list[dict[str, Any]] = [
             {"username": u.username, "role": u.role, "active": u.active,
@@ -232,6 +241,8 @@ def users_token(
     demo: DemoOption = False,
 ) -> None:
     """Issue an API token; the secret is printed once and only its hash is stored."""
+    from crswatch.store import find_user, issue_token
+
     with open_store(demo, create=False).transaction() as session:
         user = find_user(session, username)
         if user is None:
@@ -246,6 +257,8 @@ def users_revoke(
     token_id: Annotated[str, typer.Argument(help="The token id.")], demo: DemoOption = False
 ) -> None:
     """Revoke a token by its id."""
+    from crswatch.store import UserError, revoke_token
+
     try:
         with open_store(demo, create=False).transaction() as session:
             revoke_token(session, token_id)
@@ -257,6 +270,11 @@ def users_revoke(
 @users_app.command("tokens")
 def users_tokens(demo: DemoOption = False) -> None:
     """List tokens (ids, owners, state; never the secrets)."""
+    from sqlalchemy import select
+
+    from crswatch.store import ApiToken
+    from crswatch.timeline import format_time
+
     table = Table("token id", "user", "name", "expires", "revoked")
     with open_store(demo, create=False).transaction() as session:
         for token in session.execute(select(ApiToken).order_by(ApiToken.pk)).scalars():

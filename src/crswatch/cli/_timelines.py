@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,20 +12,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from crswatch.cli._app import app, console, emit_json, err_console, fail, say
 from crswatch.cli._render import render_report
 from crswatch.errors import InputError
-from crswatch.io import (
-    detect_output_format,
-    find_table_pairs,
-    iter_frames,
-    read_path,
-    write_path,
-)
-from crswatch.timeline import IngestReport, Timeline
+
+if TYPE_CHECKING:
+    from crswatch.timeline import Timeline
 
 __all__ = ["convert", "validate"]
 
 
 def _part_count(path: Path) -> int | None:
     """How many parts ``iter_frames`` will yield (shards), when that can be known up front."""
+    from crswatch.io import find_table_pairs
+
     if path.is_dir():
         try:
             return len(find_table_pairs(path))
@@ -54,6 +51,9 @@ def validate(
     """Read PATH, convert every unit, check every record; exit 1 if anything was rejected."""
     # Tables are validated column-wise, shard by shard (crswatch.io.iter_frames): the same
     # report as the per-event reader, fast enough for cohorts of 10^5 patients.
+    from crswatch.io import iter_frames
+    from crswatch.timeline import IngestReport
+
     report = IngestReport(source=str(path))
     try:
         with Progress(
@@ -115,6 +115,8 @@ def convert(
     Nothing is written when any record was rejected, unless --keep-valid is given, so a
     conversion never drops data silently.
     """
+    from crswatch.io import detect_output_format, read_path, write_path
+
     try:
         if results and detect_output_format(output, to) != "fhir":
             raise fail("--results writes FHIR: name the output .fhir.json or give --to fhir")

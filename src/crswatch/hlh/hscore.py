@@ -34,7 +34,8 @@ Interpretations (numbered; docs/decisions/0011-hlh-screens.md):
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -45,7 +46,17 @@ from crswatch.hlh._screen import Row, columns_for, outcome
 from crswatch.scales._compare import compare
 from crswatch.timeline import conversion_for
 
-__all__ = ["CUTOFF", "ID", "MAXIMUM", "TITLE", "VARIABLES", "VERSION", "columns", "decide"]
+__all__ = [
+    "CUTOFF",
+    "ID",
+    "MAXIMUM",
+    "TITLE",
+    "VARIABLES",
+    "VERSION",
+    "columns",
+    "decide",
+    "variables",
+]
 
 ID = "hscore"
 VERSION = "Fardet 2014"
@@ -101,129 +112,147 @@ def _three_bands(
     )
 
 
-_FIBRINOGEN, _FIBRINOGEN_HOW = _canonical("fibrinogen", 2.5, "g/L")
+@cache
+def variables() -> tuple[BandVariable | CountVariable, ...]:
+    """The points table, built on first use.
 
-VARIABLES: tuple[BandVariable | CountVariable, ...] = (
-    CountVariable(
-        id="immunosuppression",
-        label="Known underlying immunosuppression",
-        parts=(finding("immunosuppressed", "immunosuppressed", "yes"),),
-        points_by_count=(0, 18),
-        wording="Known underlying immunosuppression (HIV positive or receiving long-term "
-        "immunosuppressive therapy): no 0, yes 18",
-        source_ref=_REF,
-        tag="V-2",
-        note="Lymphodepleting chemotherapy is not assumed to be immunosuppression "
-        "(interpretation 7).",
-    ),
-    _three_bands(
-        "temperature",
-        "Temperature",
-        "temperature_max",
-        "temperature",
-        "Cel",
-        38.4,
-        39.4,
-        (0, 33, 49),
-        "Temperature (°C): <38.4 0; 38.4-39.4 33; >39.4 49",
-    ),
-    CountVariable(
-        id="organomegaly",
-        label="Organomegaly",
-        parts=(
-            finding("hepatomegaly", "hepatomegaly", "present"),
-            finding("splenomegaly", "splenomegaly", "present"),
+    Its SI thresholds go through the reader's unit conversion (interpretation 3), which loads
+    the unit registry (about a second): done when a score is first computed, not when the
+    package is imported (issue 16, point 5).
+    """
+    fibrinogen, fibrinogen_how = _canonical("fibrinogen", 2.5, "g/L")
+    return (
+        CountVariable(
+            id="immunosuppression",
+            label="Known underlying immunosuppression",
+            parts=(finding("immunosuppressed", "immunosuppressed", "yes"),),
+            points_by_count=(0, 18),
+            wording="Known underlying immunosuppression (HIV positive or receiving long-term "
+            "immunosuppressive therapy): no 0, yes 18",
+            source_ref=_REF,
+            tag="V-2",
+            note="Lymphodepleting chemotherapy is not assumed to be immunosuppression "
+            "(interpretation 7).",
         ),
-        points_by_count=(0, 23, 38),
-        wording="Organomegaly: no 0; hepatomegaly or splenomegaly 23; hepatomegaly and "
-        "splenomegaly 38",
-        source_ref=_REF,
-        tag="V-2",
-    ),
-    CountVariable(
-        id="cytopenias",
-        label="Number of cytopenias",
-        parts=(
-            threshold("hemoglobin", "hemoglobin_min", "hemoglobin", "<=", 9.2, "g/dL"),
-            threshold("wbc", "wbc_min", "wbc", "<=", 5000.0, "/mm3"),
-            threshold("platelets", "platelets_min", "platelets", "<=", 110000.0, "/mm3"),
+        _three_bands(
+            "temperature",
+            "Temperature",
+            "temperature_max",
+            "temperature",
+            "Cel",
+            38.4,
+            39.4,
+            (0, 33, 49),
+            "Temperature (°C): <38.4 0; 38.4-39.4 33; >39.4 49",
         ),
-        points_by_count=(0, 0, 24, 34),
-        wording="Number of cytopenias (hemoglobin <=9.2 g/dL, WBC <=5,000/mm3, platelets "
-        "<=110,000/mm3): 1 lineage 0; 2 lineages 24; 3 lineages 34",
-        source_ref=_REF,
-        tag="V-2",
-    ),
-    _three_bands(
-        "ferritin",
-        "Ferritin",
-        "ferritin_max",
-        "ferritin",
-        "ng/mL",
-        2000.0,
-        6000.0,
-        (0, 35, 50),
-        "Ferritin (ng/mL): <2000 0; 2000-6000 35; >6000 50",
-    ),
-    _three_bands(
-        "triglycerides",
-        "Triglycerides",
-        "triglycerides_max",
-        "triglycerides",
-        "mmol/L",
-        1.5,
-        4.0,
-        (0, 44, 64),
-        "Triglyceride (mmol/L): <1.5 0; 1.5-4 44; >4 64",
-    ),
-    BandVariable(
-        id="fibrinogen",
-        label="Fibrinogen",
-        column="fibrinogen_min",
-        bands=(
-            band(0, "> 2.5 g/L", compare("fibrinogen_min", ">", _FIBRINOGEN)),
-            band(30, "<= 2.5 g/L", compare("fibrinogen_min", "<=", _FIBRINOGEN)),
+        CountVariable(
+            id="organomegaly",
+            label="Organomegaly",
+            parts=(
+                finding("hepatomegaly", "hepatomegaly", "present"),
+                finding("splenomegaly", "splenomegaly", "present"),
+            ),
+            points_by_count=(0, 23, 38),
+            wording="Organomegaly: no 0; hepatomegaly or splenomegaly 23; hepatomegaly and "
+            "splenomegaly 38",
+            source_ref=_REF,
+            tag="V-2",
         ),
-        conversion=_FIBRINOGEN_HOW,
-        wording="Fibrinogen (g/L): >2.5 0; <=2.5 30",
-        source_ref=_REF,
-        tag="V-2",
-    ),
-    BandVariable(
-        id="ast",
-        label="Serum aspartate aminotransferase",
-        column="ast_max",
-        bands=(
-            band(0, "< 30 IU/L", compare("ast_max", "<", 30.0)),
-            band(19, ">= 30 IU/L", compare("ast_max", ">=", 30.0)),
+        CountVariable(
+            id="cytopenias",
+            label="Number of cytopenias",
+            parts=(
+                threshold("hemoglobin", "hemoglobin_min", "hemoglobin", "<=", 9.2, "g/dL"),
+                threshold("wbc", "wbc_min", "wbc", "<=", 5000.0, "/mm3"),
+                threshold("platelets", "platelets_min", "platelets", "<=", 110000.0, "/mm3"),
+            ),
+            points_by_count=(0, 0, 24, 34),
+            wording="Number of cytopenias (hemoglobin <=9.2 g/dL, WBC <=5,000/mm3, platelets "
+            "<=110,000/mm3): 1 lineage 0; 2 lineages 24; 3 lineages 34",
+            source_ref=_REF,
+            tag="V-2",
         ),
-        conversion=None,
-        wording="Serum aspartate aminotransferase (IU/L): <30 0; >=30 19",
-        source_ref=f"{_REF} (AST >= 30 per Fardet; the Cureus table prints '>30')",
-        tag="V-2",
-    ),
-    CountVariable(
-        id="marrow_hemophagocytosis",
-        label="Hemophagocytosis features on bone marrow aspirate",
-        parts=(finding("hemophagocytosis", "hemophagocytosis", "yes"),),
-        points_by_count=(0, 35),
-        wording="Hemophagocytosis features on bone marrow aspirate: no 0; yes 35",
-        source_ref=_REF,
-        tag="V-2",
-        note="The finding does not record the site (interpretation 6).",
-    ),
-)
+        _three_bands(
+            "ferritin",
+            "Ferritin",
+            "ferritin_max",
+            "ferritin",
+            "ng/mL",
+            2000.0,
+            6000.0,
+            (0, 35, 50),
+            "Ferritin (ng/mL): <2000 0; 2000-6000 35; >6000 50",
+        ),
+        _three_bands(
+            "triglycerides",
+            "Triglycerides",
+            "triglycerides_max",
+            "triglycerides",
+            "mmol/L",
+            1.5,
+            4.0,
+            (0, 44, 64),
+            "Triglyceride (mmol/L): <1.5 0; 1.5-4 44; >4 64",
+        ),
+        BandVariable(
+            id="fibrinogen",
+            label="Fibrinogen",
+            column="fibrinogen_min",
+            bands=(
+                band(0, "> 2.5 g/L", compare("fibrinogen_min", ">", fibrinogen)),
+                band(30, "<= 2.5 g/L", compare("fibrinogen_min", "<=", fibrinogen)),
+            ),
+            conversion=fibrinogen_how,
+            wording="Fibrinogen (g/L): >2.5 0; <=2.5 30",
+            source_ref=_REF,
+            tag="V-2",
+        ),
+        BandVariable(
+            id="ast",
+            label="Serum aspartate aminotransferase",
+            column="ast_max",
+            bands=(
+                band(0, "< 30 IU/L", compare("ast_max", "<", 30.0)),
+                band(19, ">= 30 IU/L", compare("ast_max", ">=", 30.0)),
+            ),
+            conversion=None,
+            wording="Serum aspartate aminotransferase (IU/L): <30 0; >=30 19",
+            source_ref=f"{_REF} (AST >= 30 per Fardet; the Cureus table prints '>30')",
+            tag="V-2",
+        ),
+        CountVariable(
+            id="marrow_hemophagocytosis",
+            label="Hemophagocytosis features on bone marrow aspirate",
+            parts=(finding("hemophagocytosis", "hemophagocytosis", "yes"),),
+            points_by_count=(0, 35),
+            wording="Hemophagocytosis features on bone marrow aspirate: no 0; yes 35",
+            source_ref=_REF,
+            tag="V-2",
+            note="The finding does not record the site (interpretation 6).",
+        ),
+    )
+
+
+if TYPE_CHECKING:
+    #: The points table (``variables()``), as a module attribute.
+    VARIABLES: tuple[BandVariable | CountVariable, ...]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VARIABLES":
+        return variables()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def columns(params: HLHParameters) -> list[pl.Expr]:
     """The points columns over the inputs frame (no parameter changes the table)."""
     del params
-    return columns_for(ID, VARIABLES)
+    return columns_for(ID, variables())
 
 
 def decide(row: Row, params: HLHParameters) -> ScreenResult:
     """The HScore of one row of the inputs frame."""
-    outcomes = tuple(outcome(row, ID, variable) for variable in VARIABLES)
+    outcomes = tuple(outcome(row, ID, variable) for variable in variables())
     low = sum(o.points_bounds[0] for o in outcomes if o.points_bounds)
     high = sum(o.points_bounds[1] for o in outcomes if o.points_bounds)
     status: ScreenStatus = (

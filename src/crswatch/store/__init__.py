@@ -28,6 +28,7 @@ from crswatch.store._models import (
     DashboardSession,
     EventRow,
     PatientRow,
+    StoreVersion,
     User,
 )
 from crswatch.store._patients import (
@@ -60,6 +61,7 @@ from crswatch.store._users import (
     set_password,
     unchanged_passwords,
 )
+from crswatch.store._version import bump_store_version, entity_tag, etag_matches, store_version
 
 __all__ = [
     "ROLES",
@@ -85,6 +87,7 @@ __all__ = [
     "ServiceRunningError",
     "Store",
     "StoreConflict",
+    "StoreVersion",
     "TimelineCache",
     "User",
     "UserError",
@@ -95,6 +98,7 @@ __all__ = [
     "audit_check",
     "audit_key_path",
     "authenticate",
+    "bump_store_version",
     "check_password",
     "checkpoint_log_path",
     "count_events",
@@ -103,6 +107,8 @@ __all__ = [
     "database_url",
     "end_session",
     "ensure_audit_key",
+    "entity_tag",
+    "etag_matches",
     "find_user",
     "get_patient_row",
     "ingest_timelines",
@@ -123,6 +129,7 @@ __all__ = [
     "set_active",
     "set_password",
     "start_session",
+    "store_version",
     "to_fhir",
     "unchanged_passwords",
     "verify_audit",

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -33,6 +34,7 @@ __all__ = [
     "DashboardSession",
     "EventRow",
     "PatientRow",
+    "StoreVersion",
     "UTCDateTime",
     "User",
 ]
@@ -209,3 +211,17 @@ class CdsFeedback(Base):
     #: ``acceptedSuggestions`` ([{"id": ...}]) and ``overrideReason`` as sent.
     accepted_suggestions: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
     override_reason: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+
+
+class StoreVersion(Base):
+    """One row: a counter bumped in the transaction of every write of patient data.
+
+    What a page or an API read shows of the stored patients changes only when this number does:
+    the dashboard's ward refresh and the API's patient reads answer "not modified" from it
+    without computing anything (``crswatch.store._version``; docs/decisions/0057).
+    """
+
+    __tablename__ = "store_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from crswatch.store._frames import load_timeline, patient_from_record
 from crswatch.store._models import EventRow, PatientRow
+from crswatch.store._version import bump_store_version
 from crswatch.timeline import (
     Event,
     IngestIssue,
@@ -263,5 +264,8 @@ def ingest_timelines(session: Session, timelines: Sequence[Timeline]) -> IngestS
             summary.patients_updated.append(timeline.patient.id)
         session.add_all(event_to_row(event, row.pk, now) for event in new_events)
         summary.events_stored += len(new_events)
+    if summary.patients_created or summary.patients_updated or summary.events_stored:
+        # In this transaction: the version changes exactly when what is stored does.
+        bump_store_version(session)
     session.flush()
     return summary

@@ -28,8 +28,11 @@ from crswatch.store import (
     TimelineCache,
     app_timeline_cache,
     append_audit,
+    entity_tag,
+    etag_matches,
     ingest_timelines,
     list_patients,
+    store_version,
 )
 from crswatch.timeline import MAX_PATIENT_ID_LENGTH, PATIENT_ID_PATTERN, Timeline
 from crswatch.web import _charts, _panels
@@ -240,7 +243,31 @@ async def logout(request: Request) -> Response:
 # --------------------------------------------------------------------------------------- ward
 
 
-def _ward_context(request: Request, principal: Principal, scale: str) -> dict[str, Any]:
+def _ward_tag(request: Request, principal: Principal, scale: str) -> str:
+    """The entity tag of the ward's rows: equal tags, equal rows (decision 0057).
+
+    The rows are a function of the stored patients (the store's version), the scale, the site
+    time zone and the minute: they show times to the minute ("as of 14:05", "vitals 35 min
+    ago"), and grades, ages and alerts are taken at now.  The user and role are in it too,
+    so that one user's tag is never another's.  Read before the rows are computed: a tag is
+    never newer than the rows it is sent with.
+    """
+    with _store(request).transaction() as session:
+        version = store_version(session)
+    minute = _now(request).astimezone(UTC).replace(second=0, microsecond=0)
+    zone = str(_zone(request))
+    return entity_tag(
+        version, "ward", scale, minute.isoformat(), zone, principal.username, principal.role
+    )
+
+
+def _not_modified(request: Request, tag: str) -> bool:
+    return etag_matches(request.headers.get("if-none-match"), tag)
+
+
+def _ward_context(
+    request: Request, principal: Principal, scale: str, tag: str | None = None
+) -> dict[str, Any]:
     store = _store(request)
     now = _now(request)
     timelines = _ward_timelines(store, _cache(request))
@@ -258,6 +285,8 @@ def _ward_context(request: Request, principal: Principal, scale: str) -> dict[st
     return {
         "rows": rows,
         "now": now,
+        # The refresh sends it back (If-None-Match): unchanged rows come back as 304.
+        "etag": tag,
         "scale": scale,
         "scale_title": CRS_SCALES[scale].title,
         "scales": _scale_choices(),
@@ -270,7 +299,8 @@ def ward(request: Request, scale: ScaleParam = DEFAULT_SCALE) -> Response:
     chosen = _scale(scale)
     if chosen is None:
         return _error(request, 422, f"scale={scale!r} is not a CRS scale", principal)
-    return _render(request, "ward.html", _ward_context(request, principal, chosen), 200, principal)
+    context = _ward_context(request, principal, chosen, _ward_tag(request, principal, chosen))
+    return _render(request, "ward.html", context, 200, principal)
 
 
 @router.get("/ward/rows")
@@ -279,8 +309,25 @@ def ward_table(request: Request, scale: ScaleParam = DEFAULT_SCALE) -> Response:
     chosen = _scale(scale)
     if chosen is None:
         return _error(request, 422, f"scale={scale!r} is not a CRS scale", principal)
-    context = _ward_context(request, principal, chosen)
-    return _render(request, "ward/_table.html", context, 200, principal)
+    tag = _ward_tag(request, principal, chosen)
+    if _not_modified(request, tag):
+        # Nothing computed: the rows the client shows are the rows it would get (decision
+        # 0057).  Still a read of patient data by this user: audited.
+        audit(
+            _store(request),
+            principal.username,
+            principal.role,
+            "read",
+            "dashboard.ward",
+            None,
+            "success",
+            f"not modified (304), scale {chosen}",
+        )
+        return Response(status_code=304, headers={**_HEADERS, "ETag": tag})
+    context = _ward_context(request, principal, chosen, tag)
+    response = _render(request, "ward/_table.html", context, 200, principal)
+    response.headers["ETag"] = tag
+    return response
 
 
 # ------------------------------------------------------------------------------ patient view

@@ -15,7 +15,14 @@ from fastapi import APIRouter, Query, Request, Response
 
 from crswatch.api._deps import SettingsDep, StoreDep, Viewer, audit
 from crswatch.api._errors import ApiError
-from crswatch.api.routes._patients import CacheDep, PatientId, read_frames, read_timeline
+from crswatch.api.routes._patients import (
+    NOT_MODIFIED,
+    CacheDep,
+    PatientId,
+    conditional_read,
+    read_frames,
+    read_timeline,
+)
 from crswatch.biomarkers import BiomarkerParameters, cytokine_profile, kinetics
 from crswatch.episodes import (
     assessment_gaps,
@@ -76,6 +83,7 @@ def _at(text: str | None) -> datetime | None:
 
 
 def _analyse(
+    request: Request,
     store: Store,
     principal: Principal,
     patient_id: str,
@@ -83,9 +91,17 @@ def _analyse(
     fields: str,
     compute: Callable[[Timeline], Any],
 ) -> Response:
-    """Load, compute and audit; engine input errors become 422 naming ``fields``."""
+    """Load, compute and audit; engine input errors become 422 naming ``fields``.
+
+    Conditional: 304 without loading anything when the client holds this answer's ETag.
+    """
+    tag, unchanged = conditional_read(request, store, principal, resource, patient_id)
+    if unchanged is not None:
+        return unchanged
     timeline = read_timeline(store, principal, patient_id, resource)
-    return _respond(store, principal, patient_id, resource, fields, lambda: compute(timeline))
+    response = _respond(store, principal, patient_id, resource, fields, lambda: compute(timeline))
+    response.headers["ETag"] = tag
+    return response
 
 
 def _respond(
@@ -143,6 +159,7 @@ def _wants_fhir(request: Request) -> bool:
 
 
 def _grade_fhir(
+    request: Request,
     store: Store,
     principal: Principal,
     patient_id: str,
@@ -154,6 +171,7 @@ def _grade_fhir(
     from crswatch.io.fhir import results_to_bundle  # import on use, as the JSON path
 
     response = _analyse(
+        request,
         store,
         principal,
         patient_id,
@@ -168,6 +186,7 @@ def _grade_fhir(
 @router.get(
     "/patients/{patient_id}/grade",
     summary="CRS and ICANS on every scale at a time",
+    responses=NOT_MODIFIED,
     description=(
         f"JSON by default; with `Accept: {FHIR_JSON}`, a FHIR R4 Bundle of the patient's data, "
         "each grade as an Observation and each HLH/MAS screen met as a DetectedIssue."
@@ -186,12 +205,15 @@ def grade(
     moment = _at(at)
     params = StateParameters(fever_waiver=fever_waiver)
     if _wants_fhir(request):
-        return _grade_fhir(store, principal, patient_id, moment, scale, params)
+        return _grade_fhir(request, store, principal, patient_id, moment, scale, params)
+    tag, unchanged = conditional_read(request, store, principal, "grade", patient_id)
+    if unchanged is not None:
+        return unchanged
     # Frames from the app's cache (reloaded whenever the stored patient changed), and the
     # result kept for this exact stored version, time and scale list (decision 0025).
     marker, (patients, events) = read_frames(store, principal, cache, patient_id, "grade")
     key = ("grade", moment, None if scale is None else tuple(scale), fever_waiver)
-    return _respond(
+    response = _respond(
         store,
         principal,
         patient_id,
@@ -204,6 +226,8 @@ def grade(
             lambda: _grade_frames(patients, events, moment, scale, params),
         ),
     )
+    response.headers["ETag"] = tag
+    return response
 
 
 def _every(text: str | None) -> timedelta | None:
@@ -236,8 +260,13 @@ def _check_rows(timeline: Timeline, grid: timedelta, limit: int) -> None:
         )
 
 
-@router.get("/patients/{patient_id}/trajectory", summary="Grade over time, per scale")
+@router.get(
+    "/patients/{patient_id}/trajectory",
+    summary="Grade over time, per scale",
+    responses=NOT_MODIFIED,
+)
 def trajectory_route(
+    request: Request,
     store: StoreDep,
     settings: SettingsDep,
     principal: Viewer,
@@ -259,7 +288,7 @@ def trajectory_route(
         table = table.with_columns(pl.col("at").map_elements(format_time, return_dtype=pl.String))
         return table.to_dicts()
 
-    return _analyse(store, principal, patient_id, "trajectory", "scale", compute)
+    return _analyse(request, store, principal, patient_id, "trajectory", "scale", compute)
 
 
 def _block(found: list[Any], peaks: pl.DataFrame, kind: str) -> dict[str, Any]:
@@ -271,8 +300,13 @@ def _block(found: list[Any], peaks: pl.DataFrame, kind: str) -> dict[str, Any]:
     }
 
 
-@router.get("/patients/{patient_id}/episodes", summary="CRS and ICANS episodes per scale")
+@router.get(
+    "/patients/{patient_id}/episodes",
+    summary="CRS and ICANS episodes per scale",
+    responses=NOT_MODIFIED,
+)
 def episodes(
+    request: Request,
     store: StoreDep,
     principal: Viewer,
     patient_id: PatientId,
@@ -291,11 +325,16 @@ def episodes(
         icans["assessment_gaps"] = [g.to_dict() for g in gaps]
         return {"patient_id": timeline.patient.id, **_block(found, peaks, "crs"), "icans": icans}
 
-    return _analyse(store, principal, patient_id, "episodes", "scale", compute)
+    return _analyse(request, store, principal, patient_id, "episodes", "scale", compute)
 
 
-@router.get("/patients/{patient_id}/recommendations", summary="Management actions at a time")
+@router.get(
+    "/patients/{patient_id}/recommendations",
+    summary="Management actions at a time",
+    responses=NOT_MODIFIED,
+)
 def recommendations(
+    request: Request,
     store: StoreDep,
     principal: Viewer,
     patient_id: PatientId,
@@ -307,6 +346,7 @@ def recommendations(
     moment = _at(at)
     params = StateParameters(fever_waiver=fever_waiver)
     return _analyse(
+        request,
         store,
         principal,
         patient_id,
@@ -316,8 +356,9 @@ def recommendations(
     )
 
 
-@router.get("/patients/{patient_id}/hlh", summary="HLH/MAS screens")
+@router.get("/patients/{patient_id}/hlh", summary="HLH/MAS screens", responses=NOT_MODIFIED)
 def hlh(
+    request: Request,
     store: StoreDep,
     principal: Viewer,
     patient_id: PatientId,
@@ -341,11 +382,17 @@ def hlh(
         document["supplementary_findings"] = findings.to_dict()
         return document
 
-    return _analyse(store, principal, patient_id, "hlh", "at", compute)
+    return _analyse(request, store, principal, patient_id, "hlh", "at", compute)
 
 
-@router.get("/patients/{patient_id}/biomarkers", summary="Biomarker kinetics, cytokine profile")
-def biomarkers(store: StoreDep, principal: Viewer, patient_id: PatientId, at: At = None) -> Any:
+@router.get(
+    "/patients/{patient_id}/biomarkers",
+    summary="Biomarker kinetics, cytokine profile",
+    responses=NOT_MODIFIED,
+)
+def biomarkers(
+    request: Request, store: StoreDep, principal: Viewer, patient_id: PatientId, at: At = None
+) -> Any:
     moment = _at(at)
     params = BiomarkerParameters()
 
@@ -360,11 +407,16 @@ def biomarkers(store: StoreDep, principal: Viewer, patient_id: PatientId, at: At
             "cytokines": profile.to_dict(),
         }
 
-    return _analyse(store, principal, patient_id, "biomarkers", "at", compute)
+    return _analyse(request, store, principal, patient_id, "biomarkers", "at", compute)
 
 
-@router.get("/patients/{patient_id}/blinatumomab", summary="Blinatumomab status from the record")
+@router.get(
+    "/patients/{patient_id}/blinatumomab",
+    summary="Blinatumomab status from the record",
+    responses=NOT_MODIFIED,
+)
 def blinatumomab(
+    request: Request,
     store: StoreDep,
     principal: Viewer,
     patient_id: PatientId,
@@ -383,6 +435,7 @@ def blinatumomab(
         label_version=label_version, crs_scale=crs_scale, setting=setting, regimen=regimen
     )
     return _analyse(
+        request,
         store,
         principal,
         patient_id,
@@ -398,9 +451,12 @@ def blinatumomab(
 
 
 @router.get(
-    "/patients/{patient_id}/regimen", summary="Step-up bispecific regimen status from the record"
+    "/patients/{patient_id}/regimen",
+    summary="Step-up bispecific regimen status from the record",
+    responses=NOT_MODIFIED,
 )
 def regimen(
+    request: Request,
     store: StoreDep,
     principal: Viewer,
     patient_id: PatientId,
@@ -410,6 +466,7 @@ def regimen(
 ) -> Any:
     moment = _at(at)
     return _analyse(
+        request,
         store,
         principal,
         patient_id,

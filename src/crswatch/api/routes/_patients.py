@@ -8,7 +8,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import polars as pl
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from crswatch.api._deps import Clinician, SettingsDep, StoreDep, Viewer, audit, audit_in
@@ -23,10 +23,13 @@ from crswatch.store import (
     TimelineCache,
     app_timeline_cache,
     count_events,
+    entity_tag,
+    etag_matches,
     get_patient_row,
     ingest_timelines,
     list_patients,
     load_timeline,
+    store_version,
 )
 from crswatch.store._cache import Marker
 from crswatch.timeline import (
@@ -168,6 +171,32 @@ def _not_found(store: Store, principal: Principal, patient_id: str, resource: st
     return ApiError.field(404, "not_found", "patient_id", "no such patient")
 
 
+def conditional_read(
+    request: Request, store: Store, principal: Principal, resource: str, patient_id: str
+) -> tuple[str, Response | None]:
+    """The answer's entity tag, and a 304 when the client's ``If-None-Match`` names it.
+
+    A patient read is a function of the stored data, the path, the query and the media type
+    asked for (``Accept``): none reads the wall clock (the default time is the last event).  So
+    its tag is the store's version with those (decision 0057); a matching one is answered 304
+    before anything is loaded, and audited as the read it is.  Call after authentication (the
+    route's principal), so that a 304 never answers a caller who may not read.
+    """
+    with store.transaction() as session:
+        version = store_version(session)
+    tag = entity_tag(
+        version,
+        "api",
+        request.url.path,
+        request.url.query,
+        request.headers.get("accept", ""),
+    )
+    if not etag_matches(request.headers.get("if-none-match"), tag):
+        return tag, None
+    audit(store, principal, "read", resource, patient_id, "success", "not modified (304)")
+    return tag, Response(status_code=304, headers={"ETag": tag})
+
+
 def read_timeline(store: Store, principal: Principal, patient_id: str, resource: str) -> Timeline:
     """The stored timeline, or 404 (audited as a failed read)."""
     with store.transaction() as session:
@@ -188,8 +217,29 @@ def read_frames(
     return found
 
 
-@router.get("/patients/{patient_id}", summary="Read a patient")
-def patient(store: StoreDep, principal: Viewer, patient_id: PatientId) -> dict[str, Any]:
+#: The 304 answer of a conditional read, for the OpenAPI document.
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {
+        "description": (
+            "Not modified: the If-None-Match header names this answer's ETag (nothing stored "
+            "changed since)."
+        )
+    }
+}
+
+
+@router.get(
+    "/patients/{patient_id}",
+    summary="Read a patient",
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
+def patient(
+    request: Request, response: Response, store: StoreDep, principal: Viewer, patient_id: PatientId
+) -> Any:
+    tag, unchanged = conditional_read(request, store, principal, "patient", patient_id)
+    if unchanged is not None:
+        return unchanged
     with store.transaction() as session:
         row = get_patient_row(session, patient_id)
         found = None
@@ -204,13 +254,25 @@ def patient(store: StoreDep, principal: Viewer, patient_id: PatientId) -> dict[s
         audit(store, principal, "read", "patient", patient_id, "failure", "not found")
         raise ApiError.field(404, "not_found", "patient_id", "no such patient")
     audit(store, principal, "read", "patient", patient_id, "success")
+    response.headers["ETag"] = tag
     return found
 
 
-@router.get("/patients/{patient_id}/timeline", summary="The stored timeline (crswatch.timeline/1)")
-def timeline(store: StoreDep, principal: Viewer, patient_id: PatientId) -> dict[str, Any]:
+@router.get(
+    "/patients/{patient_id}/timeline",
+    summary="The stored timeline (crswatch.timeline/1)",
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
+def timeline(
+    request: Request, response: Response, store: StoreDep, principal: Viewer, patient_id: PatientId
+) -> Any:
+    tag, unchanged = conditional_read(request, store, principal, "timeline", patient_id)
+    if unchanged is not None:
+        return unchanged
     found = read_timeline(store, principal, patient_id, "timeline")
     audit(store, principal, "read", "timeline", patient_id, "success")
+    response.headers["ETag"] = tag
     return found.to_dict()
 
 
