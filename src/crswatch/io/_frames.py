@@ -619,10 +619,9 @@ def _index(column: str, names: Sequence[str], alias: str) -> pl.Expr:
     """The position of each cell's value in ``names`` (null when it is not there)."""
     if not names:
         return pl.lit(None, dtype=pl.UInt32).alias(alias)
+    # The physical value of an Enum of the names is the position (a text not among them: null).
     return (
-        pl.col(column)
-        .replace_strict(names, range(len(names)), default=None, return_dtype=pl.UInt32)
-        .alias(alias)
+        pl.col(column).cast(pl.Enum(names), strict=False).to_physical().cast(pl.UInt32).alias(alias)
     )
 
 
@@ -676,10 +675,16 @@ def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
     quantity = kind == _KIND_CODES["quantity"]
     pair_index = pl.col("v_index").cast(pl.UInt64) * max(len(units), 1) + pl.col("u_index")
     pairs = (
-        indexed.filter(quantity & pl.col("unit_present") & ~pl.col("fraction"))
-        .select(pair_index.alias("pair"), "v_index", "u_index")
+        indexed.select(
+            pair_index.alias("pair"),
+            "v_index",
+            "u_index",
+            (quantity & pl.col("unit_present") & ~pl.col("fraction")).alias("wanted"),
+        )
+        .filter("wanted")
         .unique(["pair"])
         .sort("pair")
+        .drop("wanted")
     )
     conversions = _conversion_arrays([(words.names[v], units[u]) for _, v, u in pairs.iter_rows()])
 
