@@ -586,7 +586,7 @@ def test_simulated_shard_with_damaged_rows(cohort: Path, tmp_path: Path) -> None
 # ------------------------------------------------------------------------------ the pieces
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)  # a loaded machine is no failure
 @given(
     st.floats(allow_nan=False, allow_infinity=False)
     | st.floats(min_value=1e-12, max_value=1e13)

@@ -156,6 +156,20 @@ def test_simulated_patients_in_canonical_units(simulated: TablePair) -> None:
     assert events.height > 1_000
 
 
+def test_simulated_patients_in_shuffled_rows(simulated: TablePair, tmp_path: Path) -> None:
+    """Rows in any order (patients interleaved, times and items shuffled): the frames are
+    sorted by patient id, time and item, as ``to_frames`` sorts them."""
+    events = pq.read_table(simulated.events)
+    order = np.random.default_rng(3).permutation(events.num_rows)
+    pair = TablePair(tmp_path / "patients.parquet", tmp_path / "events.parquet")
+    # Patient rows in reverse, so that row order and id order differ too.
+    patients = pq.read_table(simulated.patients)
+    pq.write_table(patients.take(np.arange(patients.num_rows)[::-1]), pair.patients)
+    pq.write_table(events.take(order), pair.events)
+    got = assert_reads_as_reference(pair)
+    assert got["patient_id"].n_unique() == patients.num_rows > 1
+
+
 def test_simulated_patients_with_mixed_units(simulated: TablePair, tmp_path: Path) -> None:
     """Every other row of six items in another unit, long texts, and canonical values written
     with more than 12 significant digits (those are rounded, as they always were)."""
