@@ -519,12 +519,11 @@ def _rounded(frame: pl.DataFrame, name: str, *, exact: str | None = None) -> pl.
     todo = column.is_not_null()
     if exact is not None:
         todo = todo & ~frame[exact]
-    if not todo.any():
+    rows = todo.arg_true()
+    if rows.is_empty():
         return pl.col(name)
-    mask = todo.to_numpy()
-    values = column.to_numpy(writable=True)
-    values[mask] = _round_significant(values[mask])
-    return pl.when(pl.col(name).is_not_null()).then(pl.lit(pl.Series(name, values)))
+    rounded = _round_significant(column.gather(rows).to_numpy())
+    return pl.lit(column.clone().scatter(rows, rounded))
 
 
 _KIND_CODES = {"quantity": 0, "code": 1, "boolean": 2, "score": 3, "any": 4}
