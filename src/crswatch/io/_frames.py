@@ -20,6 +20,10 @@
   exactly as the full read does.
 - Tables outside the types of the table contract (an integer ``id`` column, nanosecond or
   non-UTC timestamps, a ragged CSV) are read by the Python path, whole.
+- A Parquet file of the contract's types is read by Polars (its Arrow rows only if the Python
+  path needs some); a value in its canonical unit is neither converted nor, when its text has
+  at most 12 characters, rounded (the rounding cannot change it); the unit registry is not
+  loaded for canonical units (docs/decisions/0053-reader-at-the-speed-of-parquet.md).
 
 Counts, conversions, unknown items, warnings and issues (in the Python path's order) are the same;
 ``tests/io/test_frames.py`` checks it on generated tables mixing every issue kind.
@@ -205,7 +209,7 @@ class _Table:
 
     def table(self) -> pa.Table:
         if self.arrow is None:
-            self.arrow = pq.read_table(self.path)
+            self.arrow = _read_parquet(self.path)
         return self.arrow
 
     def frame(self, types: Mapping[str, str]) -> pl.DataFrame:
@@ -513,7 +517,8 @@ def _rounded(frame: pl.DataFrame, name: str, *, exact: str | None = None) -> pl.
     double ``x`` nearest to it, within half an ulp (a relative 1.1e-16 for a normal double),
     while the 12-digit decimals next to ``d`` are at least a relative 1e-12 away; so ``d`` is
     the 12-digit decimal nearest to ``x``, ``f"{x:.12g}"`` writes ``d``, and ``float`` reads it
-    back as ``x``.  ``tests/io/test_frames.py`` checks it on every such value it generates.
+    back as ``x``.  ``tests/io/test_reader_identity.py`` compares the bits with the reference
+    path's on generated texts (decision 0053).
     """
     column = frame[name]
     todo = column.is_not_null()
