@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import astuple
 from typing import Any
 
 import pytest
@@ -9,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crswatch.io import read_json_document
-from crswatch.timeline import conversion_for, molar_mass
+from crswatch.timeline import _units, conversion_for, molar_mass, vocabulary
+from crswatch.timeline._units import Conversion
+from crswatch.timeline._vocabulary import item_spec
 from tests.conftest import with_event
 
 
@@ -161,3 +165,37 @@ def test_no_suggestion_for_a_unit_without_a_known_spelling(document: dict[str, A
     result = read_json_document(with_event(document, item="crp", value=1, unit="furlong"), "t.json")
     (issue,) = result.report.issues
     assert "did you mean" not in issue.reason
+
+
+# ------------------------------------------- canonical units without the registry (issue 16)
+
+
+def _canonical_pairs() -> list[tuple[str, str]]:
+    return [(spec.name, unit) for spec in vocabulary().values() for unit in spec.units]
+
+
+def _fields(conversion: Conversion) -> tuple[Any, ...]:
+    """Every field, the offset's sign too (``-0.0 == 0.0`` in Python)."""
+    return (*astuple(conversion), math.copysign(1.0, conversion.offset))
+
+
+@pytest.mark.parametrize(("item", "unit"), _canonical_pairs())
+def test_a_canonical_unit_is_the_conversion_the_registry_computes(item: str, unit: str) -> None:
+    """The short cut for canonical units gives exactly what pint computes for them."""
+    by_registry = _units._registry_conversion(item_spec(item), item, unit)
+    assert by_registry.identity
+    assert _fields(conversion_for(item, unit)) == _fields(by_registry)
+
+
+def test_canonical_units_never_load_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_registry() -> Any:
+        raise AssertionError("the unit registry was loaded for a canonical unit")
+
+    for cached in (conversion_for, _units._parse, _units._valid):
+        cached.cache_clear()
+    monkeypatch.setattr(_units, "registry", no_registry)
+    for item, unit in _canonical_pairs():
+        assert conversion_for(item, unit).identity
+    with pytest.raises(AssertionError, match="registry was loaded"):
+        conversion_for("temperature", "[degF]")
+    conversion_for.cache_clear()  # nothing computed without the registry stays cached

@@ -20,6 +20,10 @@
   exactly as the full read does.
 - Tables outside the types of the table contract (an integer ``id`` column, nanosecond or
   non-UTC timestamps, a ragged CSV) are read by the Python path, whole.
+- A Parquet file of the contract's types is read by Polars (its Arrow rows only if the Python
+  path needs some); a value in its canonical unit is neither converted nor, when its text has
+  at most 12 characters, rounded (the rounding cannot change it); the unit registry is not
+  loaded for canonical units (docs/decisions/0053-reader-at-the-speed-of-parquet.md).
 
 Counts, conversions, unknown items, warnings and issues (in the Python path's order) are the same;
 ``tests/io/test_frames.py`` checks it on generated tables mixing every issue kind.
@@ -188,27 +192,103 @@ def read_table_frames(pair: TablePair) -> FrameResult:
 # ----------------------------------------------------------------------------------- loading
 
 
-def _load(pair: TablePair) -> tuple[pa.Table, pa.Table] | None:
-    """Both tables as Arrow, or ``None`` when they are outside the types read column-wise."""
-    patients = _read_table(pair.patients)
-    events = _read_table(pair.events)
+@dataclass(slots=True)
+class _Table:
+    """One table: its column names, the known columns as Polars, and (on demand) as Arrow.
+
+    A Parquet file of the contract's column types is read by Polars alone (a few milliseconds);
+    the Arrow table, whose rows the Python path reads as records, is read only if some row
+    needs that path.  Any other file is read as Arrow first, as ``read_table_pair`` reads it.
+    """
+
+    path: Path
+    names: list[str]
+    rows: int
+    known: pl.DataFrame | None = None
+    arrow: pa.Table | None = None
+
+    def table(self) -> pa.Table:
+        if self.arrow is None:
+            self.arrow = _read_parquet(self.path)
+        return self.arrow
+
+    def frame(self, types: Mapping[str, str]) -> pl.DataFrame:
+        """The known columns (absent or all-null ones as null text), with a row number."""
+        if self.known is None:
+            self.known = _known(self.table(), types)
+        return _complete(self.known, self.rows, types)
+
+
+def _load(pair: TablePair) -> tuple[_Table, _Table] | None:
+    """Both tables, or ``None`` when they are outside the types read column-wise."""
+    patients = _read_table(pair.patients, _PATIENT_TYPES)
+    events = _read_table(pair.events, _EVENT_TYPES)
     if patients is None or events is None:
         return None
     # The same checks, in the same order and words, as read_table_pair's.
     _require_columns(patients, ("id", "therapy_kind", "therapy_start"), pair.patients)
     _require_columns(events, ("patient_id", "time", "item", "value"), pair.events)
-    if not (_readable(patients, _PATIENT_TYPES) and _readable(events, _EVENT_TYPES)):
-        return None
     return patients, events
 
 
-def _read_table(path: Path) -> pa.Table | None:
+#: Arrow types Polars reads from Parquet exactly as ``pl.from_arrow`` converts them.
+_POLARS_READS = (
+    pa.string(),
+    pa.large_string(),
+    pa.float64(),
+    pa.int64(),
+    pa.bool_(),
+    pa.null(),
+    pa.date32(),
+    pa.timestamp("us", tz="UTC"),
+    pa.timestamp("ms", tz="UTC"),
+    pa.timestamp("us"),
+    pa.timestamp("ms"),
+)
+
+
+def _read_table(path: Path, types: Mapping[str, str]) -> _Table | None:
+    """The table at ``path``, or ``None`` when its types are not read column-wise."""
     if path.suffix == ".csv":
-        return _read_csv(path)
+        arrow = _read_csv(path)
+        if arrow is None:
+            return None
+        table = _Table(path, arrow.schema.names, arrow.num_rows, arrow=arrow)
+    else:
+        try:
+            with pq.ParquetFile(path) as handle:
+                schema, rows = handle.schema_arrow, handle.metadata.num_rows
+        except (pa.ArrowInvalid, OSError, ValueError):
+            schema = None
+        if schema is None:
+            arrow = _read_parquet(path)  # raises, with read_table's own message
+            table = _Table(path, arrow.schema.names, arrow.num_rows, arrow=arrow)
+        else:
+            table = _Table(path, schema.names, rows)
+            if not _readable(schema, types):
+                return None
+            known = [name for name in schema.names if name in types]
+            if known and all(schema.field(name).type in _POLARS_READS for name in known):
+                table.known = _read_known(path, known)
+            else:
+                table.arrow = _read_parquet(path)
+            return table
+    return table if _readable(table.table().schema, types) else None
+
+
+def _read_parquet(path: Path) -> pa.Table:
     try:
         return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TimelineFormatError(f"not a readable Parquet file ({exc})", path=str(path)) from None
+
+
+def _read_known(path: Path, known: list[str]) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path, columns=known)
+    except (pl.exceptions.PolarsError, OSError):
+        # Whatever Polars cannot read, Arrow reads or reports, as read_table_pair does.
+        return _known(_read_parquet(path), dict.fromkeys(known, _TEXT))
 
 
 #: Characters with a meaning to the csv module beyond "," and "\n" (and NUL, which it refuses).
@@ -266,23 +346,21 @@ def _read_csv_rows(path: Path) -> pa.Table | None:
     )
 
 
-def _require_columns(table: pa.Table, required: Sequence[str], path: Path) -> None:
-    if table.num_rows and (
-        missing := [name for name in required if name not in table.schema.names]
-    ):
+def _require_columns(table: _Table, required: Sequence[str], path: Path) -> None:
+    if table.rows and (missing := [name for name in required if name not in table.names]):
         raise TimelineFormatError(f"missing column(s) {missing}", path=str(path))
 
 
-def _readable(table: pa.Table, types: Mapping[str, str]) -> bool:
+def _readable(schema: pa.Schema, types: Mapping[str, str]) -> bool:
     """True when every known column has a type the expressions read as Python reads it."""
-    names = table.schema.names
+    names = schema.names
     if len(set(names)) != len(names):
         return False
     for name in names:
         wanted = types.get(name)
         if wanted is None:
             continue
-        kind = table.schema.field(name).type
+        kind = schema.field(name).type
         if pa.types.is_null(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
             continue
         if wanted == _NUMBER_TYPE and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
@@ -302,19 +380,28 @@ def _readable(table: pa.Table, types: Mapping[str, str]) -> bool:
     return True
 
 
-def _frame(table: pa.Table, types: Mapping[str, str]) -> pl.DataFrame:
-    """The known columns as Polars (absent or all-null ones as null text), with a row number."""
+def _known(table: pa.Table, types: Mapping[str, str]) -> pl.DataFrame:
+    """The known columns of an Arrow table as Polars."""
     known = [name for name in table.schema.names if name in types]
-    rows = pl.int_range(0, table.num_rows, dtype=pl.UInt32, eager=True).alias(_ROW)
-    frame = pl.from_arrow(table.select(known)) if known else pl.DataFrame()
+    if not known:
+        return pl.DataFrame()
+    frame = pl.from_arrow(table.select(known))
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_columns(rows) if known else rows.to_frame()
+    return frame
+
+
+def _complete(frame: pl.DataFrame, rows: int, types: Mapping[str, str]) -> pl.DataFrame:
+    """The known columns with a row number, absent or all-null ones as null text."""
+    numbers = pl.int_range(0, rows, dtype=pl.UInt32, eager=True).alias(_ROW)
+    frame = frame.with_columns(numbers) if frame.width else numbers.to_frame()
     missing = [
-        pl.repeat(None, table.num_rows, dtype=pl.String).alias(name)
+        pl.repeat(None, rows, dtype=pl.String).alias(name)
         for name in types
         if name not in frame.columns
     ]
-    nulls = [pl.col(name).cast(pl.String) for name in known if frame.schema[name] == pl.Null]
+    nulls = [
+        pl.col(name).cast(pl.String) for name in frame.columns if frame.schema[name] == pl.Null
+    ]
     return frame.with_columns(*missing, *nulls)
 
 
@@ -416,15 +503,32 @@ def _round_significant(values: FloatArray) -> FloatArray:
     return out
 
 
-def _rounded(frame: pl.DataFrame, name: str) -> pl.Expr:
-    """Column ``name`` rounded as ``Conversion.apply`` rounds (nulls stay null)."""
+#: A decimal number written in at most this many characters has at most 12 significant digits.
+_EXACT_TEXT_BYTES = 12
+#: Well inside the normal doubles (subnormals lose digits, so the argument below needs this).
+_NORMAL_MAGNITUDE = 1e-290
+
+
+def _rounded(frame: pl.DataFrame, name: str, *, exact: str | None = None) -> pl.Expr:
+    """Column ``name`` rounded as ``Conversion.apply`` rounds (nulls stay null).
+
+    Rows where column ``exact`` is true are left as they are, without rounding.  That is the
+    same double, bit for bit: a decimal ``d`` of at most 12 significant digits is read as the
+    double ``x`` nearest to it, within half an ulp (a relative 1.1e-16 for a normal double),
+    while the 12-digit decimals next to ``d`` are at least a relative 1e-12 away; so ``d`` is
+    the 12-digit decimal nearest to ``x``, ``f"{x:.12g}"`` writes ``d``, and ``float`` reads it
+    back as ``x``.  ``tests/io/test_reader_identity.py`` compares the bits with the reference
+    path's on generated texts (decision 0053).
+    """
     column = frame[name]
-    if column.null_count() == len(column):
+    todo = column.is_not_null()
+    if exact is not None:
+        todo = todo & ~frame[exact]
+    rows = todo.arg_true()
+    if rows.is_empty():
         return pl.col(name)
-    known = column.is_not_null().to_numpy()
-    values = column.to_numpy(writable=True)
-    values[known] = _round_significant(values[known])
-    return pl.when(pl.col(name).is_not_null()).then(pl.lit(pl.Series(name, values)))
+    rounded = _round_significant(column.gather(rows).to_numpy())
+    return pl.lit(column.clone().scatter(rows, rounded))
 
 
 _KIND_CODES = {"quantity": 0, "code": 1, "boolean": 2, "score": 3, "any": 4}
@@ -435,6 +539,8 @@ class _Vocabulary:
     """The vocabulary as arrays indexed by item number (``vocabulary()`` order)."""
 
     names: list[str]
+    #: Each name's position in the names sorted as text.
+    name_ranks: pl.Series
     kinds: pl.Series
     lows: pl.Series
     highs: pl.Series
@@ -449,6 +555,10 @@ def _vocabulary_arrays() -> _Vocabulary:
     code_values = sorted({code for spec in specs for code in spec.values})
     return _Vocabulary(
         names=[spec.name for spec in specs],
+        name_ranks=pl.Series(
+            [sorted(spec.name for spec in specs).index(spec.name) for spec in specs],
+            dtype=pl.UInt32,
+        ),
         kinds=pl.Series([_KIND_CODES[spec.kind] for spec in specs], dtype=pl.UInt8),
         lows=pl.Series([spec.low for spec in specs], dtype=pl.Float64),
         highs=pl.Series([spec.high for spec in specs], dtype=pl.Float64),
@@ -519,10 +629,9 @@ def _index(column: str, names: Sequence[str], alias: str) -> pl.Expr:
     """The position of each cell's value in ``names`` (null when it is not there)."""
     if not names:
         return pl.lit(None, dtype=pl.UInt32).alias(alias)
+    # The physical value of an Enum of the names is the position (a text not among them: null).
     return (
-        pl.col(column)
-        .replace_strict(names, range(len(names)), default=None, return_dtype=pl.UInt32)
-        .alias(alias)
+        pl.col(column).cast(pl.Enum(names), strict=False).to_physical().cast(pl.UInt32).alias(alias)
     )
 
 
@@ -576,10 +685,16 @@ def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
     quantity = kind == _KIND_CODES["quantity"]
     pair_index = pl.col("v_index").cast(pl.UInt64) * max(len(units), 1) + pl.col("u_index")
     pairs = (
-        indexed.filter(quantity & pl.col("unit_present") & ~pl.col("fraction"))
-        .select(pair_index.alias("pair"), "v_index", "u_index")
+        indexed.select(
+            pair_index.alias("pair"),
+            "v_index",
+            "u_index",
+            (quantity & pl.col("unit_present") & ~pl.col("fraction")).alias("wanted"),
+        )
+        .filter("wanted")
         .unique(["pair"])
         .sort("pair")
+        .drop("wanted")
     )
     conversions = _conversion_arrays([(words.names[v], units[u]) for _, v, u in pairs.iter_rows()])
 
@@ -629,12 +744,25 @@ def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
         affine(pl.col("num"), None).alias("value_raw"),
         affine(pl.col("ref_low_num"), 0.0).alias("ref_low_raw"),
         affine(pl.col("ref_high_num"), 0.0).alias("ref_high_raw"),
+        # Values the rounding to 12 digits leaves as they are (see _round_significant): an
+        # FiO2 fraction (not rounded), and a value in its canonical unit written in at most 12
+        # characters, so at most 12 significant digits, of a normal magnitude.
+        (
+            pl.col("fraction")
+            | (
+                pl.col("c_identity").fill_null(value=False)
+                & (value.str.len_bytes() <= _EXACT_TEXT_BYTES)
+                & (
+                    (pl.col("num") == 0.0)
+                    | pl.col("num").abs().is_between(_NORMAL_MAGNITUDE, 1.0 / _NORMAL_MAGNITUDE)
+                )
+            )
+        )
+        .fill_null(value=False)
+        .alias("value_exact"),
     ).collect()
     frame = frame.with_columns(
-        pl.when(pl.col("fraction"))
-        .then(pl.col("value_raw"))
-        .otherwise(_rounded(frame, "value_raw"))
-        .alias("value_conv"),
+        _rounded(frame, "value_raw", exact="value_exact").alias("value_conv"),
         _rounded(frame, "ref_low_raw").alias("ref_low_conv"),
         _rounded(frame, "ref_high_raw").alias("ref_high_conv"),
     )
@@ -814,7 +942,7 @@ class _ShardReader:
     its conflicts (and the warning about fields outside the format); orphan rows come last.
     """
 
-    def __init__(self, pair: TablePair, patients: pa.Table, events: pa.Table) -> None:
+    def __init__(self, pair: TablePair, patients: _Table, events: _Table) -> None:
         self.pair = pair
         self.patient_table = patients
         self.event_table = events
@@ -822,28 +950,30 @@ class _ShardReader:
         self.fragments = _Fragments()
         self.event_frames: list[pl.DataFrame] = []
         self.patient_frames: list[pl.DataFrame] = []
+        #: Which of ``event_frames`` is already sorted as ``to_frames`` sorts (if any).
+        self.sorted_frame: int | None = None
         #: Fields of the events table outside the format (the Python path warns about them).
-        self.extra_fields = sorted(
-            set(events.schema.names) - _EVENT_FIELDS - {"patient_id", "shard"}
-        )
+        self.extra_fields = sorted(set(events.names) - _EVENT_FIELDS - {"patient_id", "shard"})
 
     # -- records for the Python path, exactly as read_table_pair builds them
 
     def _patient_records(self, positions: Sequence[int]) -> dict[int, dict[str, Any]]:
-        rows = self.patient_table.take(pa.array(positions, pa.int64())).to_pylist()
+        table = self.patient_table.table()
+        rows = table.take(pa.array(positions, pa.int64())).to_pylist()
         return {
             position: _patient_record(row) for position, row in zip(positions, rows, strict=True)
         }
 
     def _event_records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
-        records = self.event_table.take(pa.array(rows, pa.int64())).to_pylist()
+        table = self.event_table.table()
+        records = table.take(pa.array(rows, pa.int64())).to_pylist()
         return [_event_record(record) for record in records]
 
     # -- reading
 
     def read(self) -> FrameResult:
-        patients = _frame(self.patient_table, _PATIENT_TYPES)
-        events = _frame(self.event_table, _EVENT_TYPES)
+        patients = self.patient_table.frame(_PATIENT_TYPES)
+        events = self.event_table.frame(_EVENT_TYPES)
         self.report.patients_read = patients.height
         self.report.events_read = events.height
         patients = self._check_patients(patients)
@@ -1016,7 +1146,8 @@ class _ShardReader:
         self._count_clean(clean, suspects.accepted, vouched)
         if not conflicts.is_empty():
             clean = clean.join(conflicts, on=_ROW, how="anti", maintain_order="left")
-        self.event_frames.append(clean.select(_cast_to(EVENT_FRAME_SCHEMA)))
+        self.event_frames.append(_in_frame_order(clean, vouched, patients.height))
+        self.sorted_frame = len(self.event_frames) - 1
         rejected = set(conflicts[_ROW].to_list())
         kept: dict[int, list[Event]] = defaultdict(list)
         timeline_of: dict[int, Timeline] = {}
@@ -1166,12 +1297,43 @@ class _ShardReader:
             if self.patient_frames
             else pl.DataFrame(schema=PATIENT_FRAME_SCHEMA)
         )
-        events = (
-            pl.concat(self.event_frames).sort("patient_id", "time", "item", maintain_order=True)
-            if self.event_frames
-            else pl.DataFrame(schema=EVENT_FRAME_SCHEMA)
-        )
+        if len(self.event_frames) == 1 and self.sorted_frame == 0:
+            events = self.event_frames[0]  # the rows vouched for alone, already in order
+        elif self.event_frames:
+            events = pl.concat(self.event_frames).sort(
+                "patient_id", "time", "item", maintain_order=True
+            )
+        else:
+            events = pl.DataFrame(schema=EVENT_FRAME_SCHEMA)
         return FrameResult(patients, events, report)
+
+
+def _in_frame_order(clean: pl.DataFrame, vouched: pl.DataFrame, patients: int) -> pl.DataFrame:
+    """The rows vouched for in ``EVENT_FRAME_SCHEMA``, sorted as ``to_frames`` sorts them.
+
+    The order is patient id, time, item; it is sorted on integer keys (the rank of the patient's
+    id among the ids vouched for, the instant, the rank of the item's name in the vocabulary),
+    which orders the rows as the texts do (both are unique per row: a patient's two events of
+    one item at one instant are a conflict, and rejected).
+    """
+    by_id = vouched.select(_POS, "id").sort("id")
+    rank = np.zeros(max(patients, 1), dtype=np.uint32)
+    rank[by_id[_POS].to_numpy()] = np.arange(by_id.height, dtype=np.uint32)
+    keys = clean.select(
+        pl.lit(pl.Series(rank)).gather(pl.col(_POS)).alias("patient_rank"),
+        pl.col("t"),
+        pl.lit(_vocabulary_arrays().name_ranks).gather(pl.col("v_index")).alias("item_rank"),
+    )
+    # Tables are usually written in this order already (the simulator and `crswatch convert`
+    # write them so): then a look at each pair of neighbours replaces the sort.
+    patient, time, item = pl.col("patient_rank"), pl.col("t"), pl.col("item_rank")
+    after_previous = (patient.shift(1) < patient) | (
+        (patient.shift(1) == patient)
+        & ((time.shift(1) < time) | ((time.shift(1) == time) & (item.shift(1) < item)))
+    )
+    if keys.select(after_previous.slice(1).all()).item():
+        return clean.select(_cast_to(EVENT_FRAME_SCHEMA))
+    return clean.sort(keys.get_columns()).select(_cast_to(EVENT_FRAME_SCHEMA))
 
 
 def _place(entry: tuple[tuple[int, int, int], object]) -> tuple[int, int, int]:

@@ -253,8 +253,20 @@ def conversion_for(item: str, code: str) -> Conversion:
 
     Raises :class:`crswatch.errors.UnitError` (with ``kind`` ``unknown_unit`` or
     ``wrong_dimension``) when the unit is not UCUM or cannot be brought to the item's unit.
+
+    A code that *is* one of the item's canonical units is its own unit: the identity, without
+    the unit registry (which takes a second to load), so reading data in canonical units never
+    loads it.  ``tests/timeline/test_units.py`` checks, for every canonical unit of the
+    vocabulary, that this is exactly the conversion the registry computes.
     """
     spec = item_spec(item)
+    if code in spec.units:
+        return Conversion(code, 1.0)
+    return _registry_conversion(spec, item, code)
+
+
+def _registry_conversion(spec: ItemSpec, item: str, code: str) -> Conversion:
+    """The conversion computed with the unit registry (any UCUM code)."""
     src = _parse(code)
     candidates, assumed = _candidates(spec, code)
     ureg = registry()
