@@ -116,11 +116,18 @@ def _active_stretches(
 
 
 def assessment_gaps(
-    timelines: Iterable[Timeline], *, params: StateParameters | None = None
+    timelines: Iterable[Timeline],
+    *,
+    params: StateParameters | None = None,
+    frames: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> list[AssessmentGap]:
-    """Every stretch without ICE or CAPD beyond ``neuro_assessment_interval`` during CRS."""
+    """Every stretch without ICE or CAPD beyond ``neuro_assessment_interval`` during CRS.
+
+    ``frames``: the timelines' ``(patients, events)`` frames when the caller has them already
+    (``to_frames`` costs more than the rest for a ward of records).
+    """
     params = params or StateParameters()
-    patients, events = to_frames(timelines)
+    patients, events = frames if frames is not None else to_frames(timelines)
     crs = trajectory_of_frames(patients, events, scales=[CRS_ACTIVITY_SCALE], params=params)
     assessed = (
         events.filter(pl.col("item").is_in(_ASSESSMENTS))

@@ -310,11 +310,13 @@ def _monitoring_alert(timeline: Timeline, now: datetime) -> Alert | None:
     return Alert("monitoring", f"In monitoring window until {until}", detail, "info")
 
 
-def _ice_alerts(timelines: Sequence[Timeline], now: datetime) -> dict[str, Alert]:
+def _ice_alerts(
+    timelines: Sequence[Timeline], now: datetime, frames: tuple[pl.DataFrame, pl.DataFrame]
+) -> dict[str, Alert]:
     """Patients whose ICE/CAPD is overdue at ``now`` during CRS (an open assessment gap)."""
     last_event = {t.patient.id: t.events[-1].time for t in timelines if t.events}
     alerts: dict[str, Alert] = {}
-    for gap in assessment_gaps(timelines):
+    for gap in assessment_gaps(timelines, frames=frames):
         still_open = not gap.assessed_at_end and gap.until >= last_event.get(gap.patient_id, now)
         if not still_open or gap.overdue_from > now:
             continue
@@ -389,7 +391,7 @@ def ward_rows(
     moments = patients.select("patient_id", pl.lit(now).cast(_AT).alias("at"))
     screens = {s.patient_id: s for s in screen_results(screen_frame(patients, events, moments))}
     courses = _blinatumomab_courses(current, patients, events)
-    ice = _ice_alerts(current, now)
+    ice = _ice_alerts(current, now, (patients, events))
     icans_id = ICANS_SCALE.split(".", 1)[1]
     rows = []
     for timeline, at_now, at_then in zip(current, graded_now, graded_then, strict=True):
