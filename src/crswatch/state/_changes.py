@@ -57,6 +57,7 @@ __all__ = [
     "age_instants",
     "change_points",
     "windowed_items",
+    "within_horizon",
 ]
 
 #: Vital signs no state column reads (tests/state/test_change_points.py checks the state's
@@ -293,12 +294,17 @@ def change_points(
     first = everything.group_by("patient_id").agg(pl.col("time").min().alias("_first"))
     moments.append(moment(first, pl.col("_first")))
     moments.append(moment(age_instants(everything, patients_lf, horizon_lf), pl.col("at")))
+    return within_horizon(moments, horizon_lf).collect()
+
+
+def within_horizon(moments: list[pl.LazyFrame], horizon: pl.LazyFrame) -> pl.LazyFrame:
+    """The instants up to each patient's horizon, once each; an instant that is also an event
+    time is reported as that time (the latest of its reported times)."""
     return (
         pl.concat(moments)
-        .join(horizon_lf, on="patient_id", how="left")
+        .join(horizon, on="patient_id", how="left")
         .filter(pl.col("at") <= pl.col("_until"))
         .group_by(KEYS)
         .agg(pl.col("reported_at").max())
         .sort(KEYS)
-        .collect()
     )

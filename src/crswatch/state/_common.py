@@ -29,9 +29,9 @@ def in_memory() -> pl.Config:
     return pl.Config(engine_affinity="in-memory")
 
 
-def event_ref() -> pl.Expr:
-    """A reference to an event for evidence: its id, else ``item@time``."""
-    stamp = pl.col("time").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+def event_ref(time: str = "time") -> pl.Expr:
+    """A reference to an event for evidence: its id, else ``item@time`` (``time``: its column)."""
+    stamp = pl.col(time).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     return pl.coalesce(pl.col("event_id"), pl.concat_str(pl.col("item"), pl.lit("@"), stamp))
 
 

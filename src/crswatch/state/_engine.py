@@ -13,7 +13,13 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from crswatch.state._changes import UNREAD_ITEMS, age_instants, change_points, windowed_items
+from crswatch.state._changes import (
+    UNREAD_ITEMS,
+    age_instants,
+    change_points,
+    windowed_items,
+    within_horizon,
+)
 from crswatch.state._common import KEYS, in_memory, latest_at, window_any
 from crswatch.state._fever import fever_state
 from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state, pressor_hours_crossings
@@ -225,15 +231,7 @@ def _every_event(
     moments.append(
         moment(age_instants(events.lazy(), patients.lazy(), horizon.lazy()).collect(), pl.col("at"))
     )
-    return (
-        pl.concat(moments)
-        .join(horizon, on="patient_id", how="left")
-        .filter(pl.col("at") <= pl.col("_until"))
-        # An instant that is also an event time is reported as that time.
-        .group_by(KEYS)
-        .agg(pl.col("reported_at").max())
-        .sort(KEYS)
-    )
+    return within_horizon([m.lazy() for m in moments], horizon.lazy()).collect()
 
 
 def _grid(

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from crswatch.state._common import KEYS, latest_at, window_any, window_extreme
+from crswatch.state._common import KEYS, event_ref, latest_at, window_any, window_extreme
 from crswatch.state._parameters import StateParameters
 
 __all__ = [
@@ -242,8 +242,7 @@ def _latest_sbp(
         "event_id",
     ).sort(f"{prefix}_time")
     # The reference is made for the readings found, not for every SBP.
-    stamp = pl.col(f"{prefix}_time").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    reference = pl.coalesce(pl.col("event_id"), pl.concat_str(pl.col("item"), pl.lit("@"), stamp))
+    reference = event_ref(f"{prefix}_time")
     return (
         times.sort("at")
         .join_asof(
