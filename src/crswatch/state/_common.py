@@ -23,8 +23,10 @@ def in_memory() -> pl.Config:
 
     The engine's plans are many small steps (joins, as-of joins, group-bys) over one patient's
     or one batch's events; the in-memory engine runs them with about a fifth less CPU than the
-    streaming default (1 and 20 simulated patients, 5-minute vitals: docs/benchmarks.md).  The
-    setting is restored when the scope ends.
+    streaming default (1 and 20 simulated patients, 5-minute vitals: docs/decisions/0065 §5).
+    The setting is restored when the scope ends.  It is Polars' process-wide setting: scopes
+    that overlap in threads (the API's) may leave it at in-memory, which chooses the engine
+    only and never changes a result.
     """
     return pl.Config(engine_affinity="in-memory")
 
