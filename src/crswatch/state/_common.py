@@ -12,7 +12,15 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["KEYS", "event_ref", "in_memory", "latest_at", "window_any", "window_extreme"]
+__all__ = [
+    "KEYS",
+    "event_ref",
+    "in_memory",
+    "latest_at",
+    "latest_of",
+    "window_any",
+    "window_extreme",
+]
 
 #: Every state table is keyed by patient and evaluation time.
 KEYS = ["patient_id", "at"]
@@ -59,24 +67,39 @@ def latest_at(
 
     ``times`` must have the key columns; the result has one row per row of ``times``.
     """
-    source = (
-        _items(events, items, attributable_only=attributable_only)
-        .select(
-            "patient_id",
-            pl.col("time").alias(f"{prefix}_time"),
-            pl.col(value).alias(prefix),
-            pl.col("end").alias(f"{prefix}_end"),
-            pl.col("ref").alias(f"{prefix}_ref"),
-        )
-        .sort(f"{prefix}_time")
+    selected = events.filter(pl.col("item").is_in(items))
+    if attributable_only:
+        selected = selected.filter(pl.col("attributable"))
+    source = selected.select(
+        "patient_id",
+        pl.col("time").alias(f"{prefix}_time"),
+        pl.col(value).alias(prefix),
+        "item",
+        "event_id",
+        pl.col("end").alias(f"{prefix}_end"),
     )
-    return times.sort("at").join_asof(
-        source,
-        left_on="at",
-        right_on=f"{prefix}_time",
-        by="patient_id",
-        strategy="backward",
-        check_sortedness=False,
+    return latest_of(times, source, prefix)
+
+
+def latest_of(times: pl.LazyFrame, source: pl.LazyFrame, prefix: str) -> pl.LazyFrame:
+    """Each T joined with the last row of ``source`` at or before it, and that row's reference.
+
+    ``source`` has ``patient_id``, ``{prefix}_time``, ``item``, ``event_id`` and the columns to
+    carry; ``{prefix}_ref`` is made after the join, for the rows found, not for every event of
+    the item (a vital sign every 5 minutes).
+    """
+    return (
+        times.sort("at")
+        .join_asof(
+            source.sort(f"{prefix}_time"),
+            left_on="at",
+            right_on=f"{prefix}_time",
+            by="patient_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .with_columns(event_ref(f"{prefix}_time").alias(f"{prefix}_ref"))
+        .drop("item", "event_id")
     )
 
 
@@ -135,11 +158,11 @@ def window_extreme(
         _reading=pl.col("_counts").cast(pl.UInt32).cum_sum(),
         _other=(~pl.col("_counts")).cast(pl.UInt32).cum_sum(),
     )
-    by_time = indexed.select("patient_id", "time", "_i", "_reading", "_other").sort("time")
+    by_time = indexed.select("patient_id", "time", "_i").sort("time")
     bounds = (
         keyed.sort("at")
         .join_asof(
-            by_time.rename({"_i": "_hi", "_reading": "_r_hi", "_other": "_o_hi"}),
+            by_time.rename({"_i": "_hi"}),
             left_on="at",
             right_on="time",
             by="patient_id",
@@ -150,7 +173,7 @@ def window_extreme(
         .with_columns(_since=pl.col("at") - window)
         .sort("_since")
         .join_asof(
-            by_time.select("patient_id", "time", pl.col("_i").alias("_lo")),
+            by_time.rename({"_i": "_lo"}),
             left_on="_since",
             right_on="time",
             by="patient_id",

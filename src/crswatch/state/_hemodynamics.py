@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from crswatch.state._common import KEYS, event_ref, latest_at, window_any, window_extreme
+from crswatch.state._common import KEYS, latest_at, latest_of, window_any, window_extreme
 from crswatch.state._parameters import StateParameters
 
 __all__ = [
@@ -240,22 +240,8 @@ def _latest_sbp(
         pl.col("value_num").alias(prefix),
         "item",
         "event_id",
-    ).sort(f"{prefix}_time")
-    # The reference is made for the readings found, not for every SBP.
-    reference = event_ref(f"{prefix}_time")
-    return (
-        times.sort("at")
-        .join_asof(
-            source,
-            left_on="at",
-            right_on=f"{prefix}_time",
-            by="patient_id",
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .with_columns(reference.alias(f"{prefix}_ref"))
-        .drop("item", "event_id")
     )
+    return latest_of(times, source, prefix)
 
 
 def _refractory(params: StateParameters) -> dict[str, pl.Expr]:
