@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from crswatch.scales._grade import grade_frame, grade_results
+from crswatch.scales._grade import grade_results_of, with_graded
 from crswatch.scales._registry import CRS_SCALES, select_scales
 from crswatch.scales._result import GradeResult
 from crswatch.state import StateParameters, clinical_state
@@ -104,10 +104,11 @@ def with_crs_activity(state: pl.DataFrame) -> pl.DataFrame:
     CRS activity is a graded fact, so it is added here, above the state engine, for the ICANS
     assessment-frequency check.
     """
-    activity = grade_frame(CRS_SCALES[CRS_ACTIVITY_SCALE], state).select(
-        "patient_id", "at", (pl.col("lower") >= 1).alias("crs_active")
-    )
-    return state.join(activity, on=["patient_id", "at"], how="left", maintain_order="left")
+    # Row by row (the state has one row per patient and time), in one query.
+    graded = with_graded(state.lazy(), CRS_SCALES[CRS_ACTIVITY_SCALE], prefix="__activity")
+    return graded.select(
+        *state.columns, (pl.col("__activity__lower") >= 1).alias("crs_active")
+    ).collect()
 
 
 def grade_timelines(
@@ -148,7 +149,13 @@ def grade_state(
     if any(scale.kind == "icans" for scale in chosen):
         state = with_crs_activity(state)
     echoed = params.to_dict()
-    per_scale = {scale.key: (scale, grade_results(scale, state, echoed)) for scale in chosen}
+    per_scale = dict(
+        zip(
+            (scale.key for scale in chosen),
+            zip(chosen, grade_results_of(chosen, state, echoed), strict=True),
+            strict=True,
+        )
+    )
     bounds = ("therapy_start", "first_event_at")
     knows_record = all(column in state.columns for column in bounds)
     rows = state.select("patient_id", "at", *(bounds if knows_record else ())).to_dicts()
