@@ -114,3 +114,11 @@ def test_one_grading_query_is_each_scale_graded_alone() -> None:
     graded = grade_state(state)
     assert len(graded) == state.height
     assert any(g.crs["astct2019"].bounds[1] >= 2 for g in graded)
+
+
+def test_no_patients_give_no_state() -> None:
+    patients, events = to_frames([])
+    times = patients.select("patient_id", pl.col("therapy_start").alias("at"))
+    assert clinical_state(patients, events, times).height == 0
+    times, state = states_over_time(patients, events)
+    assert times.height == 0 and state.height == 0

@@ -3,6 +3,7 @@
 from crswatch.scales._api import (
     CRS_ACTIVITY_SCALE,
     PatientGrades,
+    grade_patient_frames,
     grade_state,
     grade_timelines,
     with_crs_activity,
@@ -53,6 +54,7 @@ __all__ = [
     "grade_frames",
     "grade_notation",
     "grade_on_record",
+    "grade_patient_frames",
     "grade_results",
     "grade_results_of",
     "grade_state",

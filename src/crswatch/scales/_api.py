@@ -18,6 +18,7 @@ from crswatch.timeline import Timeline, format_time, to_frames
 __all__ = [
     "CRS_ACTIVITY_SCALE",
     "PatientGrades",
+    "grade_patient_frames",
     "grade_state",
     "grade_timelines",
     "with_crs_activity",
@@ -123,11 +124,27 @@ def grade_timelines(
     ``scales`` are selectors (a bare id is a CRS scale, ``icans.astct2019`` an ICANS one);
     by default every CRS and every ICANS scale.
     """
+    patients, events = to_frames(list(timelines))
+    return grade_patient_frames(patients, events, at=at, scales=scales, params=params)
+
+
+def grade_patient_frames(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    at: datetime | None = None,
+    scales: Sequence[str] | None = None,
+    params: StateParameters | None = None,
+) -> list[PatientGrades]:
+    """:func:`grade_timelines` from the frames of ``to_frames`` or a reader (``iter_frames``).
+
+    The same results in the patients' order, without a ``Timeline`` object per patient: a
+    month of 5-minute vital signs is read as frames in tens of milliseconds, as objects in
+    about a second (docs/benchmarks.md, "Reader").
+    """
     params = params or StateParameters()
-    timelines = list(timelines)
-    patients, events = to_frames(timelines)
     state = clinical_state(patients, events, _times(patients, events, at), params)
-    order = {timeline.patient.id: i for i, timeline in enumerate(timelines)}
+    order = {patient_id: i for i, patient_id in enumerate(patients["patient_id"].to_list())}
     graded = grade_state(state, scales=scales, params=params)
     return sorted(graded, key=lambda g: order.get(g.patient_id, 0))
 

@@ -79,7 +79,8 @@ def integer_keys(
 
 def _keys(column: pl.Series, ids: pl.Series) -> pl.Series:
     keys = pl.int_range(ids.len(), dtype=pl.UInt32, eager=True)
-    return column.replace_strict(ids, keys, return_dtype=pl.UInt32)
+    # Cast: with nothing to map, Polars keeps the input's type.
+    return column.replace_strict(ids, keys, return_dtype=pl.UInt32).cast(pl.UInt32)
 
 
 def with_keys(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
