@@ -8,7 +8,7 @@ table at the bedside and on a shard of a cohort; there is no second implementati
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -120,20 +120,19 @@ def _clinical_state(
     times_lf = (
         times.lazy().select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC"))).unique()
     )
-    parts = [
-        fever_state(times_lf, events_lf, patients_lf, params, episodes),
-        hemodynamic_state(times_lf, events_lf, patients_lf, params),
-        respiratory_state(times_lf, events_lf, params),
-        organ_state(times_lf, events_lf, patients_lf, params),
-        _misc_state(times_lf, events_lf, params),
-        neuro_state(times_lf, events_lf, patients_lf, params),
-    ]
+    builders: dict[str, Callable[[], pl.LazyFrame]] = {
+        "fever": lambda: fever_state(times_lf, events_lf, patients_lf, params, episodes),
+        "hemodynamics": lambda: hemodynamic_state(times_lf, events_lf, patients_lf, params),
+        "respiratory": lambda: respiratory_state(times_lf, events_lf, params),
+        "organ": lambda: organ_state(times_lf, events_lf, patients_lf, params),
+        "misc": lambda: _misc_state(times_lf, events_lf, params),
+        "neuro": lambda: neuro_state(times_lf, events_lf, patients_lf, params),
+    }
+    chosen = list(builders)
     if columns is not None:
         wanted = set(columns)
-        # A part's columns are known from its plan, without computing it.
-        parts = [
-            part for part in parts if wanted & (set(part.collect_schema().names()) - set(KEYS))
-        ]
+        chosen = [name for name in chosen if wanted & _part_columns(name, builders[name], params)]
+    parts = [builders[name]() for name in chosen]
     # Each part is collected on its own (in parallel) and then joined: Polars plans the six
     # parts joined in one lazy query about 1.5x slower on a 100-patient shard with 5-minute
     # vital signs (docs/benchmarks.md), with identical results.
@@ -141,6 +140,20 @@ def _clinical_state(
     for part in pl.collect_all(parts):
         state = state.join(part, on=KEYS, how="left")
     return state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
+
+
+#: The columns each part of the state gives, by part and parameters: known from a part's plan
+#: (its schema), found once per process, so a part no chosen scale reads is not even built.
+_PART_COLUMNS: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _part_columns(
+    name: str, build: Callable[[], pl.LazyFrame], params: StateParameters
+) -> frozenset[str]:
+    key = (name, repr(params))
+    if key not in _PART_COLUMNS:
+        _PART_COLUMNS[key] = frozenset(build().collect_schema().names()) - set(KEYS)
+    return _PART_COLUMNS[key]
 
 
 def _record_bounds(patients: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
