@@ -179,21 +179,27 @@ def iter_frames(path: str | Path) -> Iterator[FrameResult]:
         yield read_table_frames(pair)
 
 
-#: Event rows validated at once.  The checks hold some 40 intermediate columns per row (about
-#: 0.8 kB a row over a whole shard), so a shard is read and checked in chunks of this many rows:
-#: the reader's peak memory is then the frames it returns plus one chunk's checks (some 100 MB),
-#: whatever the shard's size.  Each chunk has a fixed cost of a few milliseconds (planning some
-#: 60 small Polars steps); docs/decisions/0066-shard-read-in-bounded-memory.md.
-CHUNK_EVENTS = 200_000
+#: Event rows read and validated at once.  The checks hold some 40 intermediate columns per row
+#: (about 0.8 kB a row: 1.3 GB for a shard of 1.4 million events when it was checked whole), so
+#: a shard is read and checked in chunks of this many rows and only the frame's columns are kept
+#: of each: the reader's peak is the frames it returns (about 62 bytes an event with 5-minute
+#: vitals) plus one chunk's checks (~0.1 GB), not a multiple of the shard.  Each chunk costs a
+#: few milliseconds of planning (some 60 small Polars steps); 100,000 rows cost about 0.05 s of
+#: CPU more per 1.4 million events than 200,000, for ~45 MB less at the peak
+#: (docs/decisions/0066-shard-read-in-bounded-memory.md).
+CHUNK_EVENTS = 100_000
 
 
-def read_table_frames(pair: TablePair, *, chunk_events: int = CHUNK_EVENTS) -> FrameResult:
+def read_table_frames(pair: TablePair, *, chunk_events: int | None = None) -> FrameResult:
     """Read one table pair column-wise: the same frames and report as ``read_table_pair``.
 
-    Events are read and validated ``chunk_events`` rows at a time (Parquet of the contract's
-    types; a CSV table is read whole, then validated in chunks); the result does not depend on
-    it (``tests/io/test_frames.py``).
+    Events are read and validated ``chunk_events`` rows at a time (default
+    :data:`CHUNK_EVENTS`; Parquet of the contract's types is read chunk by chunk, a CSV table
+    is read whole, then validated in chunks); the result does not depend on it
+    (``tests/io/test_chunked_read.py``).
     """
+    if chunk_events is None:
+        chunk_events = CHUNK_EVENTS
     if chunk_events < 1:
         raise ValueError(f"chunk_events={chunk_events!r} must be a positive integer")
     tables = _load(pair)
