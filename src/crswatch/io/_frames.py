@@ -184,7 +184,7 @@ def iter_frames(path: str | Path) -> Iterator[FrameResult]:
 #: a shard is read and checked in chunks of this many rows and only the frame's columns are kept
 #: of each: the reader's peak is the frames it returns (about 62 bytes an event with 5-minute
 #: vitals) plus one chunk's checks (~0.1 GB), not a multiple of the shard.  Each chunk costs a
-#: few milliseconds of planning (some 60 small Polars steps); 100,000 rows cost about 0.05 s of
+#: few milliseconds of planning (some 60 small Polars steps); 100,000 rows cost 0.05-0.2 s of
 #: CPU more per 1.4 million events than 200,000, for ~45 MB less at the peak
 #: (docs/decisions/0066-shard-read-in-bounded-memory.md).
 CHUNK_EVENTS = 100_000
