@@ -31,11 +31,12 @@ ISSUES_KEPT = 20
 #: state has tens of rows per patient-day, not one per event, so the kernel's memory follows the
 #: events of the batch: a worker grading the issue's shards (1.4 million events, 5-minute vitals;
 #: the reader's own peak ~390 MB) peaked at ~600 MB in batches of a million, 534 MB of 500,000,
-#: 517 MB of 400,000 and 490 MB of 300,000.  Each call also has a fixed cost (~0.15 s of CPU to
-#: plan and run a few hundred small Polars steps): grading one such shard took 1.1-1.3 s of CPU
-#: in batches of a million and 1.4-1.7 s in batches of 400,000, which the reader's chunks saved
-#: (docs/decisions/0066, bench/bench_shard_memory.py).
-BATCH_EVENTS = 400_000
+#: 517 MB of 400,000 and 490 MB of 300,000 (decision 0066).  Each call also has a fixed cost
+#: (~0.1 s of CPU to plan and run a few hundred small Polars steps, decision 0069): on a loaded
+#: machine one such shard took 1.1 s of CPU to grade in batches of a million and 1.3-1.4 s in
+#: batches of 300,000 (bench/bench_shard_memory.py --batches 3e5,4e5,6e5,1e6).  The smaller
+#: batch keeps a worker under the 512 MB of issue 16 for about a fifth more grading CPU.
+BATCH_EVENTS = 300_000
 
 
 @dataclass(frozen=True, slots=True)
