@@ -45,7 +45,8 @@ def in_memory() -> pl.Config:
 
 def in_patient_order(events: pl.DataFrame) -> pl.DataFrame:
     """The events sorted by patient and time, as the frames' contract has them (``to_frames``,
-    the readers, the store): checked in one pass, sorted only when they are not.
+    the readers, the store): checked in one pass, sorted (by patient, time and item, as
+    ``to_frames`` sorts) only when they are not.
 
     The engine relies on it: each patient's readings of an item are then in time order, as
     Polars' as-of joins by patient require ("sorted by the on key within each by group"), with
@@ -56,7 +57,7 @@ def in_patient_order(events: pl.DataFrame) -> pl.DataFrame:
     ordered = (patient > previous) | ((patient == previous) & (time >= time.shift(1)))
     if events.height < 2 or events.select(ordered.fill_null(value=True).all()).item():
         return events
-    return events.sort("patient_id", "time", maintain_order=True)
+    return events.sort("patient_id", "time", "item", maintain_order=True)
 
 
 def integer_keys(
