@@ -186,7 +186,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cycle.investigational",
-        "investigational step regimen of the NCT01209286 dose cohorts (seed 004)",
+        "investigational step regimen of the NCT01209286 dose cohorts (Nägele 2017)",
         "per m² at every weight: 15 flat, 5-15 or 5-15-30 µg/m²/day over 4 weeks, 2 weeks off",
         "Nagele2017",
         "seed",
