@@ -63,7 +63,7 @@ SOURCES = MappingProxyType(
         "BLINCYTO-cytoreduction": cite("blincyto-smpc", "cytoreduction") + "; " + cite("frey2016"),
         "BLINCYTO-interruptions": cite("blincyto-label", "interruptions of 7 days or less"),
         "Nagele2017": cite("nagele2017", "NCT01209286 dose cohorts"),
-        "crswatch": cite("crswatch-convention", "decision record 0013 (blinatumomab)"),
+        "crswatch": cite("crswatch-convention", "blinatumomab rules"),
     }
 )
 
