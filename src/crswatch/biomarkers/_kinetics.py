@@ -330,7 +330,7 @@ def _falling_fast(
         id="fibrinogen_falling_fast",
         message="Fibrinogen falling fast: " + "; ".join(reasons) + ".",
         source=(
-            cite("crswatch-convention", "decision record 0012 (biomarkers)")
+            cite("crswatch-convention", "fibrinogen trend")
             + "; NCI CTCAE v4.03, fibrinogen decreased"
         ),
         tag="rule",

@@ -60,7 +60,11 @@ def hlh(
         float, typer.Option(help="Worst value in [T - window, T] (hours).")
     ] = 72.0,
     fever_c: Annotated[
-        float, typer.Option(help="HLH-2004 fever threshold, >= (discrepancy D7).")
+        float,
+        typer.Option(
+            help="HLH-2004 fever threshold, >= (the original criterion says 'Fever' without a "
+            "threshold)."
+        ),
     ] = 38.5,
     molecular_diagnosis: Annotated[
         bool | None,

@@ -116,7 +116,7 @@ def serve(
 
     Beyond loopback it refuses to start while an active user has never set their own password
     (a demo's well-known one, or one an administrator chose): POST /auth/password first.
-    One process serves a database: a second ``serve`` on the same one refuses to start (the
+    One process serves a database: a second crswatch serve on the same one refuses to start (the
     login throttle and rate limits are the process's own).
     """
     import uvicorn

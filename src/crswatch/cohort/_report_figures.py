@@ -125,7 +125,8 @@ def _uln_lines(report: Any) -> ReportFigure | None:
         "Median (line) and interquartile range (band) per nominal time point (baseline = day 1 "
         "pre-dose, days 2, 3, 8, 15, 22, 29), by therapy; points with fewer than 3 patients are "
         "not drawn; dashed line = ULN. ULN from the "
-        "record's reference range, else seed 004's normal ranges. Manner of seed 004 Fig. 1.",
+        "record's reference range, else the normal ranges of Nägele 2017 (Exp Hematol Oncol "
+        "6:14). In the manner of Nägele 2017, Fig. 1.",
         figure,
     )
 
@@ -147,7 +148,7 @@ def _uln_boxes(report: Any) -> ReportFigure | None:
         "ALT, AST, CRP and D-dimer per nominal time point (box plots, × ULN)",
         "Boxes: 25th-75th percentile with median line and mean marker; whiskers 1.5 × IQR. "
         "One value per patient and point (the sample nearest the nominal time in its window). "
-        "All therapies. Manner of seed 004 Fig. 1.",
+        "All therapies. In the manner of Nägele 2017 (Exp Hematol Oncol 6:14), Fig. 1.",
         figure,
     )
 
@@ -167,8 +168,8 @@ def _onset_boxes(report: Any) -> ReportFigure | None:
     return _render(
         "fig-onset",
         "CRS onset and duration by scale (box plots)",
-        "Onset: first episode per patient; duration: onset to the first graded 0 (decision "
-        "0009). Unresolved episodes have no duration and are counted in the table.",
+        "Onset: first episode per patient; duration: onset to the first graded 0. Unresolved "
+        "episodes have no duration and are counted in the table.",
         figure,
     )
 
@@ -210,7 +211,8 @@ def _step_boxes(report: Any) -> ReportFigure | None:
         "fig-steps",
         "Cytokine Cmax per dose step (box plots, log scale)",
         "Per patient the maximum in each T-cell-engager dose step (a sample belongs to the step of "
-        "the last dose at or before it); below the LOD counted as LOD/2. Seed 004, cytokines.",
+        "the last dose at or before it); below the LOD counted as LOD/2. After Nägele 2017 (Exp "
+        "Hematol Oncol 6:14), cytokines.",
         figure,
     )
 
@@ -229,8 +231,8 @@ def _regimen_boxes(report: Any) -> ReportFigure | None:
         "fig-regimen",
         "Step versus flat dosing: week-1 maximum (box plots, log scale)",
         "Per patient the maximum in the first 7 days, by the regimen derived from the dose "
-        "schedule (step: a later first-cycle dose above the first). Seed 004: step dosing was "
-        "associated with lower cytokine release.",
+        "schedule (step: a later first-cycle dose above the first). Nägele 2017 (Exp Hematol "
+        "Oncol 6:14): step dosing was associated with lower cytokine release.",
         figure,
     )
 

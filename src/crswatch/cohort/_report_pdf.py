@@ -273,15 +273,15 @@ def _pd_rows(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
 def _pd(report: CohortReport, figures: Mapping[str, ReportFigure]) -> list[Flowable]:
     pd = report.pd
     out: list[Flowable] = [
-        _p("7. Pharmacodynamics (manner of seed 004)", _STYLES["Heading2"]),
+        _p("7. Pharmacodynamics (in the manner of Nägele 2017)", _STYLES["Heading2"]),
         _p(
             "Nominal points: "
             + "; ".join(
                 f"{p['label']} ({p['hours']:.0f} h, −{p['before']:.0f}/+{p['after']:.0f} h)"
                 for p in pd["grid"]
             )
-            + ". Median [IQR]. × ULN over the record's reference range, else seed 004's normal "
-            "ranges. Below the LOD: LOD/2.",
+            + ". Median [IQR]. × ULN over the record's reference range, else the normal ranges of "
+            "Nägele 2017 (Exp Hematol Oncol 6:14). Below the LOD: LOD/2.",
             _NOTE,
         ),
         _p("× ULN", _STYLES["Heading3"]),

@@ -99,14 +99,14 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
                     ">=",
                     fever_c,
                     "Cel",
-                    text=f">= {fever_c:g} °C (crswatch rule, D7; the original says 'Fever')",
+                    text=f">= {fever_c:g} °C (crswatch rule; the original says 'Fever')",
                 ),
             ),
             need=1,
             wording="Fever",
             source_ref=f"{_REF}, criterion 1 (fever threshold as read by crswatch)",
             tag="rule",
-            note="The original has no threshold; >= 38.5 °C is a later adaptation (D7).",
+            note="The original has no threshold; >= 38.5 °C is a later adaptation.",
         ),
         Criterion(
             id="splenomegaly",
@@ -252,7 +252,7 @@ def decide(row: Row, params: HLHParameters) -> ScreenResult:
         missing.append("molecular_diagnosis (hlh_molecular_diagnosis)")
     warnings = [
         f"Fever read as temperature >= {params.hlh2004_fever_c:g} °C: the original criterion is "
-        "'Fever' without a threshold (discrepancy D7; HLHParameters.hlh2004_fever_c)."
+        "'Fever' without a threshold (the setting hlh2004_fever_c)."
     ]
     if row.get("triglycerides_max") is not None:
         warnings.append("Triglycerides: fasting state is not recorded; the result was used as is.")

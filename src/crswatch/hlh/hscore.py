@@ -271,7 +271,8 @@ def decide(row: Row, params: HLHParameters) -> ScreenResult:
         )
     warnings.append(
         "HScore is not validated for IEC-HS or in the ICU (PMC7589537); its sensitivity and "
-        "specificity at 169 are not verified (D9) and no probability is given (D10)."
+        "specificity at 169 are not verified (sources disagree) and no probability is given (the "
+        "logistic formula published online contradicts Fardet 2014)."
     )
     if row.get("therapy_kind") == "car_t":
         warnings.append(
@@ -289,7 +290,7 @@ def decide(row: Row, params: HLHParameters) -> ScreenResult:
         score=low,
         score_bounds=(low, high),
         cutoff=f">= {CUTOFF} (Fardet 2014 best cut-off; maximum {MAXIMUM}); no probability "
-        "is computed (D10)",
+        "is computed (the logistic formula published online contradicts the paper)",
         missing=missing,
         warnings=tuple(warnings),
         parameters=_parameters(params),

@@ -41,10 +41,10 @@ def render_markdown(scale: Scale) -> str:
     lines += [
         "",
         "Grading evaluates every criterion and takes the highest grade met.  When a criterion",
-        "cannot be decided for missing data, the result is `provisional` (the grade on the",
+        "cannot be decided for missing data, the result is *provisional* (the grade on the",
         "documented findings, with bounds and the missing inputs named) when the documented",
-        "findings fix a grade, else `not_assessable` with bounds; a criterion whose wording",
-        "leaves a range makes it `ambiguous` with bounds (decision 0026).",
+        "findings fix a grade, else *not assessable* with bounds; a criterion whose wording",
+        "leaves a range makes it *ambiguous* with bounds.",
     ]
     lines += _context_paragraph(scale)
     lines.append("")
@@ -58,7 +58,7 @@ def _context_paragraph(scale: Scale) -> list[str]:
         return []
     head = [
         "",
-        "**CRS context** (`StateParameters.crs_definition`, default `astct2019`; decision 0023):",
+        "**CRS context** (the setting crs_definition, default astct2019):",
         "CRS is established at T by an attributable fever >= 38.0 °C at or after the therapy",
         "start, or by the ASTCT fever waiver (antipyretic or anticytokine therapy after the onset",
         "of the current CRS episode; Lee 2019 ASTCT consensus definition of CRS: fever at onset,",
@@ -72,8 +72,9 @@ def _context_paragraph(scale: Scale) -> list[str]:
     else:
         tail = [
             "This scale's wording does not say whether findings before that are CRS: the",
-            "result is `ambiguous` [0, upper] (`not_assessable` when no temperature decides",
-            "it), never a hard grade >= 1.  `scale_literal` grades the wording alone.",
+            "result is *ambiguous* [0, upper] (*not assessable* when no temperature decides",
+            "it), never a hard grade >= 1.  The setting crs_definition = scale_literal grades the",
+            "wording alone.",
         ]
     return head + tail
 

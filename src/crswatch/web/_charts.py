@@ -214,11 +214,12 @@ class _Lab:
 
 _LABS = (
     _Lab("ferritin", "Ferritin", "#2171b5", "circle", log=True, limit=10000.0,
-         limit_source="> 10,000 ng/mL: 'virtually pathognomonic for HLH/MAS' (seed 000, "
-         "Teachey 2013)"),
+         limit_source="> 10,000 ng/mL: 'virtually pathognomonic for HLH/MAS' (Teachey "
+         "2013, Blood 121:5154)"),
     _Lab("fibrinogen", "Fibrinogen", "#252525", "square", limit=150.0,
-         limit_source="<= 150 mg/dL (1.5 g/L): HLH-2004 hypofibrinogenaemia (Henter 2007; "
-         "clinical-criteria §3.1); IEC-HS uses < 150 mg/dL (§3.4, unverified)"),
+         limit_source="<= 150 mg/dL (1.5 g/L): HLH-2004 hypofibrinogenaemia (Henter 2007, "
+         "Pediatr Blood Cancer 48:124); IEC-HS uses < 150 mg/dL (Hines 2023, Transplant Cell "
+         "Ther, unverified)"),
     _Lab("crp", "CRP", "#6a51a3", "diamond"),
     _Lab("il6", "IL-6", "#d94801", "triangle-up", log=True),
 )  # fmt: skip
@@ -841,7 +842,7 @@ def cytokine_chart(
                 },
             }
         )
-    notes = ["hollow points: below the LOD, drawn at LOD/2 (seed 004)"]
+    notes = ["hollow points: below the LOD, drawn at LOD/2 (Nägele 2017, Exp Hematol Oncol 6:14)"]
     if toci:
         notes.insert(0, "red rules: tocilizumab")
     if fold and missing:

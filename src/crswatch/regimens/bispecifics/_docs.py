@@ -29,7 +29,8 @@ def render_product_markdown(product: Product) -> str:
         "",
         f"- **Label**: {product.label.citation}",
         f"- **Label version**: {product.label.version}",
-        "- **Verification**: shared/research/criteria-verification.md §5; label text was read in "
+        "- **Verification**: the project's check of the US labels (dosing verified for every "
+        "product, the per-grade CRS actions for some); label text was read in "
         "transcriptions, not the FDA PDF. Whatever is listed under *Not verified* is shown as "
         "such by crswatch and never filled in.",
         "",

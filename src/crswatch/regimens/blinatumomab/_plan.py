@@ -514,7 +514,9 @@ def plan_blinatumomab(
     else:
         child = age_years < ADULT_AGE_YEARS
     if child and region == "eu":
-        warnings.append("EU SmPC paediatric premedication (D12): cycle 1 start only")
+        warnings.append(
+            "EU SmPC paediatric premedication (it differs from the US label): cycle 1 start only"
+        )
     specs = chosen.cycles[:max_cycles] if max_cycles is not None else chosen.cycles
     cycles = []
     course_day = 1

@@ -63,7 +63,7 @@ SOURCES = MappingProxyType(
         "BLINCYTO-cytoreduction": cite("blincyto-smpc", "cytoreduction") + "; " + cite("frey2016"),
         "BLINCYTO-interruptions": cite("blincyto-label", "interruptions of 7 days or less"),
         "Nagele2017": cite("nagele2017", "NCT01209286 dose cohorts"),
-        "crswatch": cite("crswatch-convention", "decision record 0013 (blinatumomab)"),
+        "crswatch": cite("crswatch-convention", "blinatumomab rules"),
     }
 )
 
@@ -186,7 +186,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cycle.investigational",
-        "investigational step regimen of the NCT01209286 dose cohorts (seed 004)",
+        "investigational step regimen of the NCT01209286 dose cohorts (Nägele 2017)",
         "per m² at every weight: 15 flat, 5-15 or 5-15-30 µg/m²/day over 4 weeks, 2 weeks off",
         "Nagele2017",
         "seed",
