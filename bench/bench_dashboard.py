@@ -42,9 +42,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import polars
 from fastapi.testclient import TestClient
 
 from crswatch.api import Settings, create_app
@@ -302,8 +304,39 @@ def _cached_ward_rows(
     return [
         (f"ward: read {n} records through the cache (unchanged)", reading),
         (f"ward: ward_rows_of ({n} patients, results kept: a refresh)", kept),
+        *_engine_costs(records, now, repeat),
         ("ward: read + ward_rows_of, nothing cached (first refresh)", first),
     ]
+
+
+def _screens(patients: Any, events: Any, moments: Any) -> Any:
+    from crswatch.hlh import screen_frame, screen_results
+
+    return screen_results(screen_frame(patients, events, moments))
+
+
+def _engine_costs(records: list[Any], now: datetime, repeat: int) -> list[tuple[str, float]]:
+    """The engine calls a ward refresh makes, for the whole ward and for its first patient
+    alone: what is a fixed cost per call and what grows with the patients."""
+    from crswatch.web._ward import _AT, TREND_WINDOW, _graded
+
+    at = polars.lit(now).cast(_AT)
+    rows: list[tuple[str, float]] = []
+    for label, chosen in (("ward", records), ("1 patient", records[:1])):
+        patients = polars.concat([r.frames[0] for r in chosen])
+        events = polars.concat([r.frames[1] for r in chosen]).filter(polars.col("time") <= at)
+        moments = patients.select("patient_id", at.alias("at"))
+
+        times = [now, now - TREND_WINDOW]
+        steps = (
+            ("state + grades now and 24 h before", partial(_graded, patients, events, times,
+                                                           ["astct2019", ICANS_SCALE])),
+            ("HLH screens now", partial(_screens, patients, events, moments)),
+            ("ICE gaps (a trajectory; kept)", partial(assessment_gaps, [],
+                                                      frames=(patients, events))),
+        )  # fmt: skip
+        rows += [(f"  {label}: {name}", _median_ms(step, repeat)[0]) for name, step in steps]
+    return rows
 
 
 def _ward_refresh(
