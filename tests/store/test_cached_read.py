@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from crswatch.simulate import demo_ward
 from crswatch.store import (
@@ -17,7 +18,7 @@ from crswatch.store import (
     load_frames,
     load_timeline,
 )
-from crswatch.timeline import Event, Timeline
+from crswatch.timeline import Event, Timeline, to_frames
 
 CLOCK = datetime(2024, 3, 20, 12, 0, tzinfo=UTC)
 #: Two CAR T patients and a blinatumomab patient of the demo ward.
@@ -85,3 +86,23 @@ def test_unchanged_patients_cost_one_query_and_a_write_is_seen(store: Store) -> 
     assert changed.frames[1].height == first[2].frames[1].height + 1
     assert changed.timeline is not None and changed.timeline.events[-1] == fever
     assert latest[0].frames is first[0].frames  # the others are untouched
+
+
+def test_a_timeline_newer_than_the_frames_gives_its_own_frames(store: Store) -> None:
+    """A write between reading the frames and the timeline: the row must not mix versions."""
+    _ward(store)
+    fever = Event(CLOCK + timedelta(minutes=5), "temperature", 39.1, "Cel")
+
+    class WriteBetween(TimelineCache):
+        def load(self, session: Session, patient_id: str) -> Timeline | None:
+            found = super().load(session, patient_id)
+            assert found is not None
+            return Timeline(found.patient, (*found.events, fever))
+
+    found, _ = _read(store, WriteBetween(), IDS)
+    newer = found[2]
+    assert newer.marker is None  # no version names this pair: nothing is kept under it
+    assert newer.timeline is not None and newer.timeline.events[-1] == fever
+    expected = to_frames([newer.timeline])
+    assert newer.frames[0].equals(expected[0]) and newer.frames[1].equals(expected[1])
+    assert found[0].marker is not None
