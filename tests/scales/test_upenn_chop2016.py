@@ -47,7 +47,7 @@ def test_the_seeds_worked_example_is_cited_by_the_low_dose_criterion() -> None:
     (low_dose,) = [c for c in SCALE.criteria if c.id == "upenn_chop2016.hypotension.g3.low_dose"]
     assert low_dose.grade == 3
     assert "grade 3 CRS on the UPENN/CHOP scale" in low_dose.source_ref
-    assert "seed 002_dd8dc9d889f2c92a.txt" in low_dose.source_ref
+    assert "Frey 2016 (Hematology ASH Educ Program 2016:567), Table 2" in low_dose.source_ref
 
 
 @pytest.mark.parametrize(

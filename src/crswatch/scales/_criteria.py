@@ -129,7 +129,8 @@ def numbered_items(docstring: str | None) -> tuple[str, ...]:
     for line in (docstring or "").splitlines():
         stripped = line.strip()
         head, _, rest = stripped.partition(". ")
-        if head.isdigit() and rest:
+        # Only an unindented line starts an item: a wrapped line may begin "3. " too.
+        if head.isdigit() and rest and not line[:1].isspace():
             items.append(rest)
         elif items and stripped and line.startswith("   "):
             items[-1] += " " + stripped

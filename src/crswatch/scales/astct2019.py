@@ -3,7 +3,9 @@
 Citation: Lee DW, Santomasso BD, Locke FL, et al. ASTCT consensus grading for cytokine release
 syndrome and neurologic toxicity associated with immune effector cells. Biol Blood Marrow
 Transplant 2019;25(4):625-638. doi:10.1016/j.bbmt.2018.12.758.  CRS grading table and footnotes,
-as verified in shared/spec/clinical-criteria.md §1.9 [V-2].
+as verified in shared/spec/clinical-criteria.md §1.9 [V-2].  Project notes behind the
+interpretations (not shown to clinicians): discrepancy D2 (resolved) and the fever module of
+crswatch.state (``StateParameters.fever_waiver``, ``crs_resolution_window``).
 
 Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
 fever is the highest attributable temperature in [T - 24 h, T]; vasopressors and respiratory
@@ -12,11 +14,12 @@ support are what is running at T.
 Interpretations (numbered; each is a parameter or a criterion note):
 
 1. Fever is required (>= 38.0 °C, not attributable to another cause) unless antipyretic or
-   anticytokine therapy (e.g. tocilizumab or steroids) was given after the onset of the current
-   CRS episode (the fever footnote, verified; discrepancy D2 resolved).
-   ``StateParameters.fever_waiver = "anticytokine_or_steroid"`` selects the narrower reading
-   (SITC 2020: tocilizumab or steroids).  The waiver lasts until the episode resolves
-   (``StateParameters.crs_resolution_window``; crswatch.state fever module).
+   anticytokine therapy (e.g. tocilizumab or steroids) was given after the onset of the current CRS
+   episode (the fever footnote, verified as reproduced in PMC8021214 Table 1; it names
+   antipyretics, SITC 2020 does not).  The setting fever_waiver = anticytokine_or_steroid selects
+   the narrower reading (SITC 2020, J Immunother Cancer 8:e001511: tocilizumab or steroids).  The
+   waiver lasts until the episode resolves (24 hours without a sign of CRS, the setting
+   crs_resolution_window).
 2. The grade is the more severe of hypotension and hypoxia (footnote †); fever alone is grade 1.
 3. Vasopressin never counts toward "multiple vasopressors": norepinephrine + vasopressin is grade
    3; two non-vasopressin vasopressors are grade 4.  Vasopressin alone is "a vasopressor" (3).
@@ -27,13 +30,13 @@ Interpretations (numbered; each is a parameter or a criterion note):
 5. Hypotension is SBP below the age threshold (< 90 mm Hg for adults; ASTCT gives none, PMC8021214
    adds SBP < 90; the paediatric definition follows Mahadeo 2019), lowest in [T - 24 h, T].
 6. Organ toxicities "do not influence CRS grading": no organ criterion exists here.
-7. Grade 5 is death not attributed to another cause after CRS onset ([R]: "death due to CRS in
-   which another cause is not the principal factor").
+7. Grade 5 is death not attributed to another cause after CRS onset (recalled, not verified: "death
+   due to CRS in which another cause is not the principal factor").
 8. Hypotension or hypoxia with a documented temperature below 38 °C, in a CRS episode that began
    with fever and has not resolved, with no antipyretic or anticytokine therapy charted, is
-   ``ambiguous`` [0, grade]: the rows require fever, the footnote lifts that only after such
-   therapy, and the wording does not say what an afebrile hypotension of an ongoing CRS is (an
-   antipyretic is often given and not charted).  Never a silent 0.
+   ambiguous [0, grade]: the rows require fever, the footnote lifts that only after such therapy,
+   and the wording does not say what an afebrile hypotension of an ongoing CRS is (an antipyretic
+   is often given and not charted).  Never a silent 0.
 """
 
 from __future__ import annotations

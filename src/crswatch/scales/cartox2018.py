@@ -5,6 +5,9 @@ assessment and management of toxicities. Nat Rev Clin Oncol 2018;15(1):47-62.
 doi:10.1038/nrclinonc.2017.148.  The CRS grading table as tabulated in PMC7006459 Table 2 and
 the "MDACC" column of Liu 2018 Table 1, verified in shared/spec/clinical-criteria.md §1.8
 [V-2].  The paediatric adaptation (Mahadeo 2019) is the separate scale ``cartox_peds2019``.
+Project notes behind the interpretations (not shown to clinicians): clinical-criteria §1.10,
+§1.11, §6.3 D6, D11 and D17, discrepancy D5; state columns ``high_dose_sustained``,
+``organ_tox_v4_*``, ``transaminitis_v4``, ``organ_tox_v4_max_excl_transaminitis``.
 
 Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
 fever is the highest attributable temperature in [T - 24 h, T]; hypotension the lowest SBP in
@@ -20,39 +23,37 @@ Interpretations (numbered; each is a parameter or a criterion note):
    shown as evidence ("responsive" is not in the record; read as Lee 2014, whose wording CARTOX
    keeps).  "Low-dose vasopressors" is exactly one vasopressor running without a sustained high
    dose: grade 2.
-3. "High-dose or multiple vasopressors": a high dose is Lee 2014 Table 3 (seed 003) held without
-   a break for >= 3 hours (``high_dose_sustained``; that CARTOX uses Lee's table is [R]); a high
+3. "High-dose or multiple vasopressors": a high dose is Lee 2014 Table 3 (Blood 124:188) held
+   without a break for >= 3 hours (that CARTOX uses Lee's table is recalled, not verified); a high
    dose held < 3 h is still low dose.  "Multiple" is >= 2 vasopressors, vasopressin included
-   (clinical-criteria §6.3 D6: norepinephrine + vasopressin is CARTOX 3).  Both are grade 3.
+   (norepinephrine + vasopressin is grade 3).  Both are grade 3.
 4. "Life-threatening hypotension" (grade 4) is not derivable from a timeline beyond the other
    criteria: no data item marks hypotension as life-threatening, so it is documented here and is
    not a criterion (high-dose or multiple vasopressors stay grade 3).
 5. "Hypoxia needing FiO2 < 40% / >= 40%" reads the FiO2 of the oxygen running at T (any device
-   short of positive pressure): measured, else estimated from a nasal cannula's flow by
-   ``StateParameters.fio2_rule`` (clinical-criteria §1.11, discrepancy D5: a 6 L/min cannula is
-   about 44 %, grade 3, and the result warns that it was estimated).  Any oxygen at an unknown
-   FiO2 is at least grade 2 and grade 3 cannot be excluded (the FiO2 is reported missing).  The
-   target saturation ("for SaO2 > 90%") is not checked: oxygen given is oxygen needed.  An
-   estimate is graded over the range of both published conversions
-   (``StateParameters.fio2_estimate_range``): where one gives below 40 % and the other 40 % or
-   more (5 to under 6 L/min: 30 % and 40-43 %) the result is ambiguous, 2-3, with both values as
-   evidence.  A charted FiO2 always wins.
-6. "Needing ventilator support" is any positive pressure, CPAP and BiPAP included: grade 4
-   (clinical-criteria §1.10 "BiPAP / CPAP: CARTOX (adult) 4", §6.3 D11 "4 (adult)").
-7. Organ toxicity is the worst CTCAE v4.03 grade among the organ laboratory results of the
-   48-hour window (``organ_tox_v4_*``: transaminases, bilirubin, creatinine and acute kidney
-   injury, fibrinogen, ejection fraction; not cytopenias), read in two halves as for Lee 2014,
-   whose organ clauses CARTOX keeps: transaminitis (``transaminitis_v4``) and every other organ
-   (``organ_tox_v4_max_excl_transaminitis``).  Grading reads the organs that were measured
-   (``organ_tox_v4_complete`` and ``organ_tox_v4_missing`` are shown, not required), but a
+   short of positive pressure): measured, else estimated from a nasal cannula's flow by the chosen
+   flow-to-FiO2 conversion (the setting fio2_rule): a 6 L/min cannula is about 44 %, grade 3 (ASTCT
+   2019: grade 2), and the result warns that it was estimated.  Any oxygen at an unknown FiO2 is at
+   least grade 2 and grade 3 cannot be excluded (the FiO2 is reported missing).  The target
+   saturation ("for SaO2 > 90%") is not checked: oxygen given is oxygen needed.  An estimate is
+   graded over the range of both published conversions (the setting fio2_estimate_range): where one
+   gives below 40 % and the other 40 % or more (5 to under 6 L/min: 30 % and 40-43 %) the result is
+   ambiguous, 2-3, with both values as evidence.  A charted FiO2 always wins.
+6. "Needing ventilator support" is any positive pressure, CPAP and BiPAP included: grade 4 (adults;
+   paediatric CARTOX, Mahadeo 2019, puts BiPAP at grade 3).
+7. Organ toxicity is the worst CTCAE v4.03 grade among the organ laboratory results of the 48-hour
+   window (transaminases, bilirubin, creatinine and acute kidney injury, fibrinogen, ejection
+   fraction; not cytopenias), read in two halves as for Lee 2014, whose organ clauses CARTOX keeps:
+   transaminitis (ALT, AST) and every other organ.  Grading reads the organs that were measured
+   (whether the panel is complete, and which organs are missing, is shown, not required), but a
    criterion stays undecided until both halves have a result (missing is not normal).  Grade 4
    transaminitis is grade 3; grade 4 toxicity of any other organ is grade 4.
 8. Coagulopathy: a measured fibrinogen is organ toxicity ("Fibrinogen decreased", in the organ
    maximum).  A transfusion of FFP, cryoprecipitate or fibrinogen concentrate is not named by
-   CARTOX (clinical-criteria §6.3 D17 "organ tox (amb)"): it is ambiguous between not counting
-   (0) and grade 3 (Lee 2014's text puts coagulopathy among grade 3 organ toxicities; Penn puts
-   "coagulopathy requiring FFP or cryoprecipitate" at 3).  A measured fibrinogen is graded as
-   organ toxicity whatever was transfused, so grade 3 or worse makes the grade certain.
+   CARTOX: it is ambiguous between not counting (0) and grade 3 (Lee 2014's text puts coagulopathy
+   among grade 3 organ toxicities; Penn puts "coagulopathy requiring FFP or cryoprecipitate" at 3).
+   A measured fibrinogen is graded as organ toxicity whatever was transfused, so grade 3 or worse
+   makes the grade certain.
 9. Grade 5 is death not attributed to another cause after CRS onset (the first fever after the
    infusion), as for the other scales.
 """
@@ -83,8 +84,8 @@ __all__ = ["CRITERIA", "SCALE"]
 _REF = "Neelapu 2018 (CARTOX) CRS grading, as tabulated in PMC7006459 Table 2 and Liu 2018 Table 1"
 _ID = "cartox2018"
 _HIGH_DOSE_NOTE = (
-    "High dose: Lee 2014 Table 3 held >= 3 h (seed 003_f311ac7ac5f2c496.txt) [R: that CARTOX "
-    "uses Lee's definition is recalled, not verified] (interpretation 3)."
+    "High dose: Lee 2014 Table 3 (Blood 124:188) held >= 3 h [R: that CARTOX uses Lee's "
+    "definition is recalled, not verified] (interpretation 3)."
 )
 _FIO2_NOTE = "FiO2 measured, else estimated from a nasal cannula's flow (interpretation 5)."
 _ORGAN_NOTE = "Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 7)."
@@ -129,7 +130,7 @@ CRITERIA: tuple[Criterion, ...] = (
         "cartox2018.hypotension.g3.high_dose",
         3,
         source_text="Hypotension needing high-dose ... vasopressors",
-        source_ref=f"{_REF}, grade 3; high dose: Lee 2014 Table 3 [R]",
+        source_ref=f"{_REF}, grade 3; high dose: Lee 2014 Table 3 (recalled, not verified)",
         note=_HIGH_DOSE_NOTE,
     ),
     multiple_pressors_criterion(
@@ -165,7 +166,10 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
     coagulopathy_transfusion_criterion(
         _ID,
-        source_ref=f"{_REF}; clinical-criteria.md §6.3 D17 'organ tox (amb)'",
+        source_ref=(
+            f"{_REF}: the table grades organ toxicity by CTCAE and names no coagulopathy or "
+            "transfusion"
+        ),
         interpretation=8,
     ),
     Criterion(
@@ -175,7 +179,7 @@ CRITERIA: tuple[Criterion, ...] = (
         test=pl.col("positive_pressure"),
         inputs=("o2_device",),
         source_text="Needing ventilator support",
-        source_ref=f"{_REF}, grade 4; clinical-criteria.md §1.10, §6.3 D11 '4 (adult)'",
+        source_ref=f"{_REF}, grade 4 ('needing ventilator support', adults)",
         note="CPAP, BiPAP or invasive ventilation (interpretation 6).",
     ),
     organ_v4_criterion(

@@ -5,7 +5,9 @@ patients receiving chimeric antigen receptor T cell therapy. Nat Rev Clin Oncol
 2019;16(1):45-63 [R: the co-authors, volume and pages are recalled; the DOI is the spec's
 source URL]. doi:10.1038/s41571-018-0075-2.  Table 2 (CRS grading) and the paediatric
 definitions (hypotension by age), verified in shared/spec/clinical-criteria.md §1.8 [V].  The
-adult scale it adapts (Neelapu 2018) is ``cartox2018``.
+adult scale it adapts (Neelapu 2018) is ``cartox2018``.  Project notes behind the
+interpretations (not shown to clinicians): discrepancies D4 and D5; state column
+``high_dose_sustained``.
 
 Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
 fever is the highest attributable temperature in [T - 24 h, T]; hypotension the lowest SBP in
@@ -25,33 +27,33 @@ Interpretations (numbered; each is a parameter or a criterion note):
 3. "Hypotension that responds to IV fluids" is hypotension with no vasopressor running (the fluid
    boluses shown as evidence; "responds" is not in the record); "low-dose vasopressor" is exactly
    one vasopressor running without a sustained high dose: grade 2.
-4. "High-dose or multiple vasopressors": a high dose is Lee 2014 Table 3 (seed 003) held without a
-   break for >= 3 hours (``high_dose_sustained``); that Mahadeo 2019 uses Lee's adult thresholds
-   is [R] (they are absolute rates, not weight-based).  "Multiple" is >= 2 vasopressors,
+4. "High-dose or multiple vasopressors": a high dose is Lee 2014 Table 3 (Blood 124:188) held
+   without a break for >= 3 hours; that Mahadeo 2019 uses Lee's adult thresholds is recalled, not
+   verified (they are absolute rates, not weight-based).  "Multiple" is >= 2 vasopressors,
    vasopressin included.  Both are grade 3.
 5. "Persistent hypotension despite fluid resuscitation and multiple vasopressors" (grade 4) is
    ambiguous between 3 and 4: the state knows hypotension in [T - 24 h, T], >= 1 fluid bolus and
    >= 2 vasopressors running, but not that the hypotension persisted despite them.
-6. Oxygen: "SpO2 < 90% on room air (FiO2 requirement < 40% to keep SpO2 > 88%)" is oxygen short
-   of positive pressure at an FiO2 < 40 % (grade 2); "FiO2 requirement >= 40% and/or BiPAP to keep
+6. Oxygen: "SpO2 < 90% on room air (FiO2 requirement < 40% to keep SpO2 > 88%)" is oxygen short of
+   positive pressure at an FiO2 < 40 % (grade 2); "FiO2 requirement >= 40% and/or BiPAP to keep
    SpO2 > 88%" is an FiO2 >= 40 % or non-invasive positive pressure (grade 3).  CPAP counts with
    BiPAP: grade 4 names only "invasive mechanical ventilation".  The FiO2 is measured, else
-   estimated from a nasal cannula's flow by ``StateParameters.fio2_rule`` (discrepancy D5); any
-   oxygen at an unknown FiO2 is at least grade 2 and grade 3 cannot be excluded.  An SpO2 < 90 %
-   on room air without oxygen given is not derivable (the state has no saturation) and is not a
-   criterion; the saturation targets are not checked (oxygen given is oxygen needed).  An
-   estimate is graded over the range of both published conversions
-   (``StateParameters.fio2_estimate_range``): where one gives below 40 % and the other 40 % or
-   more (5 to under 6 L/min: 30 % and 40-43 %) the result is ambiguous, 2-3, with both values as
-   evidence.  A charted FiO2 always wins.
+   estimated from a nasal cannula's flow by the chosen flow-to-FiO2 conversion (the setting
+   fio2_rule; a 6 L/min cannula is about 44 %, grade 3, where ASTCT 2019 gives grade 2); any oxygen
+   at an unknown FiO2 is at least grade 2 and grade 3 cannot be excluded.  An SpO2 < 90 % on room
+   air without oxygen given is not derivable (the state has no saturation) and is not a criterion;
+   the saturation targets are not checked (oxygen given is oxygen needed).  An estimate is graded
+   over the range of both published conversions (the setting fio2_estimate_range): where one gives
+   below 40 % and the other 40 % or more (5 to under 6 L/min: 30 % and 40-43 %) the result is
+   ambiguous, 2-3, with both values as evidence.  A charted FiO2 always wins.
 7. "Requirement for invasive mechanical ventilation": grade 4.  BiPAP is grade 3 here and grade 4
-   under ASTCT (discrepancy register §8 D4).
-8. Organ toxicity as in ``cartox2018`` (interpretation 7 there): the worst CTCAE v4.03 grade of
-   the 48-hour window, read in two halves, transaminitis and every other organ; grade 4
+   under ASTCT 2019 (any positive pressure) and adult CARTOX.
+8. Organ toxicity as in adult CARTOX (Neelapu 2018; its interpretation 7): the worst CTCAE v4.03
+   grade of the 48-hour window, read in two halves, transaminitis and every other organ; grade 4
    transaminitis (> 20 x ULN) is grade 3; grade 4 toxicity of another organ is grade 4.
-9. Coagulopathy as in ``cartox2018`` (interpretation 8 there): a measured fibrinogen is organ
-   toxicity; a transfusion of FFP, cryoprecipitate or fibrinogen concentrate is ambiguous between
-   not counting and grade 3.
+9. Coagulopathy as in adult CARTOX (Neelapu 2018; its interpretation 8): a measured fibrinogen is
+   organ toxicity; a transfusion of FFP, cryoprecipitate or fibrinogen concentrate is ambiguous
+   between not counting and grade 3.
 10. Table 2 grades 1-4: there is no grade 5 criterion (a CRS death is graded by the findings
     before it).
 """
@@ -86,8 +88,8 @@ __all__ = ["CRITERIA", "SCALE"]
 _REF = "Mahadeo 2019 (paediatric CARTOX), Table 2"
 _ID = "cartox_peds2019"
 _HIGH_DOSE_NOTE = (
-    "High dose: Lee 2014 Table 3 held >= 3 h (seed 003_f311ac7ac5f2c496.txt) [R: that Mahadeo "
-    "2019 uses Lee's adult thresholds is recalled, not verified] (interpretation 4)."
+    "High dose: Lee 2014 Table 3 (Blood 124:188) held >= 3 h [R: that Mahadeo 2019 uses Lee's "
+    "adult thresholds is recalled, not verified] (interpretation 4)."
 )
 _HYPOTENSION_INPUTS = ("age_at", *FLUID_INPUTS)
 _ORGAN_NOTE = "Worst CTCAE v4.03 organ grade in [T - 48 h, T] (interpretation 8)."
@@ -130,7 +132,7 @@ CRITERIA: tuple[Criterion, ...] = (
         "cartox_peds2019.hypotension.g3.high_dose",
         3,
         source_text="Any temperature and hypotension requiring high-dose ... vasopressors",
-        source_ref=f"{_REF}, grade 3; high dose: Lee 2014 Table 3 [R]",
+        source_ref=f"{_REF}, grade 3; high dose: Lee 2014 Table 3 (recalled, not verified)",
         note=_HIGH_DOSE_NOTE,
     ),
     multiple_pressors_criterion(
@@ -158,7 +160,7 @@ CRITERIA: tuple[Criterion, ...] = (
         "cartox_peds2019.hypoxia.g3.bipap",
         3,
         source_text="Any temperature and ... BiPAP to keep SpO2 > 88%",
-        source_ref=f"{_REF}, grade 3; discrepancy register §8 D4 (ASTCT: grade 4)",
+        source_ref=f"{_REF}, grade 3 (ASTCT 2019: grade 4)",
         note="BiPAP or CPAP: non-invasive positive pressure (interpretations 6, 7).",
     ),
     organ_v4_criterion(
@@ -175,7 +177,10 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
     coagulopathy_transfusion_criterion(
         _ID,
-        source_ref=f"{_REF}; clinical-criteria.md §6.3 D17 'organ tox (amb)'",
+        source_ref=(
+            f"{_REF}: the table grades organ toxicity by CTCAE and names no coagulopathy or "
+            "transfusion"
+        ),
         interpretation=9,
     ),
     Criterion(

@@ -5,6 +5,8 @@ version 4.03, 14 June 2010, term "Cytokine release syndrome", as verified in
 shared/spec/clinical-criteria.md §1.1 [V] (the CTCAE 4.03 term spreadsheet).
 No DOI: CTCAE is an NCI publication without one; the version and the MedDRA code identify it.
 Frey & Porter 2016 show this scale as "CTCAEv4 (blinatumomab)" (seed 002_dd8dc9d889f2c92a.txt).
+Project notes behind the interpretations (not shown to clinicians): clinical-criteria §1.10, §6.1
+P5 and §6.3 D1, D8-D10.
 
 Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
 fever is the highest attributable temperature in [T - 24 h, T], hypotension the lowest SBP in
@@ -14,15 +16,15 @@ Interpretations (numbered; each is a parameter or a criterion note):
 
 1. Grade 4 is "pressor or ventilatory support indicated": any vasopressor running (vasopressin
    included, at any dose) and any positive pressure (CPAP, BiPAP, mechanical ventilation).  One
-   low-dose pressor is therefore grade 4 (Frey & Porter 2016; clinical-criteria §6.1 P5).
-2. Grades 1-3 turn on whether an infusion interruption or an intervention was indicated and
-   whether symptoms responded promptly, recurred or were prolonged; a record does not hold these
+   low-dose pressor is therefore grade 4, as Frey & Porter 2016 (Hematology ASH Educ Program
+   2016:567) grade their example of a CAR T patient on low-dose pressors.
+2. Grades 1-3 turn on whether an infusion interruption or an intervention was indicated and whether
+   symptoms responded promptly, recurred or were prolonged; a record does not hold these
    judgements.  A finding therefore gives a range, never a guessed grade, and the result is
-   ``ambiguous`` with its bounds: fever (>= 38.0 °C, the CTCAE fever threshold) is 1 to 3
-   (clinical-criteria §6.3 D1 "amb (1)"); hypotension without a vasopressor, treated with IV
-   fluids (a symptomatic treatment named in grade 2), is 2 to 3 (§1.10 gives 2, the lower bound:
-   IV fluids rule out grade 1, but "not rapidly responsive" or "recurrence" would make it 3);
-   oxygen without positive pressure is an intervention, 2 to 3 (§6.3 D8-D10 "amb").
+   ambiguous with its bounds: fever (>= 38.0 °C, the CTCAE fever threshold) is 1 to 3; hypotension
+   without a vasopressor, treated with IV fluids (a symptomatic treatment named in grade 2), is 2
+   to 3 (IV fluids rule out grade 1, but "not rapidly responsive" or "recurrence" would make it 3);
+   oxygen without positive pressure is an intervention, 2 to 3.
 3. "Ventilatory support" is positive pressure; a high-flow nasal cannula is oxygen therapy,
    not ventilatory support (grade 2 to 3).
 4. Organ toxicity is not read: the grade 3 clause "hospitalization indicated for clinical

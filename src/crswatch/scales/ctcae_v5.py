@@ -5,7 +5,8 @@ version 5.0, 27 November 2017, term "Cytokine release syndrome", as verified in
 shared/spec/clinical-criteria.md §1.2 [V-2] (two copies of the CTCAE 5.0 term spreadsheet).
 No DOI: CTCAE is an NCI publication without one; the version and the MedDRA code identify it.
 Not the ASTCT 2019 table, which some reviews print under the heading "CTCAE 5.0" (discrepancy
-D3; ``astct2019`` is a separate scale).
+D3; ``astct2019`` is a separate scale).  Project notes behind the interpretations (not shown to
+clinicians): clinical-criteria §1.10, §1.11, §6.3 D6-D8 and D11, discrepancy D5.
 
 Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
 fever is the highest attributable temperature in [T - 24 h, T], hypotension the lowest SBP in
@@ -19,22 +20,20 @@ Interpretations (numbered; each is a parameter or a criterion note):
    vasopressor running; "managed with one pressor" is exactly one vasopressor running,
    vasopressin included, at any dose.
 3. "Hypoxia responding to < 40% O2" and "requiring >= 40% O2" read the FiO2 of the oxygen running
-   at T: measured, else estimated from a nasal cannula's flow by ``StateParameters.fio2_rule``
-   (clinical-criteria §1.11, discrepancy D5).  A 6 L/min cannula (about 44 %) is therefore grade
-   3, as clinical-criteria §6.3 D8 reads it ("FiO2 ≈ 44% → 3"): the estimate is a named,
-   configurable state parameter echoed in the result, and the result warns that the FiO2 was
-   estimated; it is a question of data, not of the scale's wording.  Any oxygen at an unknown
-   FiO2 is at least grade 2, and grade 3 cannot be excluded: the FiO2 is reported missing.  An
-   estimate is graded over the range of both published conversions
-   (``StateParameters.fio2_estimate_range``): a 6 L/min cannula is 44 % and 40 %, grade 3 by
-   both; where one gives below 40 % and the other 40 % or more (5 to under 6 L/min: 30 % and
-   40-43 %) the result is ambiguous, 2-3, with both values as evidence.  A charted FiO2 always
-   wins.
+   at T: measured, else estimated from a nasal cannula's flow by the chosen flow-to-FiO2 conversion
+   (the setting fio2_rule).  A 6 L/min cannula (about 44 %) is therefore grade 3 (ASTCT 2019: grade
+   2): the estimate is a named, configurable setting echoed in the result, and the result warns
+   that the FiO2 was estimated; it is a question of data, not of the scale's wording.  Any oxygen
+   at an unknown FiO2 is at least grade 2, and grade 3 cannot be excluded: the FiO2 is reported
+   missing.  An estimate is graded over the range of both published conversions (the setting
+   fio2_estimate_range): a 6 L/min cannula is 44 % and 40 %, grade 3 by both; where one gives below
+   40 % and the other 40 % or more (5 to under 6 L/min: 30 % and 40-43 %) the result is ambiguous,
+   2-3, with both values as evidence.  A charted FiO2 always wins.
 4. Grade 4, "Life-threatening consequences; urgent intervention indicated", names no finding.
    Invasive mechanical ventilation is grade 4 (intubation is the CTCAE example of an urgent
    intervention, "Hypoxia" term grade 4).  More than one vasopressor (vasopressin included) is
-   beyond "one pressor" and is ambiguous between 3 and 4 (§6.3 D6, D7).  CPAP or BiPAP is
-   ambiguous between the grade its FiO2 gives (2 or 3) and 4 (§6.3 D11, §1.10 "4?").
+   beyond "one pressor" and is ambiguous between 3 and 4.  CPAP or BiPAP is ambiguous between the
+   grade its FiO2 gives (2 or 3) and 4 (the term names no positive pressure).
 5. Organ toxicity does not enter the CRS grade (the navigational note sends organ dysfunction
    to its own terms).
 6. Grade 5 is death not attributed to another cause after CRS onset (the first fever after the

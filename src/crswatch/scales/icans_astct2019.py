@@ -6,7 +6,9 @@ Transplant 2019;25(4):625-638. doi:10.1016/j.bbmt.2018.12.758.  ICANS grading fo
 children aged 12 and over (ICE-based) with its footnotes, and for children under 12
 (CAPD-based), as verified in shared/spec/clinical-criteria.md §2.1-2.4 [V-2]; the published
 examples are §6.1 P2-P4, P6 and P7.  The registry key is ``icans.astct2019`` (the CRS table of
-the same paper is ``astct2019``).
+the same paper is ``astct2019``).  Project notes behind the interpretations (not shown to
+clinicians): interpretation 6 reads discrepancy D11; interpretation 4 is the state's
+``sedation`` events, ``cause: other`` and ``StateParameters.consciousness_from_assessment``.
 
 Time semantics: graded at an evaluation time T from the neurological state at T
 (crswatch.state, ``_neuro``): the latest ICE, CAPD and level of consciousness in
@@ -26,23 +28,22 @@ Interpretations (numbered; each is a parameter or a criterion note):
 3. ICE 0 while awake (any level of consciousness but unarousable) is grade 3, "awake with
    global aphasia" (footnote *); ICE 0 or not performed while unarousable is grade 4.  ICE 0
    with no level of consciousness charted is grade 3-4, not assessable.
-4. Level of consciousness: alert is normal; awakens spontaneously 1, to voice 2, only to
-   tactile stimulus 3, unarousable or needing vigorous or repetitive stimuli 4.  A depressed
-   level recorded under sedating medication (a ``sedation`` event) or with ``cause: other`` is
-   excluded (footnote †).  An ICE or CAPD recorded under sedation can rule ICANS out (a normal
-   score) but never in (undecided).  With no level charted in the window, a completed ICE (at
-   least 1 point) or a scored CAPD is taken as not depressed (``consciousness_from_assessment``;
-   the result warns).
+4. Level of consciousness: alert is normal; awakens spontaneously 1, to voice 2, only to tactile
+   stimulus 3, unarousable or needing vigorous or repetitive stimuli 4.  A depressed level recorded
+   under sedating medication or attributed to another cause is excluded (footnote †).  An ICE or
+   CAPD recorded under sedation can rule ICANS out (a normal score) but never in (undecided).  With
+   no level charted in the window, a completed ICE (at least 1 point) or a scored CAPD is taken as
+   not depressed (the setting consciousness_from_assessment; the result warns).
 5. Path by the age at T: ICE from 12 years, CAPD under 12.  A CAPD without an ICE at 12 or
    more is graded on the CAPD path (ASTCT: "or older patients with developmental delay").  Age
    unknown: the path of the one assessment kind recorded, with a warning; both or neither:
    not assessable.
-6. CAPD (children): 1-8 is grade 1 (grade 2 when the child awakens only to voice: the
-   consciousness domain decides), 9 or more grade 3, unable to perform CAPD (not assessed while
-   unarousable) grade 4.  CAPD 0 is no ICANS from that domain: discrepancy D11 is read with the
-   ASTCT table's "1-8" rather than MDedge's "<9", and MDedge's "CAPD < 9 and awakens
-   spontaneously" as the table's separate domains, the most severe deciding.  The table has no
-   baseline: a child whose baseline CAPD is 1-8 grades 1.
+6. CAPD (children): 1-8 is grade 1 (grade 2 when the child awakens only to voice: the consciousness
+   domain decides), 9 or more grade 3, unable to perform CAPD (not assessed while unarousable)
+   grade 4.  CAPD 0 is no ICANS from that domain: where the ASTCT table prints "1-8" and the MDedge
+   summary "<9", the table is followed, and MDedge's "CAPD < 9 and awakens spontaneously" is read
+   as the table's separate domains, the most severe deciding.  The table has no baseline: a child
+   whose baseline CAPD is 1-8 grades 1.
 7. Seizures: any clinical seizure, focal or generalized, that resolves rapidly, or a
    nonconvulsive seizure on EEG that resolves with intervention, is grade 3; a prolonged
    (> 5 min) seizure, or repetitive seizures without return to baseline in between, grade 4.
@@ -53,9 +54,10 @@ Interpretations (numbered; each is a parameter or a criterion note):
    decerebrate or decorticate posturing, cranial nerve VI palsy, papilledema or Cushing's triad
    grade 4.  While an intracranial haemorrhage is recorded, oedema and ICP signs are excluded
    (footnote §: haemorrhage "with or without associated edema" is not a neurotoxicity feature).
-10. Grade 5 is an attributable death after ICANS signs ([R]: "death due to ICANS when there is
-    no other principal factor").  The timeline does not say whether CRS or ICANS was the
-    principal factor, so one attributable death after both is grade 5 on both scales.
+10. Grade 5 is an attributable death after ICANS signs (recalled, not verified: "death due to
+    ICANS when there is no other principal factor").  The timeline does not say whether CRS or
+    ICANS was the principal factor, so one attributable death after both is grade 5 on both
+    scales.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ from crswatch.timeline import format_time
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Lee 2019 (ASTCT), ICANS grading for adults and children >= 12"
-_REF_CHILD = "Lee 2019 (ASTCT), ICANS grading for children < 12 (clinical-criteria.md §2.3)"
+_REF_CHILD = "Lee 2019 (ASTCT), ICANS grading for children < 12 (CAPD)"
 _NULL = pl.lit(None, dtype=pl.Boolean)
 _ADULT = pl.col("icans_path") == "adult"
 _CHILD = pl.col("icans_path") == "child"
@@ -187,7 +189,11 @@ CRITERIA: tuple[Criterion, ...] = (
         & compare("capd_score", "<=", 8),
         inputs=_CAPD_INPUTS,
         source_text="CAPD score 1-8 (MDedge: 'lower than 9')",
-        source_ref=f"{_REF_CHILD}; discrepancy D11 (clinical-criteria.md §8)",
+        source_ref=(
+            f"{_REF_CHILD}: the consensus table prints 'CAPD 1-8', the MDedge summary 'CAPD "
+            "lower than 9'; they differ only at CAPD 0, which with normal consciousness is "
+            "no ICANS"
+        ),
         note="CAPD 1-8 with awakening only to voice is grade 2 through the consciousness domain.",
     ),
     Criterion(
@@ -210,7 +216,7 @@ CRITERIA: tuple[Criterion, ...] = (
         inputs=(*_CAPD_INPUTS, *_LOC_INPUTS),
         source_text="Unable to perform CAPD",
         source_ref=_REF_CHILD,
-        note="Read as CAPD recorded not_assessed while the child is unarousable.",
+        note="Read as a CAPD recorded as not assessed while the child is unarousable.",
     ),
     _consciousness(1, "awakens_spontaneously", "Awakens spontaneously", _LOC_REF),
     _consciousness(2, "awakens_to_voice", "Awakens to voice", _LOC_REF),

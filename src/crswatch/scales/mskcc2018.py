@@ -3,7 +3,10 @@
 Citation: Park JH, Rivière I, Gonen M, et al. Long-term follow-up of CD19 CAR therapy in acute
 lymphoblastic leukemia. N Engl J Med 2018;378(5):449-459. doi:10.1056/NEJMoa1709919.  The CRS
 grading of the trial (its Supplementary Appendix [R: not read]), as tabulated in PMC7006459
-Table 2 and verified in shared/spec/clinical-criteria.md §1.7 [V].
+Table 2 and verified in shared/spec/clinical-criteria.md §1.7 [V].  Project notes behind the
+interpretations (not shown to clinicians): clinical-criteria §1.7, §1.10, §1.11, §6.3 D5-D7, D11,
+D13 and D14, discrepancy D5; state columns ``pressor_hours``, ``high_dose_sustained`` and
+``refractory_hypotension``.
 
 Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
 fever is the highest attributable temperature in [T - 24 h, T], hypotension the lowest SBP in
@@ -12,38 +15,37 @@ duration is the cumulative time with any vasopressor running from the therapy st
 
 Interpretations (numbered; each is a parameter or a criterion note):
 
-1. Grade 1, "Mild symptoms requiring observation or supportive care only", is fever >= 38.0 °C
-   (the threshold of the other scales; MSKCC gives none) or hypotension treated without a
-   vasopressor: IV fluids are supportive care and hypotension is graded only once it needs a
-   vasopressor (clinical-criteria §1.10 "not listed (1)").  Fever is not required for grades 2-4.
+1. Grade 1, "Mild symptoms requiring observation or supportive care only", is fever >= 38.0 °C (the
+   threshold of the other scales; MSKCC gives none) or hypotension treated without a vasopressor:
+   IV fluids are supportive care and hypotension is graded only once it needs a vasopressor (the
+   table lists hypotension only with vasopressors).  Fever is not required for grades 2-4.
 2. "Requiring any vasopressors < 24 h / >= 24 h" is a vasopressor running at T (vasopressin
-   included, any dose, any number) with ``pressor_hours``, the cumulative hours with any
-   vasopressor from the therapy start to T, below 24 or at least 24.  Cumulative, not
-   continuous: an infusion stopped and restarted keeps counting (clinical-criteria §1.7: "the
-   grade depends on cumulative vasopressor duration").  At T the duration is what has elapsed, never
-   what will: a course that will last 30 hours is grade 2 during its first 24.
+   included, any dose, any number) with the cumulative hours with any vasopressor, from the therapy
+   start to T, below 24 or at least 24.  Cumulative, not continuous: an infusion stopped and
+   restarted keeps counting.  At T the duration is what has elapsed, never what will: a course that
+   will last 30 hours is grade 2 during its first 24.
 3. "Hypotension refractory to high-dose vasopressors" (grade 4) is read from the record: MSKCC
-   defines no high dose, so a high dose is Lee 2014 Table 3 held for >= 3 hours
-   (``high_dose_sustained``, the only published operational definition among these scales), and
-   refractory is hypotension (SBP below the age threshold) persisting on it: an attributable SBP
-   below the threshold measured once the high dose had been held 3 hours, within the last 24
-   hours (``refractory_hypotension``).  SBP measured in that period and none below the
-   threshold: not refractory, graded by duration (2 under 24 cumulative hours, 3 from 24; the
-   high dose has restored the pressure).  No SBP measured in that period: the record does not
-   say, and the result is ambiguous between the duration grade and 4 (clinical-criteria §6.3 D5:
-   "2-3 by duration; 4 only if refractory (amb)").  Below that dose, multiple vasopressors are
-   graded by duration (§6.3 D6, D7).
+   defines no high dose, so a high dose is Lee 2014 Table 3 (Blood 124:188) held for >= 3 hours
+   (the only published operational definition among these scales), and refractory is hypotension
+   (SBP below the age threshold) persisting on it: an attributable SBP below the threshold measured
+   once the high dose had been held 3 hours, within the last 24 hours.  SBP measured in that period
+   and none below the threshold: not refractory, graded by duration (2 under 24 cumulative hours, 3
+   from 24; the high dose has restored the pressure).  No SBP measured in that period: the record
+   does not say, and the result is ambiguous between the duration grade and 4.  Below that dose,
+   multiple vasopressors are graded by duration.
 4. "O2 < 40% / >= 40%" reads the FiO2 of the oxygen running at T: measured, else estimated from a
-   nasal cannula's flow by ``StateParameters.fio2_rule`` (clinical-criteria §1.11, discrepancy D5:
-   a 6 L/min cannula, about 44 %, is grade 3, with a warning that the FiO2 was estimated).  Any
-   oxygen at an unknown FiO2 is at least grade 2 and grade 3 cannot be excluded: the FiO2 is
-   reported missing.  An estimate is graded over the range of both published conversions
-   (``StateParameters.fio2_estimate_range``): where one gives below 40 % and the other 40 % or
+   nasal cannula's flow by the chosen flow-to-FiO2 conversion (the setting fio2_rule): a 6 L/min
+   cannula, about 44 %, is grade 3 (ASTCT 2019: grade 2), with a warning that the FiO2 was
+   estimated.  Any oxygen at an unknown FiO2 is at least grade 2 and grade 3 cannot be excluded:
+   the FiO2 is reported missing.  An estimate is graded over the range of both published
+   conversions (the setting fio2_estimate_range): where one gives below 40 % and the other 40 % or
    more (5 to under 6 L/min: 30 % and 40-43 %) the result is ambiguous, 2-3, with both values as
    evidence.  A charted FiO2 always wins.
-5. "Mechanical ventilation" is certain for invasive mechanical ventilation (grade 4); CPAP or
-   BiPAP is ambiguous between the grade its FiO2 gives (2 or 3) and 4 (§6.3 D11, §1.10 "4?").
-6. Organ toxicity does not enter the MSKCC grade (§6.3 D13, D14: 1).
+5. "Mechanical ventilation" is certain for invasive mechanical ventilation (grade 4); CPAP or BiPAP
+   is ambiguous between the grade its FiO2 gives (2 or 3) and 4 (MSKCC does not say whether they
+   are mechanical ventilation).
+6. Organ toxicity does not enter the MSKCC grade (the table names none: fever with organ toxicity
+   is grade 1).
 7. Grade 5 is death not attributed to another cause after CRS onset (the first fever after the
    infusion).
 """

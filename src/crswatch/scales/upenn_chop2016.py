@@ -7,6 +7,8 @@ Table 2, "Grading schemes for cytokine release syndrome", UPENN/CHOP row, read i
 shared/seeds/002_dd8dc9d889f2c92a.txt and verified in shared/spec/clinical-criteria.md §1.6 [V].
 The seed's text grades its worked example: "hypotension requiring low-dose pressors ... grade 3
 CRS on the UPENN/CHOP scale" (§6.1 P5).  The later Penn scale (Porter 2018) is ``penn2018``.
+Project notes behind the interpretations (not shown to clinicians): clinical-criteria §6.1 P5 and
+§6.3 D14; state columns ``high_dose_sustained``, ``creatinine_v4``, ``lft_v4``.
 
 Time semantics: graded at an evaluation time T from the clinical state at T (crswatch.state):
 fever is the highest attributable temperature in [T - 24 h, T]; hypotension the lowest SBP in
@@ -20,28 +22,28 @@ Interpretations (numbered; each is a parameter or a criterion note):
    of a mild reaction a record measures.  Fever is not required for grades 2-4.
 2. Not derivable from a timeline, so not criteria (documented, never guessed): "requiring
    intravenous therapies or parenteral nutrition", "requiring hospitalization", "hospitalization
-   for CRS or febrile neutropenia", and the attribution "related to CRS" beyond the ``cause:
-   other`` of each event.
+   for CRS or febrile neutropenia", and the attribution "related to CRS" beyond each event charted
+   as due to another cause.
 3. "Hypotension treated with intravenous fluids" is hypotension (SBP below the age threshold in
    [T - 24 h, T]) with at least one fluid bolus in [T - 24 h, T]: grade 3.  Unlike Penn 2018,
    the 2016 table does not ask for "multiple" boluses.  Boluses with an unknown SBP cannot be
    graded (the SBP is missing).
 4. "Low-dose pressors" is any vasopressor running (vasopressin included) without a sustained high
-   dose: grade 3 (the seed's example, §6.1 P5).  "High-dose vasoactives" is Lee 2014 Table 3
-   (seed 003) held without a break for >= 3 hours (``high_dose_sustained``): grade 4.  Frey 2016
-   defines no high dose; that UPENN/CHOP and Penn use Lee's is [R].
+   dose: grade 3 (Frey & Porter 2016: "hypotension requiring low-dose pressors ... grade 3 CRS on
+   the UPENN/CHOP scale").  "High-dose vasoactives" is Lee 2014 Table 3 (Blood 124:188) held
+   without a break for >= 3 hours: grade 4.  Frey 2016 defines no high dose; that UPENN/CHOP and
+   Penn use Lee's is recalled, not verified.
 5. "Hypoxemia requiring oxygenation, bilevel positive airway pressure, or continuous positive
-   airway pressure" is any oxygen device other than room air short of invasive ventilation: grade
-   3.  "Mechanical ventilation" is invasive ventilation: grade 4.
-6. Organ dysfunction reads CTCAE v4.03 grades of creatinine (``creatinine_v4``) and liver
-   function tests (``lft_v4``, the worst of ALT, AST and bilirubin).  "Mild signs of organ
-   dysfunction (creatinine <= grade 2 or liver function tests <= grade 3)" is creatinine grade
-   1-2 or LFTs grade 1-3 (grade 0 is no sign of dysfunction): grade 2.  "Grade 3 creatinine or
-   grade 4 liver function tests": grade 3.  Grade 4 creatinine is not listed: at least 3,
-   possibly 4 ("life-threatening complications, including ..."), so ambiguous 3-4 (as Penn 2018,
-   clinical-criteria §6.3 D14).  Coagulopathy, fibrinogen and ejection fraction are not named and
-   do not count.  A criterion is undecided only when a term it names was not measured in the
-   window; the completeness of the whole organ panel is not required.
+   airway pressure" is grade 3: any oxygen device other than room air, short of invasive
+   ventilation.  "Mechanical ventilation" is invasive ventilation: grade 4.
+6. Organ dysfunction reads CTCAE v4.03 grades of creatinine and liver function tests (the worst of
+   ALT, AST and bilirubin).  "Mild signs of organ dysfunction (creatinine <= grade 2 or liver
+   function tests <= grade 3)" is creatinine grade 1-2 or LFTs grade 1-3 (grade 0 is no sign of
+   dysfunction): grade 2.  "Grade 3 creatinine or grade 4 liver function tests": grade 3.  Grade 4
+   creatinine is not listed: at least 3, possibly 4 ("life-threatening complications, including
+   ..."), so ambiguous 3-4 (as for Penn 2018).  Coagulopathy, fibrinogen and ejection fraction are
+   not named and do not count.  A criterion is undecided only when a term it names was not measured
+   in the window; the completeness of the whole organ panel is not required.
 7. The table has grades 1-4 only: there is no grade 5 criterion (a CRS death is graded by the
    findings before it).
 """
@@ -66,20 +68,21 @@ from crswatch.scales._shared import (
 
 __all__ = ["CRITERIA", "SCALE"]
 
-_REF = "Frey 2016, Table 2 (Grading schemes for CRS), UPENN/CHOP"
-_SEED = "seed 002_dd8dc9d889f2c92a.txt"
+_REF = (
+    "Frey 2016 (Hematology ASH Educ Program 2016:567), Table 2 (Grading schemes for CRS), "
+    "UPENN/CHOP"
+)
 _ID = "upenn_chop2016"
 _HIGH_DOSE_NOTE = (
-    "High dose: Lee 2014 Table 3 held >= 3 h (seed 003_f311ac7ac5f2c496.txt) [R: Frey 2016 "
-    "defines no high dose; that UPENN/CHOP uses Lee's is recalled, not verified] "
-    "(interpretation 4)."
+    "High dose: Lee 2014 Table 3 (Blood 124:188) held >= 3 h [R: Frey 2016 defines no high "
+    "dose; that UPENN/CHOP uses Lee's is recalled, not verified] (interpretation 4)."
 )
 
 CRITERIA: tuple[Criterion, ...] = (
     fever_criterion(
         _ID,
         source_text="Mild reaction treated with supportive care only",
-        source_ref=f"{_REF}, grade 1 ({_SEED})",
+        source_ref=f"{_REF}, grade 1",
         note="Fever >= 38.0 °C is the measured sign of a mild reaction (interpretation 1).",
     ),
     Criterion(
@@ -92,7 +95,7 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text=(
             "Mild signs of organ dysfunction (creatinine ≤grade 2 or liver function tests ≤grade 3)"
         ),
-        source_ref=f"{_REF}, grade 2 ({_SEED})",
+        source_ref=f"{_REF}, grade 2",
         note="CTCAE v4.03 creatinine grade 1-2 or LFTs grade 1-3 (interpretation 6).",
     ),
     Criterion(
@@ -102,7 +105,7 @@ CRITERIA: tuple[Criterion, ...] = (
         test=pl.col("hypotension") & compare("fluid_boluses_n", ">=", 1),
         inputs=FLUID_INPUTS,
         source_text="Hypotension treated with intravenous fluids",
-        source_ref=f"{_REF}, grade 3 ({_SEED})",
+        source_ref=f"{_REF}, grade 3",
         note="Hypotension with >= 1 fluid bolus in [T - 24 h, T] (interpretation 3).",
     ),
     any_low_dose_pressor_criterion(
@@ -110,7 +113,7 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text="Hypotension treated with ... low-dose pressors",
         source_ref=(
             f"{_REF}, grade 3; text: 'hypotension requiring low-dose pressors ... grade 3 CRS on "
-            f"the UPENN/CHOP scale' ({_SEED})"
+            "the UPENN/CHOP scale'"
         ),
         note="Any vasopressor, vasopressin included, without a sustained high dose. "
         + _HIGH_DOSE_NOTE,
@@ -121,7 +124,7 @@ CRITERIA: tuple[Criterion, ...] = (
             "Hypoxemia requiring oxygenation, bilevel positive airway pressure, or continuous "
             "positive airway pressure"
         ),
-        source_ref=f"{_REF}, grade 3 ({_SEED})",
+        source_ref=f"{_REF}, grade 3",
         note="Any oxygen short of invasive ventilation, whatever the flow (interpretation 5).",
     ),
     creatinine_g3_or_lft_g4_criterion(
@@ -130,7 +133,7 @@ CRITERIA: tuple[Criterion, ...] = (
             "Moderate signs of organ dysfunction (grade 3 creatinine or grade 4 liver function "
             "tests) related to CRS"
         ),
-        source_ref=f"{_REF}, grade 3 ({_SEED})",
+        source_ref=f"{_REF}, grade 3",
         note="CTCAE v4.03 creatinine and worst of ALT, AST, bilirubin (interpretation 6).",
     ),
     creatinine_g4_criterion(
@@ -139,7 +142,7 @@ CRITERIA: tuple[Criterion, ...] = (
             "Grade 4 creatinine is not listed (grade 3: 'grade 3 creatinine'; grade 4: "
             "'life-threatening complications, including ...')"
         ),
-        source_ref=f"{_REF}, grades 3 and 4 ({_SEED})",
+        source_ref=f"{_REF}, grades 3 and 4",
         note="Ambiguous between 3 and 4 (interpretation 6).",
     ),
     high_dose_criterion(
@@ -148,7 +151,7 @@ CRITERIA: tuple[Criterion, ...] = (
         source_text=(
             "Life-threatening complications, including hypotension requiring high-dose vasoactives"
         ),
-        source_ref=f"{_REF}, grade 4 ({_SEED}); high dose: Lee 2014 Table 3 [R]",
+        source_ref=f"{_REF}, grade 4; high dose: Lee 2014 Table 3 (recalled, not verified)",
         note=_HIGH_DOSE_NOTE,
     ),
     invasive_ventilation_criterion(
@@ -157,7 +160,7 @@ CRITERIA: tuple[Criterion, ...] = (
             "Life-threatening complications, including ... hypoxemia requiring mechanical "
             "ventilation"
         ),
-        source_ref=f"{_REF}, grade 4 ({_SEED})",
+        source_ref=f"{_REF}, grade 4",
         note="Invasive mechanical ventilation (interpretation 5).",
     ),
 )
