@@ -17,11 +17,19 @@ the panel and page rows time the dashboard's own code, which shares work between
 Prints the median milliseconds of ``--repeat`` runs; asserts nothing about time (the machine is
 shared and noisy: compare the rows of one run with each other).
 
+The ward page's rows include ``ward_rows`` in process (from ``Timeline`` objects, as the
+library's pure entry point) and, where the code has it (decision 0068), the route's own path:
+the records read through the cache (``cached_patients``) and ``ward_rows_of`` with the results
+kept per stored version (a refresh) and with nothing kept (the first refresh of a process).
+
 Then the ward's 30 s refresh (``GET /ward/rows``, the demo ward's 24 patients, timeline cache
 warm), ``--requests`` times on each path: rendered (no ``If-None-Match``: the rows computed and
-rendered) and not modified (the refresh sends the rows' ETag back: 304, decision 0057), with
-p50/p95/p99 of the server time (measured around the ASGI app, ``bench_api.ServerTimer``), the
-100 ms p95 target of issue 16 met or missed, and the load average.
+rendered), not modified (the refresh sends the rows' ETag back: 304, decision 0057), and,
+``--writes`` times, rendered after a write (one new temperature of one patient stored before
+each refresh, as a bedside entry), with p50/p95/p99 of the server time (measured around the
+ASGI app, ``bench_api.ServerTimer``), the 100 ms p95 target of issue 16 met or missed, and the
+load average.  The script runs unchanged against the code before decision 0068 (rows that need
+the newer code are left out), so before and after are measured with one script.
 """
 
 from __future__ import annotations
@@ -34,9 +42,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import polars
 from fastapi.testclient import TestClient
 
 from crswatch.api import Settings, create_app
@@ -50,10 +60,17 @@ from crswatch.scales import grade_timelines
 from crswatch.simulate import demo_ward
 from crswatch.state import state_of
 from crswatch.store import Store, TimelineCache, create_user, ingest_timelines, load_timeline
-from crswatch.timeline import Timeline, to_frames
+from crswatch.timeline import Event, Timeline, to_frames
 from crswatch.web import _charts, _pages, _panels
 from crswatch.web._templates import templates
 from crswatch.web._ward import ICANS_SCALE, up_to, ward_rows
+
+try:  # decision 0068; absent from the code before it (the "before" side of a comparison)
+    from crswatch.store import cached_patients
+    from crswatch.web._pages import _ward_record
+    from crswatch.web._ward import TIMELINE_KINDS, ward_rows_of
+except ImportError:
+    ward_rows_of = None
 
 CLOCK = datetime(2024, 3, 20, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -246,10 +263,12 @@ def _ward_rows(
     )
     rows.append(
         (
-            f"ward: ward_rows ({n} patients)",
+            f"ward: ward_rows ({n} patients, from Timelines)",
             _median_ms(lambda: ward_rows(timelines, now), repeat)[0],
         )
     )
+    if ward_rows_of is not None:
+        rows += _cached_ward_rows(store, timelines, now, repeat)
     state = _app_state(client)
 
     def cold() -> Any:
@@ -264,10 +283,75 @@ def _ward_rows(
     return rows
 
 
+def _cached_ward_rows(
+    store: Store, timelines: list[Timeline], now: datetime, repeat: int
+) -> list[tuple[str, float]]:
+    """The route's path (decision 0068): records through the cache, then ``ward_rows_of``."""
+    n = len(timelines)
+    ids = [t.patient.id for t in timelines]
+
+    def read(cache: TimelineCache) -> list[Any]:
+        with store.transaction() as session:
+            found = cached_patients(cache, session, ids, timeline_kinds=TIMELINE_KINDS)
+        return [_ward_record(cache, patient) for patient in found]
+
+    warm = TimelineCache()
+    records = read(warm)
+    ward_rows_of(records, now)  # the results kept for this version
+    first, _ = _median_ms(lambda: ward_rows_of(read(TimelineCache()), now), repeat)
+    reading, _ = _median_ms(lambda: read(warm), repeat)
+    kept, _ = _median_ms(lambda: ward_rows_of(records, now), repeat)
+    return [
+        (f"ward: read {n} records through the cache (unchanged)", reading),
+        (f"ward: ward_rows_of ({n} patients, results kept: a refresh)", kept),
+        *_engine_costs(records, now, repeat),
+        ("ward: read + ward_rows_of, nothing cached (first refresh)", first),
+    ]
+
+
+def _screens(patients: Any, events: Any, moments: Any) -> Any:
+    from crswatch.hlh import screen_frame, screen_results
+
+    return screen_results(screen_frame(patients, events, moments))
+
+
+def _engine_costs(records: list[Any], now: datetime, repeat: int) -> list[tuple[str, float]]:
+    """The engine calls a ward refresh makes, for the whole ward and for its first patient
+    alone: what is a fixed cost per call and what grows with the patients."""
+    from crswatch.web._ward import _AT, TREND_WINDOW, _graded
+
+    at = polars.lit(now).cast(_AT)
+    rows: list[tuple[str, float]] = []
+    for label, chosen in (("ward", records), ("1 patient", records[:1])):
+        patients = polars.concat([r.frames[0] for r in chosen])
+        events = polars.concat([r.frames[1] for r in chosen]).filter(polars.col("time") <= at)
+        moments = patients.select("patient_id", at.alias("at"))
+
+        times = [now, now - TREND_WINDOW]
+        steps = (
+            ("state + grades now and 24 h before", partial(_graded, patients, events, times,
+                                                           ["astct2019", ICANS_SCALE])),
+            ("HLH screens now", partial(_screens, patients, events, moments)),
+            ("ICE gaps (a trajectory; kept)", partial(assessment_gaps, [],
+                                                      frames=(patients, events))),
+        )  # fmt: skip
+        rows += [(f"  {label}: {name}", _median_ms(step, repeat)[0]) for name, step in steps]
+    return rows
+
+
 def _ward_refresh(
-    client: TestClient, timer: Any, n: int, requests: int
+    client: TestClient,
+    timer: Any,
+    store: Store,
+    timelines: list[Timeline],
+    now: datetime,
+    requests: int,
+    writes: int,
 ) -> list[tuple[str, int, list[float], float | None]]:
-    """Server milliseconds of ``GET /ward/rows``: rendered (200) and not modified (304)."""
+    """Server milliseconds of ``GET /ward/rows``: rendered (200), not modified (304) and
+    rendered after a write to one patient (the demo ward's first CAR T patient)."""
+    n = len(timelines)
+    (patient,) = [t.patient for t in timelines if t.patient.id == "ward-01"]
     hx = {"HX-Request": "true"}
     first = client.get("/ward/rows", headers=hx)  # fills the timeline cache
     assert first.status_code == 200, first.text[:500]
@@ -280,10 +364,24 @@ def _ward_refresh(
         reply = client.get("/ward/rows", headers={**hx, "If-None-Match": tag})
         assert reply.status_code == 304, reply.status_code
     unchanged = [ms for code, path, ms in timer.take() if path == "/ward/rows" and code == 304]
+    after_write: list[float] = []
+    for number in range(writes):
+        _write_one(store, patient, now - timedelta(minutes=1, seconds=number + 1), number)
+        timer.take()
+        assert client.get("/ward/rows", headers=hx).status_code == 200
+        after_write += [ms for code, path, ms in timer.take() if path == "/ward/rows"]
     return [
         (f"GET /ward/rows, {n} patients, rendered", 200, rendered, 100.0),
         (f"GET /ward/rows, {n} patients, not modified", 304, unchanged, 100.0),
+        (f"GET /ward/rows, {n}, rendered after a write", 200, after_write, None),
     ]
+
+
+def _write_one(store: Store, patient: Any, time: datetime, number: int) -> None:
+    """One new temperature of ``patient`` (a bedside entry's write), stored at ``time``."""
+    event = Event(time, "temperature", 37.0 + number / 100, "Cel", id=f"bench-write-{number}")
+    with store.transaction() as session:
+        ingest_timelines(session, [Timeline(patient, (event,))])
 
 
 def _print_refresh(title: str, rows: list[tuple[str, int, list[float], float | None]]) -> None:
@@ -320,16 +418,25 @@ def main() -> None:
     parser.add_argument(
         "--requests", type=int, default=100, help="ward refreshes timed on each path (p95)"
     )
+    parser.add_argument(
+        "--ward-only",
+        action="store_true",
+        help="only the demo ward's page and refresh (no patient pages, no long record)",
+    )
+    parser.add_argument(
+        "--writes", type=int, default=10, help="ward refreshes timed after a write (one each)"
+    )
     args = parser.parse_args()
     print(f"load average before: {bench_api.load_average()}")
 
     ward = demo_ward(clock=CLOCK)
-    long = _long_record(args.days, args.vitals_every_minutes)
     biggest = max(ward, key=lambda t: len(t.events)).patient.id
-    cases = (
-        (ward, [biggest, BLINATUMOMAB], CLOCK, "demo ward"),
-        ([long], [long.patient.id], long.events[-1].time, f"{args.days}-day record"),
-    )
+    cases: list[tuple[list[Timeline], list[str], datetime, str]] = [
+        (ward, [biggest, BLINATUMOMAB], CLOCK, "demo ward")
+    ]
+    if not args.ward_only:
+        long = _long_record(args.days, args.vitals_every_minutes)
+        cases.append(([long], [long.patient.id], long.events[-1].time, f"{args.days}-day record"))
     with tempfile.TemporaryDirectory() as tmp:
         for number, (timelines, patient_ids, now, what) in enumerate(cases):
             store = Store(f"sqlite:///{Path(tmp) / f'bench-{number}.db'}")
@@ -345,13 +452,15 @@ def main() -> None:
                     "/login",
                     data={"username": "bench", "password": PASSWORD, "csrf_token": token},
                 )
-                for patient_id in patient_ids:
+                for patient_id in [] if args.ward_only else patient_ids:
                     rows = _patient_rows(client, store, patient_id, now, args.repeat)
                     _print(f"{what}: patient {patient_id} at {now.isoformat()}", rows)
                 if len(timelines) > 1:
                     rows = _ward_rows(client, store, timelines, now, args.repeat)
                     _print(f"{what}: the ward page at {now.isoformat()}", rows)
-                    refresh = _ward_refresh(client, timer, len(timelines), args.requests)
+                    refresh = _ward_refresh(
+                        client, timer, store, timelines, now, args.requests, args.writes
+                    )
                     _print_refresh(f"{what}: the 30 s refresh at {now.isoformat()}", refresh)
             store.dispose()
     print(f"\nload average after: {bench_api.load_average()}")

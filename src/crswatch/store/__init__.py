@@ -2,6 +2,7 @@
 
 from crswatch.store._audit import ChainCheck, append_audit, record_audit, to_fhir, verify_chain
 from crswatch.store._cache import TimelineCache, app_timeline_cache
+from crswatch.store._cached_read import CachedPatient, cached_patients
 from crswatch.store._checkpoint import (
     AnchorCheck,
     AuditCheck,
@@ -73,6 +74,7 @@ __all__ = [
     "AuditKey",
     "AuditKeyError",
     "AuditRecord",
+    "CachedPatient",
     "CdsFeedback",
     "ChainCheck",
     "CheckpointPolicy",
@@ -99,6 +101,7 @@ __all__ = [
     "audit_key_path",
     "authenticate",
     "bump_store_version",
+    "cached_patients",
     "check_password",
     "checkpoint_log_path",
     "count_events",

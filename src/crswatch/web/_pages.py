@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
@@ -22,12 +23,14 @@ from crswatch.management import TimelineEvaluation
 from crswatch.references import REFERENCES
 from crswatch.scales import CRS_SCALES
 from crswatch.store import (
+    CachedPatient,
     Principal,
     Store,
     StoreConflict,
     TimelineCache,
     app_timeline_cache,
     append_audit,
+    cached_patients,
     entity_tag,
     etag_matches,
     ingest_timelines,
@@ -51,7 +54,15 @@ from crswatch.web._session import (
     verify_csrf,
 )
 from crswatch.web._templates import templates
-from crswatch.web._ward import ICANS_SCALE, therapy_day, therapy_label, up_to, ward_rows
+from crswatch.web._ward import (
+    ICANS_SCALE,
+    TIMELINE_KINDS,
+    WardRecord,
+    therapy_day,
+    therapy_label,
+    up_to,
+    ward_rows_of,
+)
 from crswatch.web._why import deciding_findings, open_question
 
 if TYPE_CHECKING:  # the API package imports this one: no import cycle at run time
@@ -162,7 +173,10 @@ def _cache(request: Request) -> TimelineCache:
     return app_timeline_cache(request.app.state)
 
 
-def _ward_timelines(store: Store, cache: TimelineCache) -> list[Timeline]:
+def _ward_records(store: Store, cache: TimelineCache) -> list[WardRecord]:
+    """Every stored patient's frames through the app's cache (one marker query for the ward),
+    with the ``Timeline`` only where the row's regimen engines read one, and the cache's
+    results of that exact stored version as the place where the ward keeps its own."""
     with store.transaction() as session:
         ids: list[str] = []
         offset = 0
@@ -172,8 +186,14 @@ def _ward_timelines(store: Store, cache: TimelineCache) -> list[Timeline]:
             offset += _PAGE
             if offset >= total:
                 break
-        loaded = cache.load_many(session, ids)
-    return [loaded[pid] for pid in ids if pid in loaded]
+        found = cached_patients(cache, session, ids, timeline_kinds=TIMELINE_KINDS)
+    return [_ward_record(cache, patient) for patient in found]
+
+
+def _ward_record(cache: TimelineCache, patient: CachedPatient) -> WardRecord:
+    marker = patient.marker
+    keep = None if marker is None else partial(cache.result, patient.patient_id, marker)
+    return WardRecord(patient.frames, patient.timeline, keep)
 
 
 def _scale_choices() -> list[dict[str, str]]:
@@ -270,8 +290,8 @@ def _ward_context(
 ) -> dict[str, Any]:
     store = _store(request)
     now = _now(request)
-    timelines = _ward_timelines(store, _cache(request))
-    rows = ward_rows(timelines, now, crs_scale=scale)
+    records = _ward_records(store, _cache(request))
+    rows = ward_rows_of(records, now, crs_scale=scale)
     audit(
         store,
         principal.username,

@@ -1,10 +1,17 @@
 """The ward view model: one row per patient, graded and screened at one moment, sorted by severity.
 
-Pure: timelines in, plain values out (no store, no request), so the rows are unit-tested without
-a browser.  The ward's frames are built once; every patient is graded now and 24 h before in one
-vectorized state-engine pass, HLH screens and ICE gaps in one call each, and the blinatumomab
-patients' grade courses in one trajectory; only the blinatumomab state machine runs per patient
-(per course), for blinatumomab patients only (decision 0024: the same rows, computed once).
+Pure: records in, plain values out (no store, no request), so the rows are unit-tested without
+a browser.  A record (``WardRecord``) is a patient's frames as the app's cache keeps them, the
+``Timeline`` only for the kinds whose regimen engines read one, and a place to keep results of
+that exact stored version.  Per refresh (decision 0068): the records' frames are concatenated
+(no ``to_frames`` over the ward), every patient is graded now and 24 h before in one
+state-engine pass building only the state the two scales read, the HLH screens run in one call,
+and the row's facts (latest vitals, ICE/CAPD, ferritin, tocilizumab doses) come from one
+aggregation over the events.  The ICE gaps and the blinatumomab courses come from trajectories
+of the whole record, which do not depend on the moment: they are kept per stored version and
+recomputed, in one pass each, only for records that changed.  Only the blinatumomab and step-up
+regimen state machines run per patient, for those patients only.  The rows are those of the
+code before (decision 0024), field for field (``tests/web/test_ward_rows_identity.py``).
 
 Severity (docs/decisions/0016-dashboard.md): rows sort by the highest grade that is certain
 (a graded result's grade, or the lower bound of an ambiguous or not-assessable one) over CRS and
@@ -14,24 +21,28 @@ then by patient id.  An ungraded result is never shown or sorted as a number it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import polars as pl
 
-from crswatch.episodes import assessment_gaps, trajectory_of_frames
+from crswatch.episodes import AssessmentGap, assessment_gaps, trajectory_of_frames
+from crswatch.errors import InputError
 from crswatch.hlh import screen_frame, screen_results
 from crswatch.management import TOCILIZUMAB_LABEL
 from crswatch.regimens import blinatumomab_status, regimen_status
 from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
 from crswatch.scales import (
+    CRS_ACTIVITY_SCALE,
     GradeResult,
     PatientGrades,
     grade_notation,
     grade_on_record,
     grade_state,
+    select_scales,
+    state_columns,
 )
 from crswatch.state import StateParameters, clinical_state
 from crswatch.timeline import Timeline, to_frames
@@ -42,6 +53,7 @@ __all__ = [
     "ICANS_SCALE",
     "NEURO_ITEMS",
     "NEURO_STALE_AFTER",
+    "TIMELINE_KINDS",
     "TREND_WINDOW",
     "VITALS_STALE_AFTER",
     "VITAL_ITEMS",
@@ -49,9 +61,12 @@ __all__ = [
     "GradeCell",
     "LastSeen",
     "Trend",
+    "WardRecord",
     "WardRow",
     "grade_courses_of",
+    "ward_records",
     "ward_rows",
+    "ward_rows_of",
 ]
 
 #: The state engine's time type (evaluation times are cast to it, as ``grade_timelines`` does).
@@ -178,17 +193,6 @@ class LastSeen:
         return f"{minutes // (24 * 60)} d"
 
 
-def last_seen(
-    timeline: Timeline, items: Sequence[str], what: str, now: datetime, stale_after: timedelta
-) -> LastSeen:
-    """The latest event of ``items`` at or before ``now``; stale when older than the limit."""
-    moments = [event.time for event in timeline.of(*items) if event.time <= now]
-    if not moments:
-        return LastSeen(what, None, None, True)
-    latest = max(moments)
-    return LastSeen(what, latest, now - latest, now - latest > stale_after)
-
-
 @dataclass(frozen=True, slots=True)
 class WardRow:
     patient_id: str
@@ -232,17 +236,25 @@ _THERAPY_NAMES = {
 }
 
 
+def _therapy_label(kind: str, product: str | None) -> str:
+    name = _THERAPY_NAMES.get(kind, kind)
+    if not product or product.lower() == name.lower():
+        return name
+    return f"{name} ({product})"
+
+
 def therapy_label(timeline: Timeline) -> str:
     therapy = timeline.patient.therapy
-    name = _THERAPY_NAMES.get(therapy.kind, therapy.kind)
-    if not therapy.product or therapy.product.lower() == name.lower():
-        return name
-    return f"{name} ({therapy.product})"
+    return _therapy_label(therapy.kind, therapy.product)
 
 
 def therapy_day(timeline: Timeline, now: datetime) -> int:
     """Day since infusion or first dose, the infusion day being day 0 (negative before)."""
-    return (now - timeline.patient.therapy.start).days
+    return _therapy_day(timeline.patient.therapy.start, now)
+
+
+def _therapy_day(start: datetime, now: datetime) -> int:
+    return (now - start).days
 
 
 def up_to(timeline: Timeline, now: datetime) -> Timeline:
@@ -252,21 +264,76 @@ def up_to(timeline: Timeline, now: datetime) -> Timeline:
     return Timeline(timeline.patient, tuple(e for e in timeline.events if e.time <= now))
 
 
-def tocilizumab_doses(timeline: Timeline, now: datetime) -> int:
-    """Tocilizumab administrations up to ``now``, counted as the management engine counts them
-    (every ``tocilizumab`` event at or before T; ``crswatch.management`` facts)."""
-    return sum(1 for event in timeline.of("tocilizumab") if event.time <= now)
+# ------------------------------------------------------------------------- the ward's input
+
+Frames = tuple[pl.DataFrame, pl.DataFrame]
+#: ``keep(key, compute)``: ``compute()``, kept for one exact stored version of one patient and
+#: ``key`` (the app's ``TimelineCache.result``, bound to the patient and its marker).
+Keep = Callable[[Hashable, Callable[[], Any]], Any]
+
+#: Therapy kinds whose row reads the ``Timeline``: the blinatumomab status and the step-up
+#: regimens' monitoring window are computed from event objects.
+TIMELINE_KINDS = frozenset({"blinatumomab", "bispecific"})
 
 
-def _ferritin_alert(timeline: Timeline) -> Alert | None:
-    values = [e.value for e in timeline.of("ferritin") if isinstance(e.value, int | float)]
-    if not values or float(values[-1]) <= FERRITIN_ALERT_NG_ML:
+@dataclass(frozen=True, slots=True)
+class WardRecord:
+    """One patient as the ward reads them.
+
+    ``frames``: the ``(patients, events)`` frames of this patient's whole record, as
+    ``to_frames([timeline])`` gives them (the app's cache keeps them per stored version);
+    ``timeline``: the record as a ``Timeline``, needed only for ``TIMELINE_KINDS``;
+    ``keep``: where results of this exact record can be kept between refreshes (None: none
+    kept, everything computed).
+    """
+
+    frames: Frames
+    timeline: Timeline | None = None
+    keep: Keep | None = None
+
+
+def ward_records(timelines: Iterable[Timeline]) -> list[WardRecord]:
+    """The ward's input for plain timelines (nothing kept between calls)."""
+    return [WardRecord(to_frames([timeline]), timeline) for timeline in timelines]
+
+
+# ------------------------------------------------------------------- per row, from the frames
+
+
+def _seen(what: str, latest: datetime | None, now: datetime, stale_after: timedelta) -> LastSeen:
+    if latest is None:
+        return LastSeen(what, None, None, True)
+    return LastSeen(what, latest, now - latest, now - latest > stale_after)
+
+
+def _row_facts(events: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per patient, what the row shows from its events (the events at or before now).
+
+    One aggregation over the ward's events instead of a loop over each record's events: the
+    last event, the latest vital sign and ICE/CAPD, the tocilizumab administrations (every
+    ``tocilizumab`` event, as the management engine counts them) and the latest ferritin with
+    a number (in the record's order, as charted).
+    """
+    item = pl.col("item")
+    ferritin = (item == "ferritin") & pl.col("value_num").is_not_null()
+    facts = events.group_by("patient_id").agg(
+        pl.col("time").max().alias("last_event"),
+        pl.col("time").filter(item.is_in(VITAL_ITEMS)).max().alias("vitals"),
+        pl.col("time").filter(item.is_in(NEURO_ITEMS)).max().alias("neuro"),
+        (item == "tocilizumab").sum().alias("tocilizumab"),
+        pl.col("value_num").filter(ferritin).last().alias("ferritin"),
+        pl.len().alias("events"),
+    )
+    return {row["patient_id"]: row for row in facts.iter_rows(named=True)}
+
+
+def _ferritin_alert(latest: float | None) -> Alert | None:
+    if latest is None or float(latest) <= FERRITIN_ALERT_NG_ML:
         return None
-    return Alert("ferritin", "Ferritin > 10,000", f"latest ferritin {float(values[-1]):,.0f} ng/mL")
+    return Alert("ferritin", "Ferritin > 10,000", f"latest ferritin {float(latest):,.0f} ng/mL")
 
 
-def _tocilizumab_alert(timeline: Timeline, now: datetime) -> Alert | None:
-    used = tocilizumab_doses(timeline, now)
+def _tocilizumab_alert(used: int) -> Alert | None:
     if used == 0:
         return None
     limit = TOCILIZUMAB_LABEL.max_total
@@ -310,14 +377,16 @@ def _monitoring_alert(timeline: Timeline, now: datetime) -> Alert | None:
     return Alert("monitoring", f"In monitoring window until {until}", detail, "info")
 
 
-def _ice_alerts(
-    timelines: Sequence[Timeline], now: datetime, frames: tuple[pl.DataFrame, pl.DataFrame]
-) -> dict[str, Alert]:
-    """Patients whose ICE/CAPD is overdue at ``now`` during CRS (an open assessment gap)."""
-    last_event = {t.patient.id: t.events[-1].time for t in timelines if t.events}
-    alerts: dict[str, Alert] = {}
-    for gap in assessment_gaps(timelines, frames=frames):
-        still_open = not gap.assessed_at_end and gap.until >= last_event.get(gap.patient_id, now)
+def _ice_alert(
+    gaps: Sequence[AssessmentGap], last_event: datetime | None, now: datetime
+) -> Alert | None:
+    """The ICE/CAPD overdue at ``now`` during CRS (an open assessment gap), if any.
+
+    Of several open gaps the last one is shown (each replaced the one before).
+    """
+    alert: Alert | None = None
+    for gap in gaps:
+        still_open = not gap.assessed_at_end and gap.until >= (last_event or now)
         if not still_open or gap.overdue_from > now:
             continue
         since = gap.last_assessment
@@ -327,19 +396,28 @@ def _ice_alerts(
             if hours is not None
             else "no ICE/CAPD since the therapy start during CRS"
         )
-        alerts[gap.patient_id] = Alert("ice_overdue", "ICE overdue", detail)
-    return alerts
+        alert = Alert("ice_overdue", "ICE overdue", detail)
+    return alert
+
+
+# ------------------------------------------------------------------------------ the engines
 
 
 def _graded(
     patients: pl.DataFrame, events: pl.DataFrame, moments: list[datetime], scales: list[str]
 ) -> dict[tuple[str, datetime], PatientGrades]:
-    """Every patient graded at every moment, in one state-engine pass (rows are independent)."""
+    """Every patient graded at every moment, in one state-engine pass (rows are independent).
+
+    Only the state the scales read is built (``state_columns``, decision 0065 §3), with what
+    the ICANS grade's CRS context reads (``CRS_ACTIVITY_SCALE``).
+    """
     times = pl.concat(
         [patients.select("patient_id", pl.lit(m).cast(_AT).alias("at")) for m in moments]
     )
     params = StateParameters()
-    state = clinical_state(patients, events, times, params)
+    read = [*scales, CRS_ACTIVITY_SCALE]
+    needed = state_columns(select_scales(read), crs_definition=params.crs_definition)
+    state = clinical_state(patients, events, times, params, columns=needed)
     return {(g.patient_id, g.at): g for g in grade_state(state, scales=scales, params=params)}
 
 
@@ -361,83 +439,168 @@ def grade_courses_of(frame: pl.DataFrame) -> dict[str, list[GradeCourse]]:
     return courses
 
 
-def _blinatumomab_courses(
-    timelines: Sequence[Timeline], patients: pl.DataFrame, events: pl.DataFrame
-) -> dict[str, list[GradeCourse]]:
-    """The blinatumomab patients' grade courses in one trajectory."""
-    ids = [t.patient.id for t in timelines if t.patient.therapy.kind == "blinatumomab"]
-    if not ids:
-        return {}
-    params = StatusParameters()
-    frame = trajectory_of_frames(
-        patients.filter(pl.col("patient_id").is_in(ids)),
-        events.filter(pl.col("patient_id").is_in(ids)),
-        scales=[params.crs_scale, params.neuro_scale],
+@dataclass(frozen=True, slots=True)
+class _Course:
+    """What a patient's row reads from the grade over the whole record (no ``now`` in it).
+
+    The ICE/CAPD gaps during CRS (``assessment_gaps``) and, for a blinatumomab patient, the
+    grade courses its status reads: both come from a trajectory, the ward's costliest part,
+    and both are a function of the record alone (up to ``now``), so they are kept per stored
+    version and recomputed only for a record that changed.
+    """
+
+    gaps: tuple[AssessmentGap, ...]
+    courses: list[GradeCourse] | None
+
+
+class _Slot:
+    """A kept ``_Course``, filled after the batch that computes it.
+
+    ``keep`` answers one patient at a time; the trajectories are computed for every patient
+    whose slot is empty at once (one engine pass instead of one per patient).  A slot left
+    empty (the batch failed, or another request is filling it) is computed again.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: _Course | None = None
+
+
+#: The key of the kept ``_Course`` (with the number of events at or before now: the record
+#: up to now, since events are appended and ``up_to`` keeps a prefix in time).
+_COURSE = "crswatch.web.ward:course"
+
+
+def _courses(
+    records: Sequence[WardRecord],
+    ids: Sequence[str],
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    counts: dict[str, int],
+) -> dict[str, _Course]:
+    slots: dict[str, _Slot] = {}
+    for record, pid in zip(records, ids, strict=True):
+        slot = _Slot() if record.keep is None else record.keep((_COURSE, counts[pid]), _Slot)
+        slots[pid] = slot
+    missing = [pid for pid, slot in slots.items() if slot.value is None]
+    if missing:
+        computed = _compute_courses(patients, events, missing)
+        for pid in missing:
+            slots[pid].value = computed[pid]
+    return {pid: slot.value for pid, slot in slots.items() if slot.value is not None}
+
+
+def _compute_courses(
+    patients: pl.DataFrame, events: pl.DataFrame, ids: list[str]
+) -> dict[str, _Course]:
+    """The ICE gaps of ``ids`` and the blinatumomab patients' grade courses (one pass each)."""
+    chosen = pl.col("patient_id").is_in(ids)
+    patients, events = patients.filter(chosen), events.filter(chosen)
+    gaps: dict[str, list[AssessmentGap]] = {pid: [] for pid in ids}
+    for gap in assessment_gaps([], frames=(patients, events)):
+        gaps[gap.patient_id].append(gap)
+    blinatumomab = pl.col("patient_id").is_in(
+        patients.filter(pl.col("therapy_kind") == "blinatumomab")["patient_id"].implode()
     )
-    return grade_courses_of(frame)
+    courses: dict[str, list[GradeCourse]] = {}
+    if patients.filter(blinatumomab).height:
+        params = StatusParameters()
+        frame = trajectory_of_frames(
+            patients.filter(blinatumomab),
+            events.filter(blinatumomab),
+            scales=[params.crs_scale, params.neuro_scale],
+        )
+        courses = grade_courses_of(frame)
+    return {pid: _Course(tuple(gaps[pid]), courses.get(pid)) for pid in ids}
+
+
+# -------------------------------------------------------------------------------- the rows
+
+
+def _timeline_of(record: WardRecord, pid: str, kind: str, now: datetime) -> Timeline | None:
+    """The record up to ``now`` as a ``Timeline``, for the kinds whose engines read one."""
+    if kind not in TIMELINE_KINDS:
+        return None
+    if record.timeline is None:
+        raise InputError(f"ward record {pid!r} ({kind}) needs its timeline (TIMELINE_KINDS)")
+    return up_to(record.timeline, now)
 
 
 def ward_rows(
     timelines: Sequence[Timeline], now: datetime, *, crs_scale: str = "astct2019"
 ) -> list[WardRow]:
     """Every patient's row at ``now`` on ``crs_scale`` (and ASTCT ICANS), most severe first."""
-    current = [up_to(t, now) for t in timelines]
-    if not current:
+    return ward_rows_of(ward_records(timelines), now, crs_scale=crs_scale)
+
+
+def ward_rows_of(
+    records: Sequence[WardRecord], now: datetime, *, crs_scale: str = "astct2019"
+) -> list[WardRow]:
+    """``ward_rows`` of the records' frames (the dashboard's path: frames from its cache).
+
+    Each record is read as it stood at ``now`` (events after it are not known yet).  Results
+    of the whole record are kept through ``WardRecord.keep`` (``_Course``); the grades now and
+    24 h before, the HLH screens and the row's facts are computed at ``now`` on every call.
+    """
+    if not records:
         return []
-    patients, events = to_frames(current)
+    patients = pl.concat([record.frames[0] for record in records])
+    # The instant, in UTC as the frames' times (``now`` may carry the site's zone).
+    moment = pl.lit(now.astimezone(UTC)).cast(_AT)
+    # One frame as ``to_frames`` builds it for the ward: sorted by patient (stable, so each
+    # record keeps its order by time and item).
+    events = (
+        pl.concat([record.frames[1] for record in records])
+        .filter(pl.col("time") <= moment)
+        .sort("patient_id", maintain_order=True)
+    )
+    ids: list[str] = patients["patient_id"].to_list()
+    facts = _row_facts(events)
+    counts = {pid: int(facts[pid]["events"]) if pid in facts else 0 for pid in ids}
     graded = _graded(patients, events, [now, now - TREND_WINDOW], [crs_scale, ICANS_SCALE])
-    graded_now = [graded[t.patient.id, now] for t in current]
-    graded_then = [graded[t.patient.id, now - TREND_WINDOW] for t in current]
     moments = patients.select("patient_id", pl.lit(now).cast(_AT).alias("at"))
     screens = {s.patient_id: s for s in screen_results(screen_frame(patients, events, moments))}
-    courses = _blinatumomab_courses(current, patients, events)
-    ice = _ice_alerts(current, now, (patients, events))
+    courses = _courses(records, ids, patients, events, counts)
     icans_id = ICANS_SCALE.split(".", 1)[1]
+    described = patients.select("therapy_kind", "therapy_product", "therapy_start").iter_rows()
     rows = []
-    for timeline, at_now, at_then in zip(current, graded_now, graded_then, strict=True):
-        pid = timeline.patient.id
-        crs_now, crs_then = (
-            GradeCell.of(at_now.crs[crs_scale]),
-            GradeCell.of(at_then.crs[crs_scale]),
-        )
-        icans_now = GradeCell.of(at_now.icans[icans_id])
+    for record, pid, (kind, product, start) in zip(records, ids, described, strict=True):
+        at_now, at_then = graded[pid, now], graded[pid, now - TREND_WINDOW]
+        seen = facts.get(pid, {})
+        crs_result, icans_result = at_now.crs[crs_scale], at_now.icans[icans_id]
+        crs_now, icans_now = GradeCell.of(crs_result), GradeCell.of(icans_result)
+        crs_then = GradeCell.of(at_then.crs[crs_scale])
         icans_then = GradeCell.of(at_then.icans[icans_id])
-        alerts: list[Alert] = []
-        ferritin = _ferritin_alert(timeline)
-        if ferritin:
-            alerts.append(ferritin)
+        alerts: list[Alert | None] = [_ferritin_alert(seen.get("ferritin"))]
         met = [name for name, status in screens[pid].flags.items() if status == "met"]
         if met:
             alerts.append(Alert("hlh", "HLH screen +", "met: " + ", ".join(met)))
-        if pid in ice:
-            alerts.append(ice[pid])
-        blina = _blinatumomab_alert(timeline, now, courses.get(pid))
-        if blina:
-            alerts.append(blina)
-        toci = _tocilizumab_alert(timeline, now)
-        if toci:
-            alerts.append(toci)
-        stay = _monitoring_alert(timeline, now)
-        if stay:
-            alerts.append(stay)
-        crs_result, icans_result = at_now.crs[crs_scale], at_now.icans[icans_id]
+        course = courses[pid]
+        alerts.append(_ice_alert(course.gaps, seen.get("last_event"), now))
+        timeline = _timeline_of(record, pid, kind, now)
+        if timeline is not None:
+            alerts.append(_blinatumomab_alert(timeline, now, course.courses))
+        alerts.append(_tocilizumab_alert(int(seen.get("tocilizumab", 0))))
+        if timeline is not None:
+            alerts.append(_monitoring_alert(timeline, now))
         rows.append(
             WardRow(
                 patient_id=pid,
-                therapy_kind=timeline.patient.therapy.kind,
-                therapy=therapy_label(timeline),
-                day=therapy_day(timeline, now),
+                therapy_kind=kind,
+                therapy=_therapy_label(kind, product),
+                day=_therapy_day(start, now),
                 crs=crs_now,
                 icans=icans_now,
                 crs_trend=Trend(crs_then, crs_now),
                 icans_trend=Trend(icans_then, icans_now),
-                alerts=tuple(alerts),
+                alerts=tuple(alert for alert in alerts if alert is not None),
                 crs_why=deciding_findings(crs_result),
                 icans_why=deciding_findings(icans_result),
                 crs_open=open_question(crs_result),
                 icans_open=open_question(icans_result),
-                last_vitals=last_seen(timeline, VITAL_ITEMS, "vitals", now, VITALS_STALE_AFTER),
-                last_neuro=last_seen(timeline, NEURO_ITEMS, "ICE/CAPD", now, NEURO_STALE_AFTER),
+                last_vitals=_seen("vitals", seen.get("vitals"), now, VITALS_STALE_AFTER),
+                last_neuro=_seen("ICE/CAPD", seen.get("neuro"), now, NEURO_STALE_AFTER),
             )
         )
     rows.sort(key=lambda row: row.patient_id)
