@@ -34,7 +34,7 @@ import polars as pl
 
 from crswatch.hlh._params import HLHParameters, SupplementaryFindings
 from crswatch.state import ANTI_CYTOKINE, StateParameters
-from crswatch.state._common import KEYS, event_ref
+from crswatch.state._common import KEYS, event_ref, in_memory
 from crswatch.state._organ import organ_state
 
 __all__ = ["INPUTS", "SUPPLEMENTARY", "InputSpec", "screen_inputs"]
@@ -260,4 +260,8 @@ def screen_inputs(
     state = state.join(
         _supplementary(keyed.select("patient_id").unique(), findings), on="patient_id", how="left"
     )
-    return state.sort(KEYS).collect()
+    # Many small joins over one ward's or one patient's events: Polars' in-memory engine runs
+    # them with about a third less CPU than the streaming default (30-day patient: 108 -> 77 ms),
+    # with the same result, as the state engine does (crswatch.state, decision 0065).
+    with in_memory():
+        return state.sort(KEYS).collect()
