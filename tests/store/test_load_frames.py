@@ -306,8 +306,10 @@ def _more(patient: Timeline, hours: list[float], **record: Any) -> Timeline:
     """A later batch of the same patient: new events (earlier and later than the stored ones)."""
     document = copy.deepcopy(BASE_DOCUMENT)
     document["patient"].update(record)
-    document["events"] = [ev(h, "heart_rate", 90 + h, "/min") for h in hours]
-    (batch,) = read_json_document(document).timelines
+    document["events"] = [ev(h, "heart_rate", 90 + h % 10, "/min") for h in hours]
+    read = read_json_document(document)
+    assert read.report.ok, [issue.message for issue in read.report.issues]
+    (batch,) = read.timelines
     assert batch.patient.id == patient.patient.id
     return batch
 
@@ -322,18 +324,20 @@ def test_the_cache_appends_the_events_written_since_and_equals_a_full_read(store
         assert cache.frames(session, pid) is not None
     assert cache.appended == 0
     for batch in (
-        _more(base, [-30.5, 0.25, 500.0]),  # before, among and after the stored events
+        _more(base, [-30.5, 1464.5, 2000.0]),  # before, among and after the stored events
         _more(base, [], response="CR", response_date="2024-04-02"),  # the record alone
-        _more(base, [1.5, 2.5], response="CR", response_date="2024-04-02"),
+        _more(base, [1465.5, 1466.5], response="CR", response_date="2024-04-02"),
+        _more(base, [2100.0, 2101.0], response="CR", response_date="2024-04-02"),  # after all
     ):
         with store.transaction() as session:
-            ingest_timelines(session, [batch])
+            summary = ingest_timelines(session, [batch])
+        assert summary.events_stored == len(batch.events)
         with store.transaction() as session:
             found = cache.frames(session, pid)
             full = load_frames(session, pid)
         assert found is not None and full is not None
         _same(found[1], full)
-    assert cache.appended == 3
+    assert cache.appended == 4
     assert found[1][0]["response"].to_list() == ["CR"]
 
 
@@ -350,7 +354,7 @@ def test_the_cache_reads_everything_when_the_numbers_do_not_add_up(store: Store)
     marker, (patients, events) = loaded
     cache._put(pid, marker, marker[0], frames=(patients, events.slice(1)))
     with store.transaction() as session:
-        ingest_timelines(session, [_more(base, [3.0])])
+        ingest_timelines(session, [_more(base, [1470.0])])
     with store.transaction() as session:
         found = cache.frames(session, pid)
         full = load_frames(session, pid)

@@ -166,9 +166,7 @@ class TimelineCache:
             new = read_event_frame(session, pk, patient_id, after=last, upto=marker[1])
             if events.height + new.count != marker[0]:
                 return None
-            events = pl.concat([events, new.frame]).sort(
-                "patient_id", "time", "item", maintain_order=True
-            )
+            events = _merged(events, new.frame)
         elif events.height != marker[0]:
             return None
         if old.marker[2] != marker[2]:  # a later patient field (the response)
@@ -238,6 +236,21 @@ class TimelineCache:
             while self._entries and total > self.max_events:
                 _, dropped = self._entries.popitem(last=False)
                 total -= dropped.size
+
+
+def _merged(events: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """Two event frames of one patient, each sorted by time and item, as one sorted frame.
+
+    Readings that arrive after the last stored one (the usual write) are appended as they are;
+    otherwise the whole frame is sorted (about 10 ms for 60,000 events).  ``(item, time)`` is
+    unique in the store, so both give the order a full read gives.
+    """
+    if events.height and new.height:
+        last = events.select("time", "item").row(-1)
+        first = new.select("time", "item").row(0)
+        if first <= last:
+            return pl.concat([events, new]).sort("patient_id", "time", "item", maintain_order=True)
+    return pl.concat([events, new], rechunk=True)
 
 
 _CREATING = threading.Lock()
