@@ -195,13 +195,24 @@ def _child_ours(cohort: Path, out: Path, spec: dict[str, Any]) -> None:
     # ASTCT alone is graded with the reference's reading, so the trajectories can be compared;
     # every scale with the defaults, as `crswatch cohort grade` runs.
     params = StateParameters(**REFERENCE_PARAMETERS) if scales else StateParameters()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), _cpu_seconds()
     summary = grade_cohort(
         cohort, out, workers=spec["workers"], scales=scales, params=params, overwrite=True
     )
     seconds = time.perf_counter() - began
+    # This process and its workers (reaped when the pool closed): how many cores were busy.
+    cpu = _cpu_seconds() - cpu_began
     shards = len(summary.graded)
-    print(json.dumps({"events": summary.events, "seconds": seconds, "shards": shards}))
+    print(json.dumps({"events": summary.events, "seconds": seconds, "shards": shards, "cpu": cpu}))
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _child_floor(cohort: Path, threads: int | None) -> None:
@@ -313,6 +324,18 @@ def _targets_table(
         lines.append(
             f"{'':<52}load average before the runs: 1 worker {one.load_before:.2f}, "
             f"2 workers {two.load_before:.2f} ({'below' if idle else 'NOT below'} 1)"
+        )
+    busy = [
+        f"{m.label.removeprefix('cohort grade, ')}: {m.extra['cpu']:.1f} s "
+        f"({m.extra['cpu'] / m.seconds:.2f} cores busy)"
+        for m in (astct, *ours.values())
+        if "cpu" in m.extra
+    ]
+    if busy:
+        # One worker already keeps more than one core busy (Polars' threads): the speed-up of
+        # two workers on two cores is bounded by 2 / that.
+        lines.append(
+            f"{'CPU of the best run (user + sys, workers included)':<52}" + "; ".join(busy)
         )
     ours_runs = [astct, *ours.values()]
     worker_peak = max(m.process_peak_mb for m in ours_runs)

@@ -120,3 +120,18 @@ def test_trajectory_ends_at_the_record_or_at_and_reports_clean_times(tmp_path: P
     )
     payload = json.loads(episodes.stdout)
     assert payload["peak"] == {"mskcc2018": 3}  # 24 h of norepinephrine reached at 97 h
+
+
+def test_grade_reads_a_table_set_as_frames_with_the_same_results(tmp_path: Path) -> None:
+    """Tables are graded from the column-wise frames (issue #16): the JSON reader's grades."""
+    timelines = [timeline(EVENTS, patient_id=p) for p in ("P2", "P1")]
+    as_json = write_path(timelines, tmp_path / "t.json")
+    as_parquet = write_path(timelines, tmp_path / "tables", to="parquet")
+    from_json = runner.invoke(app, ["grade", str(as_json), "--json"])
+    from_tables = runner.invoke(app, ["grade", str(as_parquet), "--json"])
+    assert from_json.exit_code == 0 and from_tables.exit_code == 0, from_tables.output
+    assert json.loads(from_tables.stdout) == json.loads(from_json.stdout)
+    # The patients' order of the input, each graded.
+    payload = json.loads(from_tables.stdout)
+    assert [p["patient_id"] for p in payload] == ["P2", "P1"]
+    assert payload[0]["crs"]["astct2019"]["grade"] == 3

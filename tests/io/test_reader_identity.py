@@ -308,3 +308,7 @@ def test_schemas_of_the_table_contract_are_read_by_polars(simulated: TablePair) 
     for path, types in ((simulated.events, _EVENT_TYPES), (simulated.patients, _PATIENT_TYPES)):
         table = _read_table(path, types)
         assert table is not None and table.known is not None and table.arrow is None
+    # The events are only opened: Polars reads them chunk by chunk (decision 0066).
+    table = _read_table(simulated.events, _EVENT_TYPES, scan=True)
+    assert table is not None and table.scan is not None
+    assert table.known is None and table.arrow is None

@@ -29,11 +29,14 @@ __all__ = [
 ISSUES_KEPT = 20
 #: Events given to the kernel at once.  With change-point evaluation (docs/decisions/0065) the
 #: state has tens of rows per patient-day, not one per event, so the kernel's memory follows the
-#: events themselves; each call also has a fixed cost (~0.2 s of CPU to plan and run a few
-#: hundred small Polars steps), which batches of 250,000 events paid seven times on a shard of
-#: 60 patients with 5-minute vitals (1.65 million events: 4.4 s of CPU in batches of 250,000,
-#: 2.2 s in batches of a million, at about the same peak memory; bench/ and docs/benchmarks.md).
-BATCH_EVENTS = 1_000_000
+#: events of the batch: a worker grading the issue's shards (1.4 million events, 5-minute vitals;
+#: the reader's own peak ~390 MB) peaked at ~600 MB in batches of a million, 534 MB of 500,000,
+#: 517 MB of 400,000 and 490 MB of 300,000 (decision 0066).  Each call also has a fixed cost
+#: (~0.1 s of CPU to plan and run a few hundred small Polars steps, decision 0069): on a loaded
+#: machine one such shard took 1.1 s of CPU to grade in batches of a million and 1.3-1.4 s in
+#: batches of 300,000 (bench/bench_shard_memory.py --batches 3e5,4e5,6e5,1e6).  The smaller
+#: batch keeps a worker under the 512 MB of issue 16 for about a fifth more grading CPU.
+BATCH_EVENTS = 300_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ def grade_in_batches(
     concatenated batches (in patient order) are exactly the tables of one call on the shard.
     """
     if events.height <= batch_events:
-        return grade_shard(patients, events, scales=scales, params=params, shard=shard)
+        return grade_shard(patients, events.rechunk(), scales=scales, params=params, shard=shard)
     parts: dict[str, list[pl.DataFrame]] = {}
     for batch_patients, batch_events_frame in _batches(patients, events, batch_events):
         graded = grade_shard(
@@ -148,4 +151,7 @@ def _batches(
         chosen = patients.filter(pl.col("patient_id").is_in(ids.implode()))
         if number == 0:
             chosen = pl.concat([chosen, without])
-        yield chosen, events.slice(offset, length)
+        # One contiguous batch: the reader gives a shard in chunks (docs/decisions/0066), and
+        # the kernel costs about a quarter more CPU on chunked columns; the copy is one batch
+        # (a slice of one chunk is not copied).
+        yield chosen, events.slice(offset, length).rechunk()

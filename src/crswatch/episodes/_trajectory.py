@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from crswatch.scales import grade_frame, select_scales, state_columns, thresholds_by_item
-from crswatch.state import StateParameters, clinical_state, evaluation_times
+from crswatch.scales import grade_frames, select_scales, state_columns, thresholds_by_item
+from crswatch.state import StateParameters, states_over_time
 from crswatch.timeline import Timeline, to_frames
 
 __all__ = ["TRAJECTORY_SCHEMA", "trajectory", "trajectory_of_frames"]
@@ -65,26 +65,22 @@ def _trajectory(
 ) -> pl.DataFrame:
     params = params or StateParameters()
     chosen = select_scales(scales)
-    times = evaluation_times(
-        events,
+    # Only the state the chosen scales read (issue #16: ASTCT alone builds no organ state).
+    needed = state_columns(chosen, crs_definition=params.crs_definition)
+    times, state = states_over_time(
         patients,
+        events,
         params,
         every=every,
         until=until,
         # Every row asked for: every event; else only where a graded input can change.
         exhaustive=not changes_only if exhaustive is None else exhaustive,
         thresholds=thresholds_by_item(),
-    )
-    # Only the state the chosen scales read (issue #16: ASTCT alone builds no organ state).
-    needed = state_columns(chosen, crs_definition=params.crs_definition)
-    state = clinical_state(
-        patients, events, times.select("patient_id", "at"), params, columns=needed
+        columns=needed,
     )
     keys = ["patient_id", "kind", "scale"]
     graded = (
-        pl.concat(
-            [grade_frame(scale, state, crs_definition=params.crs_definition) for scale in chosen]
-        )
+        grade_frames(chosen, state, crs_definition=params.crs_definition)
         .join(times, on=["patient_id", "at"], how="left")
         .sort(*keys, "at")
         # Instants reported at one time (an arrival and an expiry): the state from then on.

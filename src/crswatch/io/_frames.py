@@ -179,14 +179,35 @@ def iter_frames(path: str | Path) -> Iterator[FrameResult]:
         yield read_table_frames(pair)
 
 
-def read_table_frames(pair: TablePair) -> FrameResult:
-    """Read one table pair column-wise: the same frames and report as ``read_table_pair``."""
+#: Event rows read and validated at once.  The checks hold some 40 intermediate columns per row
+#: (about 0.8 kB a row: 1.3 GB for a shard of 1.4 million events when it was checked whole), so
+#: a shard is read and checked in chunks of this many rows and only the frame's columns are kept
+#: of each: the reader's peak is the frames it returns (about 62 bytes an event with 5-minute
+#: vitals) plus one chunk's checks (~0.1 GB), not a multiple of the shard.  Each chunk costs a
+#: few milliseconds of planning (some 60 small Polars steps); 100,000 rows cost 0.05-0.2 s of
+#: CPU more per 1.4 million events than 200,000, for ~45 MB less at the peak
+#: (docs/decisions/0066-shard-read-in-bounded-memory.md).
+CHUNK_EVENTS = 100_000
+
+
+def read_table_frames(pair: TablePair, *, chunk_events: int | None = None) -> FrameResult:
+    """Read one table pair column-wise: the same frames and report as ``read_table_pair``.
+
+    Events are read and validated ``chunk_events`` rows at a time (default
+    :data:`CHUNK_EVENTS`; Parquet of the contract's types is read chunk by chunk, a CSV table
+    is read whole, then validated in chunks); the result does not depend on it
+    (``tests/io/test_chunked_read.py``).
+    """
+    if chunk_events is None:
+        chunk_events = CHUNK_EVENTS
+    if chunk_events < 1:
+        raise ValueError(f"chunk_events={chunk_events!r} must be a positive integer")
     tables = _load(pair)
     if tables is None:
         result = read_table_pair(pair)
         patients, events = to_frames(result.timelines)
         return FrameResult(patients, events, result.report)
-    return _ShardReader(pair, *tables).read()
+    return _ShardReader(pair, *tables, chunk_events=chunk_events).read()
 
 
 # ----------------------------------------------------------------------------------- loading
@@ -196,9 +217,12 @@ def read_table_frames(pair: TablePair) -> FrameResult:
 class _Table:
     """One table: its column names, the known columns as Polars, and (on demand) as Arrow.
 
-    A Parquet file of the contract's column types is read by Polars alone (a few milliseconds);
-    the Arrow table, whose rows the Python path reads as records, is read only if some row
-    needs that path.  Any other file is read as Arrow first, as ``read_table_pair`` reads it.
+    A Parquet file of the contract's column types is read by Polars alone: the patients whole,
+    the events chunk by chunk (``scan``: the known columns, read ``CHUNK_EVENTS`` rows at a
+    time and never held whole).  The Arrow table, whose rows the Python path reads as records,
+    is read only if some row needs that path, and then, for events read in chunks, only the
+    rows it needs (:meth:`records`).  Any other file is read as Arrow first, as
+    ``read_table_pair`` reads it.
     """
 
     path: Path
@@ -206,6 +230,8 @@ class _Table:
     rows: int
     known: pl.DataFrame | None = None
     arrow: pa.Table | None = None
+    #: The known columns, when Polars reads them from the Parquet file chunk by chunk.
+    scan: list[str] | None = None
 
     def table(self) -> pa.Table:
         if self.arrow is None:
@@ -214,15 +240,65 @@ class _Table:
 
     def frame(self, types: Mapping[str, str]) -> pl.DataFrame:
         """The known columns (absent or all-null ones as null text), with a row number."""
+        if self.known is None and self.scan is not None:
+            self.known = _read_known(self.path, self.scan)
         if self.known is None:
             self.known = _known(self.table(), types)
-        return _complete(self.known, self.rows, types)
+        return _complete(self.known, 0, self.rows, types)
+
+    def chunks(self, types: Mapping[str, str], size: int) -> Iterator[pl.DataFrame]:
+        """:meth:`frame` in consecutive slices of at most ``size`` rows (one, when empty)."""
+        if self.rows == 0:
+            yield self.frame(types)
+            return
+        for offset in range(0, self.rows, size):
+            rows = min(size, self.rows - offset)
+            yield _complete(self._known_slice(types, offset, rows), offset, rows, types)
+
+    def _known_slice(self, types: Mapping[str, str], offset: int, length: int) -> pl.DataFrame:
+        if self.known is None and self.scan is not None:
+            scan = pl.scan_parquet(self.path, hive_partitioning=False).select(self.scan)
+            try:
+                return scan.slice(offset, length).collect()
+            except (pl.exceptions.PolarsError, OSError):
+                # What Polars cannot read, Arrow reads or reports (as _read_known does): these
+                # rows and the rest come from the Arrow table, converted as pl.from_arrow does.
+                self.scan = None
+        if self.known is None:
+            self.known = _known(self.table(), types)
+        return self.known.slice(offset, length)
+
+    def records(self, rows: Sequence[int], size: int) -> list[dict[str, Any]]:
+        """Rows ``rows`` (in that order) of the Arrow table as Python values (``to_pylist``).
+
+        Events read in chunks are not read whole as Arrow: the file is read ``size`` rows at a
+        time and only the wanted rows are kept, so memory follows the rows asked for.
+        """
+        if self.arrow is not None or self.scan is None or self.rows <= size:
+            return list(self.table().take(pa.array(rows, pa.int64())).to_pylist())
+        wanted = np.unique(np.asarray(rows, dtype=np.int64))
+        found: dict[int, dict[str, Any]] = {}
+        offset = 0
+        try:
+            with pq.ParquetFile(self.path) as handle:
+                for batch in handle.iter_batches(batch_size=size, use_threads=True):
+                    end = offset + batch.num_rows
+                    here = wanted[(wanted >= offset) & (wanted < end)]
+                    if len(here):
+                        taken = batch.take(pa.array(here - offset, pa.int64())).to_pylist()
+                        found.update(zip(here.tolist(), taken, strict=True))
+                    offset = end
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise TimelineFormatError(
+                f"not a readable Parquet file ({exc})", path=str(self.path)
+            ) from None
+        return [found[row] for row in rows]
 
 
 def _load(pair: TablePair) -> tuple[_Table, _Table] | None:
     """Both tables, or ``None`` when they are outside the types read column-wise."""
     patients = _read_table(pair.patients, _PATIENT_TYPES)
-    events = _read_table(pair.events, _EVENT_TYPES)
+    events = _read_table(pair.events, _EVENT_TYPES, scan=True)
     if patients is None or events is None:
         return None
     # The same checks, in the same order and words, as read_table_pair's.
@@ -247,8 +323,12 @@ _POLARS_READS = (
 )
 
 
-def _read_table(path: Path, types: Mapping[str, str]) -> _Table | None:
-    """The table at ``path``, or ``None`` when its types are not read column-wise."""
+def _read_table(path: Path, types: Mapping[str, str], *, scan: bool = False) -> _Table | None:
+    """The table at ``path``, or ``None`` when its types are not read column-wise.
+
+    With ``scan``, a Parquet file Polars reads is only opened here (schema and row count from
+    its footer); its rows are read chunk by chunk (:meth:`_Table.chunks`).
+    """
     if path.suffix == ".csv":
         arrow = _read_csv(path)
         if arrow is None:
@@ -269,7 +349,10 @@ def _read_table(path: Path, types: Mapping[str, str]) -> _Table | None:
                 return None
             known = [name for name in schema.names if name in types]
             if known and all(schema.field(name).type in _POLARS_READS for name in known):
-                table.known = _read_known(path, known)
+                if scan:
+                    table.scan = known
+                else:
+                    table.known = _read_known(path, known)
             else:
                 table.arrow = _read_parquet(path)
             return table
@@ -348,6 +431,10 @@ def _read_csv_rows(path: Path) -> pa.Table | None:
 
 def _require_columns(table: _Table, required: Sequence[str], path: Path) -> None:
     if table.rows and (missing := [name for name in required if name not in table.names]):
+        if table.scan is not None:
+            # read_table_pair reads the file before it looks at the columns: an unreadable
+            # file is reported as such first.
+            table.frame(dict.fromkeys(table.scan, _TEXT))
         raise TimelineFormatError(f"missing column(s) {missing}", path=str(path))
 
 
@@ -390,9 +477,12 @@ def _known(table: pa.Table, types: Mapping[str, str]) -> pl.DataFrame:
     return frame
 
 
-def _complete(frame: pl.DataFrame, rows: int, types: Mapping[str, str]) -> pl.DataFrame:
-    """The known columns with a row number, absent or all-null ones as null text."""
-    numbers = pl.int_range(0, rows, dtype=pl.UInt32, eager=True).alias(_ROW)
+def _complete(
+    frame: pl.DataFrame, offset: int, rows: int, types: Mapping[str, str]
+) -> pl.DataFrame:
+    """The known columns of ``rows`` rows with their row numbers (from ``offset``), absent or
+    all-null ones as null text."""
+    numbers = pl.int_range(offset, offset + rows, dtype=pl.UInt32, eager=True).alias(_ROW)
     frame = frame.with_columns(numbers) if frame.width else numbers.to_frame()
     missing = [
         pl.repeat(None, rows, dtype=pl.String).alias(name)
@@ -657,12 +747,16 @@ def _window_bounds() -> tuple[datetime, datetime]:
     return window.earliest, datetime.now(UTC) + window.future
 
 
-def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
+def _check_events(
+    events: pl.DataFrame, sizes: _Sizes, bounds: tuple[datetime, datetime]
+) -> pl.DataFrame:
     """Every check of ``_build_event`` as columns; ``_OK`` where the row is certainly accepted,
     with its values (canonical unit, rounded) in the columns of ``EVENT_FRAME_SCHEMA``.
 
     Vocabulary, conversions and body sizes are looked up by integer index (gathers from small
-    arrays), so the shard's columns are never copied through a join.
+    arrays), so the shard's columns are never copied through a join.  Each row is checked on
+    its own (``bounds``, the plausible time window, is fixed once per read), so the rows can be
+    checked in chunks.
     """
     schema = events.schema
     words = _vocabulary_arrays()
@@ -809,7 +903,6 @@ def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
         .then(num.is_finite() & no_reference)
         .otherwise(pl.lit(value=False))
     )
-    bounds = _window_bounds()
     end_ok = ~present("end") | (
         pl.col("end_t").is_not_null()
         & (pl.col("end_t") >= pl.col("t"))
@@ -880,7 +973,7 @@ def _check_events(events: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
 
 
 #: What makes two accepted events a conflict: the patient, the item and the instant.
-_KEY_COLUMNS = (_POS, "v_index", "t")
+_KEY_COLUMNS = [_POS, "v_index", "t"]
 
 
 def _same_key_rows(keys: pl.DataFrame) -> pl.DataFrame:
@@ -934,6 +1027,34 @@ class _Suspects:
     events: list[tuple[int, int, Timeline, Event]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Checked:
+    """What is kept of the event rows, checked chunk by chunk (each list in row order)."""
+
+    #: The rows vouched for: row number, patient position, item number, instant, and the
+    #: columns of ``EVENT_FRAME_SCHEMA``.
+    clean: list[pl.DataFrame] = field(default_factory=list)
+    #: (patient position, row) of rows of patients vouched for that the checks did not vouch for.
+    suspects: list[pl.DataFrame] = field(default_factory=list)
+    #: (patient position, row) of rows of patients not vouched for.
+    unvouched: list[pl.DataFrame] = field(default_factory=list)
+    #: Per chunk, rows without a patient row: key, count and first row number.
+    orphans: list[pl.DataFrame] = field(default_factory=list)
+    #: Patient positions with rows vouched for (kept only when the table has extra fields).
+    positions: list[pl.DataFrame] = field(default_factory=list)
+
+
+def _body_sizes(patients: pl.DataFrame) -> _Sizes:
+    weight, bsa = patients["weight_kg_value"], patients["bsa_in_use"]
+    return _Sizes(
+        owner_id=patients["id"],
+        weight=weight,
+        bsa=bsa,
+        weight_inverse=pl.Series([_inverse(size) for size in weight], dtype=pl.Float64),
+        bsa_inverse=pl.Series([_inverse(size) for size in bsa], dtype=pl.Float64),
+    )
+
+
 class _ShardReader:
     """One table pair: patients and events validated column-wise, the rest by the Python path.
 
@@ -942,8 +1063,11 @@ class _ShardReader:
     its conflicts (and the warning about fields outside the format); orphan rows come last.
     """
 
-    def __init__(self, pair: TablePair, patients: _Table, events: _Table) -> None:
+    def __init__(
+        self, pair: TablePair, patients: _Table, events: _Table, *, chunk_events: int
+    ) -> None:
         self.pair = pair
+        self.chunk_events = chunk_events
         self.patient_table = patients
         self.event_table = events
         self.report = IngestReport(source=str(pair.events.parent))
@@ -965,22 +1089,46 @@ class _ShardReader:
         }
 
     def _event_records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
-        table = self.event_table.table()
-        records = table.take(pa.array(rows, pa.int64())).to_pylist()
+        records = self.event_table.records(rows, self.chunk_events)
         return [_event_record(record) for record in records]
 
     # -- reading
 
     def read(self) -> FrameResult:
         patients = self.patient_table.frame(_PATIENT_TYPES)
-        events = self.event_table.frame(_EVENT_TYPES)
         self.report.patients_read = patients.height
-        self.report.events_read = events.height
+        self.report.events_read = self.event_table.rows
         patients = self._check_patients(patients)
-        events = self._assign_owners(events, patients)
-        self._read_unvouched_patients(events, patients)
-        self._read_events(events.filter(pl.col(_OK)), patients)
+        checked = self._check_chunks(patients)
+        self._report_orphans(checked.orphans, patients.height)
+        self._read_unvouched_patients(checked.unvouched, patients)
+        self._read_events(checked, patients)
         return self._result()
+
+    def _check_chunks(self, patients: pl.DataFrame) -> _Checked:
+        """Every event row, ``chunk_events`` at a time: its owner, and the checks of the rows of
+        patients vouched for.  Only what the rest of the read needs is kept of each chunk: the
+        rows vouched for in the frame's columns (with their keys), and the row numbers of the
+        others; the input columns and the checks' intermediate columns are dropped."""
+        owners = patients.filter(pl.col("owner")).select(_KEY, _POS, _OK)
+        sizes = _body_sizes(patients)
+        bounds = _window_bounds()
+        checked = _Checked()
+        keep = [_ROW, *_KEY_COLUMNS, *EVENT_FRAME_SCHEMA]
+        for chunk in self.event_table.chunks(_EVENT_TYPES, self.chunk_events):
+            events = self._assign_owners(chunk, owners, checked)
+            del chunk
+            checked.unvouched.append(events.filter(~pl.col(_OK)).select(_POS, _ROW))
+            rows = _check_events(events.filter(pl.col(_OK)), sizes, bounds)
+            del events
+            clean = rows.filter(pl.col(_OK))
+            checked.suspects.append(rows.filter(~pl.col(_OK)).select(_POS, _ROW))
+            del rows
+            self._count_conversions(clean)
+            if self.extra_fields:
+                checked.positions.append(clean.select(pl.col(_POS).unique()))
+            checked.clean.append(clean.select(keep))
+        return checked
 
     def _check_patients(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Patient rows: key, duplicate, owner of their events, vouched for, and frame values."""
@@ -1043,22 +1191,35 @@ class _ShardReader:
             .alias("bsa_in_use"),
         ).with_columns((pl.col(_OK) & ~pl.col("duplicate")).alias(_OK))
 
-    def _assign_owners(self, events: pl.DataFrame, patients: pl.DataFrame) -> pl.DataFrame:
+    @staticmethod
+    def _assign_owners(
+        events: pl.DataFrame, owners: pl.DataFrame, checked: _Checked
+    ) -> pl.DataFrame:
         """Each event row with the patient row that reads it (the first with its key), if any.
 
         As in ``read_table_pair``: events are grouped by ``str(patient_id)``, so a missing
-        patient id is the key ``'None'``; rows whose key no patient row has are reported.
+        patient id is the key ``'None'``; rows whose key no patient row has are counted in
+        ``checked.orphans`` (by key, in order of appearance) and dropped.
         """
-        owners = patients.filter(pl.col("owner")).select(_KEY, _POS, _OK)
         events = events.with_columns(pl.col("patient_id").fill_null("None").alias(_KEY)).join(
             owners, on=_KEY, how="left", maintain_order="left"
         )
-        orphans = (
+        checked.orphans.append(
             events.filter(pl.col(_POS).is_null())
             .group_by(_KEY, maintain_order=True)
             .agg(pl.len().alias("count"), pl.col(_ROW).first().alias("first"))
         )
-        base = patients.height
+        return events.filter(pl.col(_POS).is_not_null())
+
+    def _report_orphans(self, parts: list[pl.DataFrame], base: int) -> None:
+        """Rows whose key no patient row has: one issue per key, after every patient's."""
+        # Chunks are in row order, so a key's first chunk holds its first row, and keys keep
+        # the order in which they first appear in the table.
+        orphans = (
+            pl.concat(parts)
+            .group_by(_KEY, maintain_order=True)
+            .agg(pl.col("count").sum(), pl.col("first").first())
+        )
         for number, (orphan, count, first) in enumerate(orphans.iter_rows()):
             issue = IngestIssue(
                 "bad_patient",
@@ -1070,9 +1231,8 @@ class _ShardReader:
             )
             self.fragments.issues.append(((base + number, 0, 0), issue))
             self.report.events_rejected += count
-        return events.filter(pl.col(_POS).is_not_null())
 
-    def _read_unvouched_patients(self, events: pl.DataFrame, patients: pl.DataFrame) -> None:
+    def _read_unvouched_patients(self, owned: list[pl.DataFrame], patients: pl.DataFrame) -> None:
         """Duplicates, and every patient row not vouched for, with its events: the Python path."""
         for position, patient_id in patients.filter("duplicate").select(_POS, "id").iter_rows():
             issue = IngestIssue(
@@ -1085,8 +1245,7 @@ class _ShardReader:
             return
         records = self._patient_records(unvouched)
         rows_of: dict[int, list[int]] = defaultdict(list)
-        wanted = events.filter(pl.col(_POS).is_in(unvouched))
-        for position, row in wanted.select(_POS, _ROW).iter_rows():
+        for position, row in pl.concat(owned).iter_rows():
             rows_of[position].append(row)
         raws = iter(self._event_records([row for p in unvouched for row in rows_of[p]]))
         timelines: list[tuple[int, Timeline]] = []
@@ -1128,25 +1287,24 @@ class _ShardReader:
 
     # -- events of the patients vouched for
 
-    def _read_events(self, events: pl.DataFrame, patients: pl.DataFrame) -> None:
+    def _read_events(self, checked: _Checked, patients: pl.DataFrame) -> None:
+        """The events of the patients vouched for: the rows vouched for, less conflicts, and
+        what the Python path makes of the others."""
         vouched = patients.filter(pl.col(_OK))
         self.patient_frames.append(self._patient_frame(vouched))
-        weight, bsa = patients["weight_kg_value"], patients["bsa_in_use"]
-        sizes = _Sizes(
-            owner_id=patients["id"],
-            weight=weight,
-            bsa=bsa,
-            weight_inverse=pl.Series([_inverse(size) for size in weight], dtype=pl.Float64),
-            bsa_inverse=pl.Series([_inverse(size) for size in bsa], dtype=pl.Float64),
-        )
-        checked = _check_events(events, sizes)
-        clean = checked.filter(pl.col(_OK))
-        suspects = self._read_suspects(checked.filter(~pl.col(_OK)).select(_POS, _ROW))
-        conflicts = self._report_conflicts(clean, suspects.accepted)
-        self._count_clean(clean, suspects.accepted, vouched)
+        suspects = self._read_suspects(pl.concat(checked.suspects))
+        parts = checked.clean
+        order = _frame_order(vouched, patients.height)
+        ordered = _strictly_ordered(parts, order)
+        conflicts = self._report_conflicts(parts, suspects.accepted, ordered=ordered)
+        self._warn_extra_fields(checked.positions, suspects.accepted, vouched)
         if not conflicts.is_empty():
-            clean = clean.join(conflicts, on=_ROW, how="anti", maintain_order="left")
-        self.event_frames.append(_in_frame_order(clean, vouched, patients.height))
+            # Chunk by chunk, so that only one chunk is ever copied at a time.
+            for number, part in enumerate(parts):
+                parts[number] = part.join(conflicts, on=_ROW, how="anti", maintain_order="left")
+            # Rows in order stay in order; rows that were not may be, without their conflicts.
+            ordered = ordered or _strictly_ordered(parts, order)
+        self.event_frames.append(_in_frame_order(parts, order, ordered=ordered))
         self.sorted_frame = len(self.event_frames) - 1
         rejected = set(conflicts[_ROW].to_list())
         kept: dict[int, list[Event]] = defaultdict(list)
@@ -1215,13 +1373,26 @@ class _ShardReader:
         result.accepted = pl.DataFrame(accepted, schema=_accepted_frame().schema)
         return result
 
-    def _report_conflicts(self, clean: pl.DataFrame, accepted: pl.DataFrame) -> pl.DataFrame:
-        """Rows of one patient, item and instant, reported by ``build_timeline`` as conflicts."""
-        members = _same_key_rows(pl.concat([clean.select(_ROW, *_KEY_COLUMNS), accepted]))
+    def _report_conflicts(
+        self, parts: Sequence[pl.DataFrame], accepted: pl.DataFrame, *, ordered: bool
+    ) -> pl.DataFrame:
+        """Rows of one patient, item and instant, reported by ``build_timeline`` as conflicts.
+
+        ``parts``: the rows vouched for, with their row, patient position, item number and
+        instant; ``ordered``: they are in strictly increasing order of (patient, time, item), so
+        no two of them share a key, and only those that share one with a row ``accepted`` by
+        the Python path can be in a conflict.
+        """
+        chosen = [part.select(_ROW, *_KEY_COLUMNS) for part in parts]
+        if ordered:
+            shared = accepted.select(_KEY_COLUMNS).unique()
+            chosen = [keys.join(shared, on=_KEY_COLUMNS, how="semi") for keys in chosen]
+        keys = pl.concat(chosen)
+        members = _same_key_rows(pl.concat([keys, accepted]))
         if members.is_empty():
             return members
         rows_of: dict[int, list[int]] = defaultdict(list)
-        positions = pl.concat([clean.select(_ROW, _POS), accepted.select(_ROW, _POS)])
+        positions = pl.concat([keys.select(_ROW, _POS), accepted.select(_ROW, _POS)])
         for row, position in members.join(positions, on=_ROW).sort(_ROW).iter_rows():
             rows_of[position].append(row)
         records = self._patient_records(list(rows_of))
@@ -1240,20 +1411,23 @@ class _ShardReader:
         self.report.events_rejected += members.height
         return members
 
-    def _count_clean(
-        self, clean: pl.DataFrame, accepted: pl.DataFrame, vouched: pl.DataFrame
-    ) -> None:
-        """Conversions of the rows vouched for, and the warning about fields outside the format."""
+    def _count_conversions(self, clean: pl.DataFrame) -> None:
+        """Conversions of the rows vouched for (conflicts included, as the Python path counts)."""
         changed = clean.filter(pl.col("changed"))
         self.report.events_converted += changed.height
         for item, sent, unit, count in (
             changed.group_by("item", "unit_as_sent", "unit").len().iter_rows()
         ):
             self.report.conversions[f"{item}: {sent or '(none)'} -> {unit}"] += count
+
+    def _warn_extra_fields(
+        self, positions: list[pl.DataFrame], accepted: pl.DataFrame, vouched: pl.DataFrame
+    ) -> None:
+        """The warning about fields outside the format, once per patient with events."""
         if not self.extra_fields:
             return
         with_events = (
-            pl.concat([clean.select(_POS), accepted.select(_POS)])
+            pl.concat([*positions, accepted.select(_POS)])
             .unique()
             .join(vouched.select(_POS, "id"), on=_POS)
             .sort(_POS)
@@ -1308,31 +1482,65 @@ class _ShardReader:
         return FrameResult(patients, events, report)
 
 
-def _in_frame_order(clean: pl.DataFrame, vouched: pl.DataFrame, patients: int) -> pl.DataFrame:
-    """The rows vouched for in ``EVENT_FRAME_SCHEMA``, sorted as ``to_frames`` sorts them.
+def _frame_order(vouched: pl.DataFrame, patients: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """The keys that sort event rows as ``to_frames`` sorts them: patient id, time, item.
 
-    The order is patient id, time, item; it is sorted on integer keys (the rank of the patient's
-    id among the ids vouched for, the instant, the rank of the item's name in the vocabulary),
-    which orders the rows as the texts do (both are unique per row: a patient's two events of
-    one item at one instant are a conflict, and rejected).
+    They are integers (the rank of the patient's id among the ids vouched for, the instant, the
+    rank of the item's name in the vocabulary), which order the rows as the texts do.
     """
     by_id = vouched.select(_POS, "id").sort("id")
     rank = np.zeros(max(patients, 1), dtype=np.uint32)
     rank[by_id[_POS].to_numpy()] = np.arange(by_id.height, dtype=np.uint32)
-    keys = clean.select(
+    return (
         pl.lit(pl.Series(rank)).gather(pl.col(_POS)).alias("patient_rank"),
         pl.col("t"),
         pl.lit(_vocabulary_arrays().name_ranks).gather(pl.col("v_index")).alias("item_rank"),
     )
-    # Tables are usually written in this order already (the simulator and `crswatch convert`
-    # write them so): then a look at each pair of neighbours replaces the sort.
+
+
+def _strictly_ordered(parts: Sequence[pl.DataFrame], order: Sequence[pl.Expr]) -> bool:
+    """True when the rows (chunks in row order) are in increasing ``order``, no two equal.
+
+    Tables are usually written in this order already (the simulator and `crswatch convert`
+    write them so): then a look at each pair of neighbours replaces the sort, and no two rows
+    vouched for share a patient, item and instant.  It is taken chunk by chunk (with the last
+    row of the chunk before), so its columns stay small.
+    """
     patient, time, item = pl.col("patient_rank"), pl.col("t"), pl.col("item_rank")
     after_previous = (patient.shift(1) < patient) | (
         (patient.shift(1) == patient)
         & ((time.shift(1) < time) | ((time.shift(1) == time) & (item.shift(1) < item)))
     )
-    if keys.select(after_previous.slice(1).all()).item():
-        return clean.select(_cast_to(EVENT_FRAME_SCHEMA))
+    last: pl.DataFrame | None = None
+    for part in parts:
+        keys = part.select(order)
+        if keys.is_empty():
+            continue
+        joined = keys if last is None else pl.concat([last, keys])
+        if not joined.select(after_previous.slice(1).all()).item():
+            return False
+        last = keys.tail(1)
+    return True
+
+
+def _in_frame_order(
+    parts: list[pl.DataFrame], order: Sequence[pl.Expr], *, ordered: bool
+) -> pl.DataFrame:
+    """The rows vouched for (chunks in row order, consumed) in ``EVENT_FRAME_SCHEMA``, sorted as
+    ``to_frames`` sorts them (``ordered``: they already are).
+
+    The sort keys are unique per row: a patient's two events of one item at one instant are a
+    conflict, and rejected.
+    """
+    if ordered:
+        # Each chunk to the frame's columns on its own (a select copies what it keeps), then
+        # the chunks are put end to end without a copy.
+        for number, part in enumerate(parts):
+            parts[number] = part.select(_cast_to(EVENT_FRAME_SCHEMA))
+        return pl.concat(parts) if len(parts) > 1 else parts[0]
+    clean = pl.concat(parts) if len(parts) > 1 else parts[0]
+    parts.clear()
+    keys = clean.select(order)
     return clean.sort(keys.get_columns()).select(_cast_to(EVENT_FRAME_SCHEMA))
 
 

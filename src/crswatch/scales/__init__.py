@@ -3,6 +3,7 @@
 from crswatch.scales._api import (
     CRS_ACTIVITY_SCALE,
     PatientGrades,
+    grade_patient_frames,
     grade_state,
     grade_timelines,
     with_crs_activity,
@@ -13,7 +14,9 @@ from crswatch.scales._docs import render_markdown, write_docs
 from crswatch.scales._grade import (
     crs_established,
     grade_frame,
+    grade_frames,
     grade_results,
+    grade_results_of,
     state_columns,
     thresholds_by_item,
 )
@@ -48,9 +51,12 @@ __all__ = [
     "crs_established",
     "get_scale",
     "grade_frame",
+    "grade_frames",
     "grade_notation",
     "grade_on_record",
+    "grade_patient_frames",
     "grade_results",
+    "grade_results_of",
     "grade_state",
     "grade_timelines",
     "render_markdown",

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from crswatch.scales._grade import grade_frame, grade_results
+from crswatch.scales._grade import grade_results_of, with_graded
 from crswatch.scales._registry import CRS_SCALES, select_scales
 from crswatch.scales._result import GradeResult
 from crswatch.state import StateParameters, clinical_state
@@ -18,6 +18,7 @@ from crswatch.timeline import Timeline, format_time, to_frames
 __all__ = [
     "CRS_ACTIVITY_SCALE",
     "PatientGrades",
+    "grade_patient_frames",
     "grade_state",
     "grade_timelines",
     "with_crs_activity",
@@ -104,10 +105,11 @@ def with_crs_activity(state: pl.DataFrame) -> pl.DataFrame:
     CRS activity is a graded fact, so it is added here, above the state engine, for the ICANS
     assessment-frequency check.
     """
-    activity = grade_frame(CRS_SCALES[CRS_ACTIVITY_SCALE], state).select(
-        "patient_id", "at", (pl.col("lower") >= 1).alias("crs_active")
-    )
-    return state.join(activity, on=["patient_id", "at"], how="left", maintain_order="left")
+    # Row by row (the state has one row per patient and time), in one query.
+    graded = with_graded(state.lazy(), CRS_SCALES[CRS_ACTIVITY_SCALE], prefix="__activity")
+    return graded.select(
+        *state.columns, (pl.col("__activity__lower") >= 1).alias("crs_active")
+    ).collect()
 
 
 def grade_timelines(
@@ -122,11 +124,27 @@ def grade_timelines(
     ``scales`` are selectors (a bare id is a CRS scale, ``icans.astct2019`` an ICANS one);
     by default every CRS and every ICANS scale.
     """
+    patients, events = to_frames(list(timelines))
+    return grade_patient_frames(patients, events, at=at, scales=scales, params=params)
+
+
+def grade_patient_frames(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    at: datetime | None = None,
+    scales: Sequence[str] | None = None,
+    params: StateParameters | None = None,
+) -> list[PatientGrades]:
+    """:func:`grade_timelines` from the frames of ``to_frames`` or a reader (``iter_frames``).
+
+    The same results in the patients' order, without a ``Timeline`` object per patient: a
+    month of 5-minute vital signs is read as frames in tens of milliseconds, as objects in
+    about a second (docs/benchmarks.md, "Reader").
+    """
     params = params or StateParameters()
-    timelines = list(timelines)
-    patients, events = to_frames(timelines)
     state = clinical_state(patients, events, _times(patients, events, at), params)
-    order = {timeline.patient.id: i for i, timeline in enumerate(timelines)}
+    order = {patient_id: i for i, patient_id in enumerate(patients["patient_id"].to_list())}
     graded = grade_state(state, scales=scales, params=params)
     return sorted(graded, key=lambda g: order.get(g.patient_id, 0))
 
@@ -148,7 +166,13 @@ def grade_state(
     if any(scale.kind == "icans" for scale in chosen):
         state = with_crs_activity(state)
     echoed = params.to_dict()
-    per_scale = {scale.key: (scale, grade_results(scale, state, echoed)) for scale in chosen}
+    per_scale = dict(
+        zip(
+            (scale.key for scale in chosen),
+            zip(chosen, grade_results_of(chosen, state, echoed), strict=True),
+            strict=True,
+        )
+    )
     bounds = ("therapy_start", "first_event_at")
     knows_record = all(column in state.columns for column in bounds)
     rows = state.select("patient_id", "at", *(bounds if knows_record else ())).to_dicts()

@@ -165,7 +165,10 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
     coagulopathy_transfusion_criterion(
         _ID,
-        source_ref=f"{_REF}; clinical-criteria.md §6.3 D17 'organ tox (amb)'",
+        source_ref=(
+            f"{_REF}: the table grades organ toxicity by CTCAE and names no coagulopathy or "
+            "transfusion"
+        ),
         interpretation=8,
     ),
     Criterion(
@@ -175,7 +178,7 @@ CRITERIA: tuple[Criterion, ...] = (
         test=pl.col("positive_pressure"),
         inputs=("o2_device",),
         source_text="Needing ventilator support",
-        source_ref=f"{_REF}, grade 4; clinical-criteria.md §1.10, §6.3 D11 '4 (adult)'",
+        source_ref=f"{_REF}, grade 4 ('needing ventilator support', adults)",
         note="CPAP, BiPAP or invasive ventilation (interpretation 6).",
     ),
     organ_v4_criterion(

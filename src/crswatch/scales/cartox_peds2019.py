@@ -175,7 +175,10 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
     coagulopathy_transfusion_criterion(
         _ID,
-        source_ref=f"{_REF}; clinical-criteria.md §6.3 D17 'organ tox (amb)'",
+        source_ref=(
+            f"{_REF}: the table grades organ toxicity by CTCAE and names no coagulopathy or "
+            "transfusion"
+        ),
         interpretation=9,
     ),
     Criterion(

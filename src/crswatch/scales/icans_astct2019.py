@@ -72,7 +72,7 @@ from crswatch.timeline import format_time
 __all__ = ["CRITERIA", "SCALE"]
 
 _REF = "Lee 2019 (ASTCT), ICANS grading for adults and children >= 12"
-_REF_CHILD = "Lee 2019 (ASTCT), ICANS grading for children < 12 (clinical-criteria.md §2.3)"
+_REF_CHILD = "Lee 2019 (ASTCT), ICANS grading for children < 12 (CAPD)"
 _NULL = pl.lit(None, dtype=pl.Boolean)
 _ADULT = pl.col("icans_path") == "adult"
 _CHILD = pl.col("icans_path") == "child"
@@ -187,7 +187,11 @@ CRITERIA: tuple[Criterion, ...] = (
         & compare("capd_score", "<=", 8),
         inputs=_CAPD_INPUTS,
         source_text="CAPD score 1-8 (MDedge: 'lower than 9')",
-        source_ref=f"{_REF_CHILD}; discrepancy D11 (clinical-criteria.md §8)",
+        source_ref=(
+            f"{_REF_CHILD}: the consensus table prints 'CAPD 1-8', the MDedge summary 'CAPD "
+            "lower than 9'; they differ only at CAPD 0, which with normal consciousness is "
+            "no ICANS"
+        ),
         note="CAPD 1-8 with awakening only to voice is grade 2 through the consciousness domain.",
     ),
     Criterion(

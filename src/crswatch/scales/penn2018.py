@@ -102,8 +102,8 @@ CRITERIA: tuple[Criterion, ...] = (
             "boluses for blood pressure support' (grade 3)"
         ),
         source_ref=(
-            f"{_REF}, grades 2-3; clinical-criteria.md §1.10 'Hypotension, fluids only: 2, or 3 "
-            "if multiple fluid boluses'"
+            f"{_REF}, grades 2 and 3: hypotension treated with fluids is grade 2; 'multiple "
+            "fluid boluses for blood pressure support' grade 3"
         ),
         note="Hypotension with one fluid bolus, short of 'multiple' (interpretation 3).",
     ),
@@ -178,7 +178,10 @@ CRITERIA: tuple[Criterion, ...] = (
             "Grade 4 creatinine is not listed (grade 3: 'grade 3 creatinine'; grade 4: "
             "'life-threatening complications such as ...')"
         ),
-        source_ref=f"{_REF}, grades 3 and 4; clinical-criteria.md §6.3 D14",
+        source_ref=(
+            f"{_REF}, grades 3 and 4: grade 3 lists 'grade 3 creatinine', grade 4 lists no "
+            "creatinine grade"
+        ),
         note="Ambiguous between 3 and 4 (interpretation 7).",
     ),
     high_dose_criterion(

@@ -1,6 +1,6 @@
 """The clinical state at evaluation times: vectorized Polars over a patient-sorted event table."""
 
-from crswatch.state._engine import clinical_state, evaluation_times, state_of
+from crswatch.state._engine import clinical_state, evaluation_times, state_of, states_over_time
 from crswatch.state._fever import ANTI_CYTOKINE, CORTICOSTEROIDS
 from crswatch.state._hemodynamics import PRESSORS, RATE_COLUMNS
 from crswatch.state._neuro import CONSCIOUSNESS_LEVELS, ICE_ITEM_POINTS, SEIZURE_SEVERITY
@@ -23,4 +23,5 @@ __all__ = [
     "clinical_state",
     "evaluation_times",
     "state_of",
+    "states_over_time",
 ]

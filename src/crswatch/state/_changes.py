@@ -40,7 +40,7 @@ from functools import cache
 import polars as pl
 
 from crswatch.state._common import KEYS
-from crswatch.state._fever import episode_instants
+from crswatch.state._fever import CrsEpisodes, crs_episodes, episode_instants
 from crswatch.state._hemodynamics import (
     PRESSORS,
     age_years_at,
@@ -56,6 +56,7 @@ __all__ = [
     "UNREAD_ITEMS",
     "age_instants",
     "change_points",
+    "state_events",
     "windowed_items",
     "within_horizon",
 ]
@@ -63,6 +64,13 @@ __all__ = [
 #: Vital signs no state column reads (tests/state/test_change_points.py checks the state's
 #: sources never name them): their readings cannot change a grade.
 UNREAD_ITEMS = ("dbp", "map", "heart_rate", "resp_rate", "spo2")
+
+
+def state_events(events: pl.DataFrame) -> pl.DataFrame:
+    """The events the state reads: vital signs no state column reads are left out once."""
+    return events.filter(~pl.col("item").is_in(UNREAD_ITEMS))
+
+
 #: Readings taken often enough that evaluating at each one dominates the cost; reduced to
 #: window islands per class of value.
 DENSE_ITEMS = ("temperature", "sbp")
@@ -255,11 +263,15 @@ def change_points(
     *,
     thresholds: Mapping[str, Iterable[float]] | None = None,
     tick: timedelta,
+    episodes: CrsEpisodes | None = None,
+    read: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``patient_id, at, reported_at``: the instants at which a graded input can change.
 
     ``horizon`` has ``patient_id, _until`` (the last instant evaluated); ``thresholds`` adds the
-    scales' thresholds per dense item (``{"temperature": (38.0,)}``) to the state's own.
+    scales' thresholds per dense item (``{"temperature": (38.0,)}``) to the state's own;
+    ``episodes`` (``crs_episodes``) and ``read`` (``state_events``): the state's events and
+    their episodes, when the caller has them.
     """
     thresholds = thresholds or {}
 
@@ -270,15 +282,15 @@ def change_points(
     # One lazy plan, collected once: the instants are many small steps over the same events,
     # which are split by item first, once.
     everything = events.lazy()
-    read_frame = events.filter(~pl.col("item").is_in(UNREAD_ITEMS))
-    read = read_frame.lazy()
+    read_frame = state_events(events) if read is None else read
+    read_lf = read_frame.lazy()
     sparse = read_frame.filter(~pl.col("item").is_in(DENSE_ITEMS)).lazy()
     patients_lf = patients.lazy()
     horizon_lf = horizon.lazy()
     moments = [
         moment(sparse, pl.col("time")),
         moment(sparse.filter(pl.col("end").is_not_null()), pl.col("end")),
-        *_island_instants(read, params, thresholds, moment, tick),
+        *_island_instants(read_lf, params, thresholds, moment, tick),
     ]
     for item, window in windowed_items(params).items():
         if item in DENSE_ITEMS:
@@ -288,8 +300,10 @@ def change_points(
     pressor = sparse.filter(pl.col("item").is_in(PRESSORS))
     moments.append(moment(pressor, pl.col("time") + params.high_dose_duration))
     moments.append(moment(pressor_hours_crossings(events, patients, params).lazy(), pl.col("at")))
-    moments.append(moment(_refractory_instants(read, patients_lf, params), pl.col("at")))
-    moments.append(moment(episode_instants(read, patients_lf, params).lazy(), pl.col("at")))
+    moments.append(moment(_refractory_instants(read_lf, patients_lf, params), pl.col("at")))
+    if episodes is None:
+        episodes = crs_episodes(read_lf, patients_lf, params)
+    moments.append(moment(episode_instants(episodes).lazy(), pl.col("at")))
     moments.append(moment(patients_lf, pl.col("therapy_start")))
     first = everything.group_by("patient_id").agg(pl.col("time").min().alias("_first"))
     moments.append(moment(first, pl.col("_first")))

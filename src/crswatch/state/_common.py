@@ -16,10 +16,14 @@ __all__ = [
     "KEYS",
     "event_ref",
     "in_memory",
+    "in_patient_order",
+    "integer_keys",
     "latest_at",
     "latest_of",
     "window_any",
     "window_extreme",
+    "with_ids",
+    "with_keys",
 ]
 
 #: Every state table is keyed by patient and evaluation time.
@@ -37,6 +41,56 @@ def in_memory() -> pl.Config:
     only and never changes a result.
     """
     return pl.Config(engine_affinity="in-memory")
+
+
+def in_patient_order(events: pl.DataFrame) -> pl.DataFrame:
+    """The events sorted by patient and time, as the frames' contract has them (``to_frames``,
+    the readers, the store): checked in one pass, sorted only when they are not.
+
+    The engine relies on it: each patient's readings of an item are then in time order, as
+    Polars' as-of joins by patient require ("sorted by the on key within each by group"), with
+    no sort of the dense vital signs.
+    """
+    patient, time = pl.col("patient_id"), pl.col("time")
+    previous = patient.shift(1)
+    ordered = (patient > previous) | ((patient == previous) & (time >= time.shift(1)))
+    if events.height < 2 or events.select(ordered.fill_null(value=True).all()).item():
+        return events
+    return events.sort("patient_id", "time", maintain_order=True)
+
+
+def integer_keys(
+    patients: pl.DataFrame, events: pl.DataFrame, *others: pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """The frames with ``patient_id`` replaced by an integer key, and the ids by key.
+
+    The engine joins and groups by patient at every step; integers hash and compare faster
+    than text ids (issue #16 point 3).  Keys follow the ids' sorted order, so frames in patient
+    order stay in it.  The events' keys are looked up once per run of a patient (the events
+    are grouped by patient), not once per event.  ``others``: more ids to key (those of the
+    evaluation times).
+    """
+    runs = events["patient_id"].rle().struct.field("value")
+    ids = pl.concat([patients["patient_id"], runs, *others]).unique().sort()
+    run_keys = _keys(runs, ids)
+    keyed_events = events.with_columns(patient_id=run_keys.gather(events["patient_id"].rle_id()))
+    return with_keys(patients, ids), keyed_events, ids
+
+
+def _keys(column: pl.Series, ids: pl.Series) -> pl.Series:
+    keys = pl.int_range(ids.len(), dtype=pl.UInt32, eager=True)
+    # Cast: with nothing to map, Polars keeps the input's type.
+    return column.replace_strict(ids, keys, return_dtype=pl.UInt32).cast(pl.UInt32)
+
+
+def with_keys(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """``frame`` with its ``patient_id`` ids as the integer keys of ``integer_keys``."""
+    return frame.with_columns(patient_id=_keys(frame["patient_id"], ids))
+
+
+def with_ids(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """``frame`` with its integer ``patient_id`` keys (``integer_keys``) back as the ids."""
+    return frame.with_columns(patient_id=ids.gather(frame["patient_id"]))
 
 
 def event_ref(time: str = "time") -> pl.Expr:
@@ -142,7 +196,7 @@ def window_extreme(
             pl.col("value_num").alias("_v"),
             (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
         )
-        .sort("patient_id", "time", maintain_order=True)
+        # In patient and time order already (``in_patient_order``): no sort.
         .collect()
     )
     keyed = times.select(KEYS).unique().collect()
@@ -158,7 +212,7 @@ def window_extreme(
         _reading=pl.col("_counts").cast(pl.UInt32).cum_sum(),
         _other=(~pl.col("_counts")).cast(pl.UInt32).cum_sum(),
     )
-    by_time = indexed.select("patient_id", "time", "_i").sort("time")
+    by_time = indexed.select("patient_id", "time", "_i")
     bounds = (
         keyed.sort("at")
         .join_asof(
@@ -212,7 +266,7 @@ def window_extreme(
         found.filter(pl.col(prefix).is_not_null())
         .sort("at")
         .join_asof(
-            source.sort("time"),
+            source,
             left_on="at",
             right_on="time",
             by=["patient_id", prefix],

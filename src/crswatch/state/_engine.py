@@ -8,20 +8,29 @@ table at the bedside and on a shard of a cohort; there is no second implementati
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 
 import polars as pl
 
 from crswatch.state._changes import (
-    UNREAD_ITEMS,
     age_instants,
     change_points,
+    state_events,
     windowed_items,
     within_horizon,
 )
-from crswatch.state._common import KEYS, in_memory, latest_at, window_any
-from crswatch.state._fever import fever_state
+from crswatch.state._common import (
+    KEYS,
+    in_memory,
+    in_patient_order,
+    integer_keys,
+    latest_at,
+    window_any,
+    with_ids,
+    with_keys,
+)
+from crswatch.state._fever import CrsEpisodes, crs_episodes, fever_state
 from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state, pressor_hours_crossings
 from crswatch.state._neuro import neuro_state
 from crswatch.state._organ import organ_state
@@ -29,7 +38,7 @@ from crswatch.state._parameters import StateParameters
 from crswatch.state._respiratory import respiratory_state
 from crswatch.timeline import Timeline, to_frames
 
-__all__ = ["clinical_state", "evaluation_times", "state_of"]
+__all__ = ["clinical_state", "evaluation_times", "state_of", "states_over_time"]
 
 _COAGULOPATHY_PRODUCTS = ("ffp", "cryoprecipitate", "fibrinogen_concentrate")
 
@@ -85,38 +94,45 @@ def clinical_state(
     scales' ``state_columns``); default: every part.
     """
     with in_memory():
-        return _clinical_state(patients, events, times, params, columns)
+        patients, events, ids = integer_keys(patients, events, times["patient_id"])
+        events = in_patient_order(events)
+        state = _clinical_state(
+            patients, events, with_keys(times, ids), params or StateParameters(), columns
+        )
+        return with_ids(state, ids)
 
 
 def _clinical_state(
     patients: pl.DataFrame,
     events: pl.DataFrame,
     times: pl.DataFrame,
-    params: StateParameters | None,
+    params: StateParameters,
     columns: Collection[str] | None,
+    *,
+    read: pl.DataFrame | None = None,
+    episodes: CrsEpisodes | None = None,
 ) -> pl.DataFrame:
-    params = params or StateParameters()
+    """``read`` (``state_events``) and ``episodes`` (``crs_episodes``): when the caller has them."""
     patients_lf = patients.lazy()
     # Vital signs no state column reads are most of a monitored record's events: left out here
     # rather than filtered again by every part.
-    events_lf = events.filter(~pl.col("item").is_in(UNREAD_ITEMS)).lazy()
+    events_lf = (state_events(events) if read is None else read).lazy()
     times_lf = (
         times.lazy().select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC"))).unique()
     )
-    parts = [
-        fever_state(times_lf, events_lf, patients_lf, params),
-        hemodynamic_state(times_lf, events_lf, patients_lf, params),
-        respiratory_state(times_lf, events_lf, params),
-        organ_state(times_lf, events_lf, patients_lf, params),
-        _misc_state(times_lf, events_lf, params),
-        neuro_state(times_lf, events_lf, patients_lf, params),
-    ]
+    builders: dict[str, Callable[[], pl.LazyFrame]] = {
+        "fever": lambda: fever_state(times_lf, events_lf, patients_lf, params, episodes),
+        "hemodynamics": lambda: hemodynamic_state(times_lf, events_lf, patients_lf, params),
+        "respiratory": lambda: respiratory_state(times_lf, events_lf, params),
+        "organ": lambda: organ_state(times_lf, events_lf, patients_lf, params),
+        "misc": lambda: _misc_state(times_lf, events_lf, params),
+        "neuro": lambda: neuro_state(times_lf, events_lf, patients_lf, params),
+    }
+    chosen = list(builders)
     if columns is not None:
         wanted = set(columns)
-        # A part's columns are known from its plan, without computing it.
-        parts = [
-            part for part in parts if wanted & (set(part.collect_schema().names()) - set(KEYS))
-        ]
+        chosen = [name for name in chosen if wanted & _part_columns(name, builders[name], params)]
+    parts = [builders[name]() for name in chosen]
     # Each part is collected on its own (in parallel) and then joined: Polars plans the six
     # parts joined in one lazy query about 1.5x slower on a 100-patient shard with 5-minute
     # vital signs (docs/benchmarks.md), with identical results.
@@ -124,6 +140,20 @@ def _clinical_state(
     for part in pl.collect_all(parts):
         state = state.join(part, on=KEYS, how="left")
     return state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
+
+
+#: The columns each part of the state gives, by part and parameters: known from a part's plan
+#: (its schema), found once per process, so a part no chosen scale reads is not even built.
+_PART_COLUMNS: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _part_columns(
+    name: str, build: Callable[[], pl.LazyFrame], params: StateParameters
+) -> frozenset[str]:
+    key = (name, repr(params))
+    if key not in _PART_COLUMNS:
+        _PART_COLUMNS[key] = frozenset(build().collect_schema().names()) - set(KEYS)
+    return _PART_COLUMNS[key]
 
 
 def _record_bounds(patients: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
@@ -190,14 +220,85 @@ def evaluation_times(
     """
     params = params or StateParameters()
     with in_memory():
-        horizon = _horizon(events, patients, until)
-        if every is not None:
-            return _grid(events, patients, horizon, every)
-        if not exhaustive:
-            return change_points(
-                events, patients, params, horizon, thresholds=thresholds, tick=EXPIRY_TICK
-            )
-        return _every_event(events, patients, params, horizon)
+        events = in_patient_order(events)
+        return _times(events, patients, params, until, every, exhaustive, thresholds)
+
+
+def _times(
+    events: pl.DataFrame,
+    patients: pl.DataFrame,
+    params: StateParameters,
+    until: datetime | None,
+    every: timedelta | None,
+    exhaustive: bool,
+    thresholds: Mapping[str, Iterable[float]] | None,
+    *,
+    read: pl.DataFrame | None = None,
+    episodes: CrsEpisodes | None = None,
+) -> pl.DataFrame:
+    horizon = _horizon(events, patients, until)
+    if every is not None:
+        return _grid(events, patients, horizon, every)
+    if not exhaustive:
+        return change_points(
+            events,
+            patients,
+            params,
+            horizon,
+            thresholds=thresholds,
+            tick=EXPIRY_TICK,
+            episodes=episodes,
+            read=read,
+        )
+    return _every_event(events, patients, params, horizon)
+
+
+def states_over_time(
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    params: StateParameters | None = None,
+    *,
+    every: timedelta | None = None,
+    until: datetime | None = None,
+    exhaustive: bool = False,
+    thresholds: Mapping[str, Iterable[float]] | None = None,
+    columns: Collection[str] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``evaluation_times(...)`` and the ``clinical_state`` at those times, computed together.
+
+    What both read is computed once: the state's events and the CRS episodes (the change
+    points' episode instants and the fever state's episode at each T); patients are keyed by
+    integers inside (``integer_keys``), and the results carry their ids.  The same results as
+    the two calls (tests/state/test_change_points.py).
+    """
+    params = params or StateParameters()
+    with in_memory():
+        # Keyed first: the order is then checked on integers (the keys keep the ids' order).
+        patients, events, ids = integer_keys(patients, events)
+        events = in_patient_order(events)
+        read = state_events(events)
+        episodes = crs_episodes(read.lazy(), patients.lazy(), params)
+        times = _times(
+            events,
+            patients,
+            params,
+            until,
+            every,
+            exhaustive,
+            thresholds,
+            read=read,
+            episodes=episodes,
+        )
+        state = _clinical_state(
+            patients,
+            events,
+            times.select("patient_id", "at"),
+            params,
+            columns,
+            read=read,
+            episodes=episodes,
+        )
+    return with_ids(times, ids), with_ids(state, ids)
 
 
 def _every_event(

@@ -31,6 +31,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -43,6 +44,8 @@ __all__ = [
     "ANTIPYRETICS",
     "ANTI_CYTOKINE",
     "CORTICOSTEROIDS",
+    "CrsEpisodes",
+    "crs_episodes",
     "episode_instants",
     "fever_state",
     "waiving_items",
@@ -83,7 +86,11 @@ def _sign_spans(
     vitals = (
         events.filter(pl.col("item").is_in(("temperature", "sbp")))
         .filter(pl.col("value_num").is_not_null())
-        .join(patients.select("patient_id", "age_years", "birth_date"), on="patient_id")
+        .join(
+            patients.select("patient_id", "age_years", "birth_date"),
+            on="patient_id",
+            maintain_order="left",
+        )
         .with_columns(
             _sign=pl.when(pl.col("item") == "temperature")
             .then(pl.col("value_num") >= params.fever_threshold_c)
@@ -130,12 +137,7 @@ def _sign_spans(
     spans = pl.concat([point_signs, support])
     if window is None:
         return spans.select("patient_id", "_from", open_.alias("_to"))
-    clear = (
-        vitals.filter(~pl.col("_sign"))
-        .select("patient_id", pl.col("time").alias("_clear"))
-        .unique()
-        .sort("_clear")
-    )
+    clear = vitals.filter(~pl.col("_sign")).select("patient_id", pl.col("time").alias("_clear"))
     return (
         # Strictly after the window: a fever exactly ``window`` before T still counts at T.
         spans.with_columns(_anchor=pl.col("_until") + window + timedelta(microseconds=1))
@@ -220,9 +222,41 @@ def _episodes(
     )
 
 
+@dataclass(frozen=True)
+class CrsEpisodes:
+    """The CRS episodes and the first fever of a batch of patients, computed once.
+
+    The change points (their instants) and the fever state (the episode at each T) read the
+    same episodes: a trajectory computes them once for both (about a seventh of a cohort
+    batch's grading, issue #16).
+    """
+
+    #: ``patient_id, _episode, _from, _to, _onset, _onset_ref, _waiver, _waiver_ref``.
+    episodes: pl.DataFrame
+    #: ``patient_id, _first, _first_ref``: the first attributable fever since the therapy start.
+    first: pl.DataFrame
+
+
+def crs_episodes(
+    events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+) -> CrsEpisodes:
+    """The CRS episodes of ``events`` (the state's events) under ``params``."""
+    episodes, first = pl.collect_all(
+        [_episodes(events, patients, params), _first_onset(events, patients, params)]
+    )
+    return CrsEpisodes(episodes=episodes, first=first)
+
+
 def fever_state(
-    times: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+    times: pl.LazyFrame,
+    events: pl.LazyFrame,
+    patients: pl.LazyFrame,
+    params: StateParameters,
+    episodes: CrsEpisodes | None = None,
 ) -> pl.LazyFrame:
+    """The fever columns at each T; ``episodes``: those of ``crs_episodes`` on the same input."""
+    if episodes is None:
+        episodes = crs_episodes(events, patients, params)
     out = window_extreme(
         times, events, ("temperature",), params.fever_window, "temp_max_c", "max"
     ).with_columns(
@@ -237,14 +271,14 @@ def fever_state(
     return (
         out.sort("at")
         .join_asof(
-            _episodes(events, patients, params),
+            episodes.episodes.lazy(),
             left_on="at",
             right_on="_from",
             by="patient_id",
             strategy="backward",
             check_sortedness=False,
         )
-        .join(_first_onset(events, patients, params), on="patient_id", how="left")
+        .join(episodes.first.lazy(), on="patient_id", how="left")
         .with_columns(
             onset_at=pl.when(pl.col("_first") <= pl.col("at")).then(pl.col("_first")),
             onset_ref=pl.when(pl.col("_first") <= pl.col("at")).then(pl.col("_first_ref")),
@@ -258,23 +292,17 @@ def fever_state(
     )
 
 
-def episode_instants(
-    events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
-) -> pl.DataFrame:
+def episode_instants(episodes: CrsEpisodes) -> pl.DataFrame:
     """``patient_id, at``: every instant at which a column of :func:`fever_state` other than the
     temperature window can change: an episode's start, onset, waiver and end, and the first
     fever since the therapy start (change points, crswatch.state._changes)."""
-    # Collected once: selected four times lazily, the plan would compute the episodes four times.
-    episodes, first = pl.collect_all(
-        [_episodes(events, patients, params), _first_onset(events, patients, params)]
-    )
     return pl.concat(
         [
             *(
-                episodes.select("patient_id", pl.col(column).alias("at"))
+                episodes.episodes.select("patient_id", pl.col(column).alias("at"))
                 for column in ("_from", "_to", "_onset", "_waiver")
             ),
-            first.select("patient_id", pl.col("_first").alias("at")),
+            episodes.first.select("patient_id", pl.col("_first").alias("at")),
         ]
     ).drop_nulls()
 

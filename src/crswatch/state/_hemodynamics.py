@@ -83,9 +83,11 @@ def sbp_threshold(age: pl.Expr) -> pl.Expr:
 def pressor_rates(times: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
     """Each vasopressor's rate running at T (0 when not running), with its event ref."""
     out = times
+    # The vasopressor records, found once among all the events rather than once per drug.
+    pressors = events.filter(pl.col("item").is_in(PRESSORS))
     for drug in PRESSORS:
         column = RATE_COLUMNS[drug]
-        latest = latest_at(times.select(KEYS), events, (drug,), "value_num", column)
+        latest = latest_at(times.select(KEYS), pressors, (drug,), "value_num", column)
         running = (pl.col(f"{column}_end").is_null()) | (pl.col(f"{column}_end") > pl.col("at"))
         latest = latest.with_columns(
             pl.when(running).then(pl.col(column).fill_null(0.0)).otherwise(0.0).alias(column),

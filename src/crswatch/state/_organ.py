@@ -83,6 +83,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Literal
 
 import polars as pl
@@ -339,6 +340,13 @@ def _applies(condition: Condition) -> pl.Expr:
     return pl.lit(True)
 
 
+@cache
+def _grade_of(term: str, version: Version, *, dialysis: bool) -> pl.Expr:
+    """``_grade`` of a term's criteria, built once (expressions are immutable; building the
+    organ state's some hundred of them is a fixed cost of every state computation)."""
+    return _grade(_rows(term, version, dialysis=dialysis))
+
+
 def _grade(rows: list[OrganCriterion]) -> pl.Expr:
     """The highest grade among ``rows`` that hold, 0 when none does."""
     met = [
@@ -454,7 +462,7 @@ def _graded_results(
             gradable = pl.col("_limit").is_not_null() if lab.limit else pl.lit(True)
             grade = pl.when((pl.col("item") == lab.item) & gradable).then(
                 pl.when(pl.col("attributable"))
-                .then(_grade(_rows(lab.term, version, dialysis=False)))
+                .then(_grade_of(lab.term, version, dialysis=False))
                 .otherwise(pl.lit(0, _GRADE))
             )
             grades[f"_g_{lab.term}_{suffix}"] = grade
@@ -669,7 +677,7 @@ def _organ_state_at(
         grades += [
             pl.col(f"_lab_{lab.term}_{suffix}").alias(f"{lab.term}_{suffix}") for lab in _LABS
         ]
-        grades.append(_grade(_rows("aki", version, dialysis=True)).alias(f"_dialysis_{suffix}"))
+        grades.append(_grade_of("aki", version, dialysis=True).alias(f"_dialysis_{suffix}"))
     # The kidney is assessed when creatinine was measured or dialysis recorded in the window.
     assessed = pl.col("creatinine_mg_dl").is_not_null() | (pl.col("_dialysis") > 0)
     state = state.with_columns(grades).with_columns(
