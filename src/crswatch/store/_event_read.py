@@ -101,12 +101,13 @@ def read_event_frame(
     """
     connection = session.connection()
     dialect = connection.dialect
-    statement = select(*_columns(dialect)).where(EventRow.patient_pk == patient_pk)
+    # Only integers are bound (int() refuses anything else), so the literal form is safe, and
+    # it needs no paramstyle.
+    statement = select(*_columns(dialect)).where(EventRow.patient_pk == int(patient_pk))
     if after is not None:
-        statement = statement.where(EventRow.pk > after)
+        statement = statement.where(EventRow.pk > int(after))
     if upto is not None:
-        statement = statement.where(EventRow.pk <= upto)
-    # Only integers are bound, so the literal form is safe, and it needs no paramstyle.
+        statement = statement.where(EventRow.pk <= int(upto))
     sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     cursor = connection.connection.cursor()
     try:
