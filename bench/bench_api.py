@@ -1,6 +1,7 @@
 """Single-patient latency of ``GET /patients/{id}/grade`` through a real server.
 
     python bench/bench_api.py [--requests 200] [--cold 5] [--days 30] [--vitals-every-minutes 5]
+                              [--steps 10] [--postgres URL]
 
 Starts the service (``crswatch.api.create_app`` over a fresh SQLite store in a temporary
 directory) with uvicorn on 127.0.0.1 in a subprocess, ingests one patient with ``--days`` of
@@ -9,7 +10,9 @@ CRS course with a vasopressor, oxygen and tocilizumab), then times the grade end
 CRS scale and ICANS) on three paths, kept apart (decision 0025):
 
 - **cold**: the first grade after a write (``--cold`` times: one new event ingested, then one
-  grade): the store read column-wise, the frames built, the state computed and graded;
+  grade): the marker query, the events written since the cached version read and added to its
+  frames (decision 0067; a patient not cached is read whole, column-wise), the state computed
+  and graded;
 - **warm, computed**: the frames cached, the grade computed (``--requests`` grades, each at its
   own time, one second apart before the last event, so that no result is reused);
 - **warm, result kept**: the same grade again (at the last event, ``--requests`` times) on an
@@ -20,7 +23,9 @@ CRS scale and ICANS) on three paths, kept apart (decision 0025):
 Prints, per path, p50/p95/p99 of the server time (measured inside the server process around the
 ASGI app, from the request's arrival to the end of the response: ``ServerTimer``) and of the
 client's wall time (adds HTTP on loopback), the 100 ms p95 target of issue 16 met or missed,
-then times the route's steps in this process to say where the time goes.  Asserts nothing
+then times the route's steps in this process to say where the time goes (the frames read
+before, through SQLAlchemy Core rows, and after, column-wise on the driver's cursor, on SQLite and
+with ``--postgres URL`` on PostgreSQL too).  Asserts nothing
 about time; the machine is shared: the load average is printed before and after.
 """
 
@@ -226,14 +231,23 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
 
     from crswatch.api._deps import audit
     from crswatch.api.routes._analysis import _grade_frames
+    from crswatch.io import read_json_document
     from crswatch.scales import grade_state, grade_timelines
     from crswatch.state import StateParameters, clinical_state
-    from crswatch.store import Principal, Store, TimelineCache
+    from crswatch.store import (
+        Principal,
+        Store,
+        TimelineCache,
+        ingest_timelines,
+        load_frames,
+        load_timeline,
+    )
     from crswatch.store._frames import load_stored
 
     store = Store(url)
     principal = Principal(username="bench", role="clinician", token_id="bench")
     timings: dict[str, list[float]] = {}
+    patient = patient_document(1, 60)["patient"]
 
     def timed(name: str, step: Callable[[], Any]) -> Any:
         began = time.perf_counter()
@@ -248,14 +262,38 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
 
         return run
 
+    def write_one(number: int) -> None:
+        """One more event (untimed): the next read through the cache is "cold after a write"."""
+        (batch,) = read_json_document(
+            {
+                "format": "crswatch.timeline/1",
+                "patient": patient,
+                "events": [_event(-100 - number, "heart_rate", 80, "/min")],
+            }
+        ).timelines
+        with store.transaction() as session:
+            ingest_timelines(session, [batch])
+
     cache = TimelineCache()
     read(lambda session: cache.frames(session, PATIENT))()
     params = StateParameters()
-    for _ in range(repeat):
-        stored = timed("read the rows (Core, column-wise)", read(lambda s: load_stored(s, PATIENT)))
-        patients, events = timed("rows -> frames", stored.frames)
-        timeline = timed("rows -> Timeline", stored.timeline)
+    for number in range(repeat):
+        stored = timed(
+            "Core rows read (the frames' path before)", read(lambda s: load_stored(s, PATIENT))
+        )
+        timed("Core rows -> frames (before)", stored.frames)
+        patients, events = timed(
+            "load_frames: read + frames, column-wise (after)",
+            read(lambda s: load_frames(s, PATIENT)),
+        )
+        timed("load_timeline (rows -> Timeline)", read(lambda s: load_timeline(s, PATIENT)))
+        write_one(number)
+        timed(
+            "cache after a one-event write (appends the new rows)",
+            read(lambda s: cache.frames(s, PATIENT)),
+        )
         timed("marker query + cache hit (warm)", read(lambda s: cache.frames(s, PATIENT)))
+        timeline = stored.timeline()
         times = patients.select(
             "patient_id", pl.lit(events["time"].max()).cast(pl.Datetime("us", "UTC")).alias("at")
         )
@@ -278,6 +316,19 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
         )
     store.dispose()
     return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def _postgres_steps(url: str, document: dict[str, Any], repeat: int) -> dict[str, float]:
+    """The same steps on PostgreSQL (``--postgres URL``, a database or schema of its own)."""
+    from crswatch.io import read_json_document
+    from crswatch.store import Store, ingest_timelines, load_frames
+
+    store = Store(url)
+    with store.transaction() as session:
+        if load_frames(session, PATIENT) is None:
+            ingest_timelines(session, read_json_document(document).timelines)
+    store.dispose()
+    return _steps(url, repeat)
 
 
 def percentiles(values: list[float]) -> str:
@@ -305,6 +356,12 @@ def main() -> None:
     parser.add_argument("--vitals-every-minutes", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10, help="in-process runs of each step")
     parser.add_argument("--cold", type=int, default=5, help="grades right after a write")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also time the in-process steps on this PostgreSQL database (the patient is "
+        "ingested there if absent; use a database or schema of its own)",
+    )
     args = parser.parse_args()
     document = patient_document(args.days, args.vitals_every_minutes)
     load_before = load_average()
@@ -380,9 +437,17 @@ def main() -> None:
             ("not modified (304)", server_unchanged, unchanged, 100.0),
         ])  # fmt: skip
         steps = _steps(url, args.steps)
-    print(f"\nwhere the time goes (median of {args.steps} in-process runs):")
+    _print_steps(f"SQLite, median of {args.steps} in-process runs", steps)
+    if args.postgres:
+        steps = _postgres_steps(args.postgres, document, args.steps)
+        _print_steps(f"PostgreSQL, median of {args.steps} in-process runs", steps)
+    print(f"\nload average at the end: {load_average()}")
+
+
+def _print_steps(title: str, steps: dict[str, float]) -> None:
+    print(f"\nwhere the time goes ({title}):")
     for name, milliseconds in steps.items():
-        print(f"  {name:<46}{milliseconds:>8.0f} ms")
+        print(f"  {name:<54}{milliseconds:>8.0f} ms")
 
 
 def _print_table(

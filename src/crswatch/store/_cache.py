@@ -32,9 +32,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crswatch.errors import InputError
-from crswatch.store._frames import load_stored
+from crswatch.store._event_read import fast_read_supported, read_event_frame
+from crswatch.store._frames import event_frame, load_stored, patient_frame, patient_from_record
 from crswatch.store._models import EventRow, PatientRow
-from crswatch.timeline import Timeline, to_frames
+from crswatch.timeline import Timeline
 
 __all__ = ["DEFAULT_MAX_EVENTS", "Marker", "TimelineCache", "app_timeline_cache"]
 
@@ -72,6 +73,8 @@ class TimelineCache:
         #: Results answered from / computed for ``result`` (kept apart from the reads above).
         self.result_hits = 0
         self.result_misses = 0
+        #: Frames made from an older cached version and only the events written since.
+        self.appended = 0
 
     @staticmethod
     def markers(session: Session, patient_ids: Sequence[str]) -> dict[str, Marker]:
@@ -127,17 +130,50 @@ class TimelineCache:
         entry = self._get(patient_id, marker)
         if entry is not None and entry.frames is not None:
             return marker, entry.frames
-        if entry is not None and entry.timeline is not None:
-            # The same version as the cached timeline; as fast as reading the rows again.
-            frames = to_frames([entry.timeline])
-            self._put(patient_id, marker, entry.size, frames=frames)
-            return marker, frames
-        stored = load_stored(session, patient_id)
-        if stored is None:
+        pk = session.execute(
+            select(PatientRow.pk).where(PatientRow.patient_id == patient_id)
+        ).scalar_one_or_none()
+        if pk is None:  # removed between the two queries: not stored
             return None
-        frames = stored.frames()
-        self._put(patient_id, marker, len(stored.rows), frames=frames)
+        frames = self._appended(session, pk, patient_id, marker)
+        if frames is None:
+            patient = patient_from_record(marker[2])
+            # Exactly the marker's version: rows written since are the next version's.
+            frames = patient_frame(patient), event_frame(session, pk, patient_id, upto=marker[1])
+        self._put(patient_id, marker, marker[0], frames=frames)
         return marker, frames
+
+    def _appended(
+        self, session: Session, pk: int, patient_id: str, marker: Marker
+    ) -> Frames | None:
+        """The frames at ``marker`` from an older cached version and the rows written since.
+
+        Events are only appended, with increasing keys, never changed or removed: so the
+        events at ``marker`` are the cached ones and those with a key in ``(cached last,
+        marker last]`` exactly when their numbers add up to the marker's (a row committed late
+        with a smaller key makes them differ, and then everything is read).  Only for the
+        column-wise reader (decision 0067).
+        """
+        with self._lock:
+            old = self._entries.get(patient_id)
+        if old is None or old.frames is None or not fast_read_supported(session):
+            return None
+        patients, events = old.frames
+        last = old.marker[1]
+        if last is None or marker[1] is None or marker[1] < last:
+            return None
+        if marker[1] > last:
+            new = read_event_frame(session, pk, patient_id, after=last, upto=marker[1])
+            if events.height + new.count != marker[0]:
+                return None
+            events = _merged(events, new.frame)
+        elif events.height != marker[0]:
+            return None
+        if old.marker[2] != marker[2]:  # a later patient field (the response)
+            patients = patient_frame(patient_from_record(marker[2]))
+        with self._lock:
+            self.appended += 1
+        return patients, events
 
     # ------------------------------------------------------------------------------- results
 
@@ -200,6 +236,21 @@ class TimelineCache:
             while self._entries and total > self.max_events:
                 _, dropped = self._entries.popitem(last=False)
                 total -= dropped.size
+
+
+def _merged(events: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """Two event frames of one patient, each sorted by time and item, as one sorted frame.
+
+    Readings that arrive after the last stored one (the usual write) are appended as they are;
+    otherwise the whole frame is sorted (about 10 ms for 60,000 events).  ``(item, time)`` is
+    unique in the store, so both give the order a full read gives.
+    """
+    if events.height and new.height:
+        last = events.select("time", "item").row(-1)
+        first = new.select("time", "item").row(0)
+        if first <= last:
+            return pl.concat([events, new]).sort("patient_id", "time", "item", maintain_order=True)
+    return pl.concat([events, new], rechunk=True)
 
 
 _CREATING = threading.Lock()

@@ -8,6 +8,11 @@ timezone-aware UTC on every backend) and turned either into the event frame of
 ``timeline.to_frames`` column by column, or into ``Event`` objects directly.  Both give what
 ``to_frames(old load_timeline(...))`` and the old ``load_timeline`` gave;
 ``tests/store/test_load_frames.py`` checks it on SQLite and PostgreSQL.
+
+``load_frames`` and ``event_frame`` read the frames' columns on the driver's own cursor and
+decode them a column at a time (``store._event_read``, decision 0067) on SQLite and
+PostgreSQL, about 3x faster; the Core rows above remain the ``Timeline``'s path and the frames'
+path on any other database.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crswatch.store._event_read import fast_read_supported, read_event_frame
 from crswatch.store._models import EventRow, PatientRow
 from crswatch.timeline import (
     EVENT_FRAME_SCHEMA,
@@ -32,9 +38,11 @@ from crswatch.timeline import (
 
 __all__ = [
     "StoredPatient",
+    "event_frame",
     "load_frames",
     "load_stored",
     "load_timeline",
+    "patient_frame",
     "patient_from_record",
 ]
 
@@ -75,8 +83,7 @@ class StoredPatient:
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """``(patients, events)`` as ``to_frames([self.timeline()])`` gives them."""
-        patients, _ = to_frames([Timeline(self.patient, ())])
-        return patients, _event_frame(self.patient.id, self.rows)
+        return patient_frame(self.patient), _event_frame(self.patient.id, self.rows)
 
 
 def patient_from_record(record: dict[str, Any]) -> Patient:
@@ -111,8 +118,30 @@ def load_timeline(session: Session, patient_id: str) -> Timeline | None:
 
 def load_frames(session: Session, patient_id: str) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The ``(patients, events)`` frames of the stored patient (``to_frames``), or None."""
-    stored = load_stored(session, patient_id)
-    return None if stored is None else stored.frames()
+    found = session.execute(
+        select(PatientRow.pk, PatientRow.record).where(PatientRow.patient_id == patient_id)
+    ).one_or_none()
+    if found is None:
+        return None
+    pk, record = found
+    return patient_frame(patient_from_record(record)), event_frame(session, pk, patient_id)
+
+
+def patient_frame(patient: Patient) -> pl.DataFrame:
+    """``to_frames``' patient frame of one patient."""
+    return to_frames([Timeline(patient, ())])[0]
+
+
+def event_frame(
+    session: Session, patient_pk: int, patient_id: str, *, upto: int | None = None
+) -> pl.DataFrame:
+    """``to_frames``' event frame of the patient's stored events (with key ``<= upto``)."""
+    if fast_read_supported(session):
+        return read_event_frame(session, patient_pk, patient_id, upto=upto).frame
+    statement = select(*_COLUMNS).where(EventRow.patient_pk == patient_pk)
+    if upto is not None:
+        statement = statement.where(EventRow.pk <= upto)
+    return _event_frame(patient_id, session.execute(statement).all())
 
 
 def _value(value_type: str, num: Any, code: Any, flag: Any, other: Any) -> Any:
