@@ -43,7 +43,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from crswatch.store._models import EventRow
 from crswatch.timeline import EVENT_FRAME_SCHEMA
 
-__all__ = ["EventRead", "fast_read_supported", "read_event_frame"]
+__all__ = ["EventRead", "fast_read_supported", "finished_event_frame", "read_event_frame"]
 
 #: The dialects whose drivers' values are decoded here; others go through SQLAlchemy.
 _DIALECTS = frozenset({"sqlite", "postgresql"})
@@ -165,9 +165,13 @@ def _frame(dialect: Dialect, patient_id: str, values: dict[str, list[Any]]) -> p
         **{name: pl.Series(values[name], dtype=pl.String()) for name in _STRINGS},
         **{name: pl.Series(values[name], dtype=pl.Float64()) for name in _FLOATS},
     }
+    return finished_event_frame(pl.DataFrame(columns), patient_id)
+
+
+def finished_event_frame(raw: pl.DataFrame, patient_id: str) -> pl.DataFrame:
+    """One patient's stored columns (the value split by ``kind``) as ``to_frames``' event frame."""
     return (
-        pl.DataFrame(columns)
-        .with_columns(
+        raw.with_columns(
             pl.lit(patient_id, dtype=pl.String()).alias("patient_id"),
             # As to_frames: each value column only for its type (a JSON value is in none).
             pl.when(pl.col("kind") == "num").then(pl.col("value_num")).alias("value_num"),

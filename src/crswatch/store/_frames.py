@@ -24,7 +24,11 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crswatch.store._event_read import fast_read_supported, read_event_frame
+from crswatch.store._event_read import (
+    fast_read_supported,
+    finished_event_frame,
+    read_event_frame,
+)
 from crswatch.store._models import EventRow, PatientRow
 from crswatch.timeline import (
     EVENT_FRAME_SCHEMA,
@@ -197,17 +201,4 @@ def _event_frame(patient_id: str, rows: Sequence[Sequence[Any]]) -> pl.DataFrame
             "source": pl.Series(source, dtype=pl.String()),
         }
     )
-    return (
-        raw.with_columns(
-            pl.lit(patient_id, dtype=pl.String()).alias("patient_id"),
-            # As to_frames: each value column only for its type (a JSON value is in none).
-            pl.when(pl.col("kind") == "num").then(pl.col("value_num")).alias("value_num"),
-            pl.when(pl.col("kind") == "code").then(pl.col("value_code")).alias("value_code"),
-            pl.when(pl.col("kind") == "bool").then(pl.col("value_bool")).alias("value_bool"),
-            # Event.attributable: False only when the cause is "other".
-            pl.col("cause").ne_missing(pl.lit("other")).alias("attributable"),
-        )
-        .select(list(EVENT_FRAME_SCHEMA))
-        .cast(pl.Schema(EVENT_FRAME_SCHEMA))
-        .sort("patient_id", "time", "item", maintain_order=True)
-    )
+    return finished_event_frame(raw, patient_id)
