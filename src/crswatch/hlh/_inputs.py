@@ -35,7 +35,7 @@ import polars as pl
 from crswatch.hlh._params import HLHParameters, SupplementaryFindings
 from crswatch.state import ANTI_CYTOKINE, StateParameters
 from crswatch.state._common import KEYS, event_ref, in_memory
-from crswatch.state._organ import organ_state
+from crswatch.state._organ import ORGAN_ITEMS, organ_state
 
 __all__ = ["INPUTS", "SUPPLEMENTARY", "InputSpec", "screen_inputs"]
 
@@ -227,7 +227,10 @@ def screen_inputs(
     """Every screen input at each ``(patient_id, at)`` of ``times``, sorted by patient and time."""
     params = params or HLHParameters()
     patients_lf = patients.lazy()
-    events_lf = events.lazy()
+    # The items the screens read, found once: each input below and the organ state would
+    # otherwise scan every event (a ward's vital signs) for its own item.
+    read = {spec.item for spec in INPUTS} | {*ANTI_CYTOKINE, *ORGAN_ITEMS, "dialysis"}
+    events_lf = events.filter(pl.col("item").is_in(sorted(read))).lazy()
     keyed = (
         times.lazy()
         .select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC")))
