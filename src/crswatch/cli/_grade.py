@@ -98,25 +98,20 @@ def grade(
     fever_waiver: FeverWaiverOption = FeverWaiverChoice.antipyretic_or_anticytokine,
 ) -> None:
     """Grade CRS and ICANS on every published scale at a time, with evidence."""
-    import polars as pl
-
-    from crswatch.io import iter_frames
+    from crswatch.io import read_frames
     from crswatch.scales import grade_patient_frames
-    from crswatch.timeline import IngestReport, parse_time
+    from crswatch.timeline import parse_time
 
     try:
         moment = parse_time(at, "--at") if at is not None else None
         # Frames, not Timeline objects: a table set is read column-wise (issue #16 point 4).
-        parts = list(iter_frames(path))
-        report = IngestReport(source=str(path))
-        for part in parts:
-            report.merge(part.report)
-        if not report.ok:
-            render_report(report, err_console)
+        read = read_frames(path)
+        if not read.report.ok:
+            render_report(read.report, err_console)
             raise fail("records were rejected; fix them before grading (see crswatch validate)", 1)
         graded = grade_patient_frames(
-            pl.concat([part.patients for part in parts]),
-            pl.concat([part.events for part in parts]),
+            read.patients,
+            read.events,
             at=moment,
             scales=scale,
             params=state_parameters(fever_waiver),

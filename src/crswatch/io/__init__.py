@@ -1,6 +1,6 @@
 """Readers and writers: JSON, CSV/Parquet table pairs and FHIR R4 Bundles, all to one timeline."""
 
-from crswatch.io._frames import FrameResult, iter_frames, read_table_frames
+from crswatch.io._frames import FrameResult, iter_frames, read_frames, read_table_frames
 from crswatch.io._json import read_json_document, timelines_to_json
 from crswatch.io._paths import Format, detect_output_format, iter_read, read_path, write_path
 from crswatch.io._tabular import (
@@ -25,6 +25,7 @@ __all__ = [
     "iter_frames",
     "iter_read",
     "read_bundle",
+    "read_frames",
     "read_json_document",
     "read_path",
     "read_table_frames",

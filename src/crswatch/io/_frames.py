@@ -80,7 +80,7 @@ from crswatch.timeline._model import CAUSES, CENSORING, SEXES, THERAPY_KINDS
 # The reference validation's own constants, so that the two readers cannot drift apart.
 from crswatch.timeline._parse import _EVENT_FIELDS, _FRACTION_UNITS, _PATIENT_BOUNDS
 
-__all__ = ["FrameResult", "iter_frames", "read_table_frames"]
+__all__ = ["FrameResult", "iter_frames", "read_frames", "read_table_frames"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -188,6 +188,22 @@ def iter_frames(path: str | Path) -> Iterator[FrameResult]:
 #: CPU more per 1.4 million events than 200,000, for ~45 MB less at the peak
 #: (docs/decisions/0066-shard-read-in-bounded-memory.md).
 CHUNK_EVENTS = 100_000
+
+
+def read_frames(path: str | Path) -> FrameResult:
+    """Every part at ``path`` as one pair of frames with one merged report (``read_path``'s
+    frames, without a ``Timeline`` object per patient)."""
+    parts = list(iter_frames(path))
+    report = IngestReport(source=str(path))
+    for part in parts:
+        report.merge(part.report)
+    if not parts:
+        return FrameResult(*to_frames([]), report)
+    return FrameResult(
+        pl.concat([part.patients for part in parts]),
+        pl.concat([part.events for part in parts]),
+        report,
+    )
 
 
 def read_table_frames(pair: TablePair, *, chunk_events: int | None = None) -> FrameResult:
