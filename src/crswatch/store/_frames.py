@@ -98,11 +98,17 @@ def patient_from_record(record: dict[str, Any]) -> Patient:
     return timeline.patient
 
 
-def load_stored(session: Session, patient_id: str) -> StoredPatient | None:
-    """The patient's record and event rows (two queries), or None if not stored."""
+def _patient_row(session: Session, patient_id: str) -> tuple[int, dict[str, Any]] | None:
+    """The stored patient's key and record, or None."""
     found = session.execute(
         select(PatientRow.pk, PatientRow.record).where(PatientRow.patient_id == patient_id)
     ).one_or_none()
+    return None if found is None else (found[0], found[1])
+
+
+def load_stored(session: Session, patient_id: str) -> StoredPatient | None:
+    """The patient's record and event rows (two queries), or None if not stored."""
+    found = _patient_row(session, patient_id)
     if found is None:
         return None
     pk, record = found
@@ -122,9 +128,7 @@ def load_timeline(session: Session, patient_id: str) -> Timeline | None:
 
 def load_frames(session: Session, patient_id: str) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The ``(patients, events)`` frames of the stored patient (``to_frames``), or None."""
-    found = session.execute(
-        select(PatientRow.pk, PatientRow.record).where(PatientRow.patient_id == patient_id)
-    ).one_or_none()
+    found = _patient_row(session, patient_id)
     if found is None:
         return None
     pk, record = found
