@@ -137,6 +137,8 @@ def _sign_spans(
     spans = pl.concat([point_signs, support])
     if window is None:
         return spans.select("patient_id", "_from", open_.alias("_to"))
+    # In each patient's time order already (the events are, ``in_patient_order``, and the join
+    # above keeps it), as the as-of join below needs; repeated times do not change its answer.
     clear = vitals.filter(~pl.col("_sign")).select("patient_id", pl.col("time").alias("_clear"))
     return (
         # Strictly after the window: a fever exactly ``window`` before T still counts at T.
