@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from crswatch.scales._grade import grade_results_of, with_graded
+from crswatch.scales._grade import collect_row_wise, grade_results_of, with_graded
 from crswatch.scales._registry import CRS_SCALES, select_scales
 from crswatch.scales._result import GradeResult
 from crswatch.state import StateParameters, clinical_state
@@ -107,9 +107,9 @@ def with_crs_activity(state: pl.DataFrame) -> pl.DataFrame:
     """
     # Row by row (the state has one row per patient and time), in one query.
     graded = with_graded(state.lazy(), CRS_SCALES[CRS_ACTIVITY_SCALE], prefix="__activity")
-    return graded.select(
-        *state.columns, (pl.col("__activity__lower") >= 1).alias("crs_active")
-    ).collect()
+    return collect_row_wise(
+        graded.select(*state.columns, (pl.col("__activity__lower") >= 1).alias("crs_active"))
+    )
 
 
 def grade_timelines(

@@ -186,10 +186,20 @@ def window_extreme(
     """
     import numpy as np  # imported on use: ~0.1 s that start-up without grading need not pay
 
+    keyed = times.select(KEYS).unique().collect()
+    # Only the readings some window can hold: those in [first T - window, last T].  At one time
+    # (the bedside) that is a day of a month's 5-minute readings; over a whole record (a
+    # trajectory) it is all of them.  The counts below are differences of running sums and the
+    # extreme a range query, both over a window's own run of readings, so leaving out readings
+    # outside every window changes nothing.
+    span = keyed.select(pl.col("at").min().alias("first"), pl.col("at").max().alias("last"))
+    first, last = span.row(0) if keyed.height else (None, None)
+    selected = events.filter(pl.col("item").is_in(items))
+    if first is not None and last is not None:
+        selected = selected.filter(pl.col("time").is_between(first - window, last))
     # The reference (a string per reading) is made only for the readings that give an extreme.
     readings = (
-        events.filter(pl.col("item").is_in(items))
-        .select(
+        selected.select(
             "patient_id",
             "time",
             "item",
@@ -200,7 +210,6 @@ def window_extreme(
         # In patient and time order already (``in_patient_order``): no sort.
         .collect()
     )
-    keyed = times.select(KEYS).unique().collect()
     counts = (f"{prefix}_n", f"{prefix}_other_n")
     if readings.is_empty() or keyed.is_empty():
         empty = keyed.with_columns(
