@@ -645,6 +645,7 @@ class _Vocabulary:
     """The vocabulary as arrays indexed by item number (``vocabulary()`` order)."""
 
     names: list[str]
+    names_series: pl.Series
     #: Each name's position in the names sorted as text.
     name_ranks: pl.Series
     kinds: pl.Series
@@ -661,6 +662,7 @@ def _vocabulary_arrays() -> _Vocabulary:
     code_values = sorted({code for spec in specs for code in spec.values})
     return _Vocabulary(
         names=[spec.name for spec in specs],
+        names_series=pl.Series([spec.name for spec in specs], dtype=pl.String),
         name_ranks=pl.Series(
             [sorted(spec.name for spec in specs).index(spec.name) for spec in specs],
             dtype=pl.UInt32,
@@ -988,6 +990,156 @@ def _check_events(
     )
 
 
+# ----------------------------------------------------------------------------- the fast path
+# Nearly every row of a monitored patient's table is a vital sign: a quantity item in its
+# canonical unit, a short decimal value, and nothing else (no end, reference range, censoring,
+# cause, id or source).  For such a row ``_check_events`` converts by the identity and leaves the
+# value unrounded (``value_exact``), so its checks reduce to the instant's window, the value's
+# text and the item's bounds.  ``_vouch_plain`` checks those rows with these few expressions and
+# sends every other row, and every row it cannot vouch for, to ``_check_events``; the frame rows
+# it makes are the ones ``_check_events`` makes (``tests/io/test_fast_rows.py``,
+# docs/decisions/0072-shard-reader-at-half-the-cpu.md).
+
+#: Columns a plain row leaves absent (null); a row with any of them is checked in full.
+_PLAIN_ABSENT = ("end", "ref_low", "ref_high", "censored", "cause", "id", "source")
+#: Above this many (item, unit) pairs in a chunk the pair table is not built: all rows go to
+#: ``_check_events`` (correct, only slower; no real table has so many units).
+_PLAIN_PAIRS_MAX = 1 << 20
+#: The columns kept of each checked row (``_Checked.clean``).
+_CLEAN_SCHEMA: dict[str, pl.DataType] = {
+    _ROW: pl.UInt32(),
+    _POS: pl.UInt32(),
+    "v_index": pl.UInt32(),
+    "t": _UTC,
+    **EVENT_FRAME_SCHEMA,
+}
+
+
+@cache
+def _plain_unit(item: str, unit: str) -> bool:
+    """``unit`` is one of quantity item ``item``'s canonical units, taken as it is.
+
+    ``conversion_for`` returns the identity for a canonical unit without the unit registry; an
+    FiO2 written as a fraction is multiplied by 100, so it is not plain.
+    """
+    spec = vocabulary()[item]
+    if spec.kind != "quantity" or unit not in spec.units:
+        return False
+    if item == "fio2" and unit in _FRACTION_UNITS:
+        return False
+    conversion = conversion_for(item, unit)
+    return conversion.identity and conversion.assumption is None and conversion.unit == unit
+
+
+def _plain_numbers(values: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
+    """The distinct texts of ``values`` and, for each, the number ``_check_events`` reads from
+    it when it leaves the number unrounded (``value_exact``), else null.
+
+    Texts repeat (a few thousand distinct in 10^5 vital signs), so the regular expression and
+    the cast run once per distinct text rather than once per row.
+    """
+    texts = values.drop_nulls().unique()
+    number = _number("value", dtype)
+    exact = (pl.col("value").str.len_bytes() <= _EXACT_TEXT_BYTES) & (
+        (number == 0.0) | number.abs().is_between(_NORMAL_MAGNITUDE, 1.0 / _NORMAL_MAGNITUDE)
+    )
+    numbers = texts.to_frame("value").select(
+        pl.when(exact.fill_null(value=False)).then(number).alias("num")
+    )
+    return texts, numbers.to_series()
+
+
+def _vouch_plain(
+    events: pl.DataFrame, bounds: tuple[datetime, datetime]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The plain rows of ``events`` vouched for, and the other rows (all of ``events``'
+    columns, in row order), which ``_check_events`` checks.
+
+    The rows vouched for (row order) have their keys and the frame's columns that are not
+    null or constant: ``value_num`` and ``unit`` (:func:`_clean_chunk` completes them).
+    """
+    schema = events.schema
+    if events.is_empty() or schema["value"] != pl.String or schema["item"] != pl.String:
+        return _no_plain_rows(), events
+    words = _vocabulary_arrays()
+    units = events["unit"].drop_nulls().unique().to_list()
+    if not units or len(words.names) * len(units) > _PLAIN_PAIRS_MAX:
+        return _no_plain_rows(), events
+    texts, numbers = _plain_numbers(events["value"], schema["value"])
+    indexed = events.select(
+        pl.col(_ROW, _POS),
+        _index("item", words.names, "v_index"),
+        _index("unit", units, "u_index"),
+        _index("value", texts.to_list(), "text_index"),
+        _time("time", schema["time"]).alias("t"),
+        pl.all_horizontal(pl.col(name).is_null() for name in _PLAIN_ABSENT).alias("bare"),
+    )
+    # Every (item, unit) pair as one integer; each pair that occurs is looked up once.
+    pairs = indexed.select(
+        (pl.col("v_index") * len(units) + pl.col("u_index")).alias("pair")
+    ).to_series()
+    plain = np.zeros(len(words.names) * len(units), dtype=bool)
+    for code in pairs.drop_nulls().unique().to_list():
+        plain[code] = _plain_unit(words.names[code // len(units)], units[code % len(units)])
+    num, t = _gather(numbers, "text_index"), pl.col("t")
+    ok = (
+        pl.col("bare")
+        & pl.lit(pl.Series(plain)).gather(pairs).fill_null(value=False)
+        & num.is_not_null()
+        & _within(num, _gather(words.lows, "v_index"), _gather(words.highs, "v_index"))
+        & t.is_not_null()
+        & _in_window(t, bounds)
+    ).fill_null(value=False)
+    marked = indexed.select(
+        pl.col(_ROW, _POS, "v_index", "t"),
+        # (value * 1.0 + 0.0) * 1.0, the identity's affine map, makes a -0 a 0 (spelled out:
+        # Polars simplifies ``num + 0.0`` to ``num``).
+        pl.when(num == 0.0).then(pl.lit(0.0)).otherwise(num).alias("value_num"),
+        pl.lit(pl.Series(units, dtype=pl.String)).gather(pl.col("u_index")).alias("unit"),
+        ok.alias(_OK),
+    )
+    del indexed
+    vouched = marked.filter(pl.col(_OK)).drop(_OK)
+    if vouched.height == events.height:
+        return vouched, events.clear()
+    return vouched, events.filter(~marked[_OK])
+
+
+def _no_plain_rows() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={name: _CLEAN_SCHEMA[name] for name in (_ROW, _POS, "v_index", "t")}
+        | {"value_num": pl.Float64, "unit": pl.String}
+    )
+
+
+def _clean_chunk(plain: pl.DataFrame, checked: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
+    """The rows vouched for of one chunk in row order, in ``_CLEAN_SCHEMA``: the plain rows
+    (:func:`_vouch_plain`) and the rows ``checked`` (``_check_events``'s, in the schema).
+
+    Patient id and item are the same gathers for both (the owner's id, the item's name), so
+    they are made after the two are put in row order, and only the other columns are moved.
+    """
+    moved = [name for name in _CLEAN_SCHEMA if name not in ("patient_id", "item", "time")]
+    if checked.is_empty():
+        rows = plain.with_columns(
+            pl.lit(None, dtype=_CLEAN_SCHEMA[name]).alias(name)
+            for name in moved
+            if name not in plain.columns
+        ).with_columns(pl.lit(value=True).alias("attributable"))
+    else:
+        plain = plain.with_columns(pl.lit(value=True).alias("attributable"))
+        rows = pl.concat([plain, checked.select(moved)], how="diagonal_relaxed", rechunk=True).sort(
+            _ROW
+        )
+    return rows.select(
+        pl.col(_ROW, _POS, "v_index", "t"),
+        _gather(sizes.owner_id, _POS).alias("patient_id"),
+        pl.col("t").alias("time"),
+        pl.lit(_vocabulary_arrays().names_series).gather(pl.col("v_index")).alias("item"),
+        *(pl.col(name) for name in EVENT_FRAME_SCHEMA if name in moved),
+    ).select(_cast_to(_CLEAN_SCHEMA))
+
+
 #: What makes two accepted events a conflict: the patient, the item and the instant.
 _KEY_COLUMNS = [_POS, "v_index", "t"]
 
@@ -1130,21 +1282,38 @@ class _ShardReader:
         sizes = _body_sizes(patients)
         bounds = _window_bounds()
         checked = _Checked()
-        keep = [_ROW, *_KEY_COLUMNS, *EVENT_FRAME_SCHEMA]
         for chunk in self.event_table.chunks(_EVENT_TYPES, self.chunk_events):
             events = self._assign_owners(chunk, owners, checked)
             del chunk
             checked.unvouched.append(events.filter(~pl.col(_OK)).select(_POS, _ROW))
-            rows = _check_events(events.filter(pl.col(_OK)), sizes, bounds)
+            plain, others = _vouch_plain(events.filter(pl.col(_OK)), bounds)
             del events
-            clean = rows.filter(pl.col(_OK))
-            checked.suspects.append(rows.filter(~pl.col(_OK)).select(_POS, _ROW))
-            del rows
-            self._count_conversions(clean)
+            clean = self._check_others(others, sizes, bounds, checked)
+            del others
+            clean = _clean_chunk(plain, clean, sizes)
+            del plain
             if self.extra_fields:
                 checked.positions.append(clean.select(pl.col(_POS).unique()))
-            checked.clean.append(clean.select(keep))
+            checked.clean.append(clean)
         return checked
+
+    def _check_others(
+        self,
+        events: pl.DataFrame,
+        sizes: _Sizes,
+        bounds: tuple[datetime, datetime],
+        checked: _Checked,
+    ) -> pl.DataFrame:
+        """The rows ``_vouch_plain`` left, checked in full: those vouched for (in
+        ``_CLEAN_SCHEMA``), with the others' row numbers added to ``checked.suspects``."""
+        if events.is_empty():
+            checked.suspects.append(events.select(_POS, _ROW))
+            return pl.DataFrame(schema=_CLEAN_SCHEMA)
+        rows = _check_events(events, sizes, bounds)
+        checked.suspects.append(rows.filter(~pl.col(_OK)).select(_POS, _ROW))
+        clean = rows.filter(pl.col(_OK))
+        self._count_conversions(clean)
+        return clean.select(_cast_to(_CLEAN_SCHEMA))
 
     def _check_patients(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Patient rows: key, duplicate, owner of their events, vouched for, and frame values."""
