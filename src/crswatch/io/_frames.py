@@ -1212,6 +1212,28 @@ class _Checked:
     positions: list[pl.DataFrame] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Waiting:
+    """Chunks whose plain rows are vouched for, waiting for the checks of their other rows."""
+
+    #: Per chunk: its plain rows vouched for (:func:`_vouch_plain`) and the end of its rows.
+    plain: list[pl.DataFrame] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    #: The other rows of these chunks (in row order), and how many.
+    others: list[pl.DataFrame] = field(default_factory=list)
+    others_rows: int = 0
+
+    def add(self, plain: pl.DataFrame, others: pl.DataFrame) -> None:
+        end = max(
+            (int(frame[_ROW].max()) + 1 for frame in (plain, others) if not frame.is_empty()),
+            default=self.ends[-1] if self.ends else 0,
+        )
+        self.plain.append(plain)
+        self.ends.append(end)
+        self.others.append(others)
+        self.others_rows += others.height
+
+
 def _body_sizes(patients: pl.DataFrame) -> _Sizes:
     weight, bsa = patients["weight_kg_value"], patients["bsa_in_use"]
     return _Sizes(
@@ -1277,43 +1299,62 @@ class _ShardReader:
         """Every event row, ``chunk_events`` at a time: its owner, and the checks of the rows of
         patients vouched for.  Only what the rest of the read needs is kept of each chunk: the
         rows vouched for in the frame's columns (with their keys), and the row numbers of the
-        others; the input columns and the checks' intermediate columns are dropped."""
+        others; the input columns and the checks' intermediate columns are dropped.
+
+        The plain rows of a chunk are vouched for at once (:func:`_vouch_plain`); the others
+        (a few per cent of a monitored patient's rows) wait, with the plain rows of their
+        chunks, until ``chunk_events`` of them are gathered or the table ends, and are then
+        checked together: ``_check_events`` costs some milliseconds a call whatever the rows,
+        so one call per ``chunk_events`` such rows rather than one per chunk.
+        """
         owners = patients.filter(pl.col("owner")).select(_KEY, _POS, _OK)
         sizes = _body_sizes(patients)
         bounds = _window_bounds()
         checked = _Checked()
+        waiting = _Waiting()
         for chunk in self.event_table.chunks(_EVENT_TYPES, self.chunk_events):
             events = self._assign_owners(chunk, owners, checked)
             del chunk
             checked.unvouched.append(events.filter(~pl.col(_OK)).select(_POS, _ROW))
             plain, others = _vouch_plain(events.filter(pl.col(_OK)), bounds)
             del events
-            clean = self._check_others(others, sizes, bounds, checked)
-            del others
-            clean = _clean_chunk(plain, clean, sizes)
-            del plain
-            if self.extra_fields:
-                checked.positions.append(clean.select(pl.col(_POS).unique()))
-            checked.clean.append(clean)
+            waiting.add(plain, others)
+            del plain, others
+            if waiting.others_rows >= self.chunk_events:
+                self._check_waiting(waiting, sizes, bounds, checked)
+        self._check_waiting(waiting, sizes, bounds, checked)
         return checked
 
-    def _check_others(
-        self,
-        events: pl.DataFrame,
-        sizes: _Sizes,
-        bounds: tuple[datetime, datetime],
-        checked: _Checked,
-    ) -> pl.DataFrame:
-        """The rows ``_vouch_plain`` left, checked in full: those vouched for (in
-        ``_CLEAN_SCHEMA``), with the others' row numbers added to ``checked.suspects``."""
-        if events.is_empty():
-            checked.suspects.append(events.select(_POS, _ROW))
-            return pl.DataFrame(schema=_CLEAN_SCHEMA)
-        rows = _check_events(events, sizes, bounds)
-        checked.suspects.append(rows.filter(~pl.col(_OK)).select(_POS, _ROW))
-        clean = rows.filter(pl.col(_OK))
-        self._count_conversions(clean)
-        return clean.select(_cast_to(_CLEAN_SCHEMA))
+    def _check_waiting(
+        self, waiting: _Waiting, sizes: _Sizes, bounds: tuple[datetime, datetime], checked: _Checked
+    ) -> None:
+        """The waiting other rows checked in full, and each waiting chunk's rows vouched for
+        (plain and checked, in row order) added to ``checked.clean``."""
+        others = pl.concat(waiting.others) if waiting.others else None
+        waiting.others.clear()
+        waiting.others_rows = 0
+        if others is None or others.is_empty():
+            clean = pl.DataFrame(schema=_CLEAN_SCHEMA)
+            if others is not None:
+                checked.suspects.append(others.select(_POS, _ROW))
+        else:
+            rows = _check_events(others, sizes, bounds)
+            del others
+            checked.suspects.append(rows.filter(~pl.col(_OK)).select(_POS, _ROW))
+            clean = rows.filter(pl.col(_OK))
+            del rows
+            self._count_conversions(clean)
+            clean = clean.select(_cast_to(_CLEAN_SCHEMA))
+        # The checked rows are in row order: each chunk's are those before its end.
+        ends = np.searchsorted(clean[_ROW].to_numpy(), waiting.ends)
+        starts = [0, *ends[:-1].tolist()]
+        for plain, start, end in zip(waiting.plain, starts, ends.tolist(), strict=True):
+            rows = _clean_chunk(plain, clean.slice(start, end - start), sizes)
+            if self.extra_fields:
+                checked.positions.append(rows.select(pl.col(_POS).unique()))
+            checked.clean.append(rows)
+        waiting.plain.clear()
+        waiting.ends.clear()
 
     def _check_patients(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Patient rows: key, duplicate, owner of their events, vouched for, and frame values."""
