@@ -1236,7 +1236,8 @@ class _Waiting:
 
     def add(self, plain: pl.DataFrame, others: pl.DataFrame) -> None:
         end = max(
-            (int(frame[_ROW].max()) + 1 for frame in (plain, others) if not frame.is_empty()),
+            # Both are in row order: their last rows are their largest.
+            (int(frame[_ROW].item(-1)) + 1 for frame in (plain, others) if not frame.is_empty()),
             default=self.ends[-1] if self.ends else 0,
         )
         self.plain.append(plain)
