@@ -957,7 +957,9 @@ def _check_events(
             pl.when(quantity)
             .then(converted)
             .when(is_score & ~not_assessed)
-            .then(num + 0.0)  # float(int(x)): -0 is 0
+            # float(int(x)): -0 is 0 (spelled out: Polars simplifies ``num + 0.0`` to ``num``,
+            # which kept a -0 score text's -0.0 until decision 0072).
+            .then(pl.when(num == 0.0).then(pl.lit(0.0)).otherwise(num))
             .when(is_any)
             .then(num)
             .alias("value_num"),
@@ -1342,6 +1344,8 @@ class _ShardReader:
     ) -> None:
         """The waiting other rows checked in full, and each waiting chunk's rows vouched for
         (plain and checked, in row order) added to ``checked.clean``."""
+        if not waiting.plain:
+            return  # the last chunk's rows were checked with it
         others = pl.concat(waiting.others) if waiting.others else None
         waiting.others.clear()
         waiting.others_rows = 0
