@@ -1225,6 +1225,14 @@ class _Checked:
     positions: list[pl.DataFrame] = field(default_factory=list)
 
 
+#: Chunks wait at most this many chunks' rows for their other rows' checks: one call of
+#: ``_check_events`` per ~3 chunks of a monitored patient's shard (~10 ms each) rather than one
+#: per shard, so that the waiting plain rows do not raise the reader's peak (on the issue's
+#: shard: 378-386 MB against 396-403 MB when every chunk waited to the end; 384-392 MB before
+#: decision 0072; docs/benchmarks.md §11).
+_WAITING_CHUNKS = 3
+
+
 @dataclass(slots=True)
 class _Waiting:
     """Chunks whose plain rows are vouched for, waiting for the checks of their other rows."""
@@ -1235,6 +1243,8 @@ class _Waiting:
     #: The other rows of these chunks (in row order), and how many.
     others: list[pl.DataFrame] = field(default_factory=list)
     others_rows: int = 0
+    #: Rows of the waiting chunks, plain and others.
+    rows: int = 0
 
     def add(self, plain: pl.DataFrame, others: pl.DataFrame) -> None:
         end = max(
@@ -1246,6 +1256,7 @@ class _Waiting:
         self.ends.append(end)
         self.others.append(others)
         self.others_rows += others.height
+        self.rows += plain.height + others.height
 
 
 def _body_sizes(patients: pl.DataFrame) -> _Sizes:
@@ -1317,9 +1328,9 @@ class _ShardReader:
 
         The plain rows of a chunk are vouched for at once (:func:`_vouch_plain`); the others
         (a few per cent of a monitored patient's rows) wait, with the plain rows of their
-        chunks, until ``chunk_events`` of them are gathered or the table ends, and are then
-        checked together: ``_check_events`` costs some milliseconds a call whatever the rows,
-        so one call per ``chunk_events`` such rows rather than one per chunk.
+        chunks, until ``chunk_events`` of them are gathered, ``_WAITING_CHUNKS`` chunks' rows
+        wait, or the table ends, and are then checked together: ``_check_events`` costs some
+        milliseconds a call whatever the rows, so one call per few chunks, not one per chunk.
         """
         owners = patients.filter(pl.col("owner")).select(_KEY, _POS, _OK)
         sizes = _body_sizes(patients)
@@ -1334,7 +1345,10 @@ class _ShardReader:
             del events
             waiting.add(plain, others)
             del plain, others
-            if waiting.others_rows >= self.chunk_events:
+            if (
+                waiting.others_rows >= self.chunk_events
+                or waiting.rows >= _WAITING_CHUNKS * self.chunk_events
+            ):
                 self._check_waiting(waiting, sizes, bounds, checked)
         self._check_waiting(waiting, sizes, bounds, checked)
         return checked
@@ -1348,7 +1362,7 @@ class _ShardReader:
             return  # the last chunk's rows were checked with it
         others = pl.concat(waiting.others) if waiting.others else None
         waiting.others.clear()
-        waiting.others_rows = 0
+        waiting.others_rows = waiting.rows = 0
         if others is None or others.is_empty():
             clean = pl.DataFrame(schema=_CLEAN_SCHEMA)
             if others is not None:
