@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -757,7 +757,13 @@ def _text_ok(name: str) -> pl.Expr:
 
 def _in_window(column: pl.Expr, bounds: tuple[datetime, datetime]) -> pl.Expr:
     """The time lies within the contract's plausible window (``TimeWindow.problem`` is None)."""
-    return column.is_between(pl.lit(bounds[0]).cast(_UTC), pl.lit(bounds[1]).cast(_UTC))
+    return column.is_between(*_window_literals(bounds))
+
+
+@lru_cache(maxsize=8)
+def _window_literals(bounds: tuple[datetime, datetime]) -> tuple[pl.Expr, pl.Expr]:
+    # One read's window is used by every chunk; an aware datetime literal costs ~0.3-1 ms.
+    return pl.lit(bounds[0]).cast(_UTC), pl.lit(bounds[1]).cast(_UTC)
 
 
 def _window_bounds() -> tuple[datetime, datetime]:
