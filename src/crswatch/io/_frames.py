@@ -25,6 +25,12 @@
   at most 12 characters, rounded (the rounding cannot change it); the unit registry is not
   loaded for canonical units (docs/decisions/0053-reader-at-the-speed-of-parquet.md).
 
+- A *plain* row (a quantity in one of its canonical units, a decimal value of at most 12
+  characters, nothing but patient, time, item, value and unit) is vouched for by a few
+  expressions (:func:`_vouch_plain`, the value's text read once per distinct text); the other
+  rows wait, a few chunks at a time, and go through every check together
+  (docs/decisions/0072-shard-reader-at-half-the-cpu.md).
+
 Counts, conversions, unknown items, warnings and issues (in the Python path's order) are the same;
 ``tests/io/test_frames.py`` checks it on generated tables mixing every issue kind.
 """
