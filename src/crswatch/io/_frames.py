@@ -1660,6 +1660,9 @@ class _ShardReader:
         no two of them share a key, and only those that share one with a row ``accepted`` by
         the Python path can be in a conflict.
         """
+        if ordered and accepted.is_empty():
+            # No two rows vouched for share a key and there is no other row: no conflict.
+            return accepted.select(_ROW)
         chosen = [part.select(_ROW, *_KEY_COLUMNS) for part in parts]
         if ordered:
             shared = accepted.select(_KEY_COLUMNS).unique()
