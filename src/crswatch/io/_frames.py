@@ -25,6 +25,12 @@
   at most 12 characters, rounded (the rounding cannot change it); the unit registry is not
   loaded for canonical units (docs/decisions/0053-reader-at-the-speed-of-parquet.md).
 
+- A *plain* row (a quantity in one of its canonical units, a decimal value of at most 12
+  characters, nothing but patient, time, item, value and unit) is vouched for by a few
+  expressions (:func:`_vouch_plain`, the value's text read once per distinct text); the other
+  rows wait, a few chunks at a time, and go through every check together
+  (docs/decisions/0072-shard-reader-at-half-the-cpu.md).
+
 Counts, conversions, unknown items, warnings and issues (in the Python path's order) are the same;
 ``tests/io/test_frames.py`` checks it on generated tables mixing every issue kind.
 """
@@ -36,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -645,6 +651,7 @@ class _Vocabulary:
     """The vocabulary as arrays indexed by item number (``vocabulary()`` order)."""
 
     names: list[str]
+    names_series: pl.Series
     #: Each name's position in the names sorted as text.
     name_ranks: pl.Series
     kinds: pl.Series
@@ -661,6 +668,7 @@ def _vocabulary_arrays() -> _Vocabulary:
     code_values = sorted({code for spec in specs for code in spec.values})
     return _Vocabulary(
         names=[spec.name for spec in specs],
+        names_series=pl.Series([spec.name for spec in specs], dtype=pl.String),
         name_ranks=pl.Series(
             [sorted(spec.name for spec in specs).index(spec.name) for spec in specs],
             dtype=pl.UInt32,
@@ -731,9 +739,9 @@ def _gather(values: pl.Series, index: str) -> pl.Expr:
     return pl.lit(values).gather(pl.col(index))
 
 
-def _index(column: str, names: Sequence[str], alias: str) -> pl.Expr:
+def _index(column: str, names: Sequence[str] | pl.Series, alias: str) -> pl.Expr:
     """The position of each cell's value in ``names`` (null when it is not there)."""
-    if not names:
+    if len(names) == 0:
         return pl.lit(None, dtype=pl.UInt32).alias(alias)
     # The physical value of an Enum of the names is the position (a text not among them: null).
     return (
@@ -755,7 +763,13 @@ def _text_ok(name: str) -> pl.Expr:
 
 def _in_window(column: pl.Expr, bounds: tuple[datetime, datetime]) -> pl.Expr:
     """The time lies within the contract's plausible window (``TimeWindow.problem`` is None)."""
-    return column.is_between(pl.lit(bounds[0]).cast(_UTC), pl.lit(bounds[1]).cast(_UTC))
+    return column.is_between(*_window_literals(bounds))
+
+
+@lru_cache(maxsize=8)
+def _window_literals(bounds: tuple[datetime, datetime]) -> tuple[pl.Expr, pl.Expr]:
+    # One read's window is used by every chunk; an aware datetime literal costs ~0.3-1 ms.
+    return pl.lit(bounds[0]).cast(_UTC), pl.lit(bounds[1]).cast(_UTC)
 
 
 def _window_bounds() -> tuple[datetime, datetime]:
@@ -955,7 +969,9 @@ def _check_events(
             pl.when(quantity)
             .then(converted)
             .when(is_score & ~not_assessed)
-            .then(num + 0.0)  # float(int(x)): -0 is 0
+            # float(int(x)): -0 is 0 (spelled out: Polars simplifies ``num + 0.0`` to ``num``,
+            # which kept a -0 score text's -0.0 until decision 0072).
+            .then(pl.when(num == 0.0).then(pl.lit(0.0)).otherwise(num))
             .when(is_any)
             .then(num)
             .alias("value_num"),
@@ -986,6 +1002,167 @@ def _check_events(
         )
         .collect()
     )
+
+
+# ----------------------------------------------------------------------------- the fast path
+# Nearly every row of a monitored patient's table is a vital sign: a quantity item in its
+# canonical unit, a short decimal value, and nothing else (no end, reference range, censoring,
+# cause, id or source).  For such a row ``_check_events`` converts by the identity and leaves the
+# value unrounded (``value_exact``), so its checks reduce to the instant's window, the value's
+# text and the item's bounds.  ``_vouch_plain`` checks those rows with these few expressions and
+# sends every other row, and every row it cannot vouch for, to ``_check_events``; the frame rows
+# it makes are the ones ``_check_events`` makes (``tests/io/test_fast_rows.py``,
+# docs/decisions/0072-shard-reader-at-half-the-cpu.md).
+
+#: Columns a plain row leaves absent (null); a row with any of them is checked in full.
+_PLAIN_ABSENT = ("end", "ref_low", "ref_high", "censored", "cause", "id", "source")
+#: The columns kept of each checked row (``_Checked.clean``).
+_CLEAN_SCHEMA: dict[str, pl.DataType] = {
+    _ROW: pl.UInt32(),
+    _POS: pl.UInt32(),
+    "v_index": pl.UInt32(),
+    "t": _UTC,
+    **EVENT_FRAME_SCHEMA,
+}
+
+
+def _plain_unit(item: str, unit: str) -> bool:
+    """``unit`` is one of quantity item ``item``'s canonical units, taken as it is.
+
+    ``conversion_for`` returns the identity for a canonical unit without the unit registry; an
+    FiO2 written as a fraction is multiplied by 100, so it is not plain.
+    """
+    spec = vocabulary()[item]
+    if spec.kind != "quantity" or unit not in spec.units:
+        return False
+    if item == "fio2" and unit in _FRACTION_UNITS:
+        return False
+    conversion = conversion_for(item, unit)
+    return conversion.identity and conversion.assumption is None and conversion.unit == unit
+
+
+@dataclass(frozen=True, slots=True)
+class _PlainUnits:
+    """Every canonical unit of the vocabulary, and which (item, unit) pairs are plain."""
+
+    units: list[str]
+    units_series: pl.Series
+    #: ``plain[item number * len(units) + unit number]``.
+    plain: pl.Series
+
+
+@cache
+def _plain_units() -> _PlainUnits:
+    names = _vocabulary_arrays().names
+    units = sorted({unit for spec in vocabulary().values() for unit in spec.units if unit})
+    plain = [_plain_unit(item, unit) for item in names for unit in units]
+    return _PlainUnits(units, pl.Series(units, dtype=pl.String), pl.Series(plain, dtype=pl.Boolean))
+
+
+def _plain_numbers(values: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
+    """The distinct texts of ``values`` and, for each, the number ``_check_events`` reads from
+    it when it leaves the number unrounded (``value_exact``), else null.
+
+    Texts repeat (a few thousand distinct in 10^5 vital signs), so the regular expression and
+    the cast run once per distinct text rather than once per row.
+    """
+    texts = values.drop_nulls().unique()
+    number = _number("value", dtype)
+    exact = (pl.col("value").str.len_bytes() <= _EXACT_TEXT_BYTES) & (
+        (number == 0.0) | number.abs().is_between(_NORMAL_MAGNITUDE, 1.0 / _NORMAL_MAGNITUDE)
+    )
+    numbers = texts.to_frame("value").select(
+        pl.when(exact.fill_null(value=False)).then(number).alias("num")
+    )
+    return texts, numbers.to_series()
+
+
+def _vouch_plain(
+    events: pl.DataFrame, bounds: tuple[datetime, datetime]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The plain rows of ``events`` vouched for, and the other rows (all of ``events``'
+    columns, in row order), which ``_check_events`` checks.
+
+    The rows vouched for (row order) have their keys, ``value_num`` and ``unit``: their other
+    columns are null or constant (:func:`_clean_chunk` completes them).
+    """
+    schema = events.schema
+    if events.is_empty() or schema["value"] != pl.String or schema["item"] != pl.String:
+        return _no_plain_rows(), events
+    words, canonical = _vocabulary_arrays(), _plain_units()
+    texts, numbers = _plain_numbers(events["value"], schema["value"])
+    # A unit that is no item's canonical unit has no number: its rows are not plain.
+    pair = pl.col("v_index") * len(canonical.units) + pl.col("u_index")
+    num, t = _gather(numbers, "text_index"), pl.col("t")
+    ok = (
+        pl.col("bare")
+        & pl.lit(canonical.plain).gather(pair).fill_null(value=False)
+        & num.is_not_null()
+        & _within(num, _gather(words.lows, "v_index"), _gather(words.highs, "v_index"))
+        & t.is_not_null()
+        & _in_window(t, bounds)
+    ).fill_null(value=False)
+    marked = (
+        events.lazy()
+        .select(
+            pl.col(_ROW, _POS),
+            _index("item", words.names, "v_index"),
+            _index("unit", canonical.units, "u_index"),
+            _index("value", texts, "text_index"),
+            _time("time", schema["time"]).alias("t"),
+            pl.all_horizontal(pl.col(name).is_null() for name in _PLAIN_ABSENT).alias("bare"),
+        )
+        .select(
+            pl.col(_ROW, _POS, "v_index", "t"),
+            # (value * 1.0 + 0.0) * 1.0, the identity's affine map, makes a -0 a 0 (spelled
+            # out: Polars simplifies ``num + 0.0`` to ``num``).
+            pl.when(num == 0.0).then(pl.lit(0.0)).otherwise(num).alias("value_num"),
+            _gather(canonical.units_series, "u_index").alias("unit"),
+            ok.alias(_OK),
+        )
+        .collect()
+    )
+    vouched = marked.filter(pl.col(_OK)).drop(_OK)
+    if vouched.height == events.height:
+        return vouched, events.clear()
+    return vouched, events.filter(~marked[_OK])
+
+
+def _no_plain_rows() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={name: _CLEAN_SCHEMA[name] for name in (_ROW, _POS, "v_index", "t", "value_num")}
+        | {"unit": pl.String}
+    )
+
+
+def _clean_chunk(plain: pl.DataFrame, checked: pl.DataFrame, sizes: _Sizes) -> pl.DataFrame:
+    """The rows vouched for of one chunk in row order, in ``_CLEAN_SCHEMA``: the plain rows
+    (:func:`_vouch_plain`) and the rows ``checked`` (``_check_events``'s, in the schema).
+
+    Patient id and item are the same gathers for both (the owner's id, the item's name), so
+    they are made after the two are put in row order, and only the other columns are moved.
+    (Gathering the checked rows' own columns into place instead, by their row among the
+    checked ones, measured slower: 6.6-7.0 ms against 4.7-4.9 ms a chunk.)
+    """
+    moved = [name for name in _CLEAN_SCHEMA if name not in ("patient_id", "item", "time")]
+    plain = plain.with_columns(pl.lit(value=True).alias("attributable"))
+    if checked.is_empty():
+        rows = plain.with_columns(
+            pl.lit(None, dtype=_CLEAN_SCHEMA[name]).alias(name)
+            for name in moved
+            if name not in plain.columns
+        )
+    else:
+        rows = pl.concat([plain, checked.select(moved)], how="diagonal_relaxed", rechunk=True).sort(
+            _ROW
+        )
+    return rows.select(
+        pl.col(_ROW, _POS, "v_index", "t"),
+        _gather(sizes.owner_id, _POS).alias("patient_id"),
+        pl.col("t").alias("time"),
+        pl.lit(_vocabulary_arrays().names_series).gather(pl.col("v_index")).alias("item"),
+        *(pl.col(name) for name in EVENT_FRAME_SCHEMA if name in moved),
+    ).select(_cast_to(_CLEAN_SCHEMA))
 
 
 #: What makes two accepted events a conflict: the patient, the item and the instant.
@@ -1060,6 +1237,40 @@ class _Checked:
     positions: list[pl.DataFrame] = field(default_factory=list)
 
 
+#: Chunks wait at most this many chunks' rows for their other rows' checks: one call of
+#: ``_check_events`` per ~3 chunks of a monitored patient's shard (~10 ms each) rather than one
+#: per shard, so that the waiting plain rows do not raise the reader's peak (on the issue's
+#: shard: 378-386 MB against 396-403 MB when every chunk waited to the end; 384-392 MB before
+#: decision 0072; docs/benchmarks.md §11).
+_WAITING_CHUNKS = 3
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """Chunks whose plain rows are vouched for, waiting for the checks of their other rows."""
+
+    #: Per chunk: its plain rows vouched for (:func:`_vouch_plain`) and the end of its rows.
+    plain: list[pl.DataFrame] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    #: The other rows of these chunks (in row order), and how many.
+    others: list[pl.DataFrame] = field(default_factory=list)
+    others_rows: int = 0
+    #: Rows of the waiting chunks, plain and others.
+    rows: int = 0
+
+    def add(self, plain: pl.DataFrame, others: pl.DataFrame) -> None:
+        end = max(
+            # Both are in row order: their last rows are their largest.
+            (int(frame[_ROW].item(-1)) + 1 for frame in (plain, others) if not frame.is_empty()),
+            default=self.ends[-1] if self.ends else 0,
+        )
+        self.plain.append(plain)
+        self.ends.append(end)
+        self.others.append(others)
+        self.others_rows += others.height
+        self.rows += plain.height + others.height
+
+
 def _body_sizes(patients: pl.DataFrame) -> _Sizes:
     weight, bsa = patients["weight_kg_value"], patients["bsa_in_use"]
     return _Sizes(
@@ -1125,26 +1336,70 @@ class _ShardReader:
         """Every event row, ``chunk_events`` at a time: its owner, and the checks of the rows of
         patients vouched for.  Only what the rest of the read needs is kept of each chunk: the
         rows vouched for in the frame's columns (with their keys), and the row numbers of the
-        others; the input columns and the checks' intermediate columns are dropped."""
+        others; the input columns and the checks' intermediate columns are dropped.
+
+        The plain rows of a chunk are vouched for at once (:func:`_vouch_plain`); the others
+        (a few per cent of a monitored patient's rows) wait, with the plain rows of their
+        chunks, until ``chunk_events`` of them are gathered, ``_WAITING_CHUNKS`` chunks' rows
+        wait, or the table ends, and are then checked together: ``_check_events`` costs some
+        milliseconds a call whatever the rows, so one call per few chunks, not one per chunk.
+        """
         owners = patients.filter(pl.col("owner")).select(_KEY, _POS, _OK)
         sizes = _body_sizes(patients)
         bounds = _window_bounds()
         checked = _Checked()
-        keep = [_ROW, *_KEY_COLUMNS, *EVENT_FRAME_SCHEMA]
+        waiting = _Waiting()
         for chunk in self.event_table.chunks(_EVENT_TYPES, self.chunk_events):
             events = self._assign_owners(chunk, owners, checked)
             del chunk
             checked.unvouched.append(events.filter(~pl.col(_OK)).select(_POS, _ROW))
-            rows = _check_events(events.filter(pl.col(_OK)), sizes, bounds)
+            plain, others = _vouch_plain(events.filter(pl.col(_OK)), bounds)
             del events
-            clean = rows.filter(pl.col(_OK))
+            waiting.add(plain, others)
+            del plain, others
+            if (
+                waiting.others_rows >= self.chunk_events
+                or waiting.rows >= _WAITING_CHUNKS * self.chunk_events
+            ):
+                self._check_waiting(waiting, sizes, bounds, checked)
+        self._check_waiting(waiting, sizes, bounds, checked)
+        return checked
+
+    def _check_waiting(
+        self, waiting: _Waiting, sizes: _Sizes, bounds: tuple[datetime, datetime], checked: _Checked
+    ) -> None:
+        """The waiting other rows checked in full, and each waiting chunk's rows vouched for
+        (plain and checked, in row order) added to ``checked.clean``."""
+        if not waiting.plain:
+            return  # the last chunk's rows were checked with it
+        others = pl.concat(waiting.others) if waiting.others else None
+        waiting.others.clear()
+        waiting.others_rows = waiting.rows = 0
+        if others is None or others.is_empty():
+            clean = pl.DataFrame(schema=_CLEAN_SCHEMA)
+            if others is not None:
+                checked.suspects.append(others.select(_POS, _ROW))
+        else:
+            rows = _check_events(others, sizes, bounds)
+            del others
             checked.suspects.append(rows.filter(~pl.col(_OK)).select(_POS, _ROW))
+            clean = rows.filter(pl.col(_OK))
             del rows
             self._count_conversions(clean)
+            clean = clean.select(_cast_to(_CLEAN_SCHEMA))
+        # The checked rows are in row order: each chunk's are those before its end.
+        ends = np.searchsorted(clean[_ROW].to_numpy(), waiting.ends)
+        starts = [0, *ends[:-1].tolist()]
+        # Each waiting chunk's plain rows are let go as soon as its frame rows are made, so the
+        # waiting chunks (~44 bytes a row) and the frame rows (~80) never add up to more than
+        # the frame rows alone: the waiting costs no memory beyond one chunk.
+        waiting.plain.reverse()
+        for start, end in zip(starts, ends.tolist(), strict=True):
+            rows = _clean_chunk(waiting.plain.pop(), clean.slice(start, end - start), sizes)
             if self.extra_fields:
-                checked.positions.append(clean.select(pl.col(_POS).unique()))
-            checked.clean.append(clean.select(keep))
-        return checked
+                checked.positions.append(rows.select(pl.col(_POS).unique()))
+            checked.clean.append(rows)
+        waiting.ends.clear()
 
     def _check_patients(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Patient rows: key, duplicate, owner of their events, vouched for, and frame values."""
@@ -1217,15 +1472,21 @@ class _ShardReader:
         patient id is the key ``'None'``; rows whose key no patient row has are counted in
         ``checked.orphans`` (by key, in order of appearance) and dropped.
         """
-        events = events.with_columns(pl.col("patient_id").fill_null("None").alias(_KEY)).join(
-            owners, on=_KEY, how="left", maintain_order="left"
+        # The owners' keys are distinct: the owner of a row is the position of its key among
+        # them (an Enum cast, cheaper than a join that keeps the rows' order).
+        events = events.with_columns(pl.col("patient_id").fill_null("None").alias(_KEY))
+        events = events.with_columns(_index(_KEY, owners[_KEY], "owner_index")).select(
+            pl.exclude("owner_index"),
+            pl.lit(owners[_POS]).gather(pl.col("owner_index")).alias(_POS),
+            pl.lit(owners[_OK]).gather(pl.col("owner_index")).alias(_OK),
         )
+        stray = events[_POS].has_nulls()
         checked.orphans.append(
-            events.filter(pl.col(_POS).is_null())
+            (events.filter(pl.col(_POS).is_null()) if stray else events.clear())
             .group_by(_KEY, maintain_order=True)
             .agg(pl.len().alias("count"), pl.col(_ROW).first().alias("first"))
         )
-        return events.filter(pl.col(_POS).is_not_null())
+        return events.filter(pl.col(_POS).is_not_null()) if stray else events
 
     def _report_orphans(self, parts: list[pl.DataFrame], base: int) -> None:
         """Rows whose key no patient row has: one issue per key, after every patient's."""
@@ -1399,6 +1660,9 @@ class _ShardReader:
         no two of them share a key, and only those that share one with a row ``accepted`` by
         the Python path can be in a conflict.
         """
+        if ordered and accepted.is_empty():
+            # No two rows vouched for share a key and there is no other row: no conflict.
+            return accepted.select(_ROW)
         chosen = [part.select(_ROW, *_KEY_COLUMNS) for part in parts]
         if ordered:
             shared = accepted.select(_KEY_COLUMNS).unique()
