@@ -14,6 +14,7 @@ from crswatch.hlh._api import (
     screen_course,
     screen_frame,
     screen_results,
+    screen_statuses,
     screen_timelines,
 )
 from crswatch.hlh._inputs import screen_inputs
@@ -46,5 +47,6 @@ __all__ = [
     "screen_frame",
     "screen_inputs",
     "screen_results",
+    "screen_statuses",
     "screen_timelines",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "screen_course",
     "screen_frame",
     "screen_results",
+    "screen_statuses",
     "screen_timelines",
 ]
 
@@ -70,6 +71,20 @@ def screen_results(frame: pl.DataFrame, params: HLHParameters | None = None) -> 
         results = {screen: module.decide(row, params) for screen, module in SCREENS.items()}
         out.append(HLHScreens(patient_id=row["patient_id"], at=row["at"], results=results))
     return out
+
+
+def screen_statuses(frame: pl.DataFrame, params: HLHParameters | None = None) -> pl.DataFrame:
+    """Per row of :func:`screen_frame`: ``patient_id``, ``at`` and each screen's status.
+
+    The statuses of :func:`screen_results` (``HLHScreens.flags``; one column per screen, named
+    by its id, in the order of ``SCREENS``) as columns, without building every criterion's
+    outcome and evidence row by row: for a caller that shows only the statuses (the ward's
+    "HLH screen +" alert, decision 0073).  The same statuses as ``decide``
+    (tests/hlh/test_statuses.py).
+    """
+    params = params or HLHParameters()
+    statuses = [module.status(params).alias(screen) for screen, module in SCREENS.items()]
+    return frame.select("patient_id", "at", *statuses)
 
 
 def _times(patients: pl.DataFrame, events: pl.DataFrame, at: datetime | None) -> pl.DataFrame:

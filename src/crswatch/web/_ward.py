@@ -30,7 +30,7 @@ import polars as pl
 
 from crswatch.episodes import AssessmentGap, assessment_gaps, trajectory_of_frames
 from crswatch.errors import InputError
-from crswatch.hlh import screen_frame, screen_results
+from crswatch.hlh import screen_frame, screen_statuses
 from crswatch.management import TOCILIZUMAB_LABEL
 from crswatch.regimens import blinatumomab_status, regimen_status
 from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
@@ -421,6 +421,15 @@ def _graded(
     return {(g.patient_id, g.at): g for g in grade_state(state, scales=scales, params=params)}
 
 
+def _hlh_met(statuses: pl.DataFrame) -> dict[str, list[str]]:
+    """Per patient, the screens met (in the order of ``SCREENS``, as ``HLHScreens.flags``)."""
+    screens = [name for name in statuses.columns if name not in ("patient_id", "at")]
+    return {
+        row[0]: [name for name, status in zip(screens, row[2:], strict=True) if status == "met"]
+        for row in statuses.iter_rows()
+    }
+
+
 def grade_courses_of(frame: pl.DataFrame) -> dict[str, list[GradeCourse]]:
     """Each patient's grade courses from a trajectory, as ``grade_courses`` builds them.
 
@@ -560,7 +569,8 @@ def ward_rows_of(
     counts = {pid: int(facts[pid]["events"]) if pid in facts else 0 for pid in ids}
     graded = _graded(patients, events, [now, now - TREND_WINDOW], [crs_scale, ICANS_SCALE])
     moments = patients.select("patient_id", pl.lit(now).cast(_AT).alias("at"))
-    screens = {s.patient_id: s for s in screen_results(screen_frame(patients, events, moments))}
+    # The row shows which screens are met, nothing of their evidence: the statuses as columns.
+    screens = _hlh_met(screen_statuses(screen_frame(patients, events, moments)))
     courses = _courses(records, ids, patients, events, counts)
     icans_id = ICANS_SCALE.split(".", 1)[1]
     described = patients.select("therapy_kind", "therapy_product", "therapy_start").iter_rows()
@@ -573,7 +583,7 @@ def ward_rows_of(
         crs_then = GradeCell.of(at_then.crs[crs_scale])
         icans_then = GradeCell.of(at_then.icans[icans_id])
         alerts: list[Alert | None] = [_ferritin_alert(seen.get("ferritin"))]
-        met = [name for name, status in screens[pid].flags.items() if status == "met"]
+        met = screens[pid]
         if met:
             alerts.append(Alert("hlh", "HLH screen +", "met: " + ", ".join(met)))
         course = courses[pid]
