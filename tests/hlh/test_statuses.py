@@ -102,8 +102,6 @@ def test_the_demo_ward_every_six_hours() -> None:
     grid = pl.datetime_range(
         clock - timedelta(days=21), clock, timedelta(hours=6), time_zone="UTC", eager=True
     )
-    times = patients.select("patient_id").join(
-        pl.DataFrame({"at": grid.cast(_AT)}), how="cross"
-    )
+    times = patients.select("patient_id").join(pl.DataFrame({"at": grid.cast(_AT)}), how="cross")
     seen = _compare(screen_frame(patients, events, times))
     assert seen["hscore:met"] + seen["carhlh:met"] + seen["hlh2004:met"] > 0, seen
