@@ -113,59 +113,115 @@ def _limit(params: HLHParameters) -> tuple[pl.Expr, pl.Expr]:
     return pl.coalesce(values), pl.coalesce(sources)
 
 
-def _chosen(
+#: The specs by index (the ``_spec`` column of the long frame below) and how each orders.
+_MAX_LIKE = ("max", "crs_phase_max")
+
+
+def _spec_table() -> pl.LazyFrame:
+    """One row per input: its item, its only unit, how it is chosen (joined to the events)."""
+    return pl.LazyFrame(
+        {
+            "item": [spec.item for spec in INPUTS],
+            "_spec": list(range(len(INPUTS))),
+            "_only_unit": [spec.only_unit for spec in INPUTS],
+            "_how": [spec.how for spec in INPUTS],
+        },
+        schema={
+            "item": pl.String(),
+            "_spec": pl.UInt8(),
+            "_only_unit": pl.String(),
+            "_how": pl.String(),
+        },
+    )
+
+
+def _chosen_all(
     keyed: pl.LazyFrame,
     events: pl.LazyFrame,
-    spec: InputSpec,
     params: HLHParameters,
     limits: tuple[pl.Expr, pl.Expr],
 ) -> pl.LazyFrame:
-    """The event chosen for ``spec`` at each T, as ``{name}*`` columns."""
-    selected = events.filter(pl.col("item") == spec.item)
-    if spec.only_unit is not None:
-        selected = selected.filter(pl.col("unit") == spec.only_unit)
-    value = pl.col("value_bool") if spec.how == "latest" else pl.col("value_num")
-    limit, limit_source = limits
-    source = selected.filter(value.is_not_null()).select(
-        "patient_id",
-        "time",
-        value.alias("_v"),
-        event_ref().alias("_ref"),
-        pl.col("censored").alias("_censored"),
-        limit.alias("_limit"),
-        limit_source.alias("_limit_source"),
+    """The event chosen for every input at each T, as ``{name}*`` columns, in one query.
+
+    Each input (``INPUTS``) picks, among its item's results with a value at or before T and in
+    its window, the highest (``max``, ``crs_phase_max``: ties to the latest), the lowest
+    (``min``: ties to the latest) or the latest (``baseline``, ``latest``).  The events of
+    every input are matched to their inputs by one join (an item read by several inputs, such
+    as ferritin, gives a row per input), windowed, sorted and taken first per
+    ``(patient_id, at, input)`` once, then spread into each input's columns by one
+    aggregation: the same choice as one join, sort and group-by per input (decision 0073),
+    with a few query steps instead of some 130.
+    """
+    how = pl.col("_how")
+    latest_kind = how == "latest"
+    value_present = (
+        pl.when(latest_kind)
+        .then(pl.col("value_bool").is_not_null())
+        .otherwise(pl.col("value_num").is_not_null())
     )
-    joined = keyed.join(source, on="patient_id", how="inner").filter(pl.col("time") <= pl.col("at"))
-    start = pl.col("therapy_start")
-    if spec.how in ("max", "min"):
-        joined = joined.filter(pl.col("time") >= pl.col("at") - params.window)
-        order, descending = ["_v", "time"], [spec.how == "max", True]
-    elif spec.how == "crs_phase_max":
-        joined = joined.filter(
-            (pl.col("time") >= start) & (pl.col("time") <= start + params.carhlh_crs_phase)
+    limit, limit_source = limits
+    source = (
+        events.join(_spec_table(), on="item", how="inner")
+        .filter(
+            (pl.col("_only_unit").is_null() | (pl.col("unit") == pl.col("_only_unit")))
+            & value_present
         )
-        order, descending = ["_v", "time"], [True, True]
-    elif spec.how == "baseline":
-        joined = joined.filter(
-            (pl.col("time") <= start) & (pl.col("time") >= start - params.baseline_window)
+        .select(
+            "patient_id",
+            "time",
+            "_spec",
+            "_how",
+            pl.when(~latest_kind).then(pl.col("value_num")).alias("_num"),
+            pl.when(latest_kind).then(pl.col("value_bool")).alias("_bool"),
+            event_ref().alias("_ref"),
+            pl.col("censored").alias("_censored"),
+            limit.alias("_limit"),
+            limit_source.alias("_limit_source"),
         )
-        order, descending = ["time"], [True]
-    else:
-        order, descending = ["time"], [True]
-    name = spec.name
-    aggs = [
-        pl.col("_v").first().alias(name),
-        pl.col("time").first().alias(f"{name}_time"),
-        pl.col("_ref").first().alias(f"{name}_ref"),
-        pl.col("_censored").first().alias(f"{name}_censored"),
-    ]
-    if spec.limit is not None:
-        aggs += [
-            pl.col("_limit").first().alias(f"{name}_{spec.limit}"),
-            pl.col("_limit_source").first().alias(f"{name}_{spec.limit}_source"),
+    )
+    time, at, start = pl.col("time"), pl.col("at"), pl.col("therapy_start")
+    in_window = (
+        pl.when(how.is_in(("max", "min")))
+        .then(time >= at - params.window)
+        .when(how == "crs_phase_max")
+        .then((time >= start) & (time <= start + params.carhlh_crs_phase))
+        .when(how == "baseline")
+        .then((time <= start) & (time >= start - params.baseline_window))
+        .otherwise(pl.lit(True))
+    )
+    joined = (
+        keyed.join(source, on="patient_id", how="inner")
+        .filter(time <= at)
+        .filter(in_window)
+        .with_columns(
+            _high=pl.when(how.is_in(_MAX_LIKE)).then(pl.col("_num")),
+            _low=pl.when(how == "min").then(pl.col("_num")),
+        )
+    )
+    first = (
+        joined.sort(["_high", "_low", "time"], descending=[True, False, True], nulls_last=True)
+        .group_by([*KEYS, "_spec"])
+        .agg(pl.all().first())
+    )
+    spread: list[pl.Expr] = []
+    for index, spec in enumerate(INPUTS):
+        mine = pl.col("_spec") == index
+        value = "_bool" if spec.how == "latest" else "_num"
+        name = spec.name
+        picked = [
+            (value, name),
+            ("time", f"{name}_time"),
+            ("_ref", f"{name}_ref"),
+            ("_censored", f"{name}_censored"),
         ]
-    chosen = joined.sort(order, descending=descending).group_by(KEYS).agg(aggs)
-    return keyed.select(KEYS).join(chosen, on=KEYS, how="left")
+        if spec.limit is not None:
+            picked += [
+                ("_limit", f"{name}_{spec.limit}"),
+                ("_limit_source", f"{name}_{spec.limit}_source"),
+            ]
+        spread += [pl.col(column).filter(mine).first().alias(alias) for column, alias in picked]
+    wide = first.group_by(KEYS).agg(spread)
+    return keyed.select(KEYS).join(wide, on=KEYS, how="left")
 
 
 def _anti_cytokine(keyed: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
@@ -248,10 +304,7 @@ def screen_inputs(
         .then((pl.col("at").dt.date() - pl.col("birth_date")).dt.total_days().cast(pl.Float64))
         .otherwise(pl.col("age_years") * 365.25)
     )
-    limits = _limit(params)
-    for spec in INPUTS:
-        chosen = _chosen(keyed, events_lf, spec, params, limits)
-        state = state.join(chosen, on=KEYS, how="left")
+    state = state.join(_chosen_all(keyed, events_lf, params, _limit(params)), on=KEYS, how="left")
     state = state.join(_anti_cytokine(keyed, events_lf), on=KEYS, how="left")
     organ_params = StateParameters(
         lab_window=params.window, lab_baseline_window=params.baseline_window
