@@ -18,7 +18,7 @@ from crswatch.hlh import HLHParameters, SupplementaryFindings, screen_inputs
 from crswatch.simulate import demo_ward
 from crswatch.timeline import Timeline, to_frames
 from tests.builders import ev, timeline
-from tests.hlh._golden import HLHCase, load_cases
+from tests.hlh._golden import load_cases
 from tests.hlh.inputs_reference import reference_screen_inputs
 from tests.web.ward import NOW, simulated_ward
 
