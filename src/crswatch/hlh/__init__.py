@@ -17,7 +17,7 @@ from crswatch.hlh._api import (
     screen_statuses,
     screen_timelines,
 )
-from crswatch.hlh._inputs import screen_inputs
+from crswatch.hlh._inputs import SCREEN_ITEMS, screen_change_points, screen_inputs
 from crswatch.hlh._params import HLHParameters, IECHSTemporalRule, SupplementaryFindings
 from crswatch.hlh._result import (
     SCREEN_SCHEMA,
@@ -31,6 +31,7 @@ from crswatch.hlh._result import (
 
 __all__ = [
     "SCREENS",
+    "SCREEN_ITEMS",
     "SCREENS_SCHEMA",
     "SCREEN_SCHEMA",
     "CriterionOutcome",
@@ -43,6 +44,7 @@ __all__ = [
     "ScreenStatus",
     "SupplementaryFindings",
     "hlh_flags",
+    "screen_change_points",
     "screen_course",
     "screen_frame",
     "screen_inputs",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 import polars as pl
@@ -37,7 +38,14 @@ from crswatch.state import ANTI_CYTOKINE, StateParameters
 from crswatch.state._common import KEYS, event_ref, in_memory
 from crswatch.state._organ import ORGAN_ITEMS, organ_state
 
-__all__ = ["INPUTS", "SUPPLEMENTARY", "InputSpec", "screen_inputs"]
+__all__ = [
+    "INPUTS",
+    "SCREEN_ITEMS",
+    "SUPPLEMENTARY",
+    "InputSpec",
+    "screen_change_points",
+    "screen_inputs",
+]
 
 How = Literal["max", "min", "latest", "baseline", "crs_phase_max"]
 
@@ -88,6 +96,12 @@ SUPPLEMENTARY = (
     "pulmonary_edema_grade3",
     "oliguria_grade3",
     "iechs_timing",
+)
+
+#: Every item the screens read (the inputs, the anti-cytokine doses, the organ state's labs):
+#: no other event changes a screen.
+SCREEN_ITEMS: tuple[str, ...] = tuple(
+    sorted({spec.item for spec in INPUTS} | {*ANTI_CYTOKINE, *ORGAN_ITEMS, "dialysis"})
 )
 
 _LIMIT_ITEMS = {spec.item: spec.limit for spec in INPUTS if spec.limit is not None}
@@ -285,8 +299,7 @@ def screen_inputs(
     patients_lf = patients.lazy()
     # The items the screens read, found once: each input below and the organ state would
     # otherwise scan every event (a ward's vital signs) for its own item.
-    read = {spec.item for spec in INPUTS} | {*ANTI_CYTOKINE, *ORGAN_ITEMS, "dialysis"}
-    events_lf = events.filter(pl.col("item").is_in(sorted(read))).lazy()
+    events_lf = events.filter(pl.col("item").is_in(SCREEN_ITEMS)).lazy()
     keyed = (
         times.lazy()
         .select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC")))
@@ -321,3 +334,30 @@ def screen_inputs(
     # with the same result, as the state engine does (crswatch.state, decision 0065).
     with in_memory():
         return state.sort(KEYS).collect()
+
+
+def screen_change_points(events: pl.DataFrame, params: HLHParameters | None = None) -> pl.DataFrame:
+    """Per patient, the instants at which an input of the screens can change (sorted, unique).
+
+    Between two of them (and on the same UTC date: ``age_days`` counts days) every input, so
+    every criterion and status, is the same as at the first (tests/hlh/test_change_points.py).
+    An input depends on T only through which results lie at or before T and in its window,
+    closed at both ends (worst values, the organ state's lab window: ``window``; a crs-phase
+    peak, a baseline, the latest finding and the first anti-cytokine dose are bounded by event
+    times, not by T).  So the inputs change when a result the screens read is recorded (its
+    time) or leaves the window (``time + window`` and a microsecond, or ``end + window`` and a
+    microsecond for a record with an end, such as dialysis), and nowhere else, as the organ
+    state's own change points (``crswatch.state._organ``).  A function of the record alone:
+    the ward keeps it per stored version and its screens per interval (decision 0073).
+    """
+    params = params or HLHParameters()
+    after = params.window + timedelta(microseconds=1)
+    read = events.lazy().filter(pl.col("item").is_in(SCREEN_ITEMS))
+    points = pl.concat(
+        [
+            read.select("patient_id", pl.col("time").alias("at")),
+            read.select("patient_id", (pl.col("time") + after).alias("at")),
+            read.select("patient_id", (pl.coalesce("end", "time") + after).alias("at")),
+        ]
+    )
+    return points.unique().sort(KEYS).collect()
