@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import polars as pl
 import pytest
@@ -47,7 +48,7 @@ def _check(timelines: list[Timeline], params: HLHParameters, *, samples: int = 4
         candidates = set(rng.sample(moments, min(len(moments), samples)))
         for point in list(candidates):
             candidates |= {point - _TICK, point + _TICK}
-        for first, second in zip(moments, moments[1:], strict=False):
+        for first, second in pairwise(moments):
             if rng.random() < samples / max(len(moments), 1):
                 candidates.add(first + (second - first) / 2)
         span = (moments[-1] - moments[0]) + timedelta(days=4)

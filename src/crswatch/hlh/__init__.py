@@ -31,8 +31,8 @@ from crswatch.hlh._result import (
 
 __all__ = [
     "SCREENS",
-    "SCREEN_ITEMS",
     "SCREENS_SCHEMA",
+    "SCREEN_ITEMS",
     "SCREEN_SCHEMA",
     "CriterionOutcome",
     "HLHParameters",
