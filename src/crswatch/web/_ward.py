@@ -21,16 +21,18 @@ then by patient id.  An ungraded result is never shown or sorted as a number it 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Generic, Literal, TypeVar
 
 import polars as pl
 
 from crswatch.episodes import AssessmentGap, assessment_gaps, trajectory_of_frames
 from crswatch.errors import InputError
-from crswatch.hlh import screen_frame, screen_statuses
+from crswatch.hlh import screen_change_points, screen_frame, screen_statuses
 from crswatch.management import TOCILIZUMAB_LABEL
 from crswatch.regimens import blinatumomab_status, regimen_status
 from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
@@ -89,6 +91,8 @@ VITALS_STALE_AFTER = timedelta(hours=4)
 #: When the ward flags the latest ICE/CAPD as stale: a ward default (twice-daily assessment at the
 #: least; decision 0049).  During CRS the "ICE overdue" alert applies its own interval.
 NEURO_STALE_AFTER = timedelta(hours=12)
+
+_T = TypeVar("_T")
 
 TrendArrow = Literal["↑", "↓", "=", "?"]
 AlertLevel = Literal["alert", "info"]
@@ -430,6 +434,58 @@ def _hlh_met(statuses: pl.DataFrame) -> dict[str, list[str]]:
     }
 
 
+#: The keys of a record's HLH change points and of its screens met in one interval.
+_HLH_POINTS = "crswatch.web.ward:hlh-points"
+_HLH_MET = "crswatch.web.ward:hlh-met"
+
+
+def _hlh_points(events: pl.DataFrame) -> list[datetime]:
+    """The record's instants where a screen input can change (``screen_change_points``)."""
+    points: list[datetime] = screen_change_points(events)["at"].to_list()
+    return points
+
+
+def _screens(
+    records: Sequence[WardRecord],
+    ids: Sequence[str],
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    counts: dict[str, int],
+    now: datetime,
+) -> dict[str, list[str]]:
+    """Per patient, the HLH screens met at ``now``, kept per interval between change points.
+
+    A screen's inputs change only at the record's ``screen_change_points`` and, for the
+    age in days, at a UTC midnight (tests/hlh/test_change_points.py): the screens met at
+    ``now`` are those met anywhere in ``[last change point <= now, next one)`` on ``now``'s
+    UTC date, with the same events up to now.  So they are kept under that interval (and the
+    number of events up to now) for the record's stored version and computed again only when
+    ``now`` enters another interval or the record changes (decision 0073); the change points
+    themselves are a function of the record and kept with it.  Missing screens are computed
+    in one call for all those patients at ``now``, as before.
+    """
+    day = now.astimezone(UTC).date()
+    slots: dict[str, _Slot[list[str]]] = {}
+    for record, pid in zip(records, ids, strict=True):
+        if record.keep is None:
+            slots[pid] = _Slot()
+            continue
+        points: list[datetime] = record.keep(_HLH_POINTS, partial(_hlh_points, record.frames[1]))
+        index = bisect_right(points, now)
+        since = points[index - 1] if index else None
+        slots[pid] = record.keep((_HLH_MET, counts[pid], since, day), _Slot)
+    missing = [pid for pid, slot in slots.items() if slot.value is None]
+    if missing:
+        chosen = pl.col("patient_id").is_in(missing)
+        moments = patients.filter(chosen).select("patient_id", pl.lit(now).cast(_AT).alias("at"))
+        # The row shows which screens are met, nothing of their evidence: statuses as columns.
+        frame = screen_frame(patients.filter(chosen), events.filter(chosen), moments)
+        met = _hlh_met(screen_statuses(frame))
+        for pid in missing:
+            slots[pid].value = met[pid]
+    return {pid: slot.value for pid, slot in slots.items() if slot.value is not None}
+
+
 def grade_courses_of(frame: pl.DataFrame) -> dict[str, list[GradeCourse]]:
     """Each patient's grade courses from a trajectory, as ``grade_courses`` builds them.
 
@@ -462,18 +518,19 @@ class _Course:
     courses: list[GradeCourse] | None
 
 
-class _Slot:
-    """A kept ``_Course``, filled after the batch that computes it.
+class _Slot(Generic[_T]):
+    """A kept value (a ``_Course``, a patient's screens met), filled after the batch that
+    computes it.
 
-    ``keep`` answers one patient at a time; the trajectories are computed for every patient
-    whose slot is empty at once (one engine pass instead of one per patient).  A slot left
-    empty (the batch failed, or another request is filling it) is computed again.
+    ``keep`` answers one patient at a time; the engines run for every patient whose slot is
+    empty at once (one engine pass instead of one per patient).  A slot left empty (the batch
+    failed, or another request is filling it) is computed again.
     """
 
     __slots__ = ("value",)
 
     def __init__(self) -> None:
-        self.value: _Course | None = None
+        self.value: _T | None = None
 
 
 #: The key of the kept ``_Course`` (with the number of events at or before now: the record
@@ -488,9 +545,11 @@ def _courses(
     events: pl.DataFrame,
     counts: dict[str, int],
 ) -> dict[str, _Course]:
-    slots: dict[str, _Slot] = {}
+    slots: dict[str, _Slot[_Course]] = {}
     for record, pid in zip(records, ids, strict=True):
-        slot = _Slot() if record.keep is None else record.keep((_COURSE, counts[pid]), _Slot)
+        slot: _Slot[_Course] = (
+            _Slot() if record.keep is None else record.keep((_COURSE, counts[pid]), _Slot)
+        )
         slots[pid] = slot
     missing = [pid for pid, slot in slots.items() if slot.value is None]
     if missing:
@@ -568,9 +627,7 @@ def ward_rows_of(
     facts = _row_facts(events)
     counts = {pid: int(facts[pid]["events"]) if pid in facts else 0 for pid in ids}
     graded = _graded(patients, events, [now, now - TREND_WINDOW], [crs_scale, ICANS_SCALE])
-    moments = patients.select("patient_id", pl.lit(now).cast(_AT).alias("at"))
-    # The row shows which screens are met, nothing of their evidence: the statuses as columns.
-    screens = _hlh_met(screen_statuses(screen_frame(patients, events, moments)))
+    screens = _screens(records, ids, patients, events, counts, now)
     courses = _courses(records, ids, patients, events, counts)
     icans_id = ICANS_SCALE.split(".", 1)[1]
     described = patients.select("therapy_kind", "therapy_product", "therapy_start").iter_rows()
