@@ -25,7 +25,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, Generic, Literal, TypeVar
 
 import polars as pl
@@ -439,10 +438,26 @@ _HLH_POINTS = "crswatch.web.ward:hlh-points"
 _HLH_MET = "crswatch.web.ward:hlh-met"
 
 
-def _hlh_points(events: pl.DataFrame) -> list[datetime]:
-    """The record's instants where a screen input can change (``screen_change_points``)."""
-    points: list[datetime] = screen_change_points(events)["at"].to_list()
-    return points
+def _hlh_points(records: Sequence[WardRecord], ids: Sequence[str]) -> dict[str, list[datetime]]:
+    """Each kept record's instants where a screen input can change (``screen_change_points``
+    of its whole record: a function of the stored version), found in one call for the records
+    that have none kept yet."""
+    slots: dict[str, _Slot[list[datetime]]] = {}
+    for record, pid in zip(records, ids, strict=True):
+        if record.keep is not None:
+            slots[pid] = record.keep(_HLH_POINTS, _Slot)
+    missing = [pid for pid, slot in slots.items() if slot.value is None]
+    if missing:
+        chosen = set(missing)
+        events = pl.concat(
+            [r.frames[1] for r, pid in zip(records, ids, strict=True) if pid in chosen]
+        )
+        found: dict[str, list[datetime]] = {pid: [] for pid in missing}
+        for (pid,), rows in screen_change_points(events).group_by("patient_id"):
+            found[str(pid)] = rows["at"].to_list()
+        for pid in missing:
+            slots[pid].value = found[pid]
+    return {pid: slot.value for pid, slot in slots.items() if slot.value is not None}
 
 
 def _screens(
@@ -465,12 +480,13 @@ def _screens(
     in one call for all those patients at ``now``, as before.
     """
     day = now.astimezone(UTC).date()
+    kept_points = _hlh_points(records, ids)
     slots: dict[str, _Slot[list[str]]] = {}
     for record, pid in zip(records, ids, strict=True):
-        if record.keep is None:
+        points = kept_points.get(pid)
+        if record.keep is None or points is None:
             slots[pid] = _Slot()
             continue
-        points: list[datetime] = record.keep(_HLH_POINTS, partial(_hlh_points, record.frames[1]))
         index = bisect_right(points, now)
         since = points[index - 1] if index else None
         slots[pid] = record.keep((_HLH_MET, counts[pid], since, day), _Slot)
