@@ -5,8 +5,9 @@ a browser.  A record (``WardRecord``) is a patient's frames as the app's cache k
 ``Timeline`` only for the kinds whose regimen engines read one, and a place to keep results of
 that exact stored version.  Per refresh (decision 0068): the records' frames are concatenated
 (no ``to_frames`` over the ward), every patient is graded now and 24 h before in one
-state-engine pass building only the state the two scales read, the HLH screens run in one call,
-and the row's facts (latest vitals, ICE/CAPD, ferritin, tocilizumab doses) come from one
+state-engine pass building only the state the two scales read, the HLH screens met are read as
+statuses and kept per interval between the record's screen change points (decision 0073), and
+the row's facts (latest vitals, ICE/CAPD, ferritin, tocilizumab doses) come from one
 aggregation over the events.  The ICE gaps and the blinatumomab courses come from trajectories
 of the whole record, which do not depend on the moment: they are kept per stored version and
 recomputed, in one pass each, only for records that changed.  Only the blinatumomab and step-up
@@ -624,8 +625,9 @@ def ward_rows_of(
     """``ward_rows`` of the records' frames (the dashboard's path: frames from its cache).
 
     Each record is read as it stood at ``now`` (events after it are not known yet).  Results
-    of the whole record are kept through ``WardRecord.keep`` (``_Course``); the grades now and
-    24 h before, the HLH screens and the row's facts are computed at ``now`` on every call.
+    of the whole record are kept through ``WardRecord.keep`` (``_Course``, the HLH change
+    points) and so are the HLH screens met in the interval holding ``now`` (``_screens``); the
+    grades now and 24 h before and the row's facts are computed at ``now`` on every call.
     """
     if not records:
         return []
