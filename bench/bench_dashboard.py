@@ -315,6 +315,19 @@ def _screens(patients: Any, events: Any, moments: Any) -> Any:
     return screen_results(screen_frame(patients, events, moments))
 
 
+def _screen_statuses(patients: Any, events: Any, moments: Any) -> Any:
+    """The ward's screens when nothing is kept (decision 0073): the statuses as columns."""
+    from crswatch.hlh import screen_frame, screen_statuses
+
+    return screen_statuses(screen_frame(patients, events, moments))
+
+
+def _has_statuses() -> bool:
+    import crswatch.hlh
+
+    return hasattr(crswatch.hlh, "screen_statuses")
+
+
 def _engine_costs(records: list[Any], now: datetime, repeat: int) -> list[tuple[str, float]]:
     """The engine calls a ward refresh makes, for the whole ward and for its first patient
     alone: what is a fixed cost per call and what grows with the patients."""
@@ -332,6 +345,11 @@ def _engine_costs(records: list[Any], now: datetime, repeat: int) -> list[tuple[
             ("state + grades now and 24 h before", partial(_graded, patients, events, times,
                                                            ["astct2019", ICANS_SCALE])),
             ("HLH screens now", partial(_screens, patients, events, moments)),
+            *(
+                [("HLH screens now, statuses only (0073)",
+                  partial(_screen_statuses, patients, events, moments))]
+                if _has_statuses() else []
+            ),
             ("ICE gaps (a trajectory; kept)", partial(assessment_gaps, [],
                                                       frames=(patients, events))),
         )  # fmt: skip

@@ -9,6 +9,7 @@ compares whole ``WardRow`` values (every field, alerts and "why" included) with
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,9 @@ from crswatch.store import Store, TimelineCache, cached_patients, ingest_timelin
 from crswatch.timeline import Event, Timeline, to_frames
 from crswatch.web._pages import _ward_record
 from crswatch.web._ward import (
+    _COURSE,
+    _HLH_MET,
+    _HLH_POINTS,
     TIMELINE_KINDS,
     WardRecord,
     WardRow,
@@ -50,12 +54,18 @@ class Kept:
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, Hashable], Any] = {}
-        self.computed = 0
+        self.computed_by_kind: Counter[str] = Counter()
+
+    @property
+    def computed(self) -> int:
+        """The courses computed (the trajectories; ``computed_by_kind`` counts every kind)."""
+        return self.computed_by_kind[_COURSE]
 
     def keep(self, patient_id: str) -> Callable[[Hashable, Callable[[], Any]], Any]:
         def keep(key: Hashable, compute: Callable[[], Any]) -> Any:
             if (patient_id, key) not in self.values:
-                self.computed += 1
+                kind = key[0] if isinstance(key, tuple) else key
+                self.computed_by_kind[str(kind)] += 1
                 self.values[patient_id, key] = compute()
             return self.values[patient_id, key]
 
@@ -168,3 +178,28 @@ def test_the_stores_cached_frames_give_the_reference_rows(
         assert cache.result_hits > 0
     finally:
         store.dispose()
+
+
+def test_screens_are_kept_per_interval_between_change_points(ward: list[Timeline]) -> None:
+    """Decision 0073: the screens met are kept per interval between the HLH change points
+    (and per UTC date): a refresh inside the interval computes none, one that enters another
+    interval computes that patient's alone, and every row stays the row computed afresh."""
+    kept = Kept()
+    records = kept.records(ward)
+    _assert_same(ward_rows_of(records, CLOCK), reference_ward_rows(ward, CLOCK))
+    assert kept.computed_by_kind[_HLH_MET] == kept.computed_by_kind[_HLH_POINTS] == len(ward)
+    # Walk back and forth over three days, twenty minutes apart: each moment's rows are the
+    # rows of records with nothing kept; screens are computed only where the interval changed.
+    moments = [CLOCK - timedelta(days=3) + timedelta(minutes=20 * step) for step in range(30)]
+    moments += [moments[4] + timedelta(minutes=3), moments[4] + timedelta(minutes=7)]
+    computed = kept.computed_by_kind[_HLH_MET]
+    for now in moments:
+        _assert_same(ward_rows_of(records, now), ward_rows(ward, now))
+    assert kept.computed_by_kind[_HLH_POINTS] == len(ward)  # a function of the record
+    fresh = kept.computed_by_kind[_HLH_MET] - computed
+    assert 0 < fresh < len(ward) * len(moments) // 2
+    # The same moments again: every interval and date was seen, nothing is computed.
+    again = kept.computed_by_kind[_HLH_MET]
+    for now in moments:
+        _assert_same(ward_rows_of(records, now), ward_rows(ward, now))
+    assert kept.computed_by_kind[_HLH_MET] == again

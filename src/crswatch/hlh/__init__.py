@@ -14,9 +14,10 @@ from crswatch.hlh._api import (
     screen_course,
     screen_frame,
     screen_results,
+    screen_statuses,
     screen_timelines,
 )
-from crswatch.hlh._inputs import screen_inputs
+from crswatch.hlh._inputs import SCREEN_ITEMS, screen_change_points, screen_inputs
 from crswatch.hlh._params import HLHParameters, IECHSTemporalRule, SupplementaryFindings
 from crswatch.hlh._result import (
     SCREEN_SCHEMA,
@@ -31,6 +32,7 @@ from crswatch.hlh._result import (
 __all__ = [
     "SCREENS",
     "SCREENS_SCHEMA",
+    "SCREEN_ITEMS",
     "SCREEN_SCHEMA",
     "CriterionOutcome",
     "HLHParameters",
@@ -42,9 +44,11 @@ __all__ = [
     "ScreenStatus",
     "SupplementaryFindings",
     "hlh_flags",
+    "screen_change_points",
     "screen_course",
     "screen_frame",
     "screen_inputs",
     "screen_results",
+    "screen_statuses",
     "screen_timelines",
 ]

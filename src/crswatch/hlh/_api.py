@@ -23,6 +23,7 @@ __all__ = [
     "screen_course",
     "screen_frame",
     "screen_results",
+    "screen_statuses",
     "screen_timelines",
 ]
 
@@ -58,8 +59,28 @@ def screen_frame(
     params = params or HLHParameters()
     by_patient = _findings_by_patient(patients["patient_id"].to_list(), findings)
     inputs = screen_inputs(patients, events, times, params, by_patient)
-    columns = [expr for module in SCREENS.values() for expr in module.columns(params)]
-    return inputs.with_columns(columns)
+    return inputs.with_columns(_columns(params))
+
+
+#: The screens' criteria columns and status columns, by parameters (``repr``: the parameters
+#: hold dicts), built once per process: building them is some 5 ms of Python per call, more
+#: than evaluating them over a ward (decision 0073).  Expressions are immutable values.
+_COLUMNS: dict[str, list[pl.Expr]] = {}
+_STATUSES: dict[str, list[pl.Expr]] = {}
+
+
+def _columns(params: HLHParameters) -> list[pl.Expr]:
+    key = repr(params)
+    if key not in _COLUMNS:
+        _COLUMNS[key] = [expr for module in SCREENS.values() for expr in module.columns(params)]
+    return _COLUMNS[key]
+
+
+def _statuses(params: HLHParameters) -> list[pl.Expr]:
+    key = repr(params)
+    if key not in _STATUSES:
+        _STATUSES[key] = [module.status(params).alias(id_) for id_, module in SCREENS.items()]
+    return _STATUSES[key]
 
 
 def screen_results(frame: pl.DataFrame, params: HLHParameters | None = None) -> list[HLHScreens]:
@@ -70,6 +91,19 @@ def screen_results(frame: pl.DataFrame, params: HLHParameters | None = None) -> 
         results = {screen: module.decide(row, params) for screen, module in SCREENS.items()}
         out.append(HLHScreens(patient_id=row["patient_id"], at=row["at"], results=results))
     return out
+
+
+def screen_statuses(frame: pl.DataFrame, params: HLHParameters | None = None) -> pl.DataFrame:
+    """Per row of :func:`screen_frame`: ``patient_id``, ``at`` and each screen's status.
+
+    The statuses of :func:`screen_results` (``HLHScreens.flags``; one column per screen, named
+    by its id, in the order of ``SCREENS``) as columns, without building every criterion's
+    outcome and evidence row by row: for a caller that shows only the statuses (the ward's
+    "HLH screen +" alert, decision 0073).  The same statuses as ``decide``
+    (tests/hlh/test_statuses.py).
+    """
+    params = params or HLHParameters()
+    return frame.select("patient_id", "at", *_statuses(params))
 
 
 def _times(patients: pl.DataFrame, events: pl.DataFrame, at: datetime | None) -> pl.DataFrame:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 import polars as pl
@@ -37,7 +38,14 @@ from crswatch.state import ANTI_CYTOKINE, StateParameters
 from crswatch.state._common import KEYS, event_ref, in_memory
 from crswatch.state._organ import ORGAN_ITEMS, organ_state
 
-__all__ = ["INPUTS", "SUPPLEMENTARY", "InputSpec", "screen_inputs"]
+__all__ = [
+    "INPUTS",
+    "SCREEN_ITEMS",
+    "SUPPLEMENTARY",
+    "InputSpec",
+    "screen_change_points",
+    "screen_inputs",
+]
 
 How = Literal["max", "min", "latest", "baseline", "crs_phase_max"]
 
@@ -90,6 +98,12 @@ SUPPLEMENTARY = (
     "iechs_timing",
 )
 
+#: Every item the screens read (the inputs, the anti-cytokine doses, the organ state's labs):
+#: no other event changes a screen.
+SCREEN_ITEMS: tuple[str, ...] = tuple(
+    sorted({spec.item for spec in INPUTS} | {*ANTI_CYTOKINE, *ORGAN_ITEMS, "dialysis"})
+)
+
 _LIMIT_ITEMS = {spec.item: spec.limit for spec in INPUTS if spec.limit is not None}
 
 
@@ -113,59 +127,115 @@ def _limit(params: HLHParameters) -> tuple[pl.Expr, pl.Expr]:
     return pl.coalesce(values), pl.coalesce(sources)
 
 
-def _chosen(
+#: The specs by index (the ``_spec`` column of the long frame below) and how each orders.
+_MAX_LIKE = ("max", "crs_phase_max")
+
+
+def _spec_table() -> pl.LazyFrame:
+    """One row per input: its item, its only unit, how it is chosen (joined to the events)."""
+    return pl.LazyFrame(
+        {
+            "item": [spec.item for spec in INPUTS],
+            "_spec": list(range(len(INPUTS))),
+            "_only_unit": [spec.only_unit for spec in INPUTS],
+            "_how": [spec.how for spec in INPUTS],
+        },
+        schema={
+            "item": pl.String(),
+            "_spec": pl.UInt8(),
+            "_only_unit": pl.String(),
+            "_how": pl.String(),
+        },
+    )
+
+
+def _chosen_all(
     keyed: pl.LazyFrame,
     events: pl.LazyFrame,
-    spec: InputSpec,
     params: HLHParameters,
     limits: tuple[pl.Expr, pl.Expr],
 ) -> pl.LazyFrame:
-    """The event chosen for ``spec`` at each T, as ``{name}*`` columns."""
-    selected = events.filter(pl.col("item") == spec.item)
-    if spec.only_unit is not None:
-        selected = selected.filter(pl.col("unit") == spec.only_unit)
-    value = pl.col("value_bool") if spec.how == "latest" else pl.col("value_num")
-    limit, limit_source = limits
-    source = selected.filter(value.is_not_null()).select(
-        "patient_id",
-        "time",
-        value.alias("_v"),
-        event_ref().alias("_ref"),
-        pl.col("censored").alias("_censored"),
-        limit.alias("_limit"),
-        limit_source.alias("_limit_source"),
+    """The event chosen for every input at each T, as ``{name}*`` columns, in one query.
+
+    Each input (``INPUTS``) picks, among its item's results with a value at or before T and in
+    its window, the highest (``max``, ``crs_phase_max``: ties to the latest), the lowest
+    (``min``: ties to the latest) or the latest (``baseline``, ``latest``).  The events of
+    every input are matched to their inputs by one join (an item read by several inputs, such
+    as ferritin, gives a row per input), windowed, sorted and taken first per
+    ``(patient_id, at, input)`` once, then spread into each input's columns by one
+    aggregation: the same choice as one join, sort and group-by per input (decision 0073),
+    with a few query steps instead of some 130.
+    """
+    how = pl.col("_how")
+    latest_kind = how == "latest"
+    value_present = (
+        pl.when(latest_kind)
+        .then(pl.col("value_bool").is_not_null())
+        .otherwise(pl.col("value_num").is_not_null())
     )
-    joined = keyed.join(source, on="patient_id", how="inner").filter(pl.col("time") <= pl.col("at"))
-    start = pl.col("therapy_start")
-    if spec.how in ("max", "min"):
-        joined = joined.filter(pl.col("time") >= pl.col("at") - params.window)
-        order, descending = ["_v", "time"], [spec.how == "max", True]
-    elif spec.how == "crs_phase_max":
-        joined = joined.filter(
-            (pl.col("time") >= start) & (pl.col("time") <= start + params.carhlh_crs_phase)
+    limit, limit_source = limits
+    source = (
+        events.join(_spec_table(), on="item", how="inner")
+        .filter(
+            (pl.col("_only_unit").is_null() | (pl.col("unit") == pl.col("_only_unit")))
+            & value_present
         )
-        order, descending = ["_v", "time"], [True, True]
-    elif spec.how == "baseline":
-        joined = joined.filter(
-            (pl.col("time") <= start) & (pl.col("time") >= start - params.baseline_window)
+        .select(
+            "patient_id",
+            "time",
+            "_spec",
+            "_how",
+            pl.when(~latest_kind).then(pl.col("value_num")).alias("_num"),
+            pl.when(latest_kind).then(pl.col("value_bool")).alias("_bool"),
+            event_ref().alias("_ref"),
+            pl.col("censored").alias("_censored"),
+            limit.alias("_limit"),
+            limit_source.alias("_limit_source"),
         )
-        order, descending = ["time"], [True]
-    else:
-        order, descending = ["time"], [True]
-    name = spec.name
-    aggs = [
-        pl.col("_v").first().alias(name),
-        pl.col("time").first().alias(f"{name}_time"),
-        pl.col("_ref").first().alias(f"{name}_ref"),
-        pl.col("_censored").first().alias(f"{name}_censored"),
-    ]
-    if spec.limit is not None:
-        aggs += [
-            pl.col("_limit").first().alias(f"{name}_{spec.limit}"),
-            pl.col("_limit_source").first().alias(f"{name}_{spec.limit}_source"),
+    )
+    time, at, start = pl.col("time"), pl.col("at"), pl.col("therapy_start")
+    in_window = (
+        pl.when(how.is_in(("max", "min")))
+        .then(time >= at - params.window)
+        .when(how == "crs_phase_max")
+        .then((time >= start) & (time <= start + params.carhlh_crs_phase))
+        .when(how == "baseline")
+        .then((time <= start) & (time >= start - params.baseline_window))
+        .otherwise(pl.lit(True))
+    )
+    joined = (
+        keyed.join(source, on="patient_id", how="inner")
+        .filter(time <= at)
+        .filter(in_window)
+        .with_columns(
+            _high=pl.when(how.is_in(_MAX_LIKE)).then(pl.col("_num")),
+            _low=pl.when(how == "min").then(pl.col("_num")),
+        )
+    )
+    first = (
+        joined.sort(["_high", "_low", "time"], descending=[True, False, True], nulls_last=True)
+        .group_by([*KEYS, "_spec"])
+        .agg(pl.all().first())
+    )
+    spread: list[pl.Expr] = []
+    for index, spec in enumerate(INPUTS):
+        mine = pl.col("_spec") == index
+        value = "_bool" if spec.how == "latest" else "_num"
+        name = spec.name
+        picked = [
+            (value, name),
+            ("time", f"{name}_time"),
+            ("_ref", f"{name}_ref"),
+            ("_censored", f"{name}_censored"),
         ]
-    chosen = joined.sort(order, descending=descending).group_by(KEYS).agg(aggs)
-    return keyed.select(KEYS).join(chosen, on=KEYS, how="left")
+        if spec.limit is not None:
+            picked += [
+                ("_limit", f"{name}_{spec.limit}"),
+                ("_limit_source", f"{name}_{spec.limit}_source"),
+            ]
+        spread += [pl.col(column).filter(mine).first().alias(alias) for column, alias in picked]
+    wide = first.group_by(KEYS).agg(spread)
+    return keyed.select(KEYS).join(wide, on=KEYS, how="left")
 
 
 def _anti_cytokine(keyed: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
@@ -229,8 +299,7 @@ def screen_inputs(
     patients_lf = patients.lazy()
     # The items the screens read, found once: each input below and the organ state would
     # otherwise scan every event (a ward's vital signs) for its own item.
-    read = {spec.item for spec in INPUTS} | {*ANTI_CYTOKINE, *ORGAN_ITEMS, "dialysis"}
-    events_lf = events.filter(pl.col("item").is_in(sorted(read))).lazy()
+    events_lf = events.filter(pl.col("item").is_in(SCREEN_ITEMS)).lazy()
     keyed = (
         times.lazy()
         .select("patient_id", pl.col("at").cast(pl.Datetime("us", "UTC")))
@@ -248,10 +317,7 @@ def screen_inputs(
         .then((pl.col("at").dt.date() - pl.col("birth_date")).dt.total_days().cast(pl.Float64))
         .otherwise(pl.col("age_years") * 365.25)
     )
-    limits = _limit(params)
-    for spec in INPUTS:
-        chosen = _chosen(keyed, events_lf, spec, params, limits)
-        state = state.join(chosen, on=KEYS, how="left")
+    state = state.join(_chosen_all(keyed, events_lf, params, _limit(params)), on=KEYS, how="left")
     state = state.join(_anti_cytokine(keyed, events_lf), on=KEYS, how="left")
     organ_params = StateParameters(
         lab_window=params.window, lab_baseline_window=params.baseline_window
@@ -268,3 +334,30 @@ def screen_inputs(
     # with the same result, as the state engine does (crswatch.state, decision 0065).
     with in_memory():
         return state.sort(KEYS).collect()
+
+
+def screen_change_points(events: pl.DataFrame, params: HLHParameters | None = None) -> pl.DataFrame:
+    """Per patient, the instants at which an input of the screens can change (sorted, unique).
+
+    Between two of them (and on the same UTC date: ``age_days`` counts days) every input, so
+    every criterion and status, is the same as at the first (tests/hlh/test_change_points.py).
+    An input depends on T only through which results lie at or before T and in its window,
+    closed at both ends (worst values, the organ state's lab window: ``window``; a crs-phase
+    peak, a baseline, the latest finding and the first anti-cytokine dose are bounded by event
+    times, not by T).  So the inputs change when a result the screens read is recorded (its
+    time) or leaves the window (``time + window`` and a microsecond, or ``end + window`` and a
+    microsecond for a record with an end, such as dialysis), and nowhere else, as the organ
+    state's own change points (``crswatch.state._organ``).  A function of the record alone:
+    the ward keeps it per stored version and its screens per interval (decision 0073).
+    """
+    params = params or HLHParameters()
+    after = params.window + timedelta(microseconds=1)
+    read = events.lazy().filter(pl.col("item").is_in(SCREEN_ITEMS))
+    points = pl.concat(
+        [
+            read.select("patient_id", pl.col("time").alias("at")),
+            read.select("patient_id", (pl.col("time") + after).alias("at")),
+            read.select("patient_id", (pl.coalesce("end", "time") + after).alias("at")),
+        ]
+    )
+    return points.unique().sort(KEYS).collect()

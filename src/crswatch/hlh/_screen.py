@@ -18,7 +18,7 @@ from crswatch.hlh._criteria import BandVariable, CountVariable, Criterion, Part,
 from crswatch.hlh._inputs import INPUTS, SUPPLEMENTARY
 from crswatch.hlh._result import CriterionOutcome, Observation, ScreenStatus
 
-__all__ = ["Row", "all_of", "columns_for", "observations", "outcome"]
+__all__ = ["Row", "all_of", "all_of_status", "columns_for", "observations", "outcome", "status_of"]
 
 Row = dict[str, Any]
 Rowlike = Criterion | BandVariable | CountVariable
@@ -220,3 +220,26 @@ def all_of(
             ]
             missing.append(f"{item.id} ({', '.join(lacking)})")
     return outcomes, status, missing
+
+
+def status_of(met: pl.Expr, not_met: pl.Expr) -> pl.Expr:
+    """A screen's status as a column: "met" where ``met``, else "not_met" where ``not_met``,
+    else "not_assessable" (a null condition counts as not holding, as in ``decide``)."""
+    return (
+        pl.when(met)
+        .then(pl.lit("met"))
+        .when(not_met)
+        .then(pl.lit("not_met"))
+        .otherwise(pl.lit("not_assessable"))
+    )
+
+
+def all_of_status(screen: str, rows: Sequence[Criterion]) -> pl.Expr:
+    """``all_of``'s status as a column over the criteria columns (``columns_for``).
+
+    Kleene logic as ``all_of`` reads the outcomes: met when every criterion is met, not met
+    when one is not, otherwise not assessable.
+    """
+    met = [pl.col(f"{screen}.{item.id}") for item in rows]
+    every = pl.all_horizontal(met)
+    return status_of(every.fill_null(False), every.not_().fill_null(False))

@@ -32,10 +32,10 @@ import polars as pl
 from crswatch.hlh._criteria import Criterion, Part, finding, threshold
 from crswatch.hlh._params import HLHParameters
 from crswatch.hlh._result import ScreenResult
-from crswatch.hlh._screen import Row, all_of, columns_for
+from crswatch.hlh._screen import Row, all_of, all_of_status, columns_for
 from crswatch.scales._compare import compare
 
-__all__ = ["ID", "TITLE", "VERSION", "columns", "criteria", "decide"]
+__all__ = ["ID", "TITLE", "VERSION", "columns", "criteria", "decide", "status"]
 
 ID = "carhlh"
 VERSION = "Neelapu 2018"
@@ -112,6 +112,11 @@ def criteria(params: HLHParameters | None = None) -> tuple[Criterion, ...]:
 
 def columns(params: HLHParameters) -> list[pl.Expr]:
     return columns_for(ID, criteria(params))
+
+
+def status(params: HLHParameters) -> pl.Expr:
+    """``decide``'s status as a column over :func:`columns` (the ward shows only the status)."""
+    return all_of_status(ID, criteria(params))
 
 
 def decide(row: Row, params: HLHParameters) -> ScreenResult:

@@ -44,10 +44,10 @@ import polars as pl
 from crswatch.hlh._criteria import Criterion, Part, finding, threshold
 from crswatch.hlh._params import HLHParameters
 from crswatch.hlh._result import ScreenResult, ScreenStatus
-from crswatch.hlh._screen import Row, columns_for, outcome
+from crswatch.hlh._screen import Row, columns_for, outcome, status_of
 from crswatch.scales._compare import compare
 
-__all__ = ["ID", "NEEDED", "TITLE", "VERSION", "columns", "criteria", "decide"]
+__all__ = ["ID", "NEEDED", "TITLE", "VERSION", "columns", "criteria", "decide", "status"]
 
 ID = "hlh2004"
 VERSION = "Henter 2007"
@@ -221,6 +221,24 @@ def _missing_inputs(row: Row, item: Criterion) -> list[str]:
         if row.get(f"{ID}.{item.id}.{part.id}") is None:
             missing += [name for name in part.inputs if row.get(name) is None]
     return sorted(set(missing))
+
+
+def status(params: HLHParameters) -> pl.Expr:
+    """``decide``'s status as a column over :func:`columns` (the ward shows only the status).
+
+    The same two routes: the criteria (met, unknown counted as ``decide`` counts them) and the
+    molecular diagnosis.
+    """
+    flags = [pl.col(f"{ID}.{item.id}") for item in criteria(params)]
+    met = pl.sum_horizontal([flag.fill_null(False).cast(pl.Int32) for flag in flags])
+    unknown = pl.sum_horizontal([flag.is_null().cast(pl.Int32) for flag in flags])
+    molecular = pl.col("hlh_molecular_diagnosis")
+    criteria_met = met >= NEEDED
+    criteria_not_met = (met + unknown) < NEEDED
+    return status_of(
+        criteria_met | molecular.fill_null(False),
+        criteria_not_met & molecular.not_().fill_null(False),
+    )
 
 
 def decide(row: Row, params: HLHParameters) -> ScreenResult:

@@ -42,7 +42,7 @@ import polars as pl
 from crswatch.hlh._criteria import BandVariable, CountVariable, band, finding, threshold
 from crswatch.hlh._params import HLHParameters
 from crswatch.hlh._result import ScreenResult, ScreenStatus
-from crswatch.hlh._screen import Row, columns_for, outcome
+from crswatch.hlh._screen import Row, columns_for, outcome, status_of
 from crswatch.scales._compare import compare
 from crswatch.timeline import conversion_for
 
@@ -55,6 +55,7 @@ __all__ = [
     "VERSION",
     "columns",
     "decide",
+    "status",
     "variables",
 ]
 
@@ -248,6 +249,15 @@ def columns(params: HLHParameters) -> list[pl.Expr]:
     """The points columns over the inputs frame (no parameter changes the table)."""
     del params
     return columns_for(ID, variables())
+
+
+def status(params: HLHParameters) -> pl.Expr:
+    """``decide``'s status as a column over :func:`columns` (the ward shows only the status):
+    met when the certain points reach the cut-off, not met when the most possible stay below."""
+    del params
+    low = pl.sum_horizontal([pl.col(f"{ID}.{variable.id}.low") for variable in variables()])
+    high = pl.sum_horizontal([pl.col(f"{ID}.{variable.id}.high") for variable in variables()])
+    return status_of(low >= CUTOFF, high < CUTOFF)
 
 
 def decide(row: Row, params: HLHParameters) -> ScreenResult:

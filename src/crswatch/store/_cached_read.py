@@ -4,7 +4,8 @@ The ward reads every stored patient on each refresh.  ``TimelineCache.frames`` a
 for one patient's marker per call (24 queries for the demo ward, about 15 ms on SQLite); here
 the markers of all the patients are read in one query (``TimelineCache.markers``), and each
 patient's frames are kept as a result of that exact stored version (``TimelineCache.result``),
-so an unchanged patient costs no query at all.  On a miss the frames come from
+so an unchanged patient costs no query at all (nor, for a patient read with its timeline, a
+second look at whether the two are of one version: decision 0073).  On a miss the frames come from
 ``TimelineCache.frames`` (which reads the store or reuses the cached timeline), and its own
 marker, not the one of the batch query, is the version handed back: a write between the two
 queries gives the newer frames with their own version, never frames under an older name.
@@ -74,12 +75,13 @@ def cached_patients(
             if kind not in timeline_kinds:
                 found.append(CachedPatient(pid, version, frames, None))
                 continue
-            timeline: Timeline | None = cache.result(
-                pid, version, _TIMELINE, partial(cache.load, session, pid)
+            checked: tuple[Timeline, bool] | None = cache.result(
+                pid, version, _TIMELINE, partial(_timeline, cache, session, pid, frames)
             )
-            if timeline is None:
+            if checked is None:
                 continue
-            if not _same_version(timeline, frames):
+            timeline, same = checked
+            if not same:
                 found.append(CachedPatient(pid, None, to_frames([timeline]), timeline))
                 continue
             found.append(CachedPatient(pid, version, frames, timeline))
@@ -93,6 +95,21 @@ def _frames(
         patient_id, marker, _FRAMES, partial(cache.frames, session, patient_id)
     )
     return got
+
+
+def _timeline(
+    cache: TimelineCache, session: Session, patient_id: str, frames: Frames
+) -> tuple[Timeline, bool] | None:
+    """The patient's timeline, and whether it is of the frames' version.
+
+    Kept with the timeline under the frames' version (decision 0073): the frames of one
+    version are always the same rows, so the check's answer is too, and an unchanged ward
+    does not rebuild a frame per blinatumomab or step-up patient to compare on every refresh.
+    """
+    timeline = cache.load(session, patient_id)
+    if timeline is None:
+        return None
+    return timeline, _same_version(timeline, frames)
 
 
 def _same_version(timeline: Timeline, frames: Frames) -> bool:

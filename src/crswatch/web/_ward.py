@@ -5,8 +5,9 @@ a browser.  A record (``WardRecord``) is a patient's frames as the app's cache k
 ``Timeline`` only for the kinds whose regimen engines read one, and a place to keep results of
 that exact stored version.  Per refresh (decision 0068): the records' frames are concatenated
 (no ``to_frames`` over the ward), every patient is graded now and 24 h before in one
-state-engine pass building only the state the two scales read, the HLH screens run in one call,
-and the row's facts (latest vitals, ICE/CAPD, ferritin, tocilizumab doses) come from one
+state-engine pass building only the state the two scales read, the HLH screens met are read as
+statuses and kept per interval between the record's screen change points (decision 0073), and
+the row's facts (latest vitals, ICE/CAPD, ferritin, tocilizumab doses) come from one
 aggregation over the events.  The ICE gaps and the blinatumomab courses come from trajectories
 of the whole record, which do not depend on the moment: they are kept per stored version and
 recomputed, in one pass each, only for records that changed.  Only the blinatumomab and step-up
@@ -24,13 +25,14 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
+import numpy as np
 import polars as pl
 
 from crswatch.episodes import AssessmentGap, assessment_gaps, trajectory_of_frames
 from crswatch.errors import InputError
-from crswatch.hlh import screen_frame, screen_results
+from crswatch.hlh import screen_change_points, screen_frame, screen_statuses
 from crswatch.management import TOCILIZUMAB_LABEL
 from crswatch.regimens import blinatumomab_status, regimen_status
 from crswatch.regimens.blinatumomab import GradeCourse, GradePoint, StatusParameters
@@ -89,6 +91,8 @@ VITALS_STALE_AFTER = timedelta(hours=4)
 #: When the ward flags the latest ICE/CAPD as stale: a ward default (twice-daily assessment at the
 #: least; decision 0049).  During CRS the "ICE overdue" alert applies its own interval.
 NEURO_STALE_AFTER = timedelta(hours=12)
+
+_T = TypeVar("_T")
 
 TrendArrow = Literal["↑", "↓", "=", "?"]
 AlertLevel = Literal["alert", "info"]
@@ -421,6 +425,94 @@ def _graded(
     return {(g.patient_id, g.at): g for g in grade_state(state, scales=scales, params=params)}
 
 
+def _hlh_met(statuses: pl.DataFrame) -> dict[str, list[str]]:
+    """Per patient, the screens met (in the order of ``SCREENS``, as ``HLHScreens.flags``)."""
+    screens = [name for name in statuses.columns if name not in ("patient_id", "at")]
+    return {
+        row[0]: [name for name, status in zip(screens, row[2:], strict=True) if status == "met"]
+        for row in statuses.iter_rows()
+    }
+
+
+#: The keys of a record's HLH change points and of its screens met in one interval.
+_HLH_POINTS = "crswatch.web.ward:hlh-points"
+_HLH_MET = "crswatch.web.ward:hlh-met"
+
+
+#: Instants as the frames hold them: microseconds since the epoch, UTC.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _hlh_points(records: Sequence[WardRecord], ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each kept record's instants where a screen input can change (``screen_change_points``
+    of its whole record: a function of the stored version), found in one call for the records
+    that have none kept yet.  Sorted microseconds since the epoch: a month of 5-minute
+    temperatures gives some 20,000 instants, 8 bytes each, searched in microseconds."""
+    slots: dict[str, _Slot[np.ndarray]] = {}
+    for record, pid in zip(records, ids, strict=True):
+        if record.keep is not None:
+            slots[pid] = record.keep(_HLH_POINTS, _Slot)
+    missing = [pid for pid, slot in slots.items() if slot.value is None]
+    if missing:
+        chosen = set(missing)
+        events = pl.concat(
+            [r.frames[1] for r, pid in zip(records, ids, strict=True) if pid in chosen]
+        )
+        found = {pid: np.empty(0, dtype=np.int64) for pid in missing}
+        points = screen_change_points(events).with_columns(pl.col("at").dt.epoch("us"))
+        for (pid,), rows in points.group_by("patient_id"):
+            found[str(pid)] = rows["at"].to_numpy()
+        for pid in missing:
+            slots[pid].value = found[pid]
+    return {pid: slot.value for pid, slot in slots.items() if slot.value is not None}
+
+
+def _screens(
+    records: Sequence[WardRecord],
+    ids: Sequence[str],
+    patients: pl.DataFrame,
+    events: pl.DataFrame,
+    counts: dict[str, int],
+    now: datetime,
+) -> dict[str, list[str]]:
+    """Per patient, the HLH screens met at ``now``, kept per interval between change points.
+
+    A screen's inputs change only at the record's ``screen_change_points`` and, for the
+    age in days, at a UTC midnight (tests/hlh/test_change_points.py): the screens met at
+    ``now`` are those met anywhere in ``[last change point <= now, next one)`` on ``now``'s
+    UTC date, with the same events up to now.  So they are kept under that interval (and the
+    number of events up to now) for the record's stored version and computed again only when
+    ``now`` enters another interval or the record changes (decision 0073); the change points
+    themselves are a function of the record and kept with it.  Missing screens are computed
+    in one call for all those patients at ``now``, as before.
+    """
+    day = now.astimezone(UTC).date()
+    kept_points = _hlh_points(records, ids)
+    slots: dict[str, _Slot[list[str]]] = {}
+    for record, pid in zip(records, ids, strict=True):
+        points = kept_points.get(pid)
+        if record.keep is None or points is None:
+            slots[pid] = _Slot()
+            continue
+        index = int(np.searchsorted(points, _micros(now), side="right"))
+        since = int(points[index - 1]) if index else None
+        slots[pid] = record.keep((_HLH_MET, counts[pid], since, day), _Slot)
+    missing = [pid for pid, slot in slots.items() if slot.value is None]
+    if missing:
+        chosen = pl.col("patient_id").is_in(missing)
+        moments = patients.filter(chosen).select("patient_id", pl.lit(now).cast(_AT).alias("at"))
+        # The row shows which screens are met, nothing of their evidence: statuses as columns.
+        frame = screen_frame(patients.filter(chosen), events.filter(chosen), moments)
+        met = _hlh_met(screen_statuses(frame))
+        for pid in missing:
+            slots[pid].value = met[pid]
+    return {pid: slot.value for pid, slot in slots.items() if slot.value is not None}
+
+
 def grade_courses_of(frame: pl.DataFrame) -> dict[str, list[GradeCourse]]:
     """Each patient's grade courses from a trajectory, as ``grade_courses`` builds them.
 
@@ -453,18 +545,19 @@ class _Course:
     courses: list[GradeCourse] | None
 
 
-class _Slot:
-    """A kept ``_Course``, filled after the batch that computes it.
+class _Slot(Generic[_T]):
+    """A kept value (a ``_Course``, a patient's screens met), filled after the batch that
+    computes it.
 
-    ``keep`` answers one patient at a time; the trajectories are computed for every patient
-    whose slot is empty at once (one engine pass instead of one per patient).  A slot left
-    empty (the batch failed, or another request is filling it) is computed again.
+    ``keep`` answers one patient at a time; the engines run for every patient whose slot is
+    empty at once (one engine pass instead of one per patient).  A slot left empty (the batch
+    failed, or another request is filling it) is computed again.
     """
 
     __slots__ = ("value",)
 
     def __init__(self) -> None:
-        self.value: _Course | None = None
+        self.value: _T | None = None
 
 
 #: The key of the kept ``_Course`` (with the number of events at or before now: the record
@@ -479,9 +572,11 @@ def _courses(
     events: pl.DataFrame,
     counts: dict[str, int],
 ) -> dict[str, _Course]:
-    slots: dict[str, _Slot] = {}
+    slots: dict[str, _Slot[_Course]] = {}
     for record, pid in zip(records, ids, strict=True):
-        slot = _Slot() if record.keep is None else record.keep((_COURSE, counts[pid]), _Slot)
+        slot: _Slot[_Course] = (
+            _Slot() if record.keep is None else record.keep((_COURSE, counts[pid]), _Slot)
+        )
         slots[pid] = slot
     missing = [pid for pid, slot in slots.items() if slot.value is None]
     if missing:
@@ -540,8 +635,9 @@ def ward_rows_of(
     """``ward_rows`` of the records' frames (the dashboard's path: frames from its cache).
 
     Each record is read as it stood at ``now`` (events after it are not known yet).  Results
-    of the whole record are kept through ``WardRecord.keep`` (``_Course``); the grades now and
-    24 h before, the HLH screens and the row's facts are computed at ``now`` on every call.
+    of the whole record are kept through ``WardRecord.keep`` (``_Course``, the HLH change
+    points) and so are the HLH screens met in the interval holding ``now`` (``_screens``); the
+    grades now and 24 h before and the row's facts are computed at ``now`` on every call.
     """
     if not records:
         return []
@@ -559,8 +655,7 @@ def ward_rows_of(
     facts = _row_facts(events)
     counts = {pid: int(facts[pid]["events"]) if pid in facts else 0 for pid in ids}
     graded = _graded(patients, events, [now, now - TREND_WINDOW], [crs_scale, ICANS_SCALE])
-    moments = patients.select("patient_id", pl.lit(now).cast(_AT).alias("at"))
-    screens = {s.patient_id: s for s in screen_results(screen_frame(patients, events, moments))}
+    screens = _screens(records, ids, patients, events, counts, now)
     courses = _courses(records, ids, patients, events, counts)
     icans_id = ICANS_SCALE.split(".", 1)[1]
     described = patients.select("therapy_kind", "therapy_product", "therapy_start").iter_rows()
@@ -573,7 +668,7 @@ def ward_rows_of(
         crs_then = GradeCell.of(at_then.crs[crs_scale])
         icans_then = GradeCell.of(at_then.icans[icans_id])
         alerts: list[Alert | None] = [_ferritin_alert(seen.get("ferritin"))]
-        met = [name for name, status in screens[pid].flags.items() if status == "met"]
+        met = screens[pid]
         if met:
             alerts.append(Alert("hlh", "HLH screen +", "met: " + ", ".join(met)))
         course = courses[pid]
