@@ -1,6 +1,14 @@
 """The clinical state at evaluation times: vectorized Polars over a patient-sorted event table."""
 
-from crswatch.state._engine import clinical_state, evaluation_times, state_of, states_over_time
+from crswatch.state._engine import (
+    PreparedState,
+    clinical_state,
+    evaluation_times,
+    prepare_state,
+    prepared_state_at,
+    state_of,
+    states_over_time,
+)
 from crswatch.state._fever import ANTI_CYTOKINE, CORTICOSTEROIDS
 from crswatch.state._hemodynamics import PRESSORS, RATE_COLUMNS
 from crswatch.state._neuro import CONSCIOUSNESS_LEVELS, ICE_ITEM_POINTS, SEIZURE_SEVERITY
@@ -19,9 +27,12 @@ __all__ = [
     "CrsDefinition",
     "FeverWaiver",
     "FiO2Rule",
+    "PreparedState",
     "StateParameters",
     "clinical_state",
     "evaluation_times",
+    "prepare_state",
+    "prepared_state_at",
     "state_of",
     "states_over_time",
 ]

@@ -9,6 +9,7 @@ table at the bedside and on a shard of a cohort; there is no second implementati
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -38,7 +39,15 @@ from crswatch.state._parameters import StateParameters
 from crswatch.state._respiratory import respiratory_state
 from crswatch.timeline import Timeline, to_frames
 
-__all__ = ["clinical_state", "evaluation_times", "state_of", "states_over_time"]
+__all__ = [
+    "PreparedState",
+    "clinical_state",
+    "evaluation_times",
+    "prepare_state",
+    "prepared_state_at",
+    "state_of",
+    "states_over_time",
+]
 
 _COAGULOPATHY_PRODUCTS = ("ffp", "cryoprecipitate", "fibrinogen_concentrate")
 
@@ -100,6 +109,64 @@ def clinical_state(
             patients, events, with_keys(times, ids), params or StateParameters(), columns
         )
         return with_ids(state, ids)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedState:
+    """What the state at any time reads of a record and no evaluation time changes.
+
+    The bedside asks one record for its state at many times (an API client's ``at``, a
+    timeline scrubbed): the patient keys, the order check, the state's events and the CRS
+    episodes (every temperature and SBP reading since the therapy start classed as a sign of
+    CRS or not) are the same at every time, so they are computed once per stored version
+    (about a seventh of a month-long record's state at one time, docs/decisions/0071).
+    """
+
+    #: Keyed by ``integer_keys``, in patient order.
+    patients: pl.DataFrame
+    events: pl.DataFrame
+    ids: pl.Series
+    #: ``state_events(events)``: the vital signs no state column reads left out.
+    read: pl.DataFrame
+    episodes: CrsEpisodes
+    params: StateParameters
+
+
+def prepare_state(
+    patients: pl.DataFrame, events: pl.DataFrame, params: StateParameters | None = None
+) -> PreparedState:
+    """:class:`PreparedState` of the frames: then :func:`prepared_state_at` at any times."""
+    params = params or StateParameters()
+    with in_memory():
+        patients, events, ids = integer_keys(patients, events)
+        events = in_patient_order(events)
+        read = state_events(events)
+        episodes = crs_episodes(read.lazy(), patients.lazy(), params)
+    return PreparedState(patients, events, ids, read, episodes, params)
+
+
+def prepared_state_at(
+    prepared: PreparedState, times: pl.DataFrame, *, columns: Collection[str] | None = None
+) -> pl.DataFrame:
+    """``clinical_state(patients, events, times, params, columns=)`` of the prepared frames.
+
+    The same rows (tests/state/test_prepared_state.py); every patient of ``times`` must be one
+    of the prepared patients.
+    """
+    unknown = set(times["patient_id"].unique().to_list()) - set(prepared.ids.to_list())
+    if unknown:
+        raise ValueError(f"times name patients not prepared: {sorted(unknown)}")
+    with in_memory():
+        state = _clinical_state(
+            prepared.patients,
+            prepared.events,
+            with_keys(times, prepared.ids),
+            prepared.params,
+            columns,
+            read=prepared.read,
+            episodes=prepared.episodes,
+        )
+    return with_ids(state, prepared.ids)
 
 
 def _clinical_state(

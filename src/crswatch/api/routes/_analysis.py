@@ -41,7 +41,14 @@ from crswatch.regimens import (
     regimen_status,
 )
 from crswatch.scales import grade_state, select_scales
-from crswatch.state import FeverWaiver, StateParameters, clinical_state
+from crswatch.state import (
+    FeverWaiver,
+    PreparedState,
+    StateParameters,
+    clinical_state,
+    prepare_state,
+    prepared_state_at,
+)
 from crswatch.store import Principal, Store
 from crswatch.timeline import Timeline, format_time, parse_time
 
@@ -133,11 +140,13 @@ def _grade_frames(
     at: datetime | None,
     scales: list[str] | None,
     params: StateParameters,
+    prepared: PreparedState | None = None,
 ) -> dict[str, Any]:
     """``grade_timelines([timeline], at=, scales=)[0].to_dict()`` from the timeline's frames.
 
     The same state and grading: the state at one time (``at``, by default the last event, or
     the therapy start when there is none, as ``grade_timelines`` chooses), then every scale.
+    ``prepared``: ``prepare_state`` of the same frames and ``params``, kept per stored version.
     """
     utc = pl.Datetime("us", "UTC")
     if at is not None:
@@ -147,7 +156,10 @@ def _grade_frames(
     else:
         moment = pl.col("therapy_start")
     times = patients.select("patient_id", moment.alias("at"))
-    state = clinical_state(patients, events, times, params)
+    if prepared is None:
+        state = clinical_state(patients, events, times, params)
+    else:
+        state = prepared_state_at(prepared, times)
     return grade_state(state, scales=scales, params=params)[0].to_dict()
 
 
@@ -213,6 +225,20 @@ def grade(
     # result kept for this exact stored version, time and scale list (decision 0025).
     marker, (patients, events) = read_frames(store, principal, cache, patient_id, "grade")
     key = ("grade", moment, None if scale is None else tuple(scale), fever_waiver)
+
+    def prepared() -> PreparedState:
+        # What no time changes, kept for the stored version: each new ``at`` then costs only
+        # the state at that time and the grading (decision 0071).  The scales are checked
+        # first, so a bad request computes nothing.
+        select_scales(scale)
+        kept: PreparedState = cache.result(
+            patient_id,
+            marker,
+            ("prepared state", fever_waiver),
+            lambda: prepare_state(patients, events, params),
+        )
+        return kept
+
     response = _respond(
         store,
         principal,
@@ -223,7 +249,7 @@ def grade(
             patient_id,
             marker,
             key,
-            lambda: _grade_frames(patients, events, moment, scale, params),
+            lambda: _grade_frames(patients, events, moment, scale, params, prepared()),
         ),
     )
     response.headers["ETag"] = tag
