@@ -138,6 +138,7 @@ def prepare_state(
     """:class:`PreparedState` of the frames: then :func:`prepared_state_at` at any times."""
     params = params or StateParameters()
     with in_memory():
+        # Keyed first: the order is then checked on integers (the keys keep the ids' order).
         patients, events, ids = integer_keys(patients, events)
         events = in_patient_order(events)
         read = state_events(events)
@@ -339,33 +340,29 @@ def states_over_time(
     the two calls (tests/state/test_change_points.py).
     """
     params = params or StateParameters()
+    prepared = prepare_state(patients, events, params)
     with in_memory():
-        # Keyed first: the order is then checked on integers (the keys keep the ids' order).
-        patients, events, ids = integer_keys(patients, events)
-        events = in_patient_order(events)
-        read = state_events(events)
-        episodes = crs_episodes(read.lazy(), patients.lazy(), params)
         times = _times(
-            events,
-            patients,
+            prepared.events,
+            prepared.patients,
             params,
             until,
             every,
             exhaustive,
             thresholds,
-            read=read,
-            episodes=episodes,
+            read=prepared.read,
+            episodes=prepared.episodes,
         )
         state = _clinical_state(
-            patients,
-            events,
+            prepared.patients,
+            prepared.events,
             times.select("patient_id", "at"),
             params,
             columns,
-            read=read,
-            episodes=episodes,
+            read=prepared.read,
+            episodes=prepared.episodes,
         )
-    return with_ids(times, ids), with_ids(state, ids)
+    return with_ids(times, prepared.ids), with_ids(state, prepared.ids)
 
 
 def _every_event(
