@@ -198,9 +198,6 @@ def window_extreme(
     if first is not None and last is not None:
         selected = selected.filter(pl.col("time").is_between(first - window, last))
     # The reference (a string per reading) is made only for the readings that give an extreme.
-    # Each step is one query (Polars' cost per step, not the data, is what a bedside call at
-    # one time pays): the readings with their positions and running counts, then the window
-    # bounds of every T, then the references and the state, joined lazily into the part.
     readings = (
         selected.select(
             "patient_id",
@@ -211,17 +208,6 @@ def window_extreme(
             (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
         )
         # In patient and time order already (``in_patient_order``): no sort.
-        .with_row_index("_i")
-        .with_columns(
-            _reading=pl.col("_counts").cast(pl.UInt32).cum_sum(),
-            _other=(~pl.col("_counts")).cast(pl.UInt32).cum_sum(),
-            # Values excluded from the extreme (another cause, or none) are NaN, which
-            # fmax/fmin skip.
-            _x=pl.when(pl.col("_counts"))
-            .then(pl.col("_v"))
-            .cast(pl.Float64)
-            .fill_null(float("nan")),
-        )
         .collect()
     )
     counts = (f"{prefix}_n", f"{prefix}_other_n")
@@ -232,10 +218,13 @@ def window_extreme(
             *(pl.lit(0, dtype=pl.UInt32).alias(c) for c in counts),
         )
         return times.join(empty.lazy(), on=KEYS, how="left")
-    by_time = readings.lazy().select("patient_id", "time", "_i")
-    inside = (
-        keyed.lazy()
-        .sort("at")
+    indexed = readings.with_row_index("_i").with_columns(
+        _reading=pl.col("_counts").cast(pl.UInt32).cum_sum(),
+        _other=(~pl.col("_counts")).cast(pl.UInt32).cum_sum(),
+    )
+    by_time = indexed.select("patient_id", "time", "_i")
+    bounds = (
+        keyed.sort("at")
         .join_asof(
             by_time.rename({"_i": "_hi"}),
             left_on="at",
@@ -256,33 +245,32 @@ def window_extreme(
             check_sortedness=False,
         )
         .drop("time", "_since")
-        .filter((pl.col("_lo") <= pl.col("_hi")).fill_null(value=False))
-        .collect()
+        .with_columns(_in=(pl.col("_lo") <= pl.col("_hi")).fill_null(value=False))
     )
+    inside = bounds.filter(pl.col("_in"))
     lo = inside["_lo"].to_numpy().astype(np.int64)
     hi = inside["_hi"].to_numpy().astype(np.int64)
-    extreme = _range_extreme(
-        readings["_x"].to_numpy(), lo, hi, np.fmax if how == "max" else np.fmin
+    # Values excluded from the extreme (another cause, or none) are NaN, which fmax/fmin skip.
+    values = (
+        indexed.select(pl.when(pl.col("_counts")).then(pl.col("_v")).cast(pl.Float64))
+        .to_series()
+        .fill_null(np.nan)
+        .to_numpy()
     )
-    cum_reading = readings["_reading"].to_numpy().astype(np.int64)
-    cum_other = readings["_other"].to_numpy().astype(np.int64)
+    extreme = _range_extreme(values, lo, hi, np.fmax if how == "max" else np.fmin)
+    cum_reading = indexed["_reading"].to_numpy().astype(np.int64)
+    cum_other = indexed["_other"].to_numpy().astype(np.int64)
     prior_reading = np.where(lo > 0, cum_reading[np.maximum(lo - 1, 0)], 0)
     prior_other = np.where(lo > 0, cum_other[np.maximum(lo - 1, 0)], 0)
-    found = (
-        inside.select(KEYS)
-        .with_columns(
-            pl.Series(prefix, extreme, dtype=pl.Float64).fill_nan(None),
-            pl.Series(counts[0], cum_reading[hi] - prior_reading).cast(pl.UInt32),
-            pl.Series(counts[1], cum_other[hi] - prior_other).cast(pl.UInt32),
-        )
-        .lazy()
+    found = inside.select(KEYS).with_columns(
+        pl.Series(prefix, extreme, dtype=pl.Float64).fill_nan(None),
+        pl.Series(counts[0], cum_reading[hi] - prior_reading).cast(pl.UInt32),
+        pl.Series(counts[1], cum_other[hi] - prior_other).cast(pl.UInt32),
     )
     # The reading that gave the extreme: the latest one of that value at or before T (it lies in
     # the window, since one of that value does), so ties go to the latest time as documented.
-    source = (
-        readings.lazy()
-        .filter(pl.col("_counts"))
-        .select("patient_id", "time", "item", "event_id", pl.col("_v").alias(prefix))
+    source = readings.filter(pl.col("_counts")).select(
+        "patient_id", "time", "item", "event_id", pl.col("_v").alias(prefix)
     )
     refs = (
         found.filter(pl.col(prefix).is_not_null())
@@ -302,7 +290,7 @@ def window_extreme(
         .filter(pl.col(prefix).is_not_null() | (pl.col(counts[1]) > 0))
         .select(*KEYS, prefix, f"{prefix}_ref", *counts)
     )
-    return times.join(state, on=KEYS, how="left").with_columns(
+    return times.join(state.lazy(), on=KEYS, how="left").with_columns(
         pl.col(column).fill_null(0) for column in counts
     )
 
