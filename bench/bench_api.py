@@ -233,7 +233,7 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
     from crswatch.api.routes._analysis import _grade_frames
     from crswatch.io import read_json_document
     from crswatch.scales import grade_state, grade_timelines
-    from crswatch.state import StateParameters, clinical_state
+    from crswatch.state import StateParameters, clinical_state, prepare_state
     from crswatch.store import (
         Principal,
         Store,
@@ -303,7 +303,9 @@ def _steps(url: str, repeat: int) -> dict[str, float]:
         timed("grade_state (all scales)", lambda state=state: grade_state(state, params=params))
         result = timed(
             "grade from frames (state + grade + to_dict)",
-            partial(_grade_frames, patients, events, None, None, params),
+            lambda patients=patients, events=events: _grade_frames(
+                patients, events, None, None, params, prepare_state(patients, events, params)
+            ),
         )
         timed(
             "grade_timelines from the Timeline (before)",

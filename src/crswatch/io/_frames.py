@@ -572,6 +572,12 @@ def _date(name: str, dtype: pl.DataType) -> pl.Expr:
     )
 
 
+def _without_negative_zero(number: pl.Expr) -> pl.Expr:
+    """``number + 0.0`` as Python computes it (-0.0 becomes 0.0), spelled out: Polars simplifies
+    ``number + 0.0`` to ``number``, which kept a -0 text's -0.0 until decision 0072."""
+    return pl.when(number == 0.0).then(pl.lit(0.0)).otherwise(number)
+
+
 def _within(value: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
     """``_check_bounds`` passes: inclusive, and a missing bound does not bound."""
     return (low.is_null() | (value >= low)) & (high.is_null() | (value <= high))
@@ -969,9 +975,7 @@ def _check_events(
             pl.when(quantity)
             .then(converted)
             .when(is_score & ~not_assessed)
-            # float(int(x)): -0 is 0 (spelled out: Polars simplifies ``num + 0.0`` to ``num``,
-            # which kept a -0 score text's -0.0 until decision 0072).
-            .then(pl.when(num == 0.0).then(pl.lit(0.0)).otherwise(num))
+            .then(_without_negative_zero(num))  # float(int(x)): -0 is 0
             .when(is_any)
             .then(num)
             .alias("value_num"),
@@ -1011,7 +1015,7 @@ def _check_events(
 # value unrounded (``value_exact``), so its checks reduce to the instant's window, the value's
 # text and the item's bounds.  ``_vouch_plain`` checks those rows with these few expressions and
 # sends every other row, and every row it cannot vouch for, to ``_check_events``; the frame rows
-# it makes are the ones ``_check_events`` makes (``tests/io/test_fast_rows.py``,
+# it makes are the ones ``_check_events`` makes (``tests/io/test_plain_rows.py``,
 # docs/decisions/0072-shard-reader-at-half-the-cpu.md).
 
 #: Columns a plain row leaves absent (null); a row with any of them is checked in full.
@@ -1114,9 +1118,8 @@ def _vouch_plain(
         )
         .select(
             pl.col(_ROW, _POS, "v_index", "t"),
-            # (value * 1.0 + 0.0) * 1.0, the identity's affine map, makes a -0 a 0 (spelled
-            # out: Polars simplifies ``num + 0.0`` to ``num``).
-            pl.when(num == 0.0).then(pl.lit(0.0)).otherwise(num).alias("value_num"),
+            # (value * 1.0 + 0.0) * 1.0, the identity's affine map, makes a -0 a 0.
+            _without_negative_zero(num).alias("value_num"),
             _gather(canonical.units_series, "u_index").alias("unit"),
             ok.alias(_OK),
         )

@@ -192,8 +192,8 @@ def window_extreme(
     # trajectory) it is all of them.  The counts below are differences of running sums and the
     # extreme a range query, both over a window's own run of readings, so leaving out readings
     # outside every window changes nothing.
-    span = keyed.select(pl.col("at").min().alias("first"), pl.col("at").max().alias("last"))
-    first, last = span.row(0) if keyed.height else (None, None)
+    # (Both null when there is no T.)
+    first, last = keyed.select(pl.col("at").min().alias("first"), pl.col("at").max()).row(0)
     selected = events.filter(pl.col("item").is_in(items))
     if first is not None and last is not None:
         selected = selected.filter(pl.col("time").is_between(first - window, last))

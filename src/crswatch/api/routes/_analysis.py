@@ -45,7 +45,6 @@ from crswatch.state import (
     FeverWaiver,
     PreparedState,
     StateParameters,
-    clinical_state,
     prepare_state,
     prepared_state_at,
 )
@@ -140,13 +139,13 @@ def _grade_frames(
     at: datetime | None,
     scales: list[str] | None,
     params: StateParameters,
-    prepared: PreparedState | None = None,
+    prepared: PreparedState,
 ) -> dict[str, Any]:
     """``grade_timelines([timeline], at=, scales=)[0].to_dict()`` from the timeline's frames.
 
     The same state and grading: the state at one time (``at``, by default the last event, or
     the therapy start when there is none, as ``grade_timelines`` chooses), then every scale.
-    ``prepared``: ``prepare_state`` of the same frames and ``params``, kept per stored version.
+    ``prepared``: ``prepare_state`` of the same frames and ``params`` (kept per stored version).
     """
     utc = pl.Datetime("us", "UTC")
     if at is not None:
@@ -156,10 +155,7 @@ def _grade_frames(
     else:
         moment = pl.col("therapy_start")
     times = patients.select("patient_id", moment.alias("at"))
-    if prepared is None:
-        state = clinical_state(patients, events, times, params)
-    else:
-        state = prepared_state_at(prepared, times)
+    state = prepared_state_at(prepared, times)
     return grade_state(state, scales=scales, params=params)[0].to_dict()
 
 
