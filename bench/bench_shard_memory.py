@@ -14,7 +14,9 @@ runs in a process of its own, so the peaks do not mix:
 ``--before DIR`` runs every measurement also against another tree's ``src`` (``PYTHONPATH``),
 interleaved with this tree's, for before/after figures in one run; ``--chunks`` and
 ``--batches`` compare the reader's chunk size (``crswatch.io._frames.CHUNK_EVENTS``) and the
-grading batch size (``crswatch.cohort._shard.BATCH_EVENTS``).
+grading batch size (``crswatch.cohort._shard.BATCH_EVENTS``).  Each process sets up Polars'
+allocator as ``crswatch cohort grade`` does (one arena, decision 0075) unless ``--allocator
+default``.
 
     python bench/bench_shard_memory.py [SHARD_DIR] [--shard 0] [--repeat 2] [--before DIR]
     python bench/bench_shard_memory.py --chunks 1e5,2e5 --batches 5e5,1e6
@@ -51,8 +53,14 @@ def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
-mode, root, shard, scales, frames, chunk, batch = sys.argv[1:8]
+mode, root, shard, scales, frames, chunk, batch, allocator = sys.argv[1:9]
 scales = None if scales == "all" else scales.split(",")
+if allocator == "cohort":
+    try:  # as `crswatch cohort grade` and its workers (decision 0075); absent in older trees
+        from crswatch._runtime import use_cohort_allocator
+        use_cohort_allocator()
+    except ImportError:
+        pass
 import polars as pl
 import crswatch
 from crswatch.io import _frames
@@ -87,6 +95,13 @@ else:
         patients.write_parquet(frames + ".patients")
 if mode in ("grade", "both"):
     cpu0, wall0 = cpu(), time.perf_counter()
+    if mode == "both":
+        try:  # as grade_source: only the kernel's events kept while grading (decision 0075)
+            from crswatch.cohort._kernel import kernel_events
+            events = kernel_events(events)
+            del read
+        except ImportError:
+            pass
     tables = grade_in_batches(
         patients, events, scales=scales, params=params, shard=int(shard),
         batch_events=_shard.BATCH_EVENTS,
@@ -102,7 +117,7 @@ def _run(side: Side, mode: str, args: argparse.Namespace, frames: str) -> dict[s
     if side.src is not None:
         env["PYTHONPATH"] = str(side.src)
     command = [sys.executable, "-c", _CHILD, mode, str(args.root), str(args.shard), args.scale]
-    command += [frames, side.chunk, side.batch]
+    command += [frames, side.chunk, side.batch, args.allocator]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -130,6 +145,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--batches", default="default", help="grading batch sizes (events), e.g. 5e5,1e6"
+    )
+    parser.add_argument(
+        "--allocator",
+        choices=("cohort", "default"),
+        default="cohort",
+        help="Polars' allocator options: the cohort command's (one arena), or Polars' defaults",
     )
     args = parser.parse_args()
     sides = [Side("before", args.before / "src")] if args.before is not None else []

@@ -10,8 +10,10 @@ calls :func:`grade_shard`; Spark calls the Arrow adapter :func:`grade_shard_arro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -19,17 +21,27 @@ import pyarrow as pa
 from crswatch.cohort._schema import TABLE_SCHEMAS, TABLES, conform
 from crswatch.episodes import episodes_from_trajectory, peak_grades, trajectory_of_frames
 from crswatch.scales import select_scales
-from crswatch.state import ANTI_CYTOKINE, CORTICOSTEROIDS, PRESSORS, StateParameters
+from crswatch.state import (
+    ANTI_CYTOKINE,
+    CORTICOSTEROIDS,
+    PRESSORS,
+    StateParameters,
+    events_read,
+)
 from crswatch.timeline import EVENT_FRAME_SCHEMA, PATIENT_FRAME_SCHEMA, vocabulary
 
 __all__ = [
     "LAB_GROUPS",
     "TABLE_ORDER",
     "TREATMENT_CATEGORIES",
+    "KernelEvents",
     "grade_shard",
     "grade_shard_arrow",
+    "kernel_events",
     "treatment_category",
 ]
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 #: Treatment categories, named after the state engine's constants (the same drug lists).
 TREATMENT_CATEGORIES = ("anti_cytokine", "corticosteroid", "vasopressor", "t_cell_engager", "other")
@@ -103,11 +115,13 @@ def grade_shard(
     scales: Sequence[str] | None = None,
     params: StateParameters | None = None,
     shard: int = 0,
+    event_counts: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every table of the cohort contract for the patients of one shard.
 
     ``patients`` and ``events`` are the frames the readers give (``PATIENT_FRAME_SCHEMA``,
-    ``EVENT_FRAME_SCHEMA``: canonical units, events sorted by patient and time).
+    ``EVENT_FRAME_SCHEMA``: canonical units, events sorted by patient and time), or ``events``
+    is :func:`kernel_events`'s and ``event_counts`` its counts of the whole record.
     """
     params = params or StateParameters()
     if patients.is_empty():
@@ -115,8 +129,10 @@ def grade_shard(
     starts = patients.select("patient_id", "therapy_start")
     trajectory = trajectory_of_frames(patients, events, scales=scales, params=params)
     episodes = _episodes(trajectory)
+    if event_counts is None:
+        event_counts = _event_counts(events)
     tables = {
-        "patients": _patients(patients, events, shard),
+        "patients": _patients(patients, events, event_counts, shard),
         "trajectory": trajectory,
         "episodes": episodes,
         "peaks": _peaks(patients, trajectory, episodes, scales),
@@ -148,8 +164,35 @@ def grade_shard_arrow(
 # ------------------------------------------------------------------------------------ tables
 
 
-def _patients(patients: pl.DataFrame, events: pl.DataFrame, shard: int) -> pl.DataFrame:
-    counts = events.group_by("patient_id").agg(pl.len().cast(pl.Int64).alias("events"))
+@dataclass(frozen=True, slots=True)
+class KernelEvents:
+    """What the kernel reads of a shard's events, and each patient's number of events."""
+
+    #: ``events_read`` of the events, in one chunk.
+    events: pl.DataFrame
+    #: ``patient_id``, ``events``: every event of the record counted (the ``patients`` table).
+    counts: pl.DataFrame
+
+
+def kernel_events(events: pl.DataFrame) -> KernelEvents:
+    """The events the kernel's tables read, and the counts of all of them.
+
+    Every table reads only the events of ``crswatch.state.events_read``: the trajectory by
+    construction, ``treatments``, ``labs`` and the regimen their own items, which are not vital
+    signs.  The vital signs no state column reads are most of a monitored record (about two
+    thirds at 5-minute vitals), so a shard graded from these events needs a third of the memory
+    and kernel calls (docs/decisions/0075).
+    """
+    return KernelEvents(events_read(events), _event_counts(events.lazy()).collect())
+
+
+def _event_counts(events: FrameT) -> FrameT:
+    return events.group_by("patient_id").agg(pl.len().cast(pl.Int64).alias("events"))
+
+
+def _patients(
+    patients: pl.DataFrame, events: pl.DataFrame, counts: pl.DataFrame, shard: int
+) -> pl.DataFrame:
     return (
         patients.join(counts, on="patient_id", how="left", maintain_order="left")
         .join(_regimens(patients, events), on="patient_id", how="left", maintain_order="left")

@@ -8,6 +8,8 @@ is graded by the same kernel from the same input, and part files are per shard.
 Each worker gets an equal share of the cores for Polars' threads (decision 0071): one process
 keeps about 1.3 cores busy with Polars' default pool of one thread per core, so workers with the
 default pools compete for the same cores and two gained only 1.6x over one on two idle cores.
+Workers also get one allocator arena (``crswatch._runtime``, decision 0075), as the command line
+gives its own process before it loads the engine.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from pathlib import Path
 
+from crswatch._runtime import ALLOCATOR_VARIABLE, cohort_allocator_options
 from crswatch.cohort._shard import ShardOutcome, grade_source
 from crswatch.cohort._sources import ShardSource
 from crswatch.state import StateParameters
@@ -47,7 +50,7 @@ def run_local(
     # Spawned, not forked: Polars runs a thread pool, and forking a threaded process can deadlock.
     context = multiprocessing.get_context("spawn")
     with (
-        _worker_threads(threads_per_worker(workers)),
+        _worker_environment(threads_per_worker(workers)),
         ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
     ):
         pending: set[Future[ShardOutcome]] = set()
@@ -78,18 +81,24 @@ def threads_per_worker(workers: int) -> int:
 
 
 @contextmanager
-def _worker_threads(threads: int) -> Iterator[None]:
-    """``POLARS_MAX_THREADS`` set while the pool spawns its workers (they inherit it).
+def _worker_environment(threads: int) -> Iterator[None]:
+    """``POLARS_MAX_THREADS`` and the cohort allocator's options (``crswatch._runtime``) set
+    while the pool spawns its workers (they inherit them); the thread count the user set is
+    kept, and allocator options are added to, not replaced.
 
-    The pool starts a worker when a shard is submitted and no worker is idle, so the variable
-    stays set for the whole pool; this process's own Polars pool was sized when it imported
-    Polars and does not change.
+    The pool starts a worker when a shard is submitted and no worker is idle, so the variables
+    stay set for the whole pool; this process's own Polars was set up when it loaded and does
+    not change.
     """
-    if THREADS_VARIABLE in os.environ:
-        yield
-        return
-    os.environ[THREADS_VARIABLE] = str(threads)
+    before = {name: os.environ.get(name) for name in (THREADS_VARIABLE, ALLOCATOR_VARIABLE)}
+    if before[THREADS_VARIABLE] is None:
+        os.environ[THREADS_VARIABLE] = str(threads)
+    os.environ[ALLOCATOR_VARIABLE] = cohort_allocator_options(before[ALLOCATOR_VARIABLE])
     try:
         yield
     finally:
-        os.environ.pop(THREADS_VARIABLE, None)
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

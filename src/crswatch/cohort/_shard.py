@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from crswatch.cohort._kernel import TABLE_ORDER, grade_shard
+from crswatch.cohort._kernel import TABLE_ORDER, KernelEvents, grade_shard, kernel_events
 from crswatch.cohort._output import write_shard
 from crswatch.cohort._sources import ShardSource, read_shard
 from crswatch.state import StateParameters
@@ -27,16 +27,16 @@ __all__ = [
 #: Issue messages kept per shard in the manifest (the counts are always complete; the whole
 #: list is what ``crswatch validate`` on the input gives).
 ISSUES_KEPT = 20
-#: Events given to the kernel at once.  With change-point evaluation (docs/decisions/0065) the
-#: state has tens of rows per patient-day, not one per event, so the kernel's memory follows the
-#: events of the batch: a worker grading the issue's shards (1.4 million events, 5-minute vitals;
-#: the reader's own peak ~390 MB) peaked at ~600 MB in batches of a million, 534 MB of 500,000,
-#: 517 MB of 400,000 and 490 MB of 300,000 (decision 0066).  Each call also has a fixed cost
-#: (~0.1 s of CPU to plan and run a few hundred small Polars steps, decision 0069): on a loaded
-#: machine one such shard took 1.1 s of CPU to grade in batches of a million and 1.3-1.4 s in
-#: batches of 300,000 (bench/bench_shard_memory.py --batches 3e5,4e5,6e5,1e6).  The smaller
-#: batch keeps a worker under the 512 MB of issue 16 for about a fifth more grading CPU.
-BATCH_EVENTS = 300_000
+#: The kernel's events (``kernel_events``: the vital signs no state column reads left out, about
+#: two thirds of a monitored record) given to the kernel at once.  Each call has a fixed cost
+#: (~0.15 s of CPU to plan and run several hundred small Polars steps, decisions 0069, 0071),
+#: and a batch's grading memory follows its events.  Before decision 0075 a batch counted every
+#: event, and a worker grading the issue's shards (1.4 million events, 5-minute vitals) in
+#: batches of 300,000 made five calls a shard; now such a shard is one call of ~420,000 events,
+#: with the same peak (the reader's, and its freed memory reused with one allocator arena):
+#: 449-462 MB in batches of 100,000 to 1,000,000, against 471-481 MB before, for half the
+#: grading CPU (bench/bench_shard_memory.py --batches 1e5,3e5,5e5,1e6).
+BATCH_EVENTS = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +87,18 @@ def grade_source(
 ) -> ShardOutcome:
     """Read, grade and write one shard; the valid records of a shard with rejections are graded."""
     read = read_shard(source)
-    tables = grade_in_batches(
-        read.patients, read.events, scales=scales, params=params, shard=source.shard
-    )
+    report, patients = read.report, read.patients
+    kept = kernel_events(read.events)
+    # The whole event frame is let go before grading: the kernel reads about a third of it.
+    del read
+    tables = grade_in_batches(patients, kept, scales=scales, params=params, shard=source.shard)
     write_shard(out, source.shard, tables)
-    return outcome_of(source.shard, read.report, tables)
+    return outcome_of(source.shard, report, tables)
 
 
 def grade_in_batches(
     patients: pl.DataFrame,
-    events: pl.DataFrame,
+    events: pl.DataFrame | KernelEvents,
     *,
     scales: Sequence[str] | None,
     params: StateParameters,
@@ -105,15 +107,26 @@ def grade_in_batches(
 ) -> dict[str, pl.DataFrame]:
     """:func:`grade_shard` over batches of whole patients of at most ``batch_events`` events.
 
-    Patients are graded independently, and every table is sorted by patient first, so the
-    concatenated batches (in patient order) are exactly the tables of one call on the shard.
+    The kernel is given only the events it reads (:func:`kernel_events`, unless ``events`` are
+    already those), with every event counted.  Patients are graded independently, and every
+    table is sorted by patient first, so the concatenated batches (in patient order) are
+    exactly the tables of one call on the shard.
     """
+    kept = events if isinstance(events, KernelEvents) else kernel_events(events)
+    events, counts = kept.events, kept.counts
     if events.height <= batch_events:
-        return grade_shard(patients, events.rechunk(), scales=scales, params=params, shard=shard)
+        return grade_shard(
+            patients, events, scales=scales, params=params, shard=shard, event_counts=counts
+        )
     parts: dict[str, list[pl.DataFrame]] = {}
     for batch_patients, batch_events_frame in _batches(patients, events, batch_events):
         graded = grade_shard(
-            batch_patients, batch_events_frame, scales=scales, params=params, shard=shard
+            batch_patients,
+            batch_events_frame,
+            scales=scales,
+            params=params,
+            shard=shard,
+            event_counts=counts,
         )
         for name, frame in graded.items():
             parts.setdefault(name, []).append(frame)

@@ -26,6 +26,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crswatch.cohort._kernel import kernel_events
 from crswatch.cohort._output import write_shard
 from crswatch.cohort._schema import TABLES
 from crswatch.cohort._shard import ShardOutcome, grade_in_batches, outcome_of
@@ -201,8 +202,11 @@ def _grade_group(
             events=pl.read_ipc(io.BytesIO(row["events_ipc"])),
         )
     read = read_shard(source)
-    tables = grade_in_batches(read.patients, read.events, scales=scales, params=params, shard=shard)
-    outcome = outcome_of(shard, read.report, tables)
+    report, patients = read.report, read.patients
+    kept = kernel_events(read.events)
+    del read  # as grade_source: only the events the kernel reads are kept while grading
+    tables = grade_in_batches(patients, kept, scales=scales, params=params, shard=shard)
+    outcome = outcome_of(shard, report, tables)
     counts = {**outcome.to_manifest(), "shard": shard}
     del counts["done"]
     names = [*TABLES, _REPORT]

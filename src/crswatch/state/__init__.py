@@ -1,5 +1,6 @@
 """The clinical state at evaluation times: vectorized Polars over a patient-sorted event table."""
 
+from crswatch.state._changes import events_read
 from crswatch.state._engine import (
     PreparedState,
     clinical_state,
@@ -31,6 +32,7 @@ __all__ = [
     "StateParameters",
     "clinical_state",
     "evaluation_times",
+    "events_read",
     "prepare_state",
     "prepared_state_at",
     "state_of",

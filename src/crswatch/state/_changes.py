@@ -39,7 +39,7 @@ from functools import cache
 
 import polars as pl
 
-from crswatch.state._common import KEYS
+from crswatch.state._common import KEYS, in_patient_order
 from crswatch.state._fever import CrsEpisodes, crs_episodes, episode_instants
 from crswatch.state._hemodynamics import (
     PRESSORS,
@@ -56,6 +56,7 @@ __all__ = [
     "UNREAD_ITEMS",
     "age_instants",
     "change_points",
+    "events_read",
     "state_events",
     "windowed_items",
     "within_horizon",
@@ -69,6 +70,28 @@ UNREAD_ITEMS = ("dbp", "map", "heart_rate", "resp_rate", "spo2")
 def state_events(events: pl.DataFrame) -> pl.DataFrame:
     """The events the state reads: vital signs no state column reads are left out once."""
     return events.filter(~pl.col("item").is_in(UNREAD_ITEMS))
+
+
+def events_read(events: pl.DataFrame) -> pl.DataFrame:
+    """What the state and its change points read of a record, in patient order: the events of
+    :func:`state_events`, and each patient's first and last events whatever their item.
+
+    The change points read the unread vital signs only through the record's bounds (its first
+    event, and its last, the horizon: ``_horizon``, ``_record_bounds``), so the state, the
+    change points and the trajectory of these events are those of the whole record (not the
+    exhaustive evaluation, which evaluates at every event; tests/state/test_events_read.py).
+    A cohort shard graded from them holds about a third of a monitored record's events
+    (docs/decisions/0075).  Filtered lazily, in one chunk: Polars' eager filter of a frame in
+    many chunks (the shard reader's) first copies the whole frame into one.
+    """
+    events = in_patient_order(events)
+    # In patient order, a patient's first row has its earliest time and its last row its latest.
+    patient = pl.col("patient_id")
+    bounds = (patient != patient.shift(1)).fill_null(value=True) | (
+        patient != patient.shift(-1)
+    ).fill_null(value=True)
+    read = events.lazy().filter(~pl.col("item").is_in(UNREAD_ITEMS) | bounds).collect()
+    return read.rechunk()
 
 
 #: Readings taken often enough that evaluating at each one dominates the cost; reduced to
