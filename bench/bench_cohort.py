@@ -48,6 +48,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+if "--child-ours" in sys.argv:
+    # Polars' allocator takes its options when Polars loads: set up as `crswatch cohort grade`
+    # sets up its own process before it loads the engine (decision 0075).
+    from crswatch._runtime import use_cohort_allocator
+
+    use_cohort_allocator()
+
 import polars as pl
 
 BENCH = Path(__file__).resolve().parent
