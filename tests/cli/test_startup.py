@@ -101,6 +101,34 @@ def test_a_light_command_loads_only_what_it_needs() -> None:
     assert _loaded_after(code) == []
 
 
+def test_listing_the_scales_loads_the_registry_not_the_engine() -> None:
+    """``crswatch scales`` reads the criteria as data: no state engine, grading queries,
+    readers or store (``crswatch.scales`` loads its names on first use)."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from crswatch.cli import main\n"
+        "sys.argv = ['crswatch', 'scales']\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main()\n"
+        "assert 'crswatch.scales._registry' in sys.modules\n"
+        "for engine in ('crswatch.scales._api', 'crswatch.scales._grade'):\n"
+        "    assert engine not in sys.modules, engine\n"
+    )
+    loaded = _loaded_after(code)
+    assert "crswatch.scales" in loaded
+    assert not {"crswatch.state", "crswatch.io", "crswatch.store", "pint"} & set(loaded)
+
+
+def test_the_scales_package_names_load_on_first_use() -> None:
+    import crswatch.scales as scales
+
+    assert set(scales.__all__) == set(scales._LAZY)
+    for name in scales.__all__:
+        assert getattr(scales, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = scales.nothing
+
+
 def _eager_group() -> typer.core.TyperGroup:
     for entry in COMMANDS.values():
         for module in entry.modules:
