@@ -49,11 +49,12 @@ from pathlib import Path
 from typing import Any
 
 if "--child-ours" in sys.argv:
-    # Polars' allocator takes its options when Polars loads: set up as `crswatch cohort grade`
-    # sets up its own process before it loads the engine (decision 0075).
-    from crswatch._runtime import use_cohort_allocator
+    # Polars takes its allocator options and thread count when it loads: set up as `crswatch
+    # cohort grade --workers N` sets up its own process before it loads the engine (decisions
+    # 0075, 0077).  The spec is the child's last argument (`_ours`).
+    from crswatch._runtime import use_cohort_runtime
 
-    use_cohort_allocator()
+    use_cohort_runtime(json.loads(sys.argv[-1])["workers"])
 
 import polars as pl
 

@@ -57,8 +57,8 @@ mode, root, shard, scales, frames, chunk, batch, allocator = sys.argv[1:9]
 scales = None if scales == "all" else scales.split(",")
 if allocator == "cohort":
     try:  # as `crswatch cohort grade` and its workers (decision 0075); absent in older trees
-        from crswatch._runtime import use_cohort_allocator
-        use_cohort_allocator()
+        from crswatch._runtime import use_cohort_runtime
+        use_cohort_runtime()
     except ImportError:
         pass
 import polars as pl

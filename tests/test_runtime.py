@@ -15,7 +15,8 @@ from crswatch._runtime import (
     COHORT_ALLOCATOR,
     cohort_allocator_options,
     polars_loaded,
-    use_cohort_allocator,
+    threads_per_worker,
+    use_cohort_runtime,
 )
 
 
@@ -24,8 +25,18 @@ def test_nothing_is_set_once_polars_is_loaded(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.delenv(ALLOCATOR_VARIABLE, raising=False)
     assert polars_loaded()
-    use_cohort_allocator()
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    use_cohort_runtime(2)
     assert ALLOCATOR_VARIABLE not in os.environ
+    assert "POLARS_MAX_THREADS" not in os.environ
+
+
+def test_each_worker_gets_an_equal_share_of_the_cores() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert threads_per_worker(1) == cores
+    assert threads_per_worker(2) == max(1, cores // 2)
+    assert threads_per_worker(cores * 4) == 1
+    assert threads_per_worker(0) == cores
 
 
 @pytest.mark.parametrize(
@@ -42,10 +53,11 @@ def test_options_are_added_to_not_replaced(options: str | None, expected: str) -
     assert cohort_allocator_options(options) == expected
 
 
-def _run(code: str, tmp_path: Path, **env: str) -> dict[str, object]:
-    environment = {k: v for k, v in os.environ.items() if k != ALLOCATOR_VARIABLE} | env
+def _run(code: str, tmp_path: Path, *args: str, **env: str) -> dict[str, object]:
+    unset = (ALLOCATOR_VARIABLE, "POLARS_MAX_THREADS")
+    environment = {k: v for k, v in os.environ.items() if k not in unset} | env
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -62,10 +74,13 @@ import json, os, sys
 from typer.testing import CliRunner
 from crswatch.cli import app
 before = "polars" in sys.modules
-result = CliRunner().invoke(app, ["cohort", "grade", "no-such-cohort", "-o", "out.parquet"])
+args = ["cohort", "grade", "no-such-cohort", "-o", "out.parquet", *sys.argv[1:]]
+result = CliRunner().invoke(app, args)
+import polars
 print(json.dumps({"polars_before": before, "exit": result.exit_code,
                   "polars_after": "polars" in sys.modules,
-                  "allocator": os.environ.get("_RJEM_MALLOC_CONF")}))
+                  "allocator": os.environ.get("_RJEM_MALLOC_CONF"),
+                  "threads": polars.thread_pool_size()}))
 """
 
 
@@ -83,3 +98,13 @@ def test_cohort_grade_keeps_the_users_options(tmp_path: Path) -> None:
     result = _run(_COHORT_GRADE, tmp_path, **{ALLOCATOR_VARIABLE: "narenas:2"})
     assert str(result["allocator"]).endswith(",narenas:2")
     assert COHORT_ALLOCATOR not in str(result["allocator"])
+
+
+def test_cohort_grade_with_two_workers_gives_this_process_a_workers_threads(
+    tmp_path: Path,
+) -> None:
+    """This process grades as one of the workers (decision 0077): its Polars pool is a share."""
+    one = _run(_COHORT_GRADE, tmp_path)
+    two = _run(_COHORT_GRADE, tmp_path, "--workers", "2")
+    assert one["threads"] == len(os.sched_getaffinity(0))
+    assert two["threads"] == threads_per_worker(2)

@@ -9,8 +9,12 @@ events) stayed resident beside the grading's: with one arena the grading reuses 
 cohort worker peaks about 50-80 MB lower for the same CPU (docs/decisions/0075).  The bedside
 (the API server's threads) keeps the default: one arena made its calls slower by a few per cent.
 
-Nothing here imports Polars: the command line calls :func:`use_cohort_allocator` before the
-cohort engine is imported, and the local engine passes :data:`COHORT_ALLOCATOR` to the worker
+Polars sizes its thread pool from ``POLARS_MAX_THREADS``, also once, when it loads: a cohort
+process among ``workers`` gets its share of the cores (decision 0071), the calling process too,
+which grades as one of the workers (decision 0077).
+
+Nothing here imports Polars: the command line calls :func:`use_cohort_runtime` before the
+cohort engine is imported, and the local engine passes the same settings to the worker
 processes it spawns.
 """
 
@@ -22,15 +26,19 @@ import sys
 __all__ = [
     "ALLOCATOR_VARIABLE",
     "COHORT_ALLOCATOR",
+    "THREADS_VARIABLE",
     "cohort_allocator_options",
     "polars_loaded",
-    "use_cohort_allocator",
+    "threads_per_worker",
+    "use_cohort_runtime",
 ]
 
 #: The options of Polars' jemalloc (its symbols are prefixed ``_rjem_``).
 ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
 #: One arena for every thread of a cohort worker.
 COHORT_ALLOCATOR = "narenas:1"
+#: Polars sizes its thread pool from this variable when it loads.
+THREADS_VARIABLE = "POLARS_MAX_THREADS"
 
 
 def polars_loaded() -> bool:
@@ -52,8 +60,25 @@ def cohort_allocator_options(options: str | None) -> str:
     return f"{options},{COHORT_ALLOCATOR}"
 
 
-def use_cohort_allocator() -> None:
-    """Give this process (and the processes it starts) the cohort workers' allocator options;
-    nothing once Polars is loaded, whose allocator is then set up."""
-    if not polars_loaded():
-        os.environ[ALLOCATOR_VARIABLE] = cohort_allocator_options(os.getenv(ALLOCATOR_VARIABLE))
+def threads_per_worker(workers: int) -> int:
+    """Polars threads for each of ``workers`` processes: an equal share of this process's cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+def use_cohort_runtime(workers: int = 1) -> None:
+    """Set up this process's Polars as a cohort worker's among ``workers``: one allocator arena,
+    and with several workers its share of the cores for Polars' threads.
+
+    Nothing once Polars is loaded (its allocator and pool are then set up); a thread count the
+    user set is kept, and allocator options are added to.  The processes this one starts
+    inherit the settings.
+    """
+    if polars_loaded():
+        return
+    os.environ[ALLOCATOR_VARIABLE] = cohort_allocator_options(os.getenv(ALLOCATOR_VARIABLE))
+    if workers > 1:
+        os.environ.setdefault(THREADS_VARIABLE, str(threads_per_worker(workers)))

@@ -6,24 +6,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from crswatch._runtime import ALLOCATOR_VARIABLE, COHORT_ALLOCATOR
-from crswatch.cohort._local import THREADS_VARIABLE, _worker_environment, threads_per_worker
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0))
-
-
-def test_each_worker_gets_an_equal_share_of_the_cores() -> None:
-    cores = _cores()
-    assert threads_per_worker(1) == cores
-    assert threads_per_worker(2) == max(1, cores // 2)
-    assert threads_per_worker(cores * 4) == 1
-    assert threads_per_worker(0) == cores
+from crswatch.cohort import _local
+from crswatch.cohort._local import THREADS_VARIABLE, _worker_environment, run_local
+from crswatch.cohort._output import part_name
+from crswatch.cohort._schema import TABLES
+from crswatch.cohort._shard import ShardOutcome, grade_source
+from crswatch.cohort._sources import ShardSource, plan_shards
+from crswatch.simulate import write_cohort
+from crswatch.state import StateParameters
 
 
 def test_the_variables_are_set_for_the_pool_and_removed_after(
@@ -75,3 +73,83 @@ def test_a_spawned_worker_starts_with_the_allocator_options(
         options = pool.submit(os.getenv, ALLOCATOR_VARIABLE).result()
     # The worker's Polars put its decay options first when it loaded.
     assert options is not None and options.endswith(COHORT_ALLOCATOR)
+
+
+def _sources(tmp_path: Path, patients: int, shard_size: int) -> list[ShardSource]:
+    path = tmp_path / "sim"
+    write_cohort(path, patients, seed=5, shard_size=shard_size)
+    return plan_shards(path)
+
+
+def _grade_and_sign(
+    source: ShardSource, out: Path, scales: Any, params: StateParameters
+) -> ShardOutcome:
+    """``grade_source``, leaving the grading process's id beside the output (importable by the
+    spawned worker, which runs it too)."""
+    outcome = grade_source(source, out, scales, params)
+    (out / f"graded-{source.shard}-by-{os.getpid()}").touch()
+    return outcome
+
+
+def test_this_process_grades_as_one_of_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 0077: the first shard goes to the spawned worker, which takes the better part of
+    a second to start; this process grades the next ones meanwhile.  Every shard is graded
+    once, and the outputs equal one process's."""
+    sources = _sources(tmp_path, 12, 3)
+    monkeypatch.setattr(_local, "grade_source", _grade_and_sign)
+    done: list[int] = []
+    params = StateParameters()
+    two = tmp_path / "two"
+    run_local(
+        sources,
+        two,
+        scales=None,
+        params=params,
+        workers=2,
+        on_done=lambda outcome: done.append(outcome.shard),
+    )
+    assert sorted(done) == [source.shard for source in sources]
+    by = {int(p.name.split("-")[1]): int(p.name.split("-")[3]) for p in two.glob("graded-*")}
+    assert sorted(by) == sorted(done)
+    assert by[0] != os.getpid()  # the first shard: the spawned worker
+    assert os.getpid() in by.values()  # and some here
+    monkeypatch.setattr(_local, "grade_source", grade_source)
+    run_local(
+        sources,
+        tmp_path / "one",
+        scales=None,
+        params=params,
+        workers=1,
+        on_done=lambda outcome: done.append(outcome.shard),
+    )
+    for table in TABLES:
+        for source in sources:
+            name = part_name(source.shard)
+            assert_frame_equal(
+                pl.read_parquet(two / table / name),
+                pl.read_parquet(tmp_path / "one" / table / name),
+            )
+
+
+def test_a_single_shard_is_graded_here_without_a_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = _sources(tmp_path, 3, 3)
+    assert len(sources) == 1
+
+    def no_pool(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a pool was started for one shard")
+
+    monkeypatch.setattr(_local, "ProcessPoolExecutor", no_pool)
+    done: list[int] = []
+    run_local(
+        sources,
+        tmp_path / "out",
+        scales=None,
+        params=StateParameters(),
+        workers=2,
+        on_done=lambda outcome: done.append(outcome.shard),
+    )
+    assert done == [0]

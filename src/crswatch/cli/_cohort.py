@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from crswatch._runtime import use_cohort_allocator
+from crswatch._runtime import use_cohort_runtime
 from crswatch.cli._app import app, err_console, fail, say
 from crswatch.cli._options import FeverWaiverChoice, FeverWaiverOption, state_parameters
 from crswatch.errors import CohortOutputError, InputError
@@ -75,8 +75,9 @@ def grade(
     """Grade every patient on every CRS and ICANS scale: trajectory, episodes, peaks (resumable)."""
     # Imported here: the cohort engines pull in the whole grading stack, which other commands
     # (and `crswatch --help`) do not need; and Polars' allocator takes its options when it
-    # loads, so the single worker of this process gets the cohort workers' (decision 0075).
-    use_cohort_allocator()
+    # loads, so this process, which grades as one of the workers, gets theirs (decisions 0075,
+    # 0077).
+    use_cohort_runtime(workers)
     from crswatch.cohort import DEFAULT_SHARD_SIZE, ENGINES, SparkUnavailableError, grade_cohort
 
     if engine not in ENGINES:

@@ -1,15 +1,17 @@
 """The local engine: shards one at a time, or in a pool of worker processes.
 
-With ``workers > 1`` at most ``workers`` shards are in flight (submitted, not yet written), so
-memory stays bounded by that many shards.  Workers write their own part files; only this process
-writes the manifest, in the order shards finish.  Results do not depend on ``workers``: each shard
-is graded by the same kernel from the same input, and part files are per shard.
+With ``workers > 1`` at most ``workers`` shards are in flight (one in this process, the others
+in spawned workers), so memory stays bounded by that many shards.  Workers write their own part
+files; only this process writes the manifest, in the order shards finish.  Results do not depend
+on ``workers``: each shard is graded by the same kernel from the same input, and part files are
+per shard.
 
 Each worker gets an equal share of the cores for Polars' threads (decision 0071): one process
 keeps about 1.3 cores busy with Polars' default pool of one thread per core, so workers with the
 default pools compete for the same cores and two gained only 1.6x over one on two idle cores.
-Workers also get one allocator arena (``crswatch._runtime``, decision 0075), as the command line
-gives its own process before it loads the engine.
+Workers also get one allocator arena (``crswatch._runtime``, decision 0075).  The calling process
+is one of the workers (decision 0077): it has the engine loaded, and the command line sets up its
+Polars as a worker's before loading it.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from pathlib import Path
 
-from crswatch._runtime import ALLOCATOR_VARIABLE, cohort_allocator_options
+from crswatch._runtime import (
+    ALLOCATOR_VARIABLE,
+    THREADS_VARIABLE,
+    cohort_allocator_options,
+    threads_per_worker,
+)
 from crswatch.cohort._shard import ShardOutcome, grade_source
 from crswatch.cohort._sources import ShardSource
 from crswatch.state import StateParameters
 
 __all__ = ["THREADS_VARIABLE", "run_local", "threads_per_worker"]
-
-#: Polars sizes its thread pool from this variable when it is imported, so it is set for the
-#: workers before they start; a value the user set is left as it is.
-THREADS_VARIABLE = "POLARS_MAX_THREADS"
 
 
 def run_local(
@@ -42,42 +45,46 @@ def run_local(
     workers: int,
     on_done: Callable[[ShardOutcome], None],
 ) -> None:
-    """Grade every source; call ``on_done`` (in this process) as each shard is written."""
+    """Grade every source; call ``on_done`` (in this process) as each shard is written.
+
+    With ``workers > 1`` this process is one of the workers and ``workers - 1`` are spawned: a
+    spawned worker spends its first ~0.7 s of CPU importing Polars and the engine, which this
+    process has done already, so it grades while they start (decision 0077).  Each spawned
+    worker has a shard in flight whenever one is left; this process takes the next shard
+    whenever they all have one.
+    """
+    sources = list(sources)
+    workers = min(workers, len(sources))
     if workers <= 1:
         for source in sources:
             on_done(grade_source(source, out, scales, params))
         return
     # Spawned, not forked: Polars runs a thread pool, and forking a threaded process can deadlock.
     context = multiprocessing.get_context("spawn")
+    spawned = workers - 1
     with (
         _worker_environment(threads_per_worker(workers)),
-        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+        ProcessPoolExecutor(max_workers=spawned, mp_context=context) as pool,
     ):
         pending: set[Future[ShardOutcome]] = set()
         try:
             for source in sources:
-                if len(pending) >= workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        on_done(future.result())
-                pending.add(pool.submit(grade_source, source, out, scales, params))
+                finished = {future for future in pending if future.done()}
+                for future in finished:
+                    on_done(future.result())
+                pending -= finished
+                if len(pending) < spawned:
+                    pending.add(pool.submit(grade_source, source, out, scales, params))
+                else:
+                    on_done(grade_source(source, out, scales, params))
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
                     on_done(future.result())
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
-
-
-def threads_per_worker(workers: int) -> int:
-    """Polars threads for each of ``workers`` processes: an equal share of this process's cores."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores // max(1, workers))
 
 
 @contextmanager
