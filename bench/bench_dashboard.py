@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,10 @@ try:  # decision 0068; absent from the code before it (the "before" side of a co
     from crswatch.web._ward import TIMELINE_KINDS, ward_rows_of
 except ImportError:
     ward_rows_of = None
+try:  # decision 0078
+    from crswatch.web._ward import WardMemo
+except ImportError:
+    WardMemo = None  # type: ignore[misc, assignment]
 
 CLOCK = datetime(2024, 3, 20, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -297,10 +302,12 @@ def _cached_ward_rows(
 
     warm = TimelineCache()
     records = read(warm)
-    ward_rows_of(records, now)  # the results kept for this version
+    # The route's memo of the ward's frames (decision 0078), where the code has it.
+    memo: dict[str, Any] = {"memo": WardMemo()} if WardMemo is not None else {}
+    ward_rows_of(records, now, **memo)  # the results kept for this version
     first, _ = _median_ms(lambda: ward_rows_of(read(TimelineCache()), now), repeat)
     reading, _ = _median_ms(lambda: read(warm), repeat)
-    kept, _ = _median_ms(lambda: ward_rows_of(records, now), repeat)
+    kept, _ = _median_ms(lambda: ward_rows_of(records, now, **memo), repeat)
     return [
         (f"ward: read {n} records through the cache (unchanged)", reading),
         (f"ward: ward_rows_of ({n} patients, results kept: a refresh)", kept),
@@ -341,9 +348,33 @@ def _engine_costs(records: list[Any], now: datetime, repeat: int) -> list[tuple[
         moments = patients.select("patient_id", at.alias("at"))
 
         times = [now, now - TREND_WINDOW]
-        steps = (
-            ("state + grades now and 24 h before", partial(_graded, patients, events, times,
-                                                           ["astct2019", ICANS_SCALE])),
+        scales = ["astct2019", ICANS_SCALE]
+        if "prepared" in inspect.signature(_graded).parameters:  # decision 0078
+            from crswatch.state import StateParameters, prepare_state
+
+            def state_and_grades(
+                patients: Any = patients, events: Any = events, times: Any = times
+            ) -> Any:
+                prepared = prepare_state(patients, events, StateParameters())
+                return _graded(prepared, patients, times, ["astct2019", ICANS_SCALE])
+
+            kept = prepare_state(patients, events, StateParameters())
+            graded: list[tuple[str, Callable[[], Any]]] = [
+                ("state + grades now and 24 h before", state_and_grades),
+                (
+                    "  the same, the record prepared (kept: 0078)",
+                    partial(_graded, kept, patients, times, scales),
+                ),
+            ]
+        else:
+            graded = [
+                (
+                    "state + grades now and 24 h before",
+                    partial(_graded, patients, events, times, scales),
+                )
+            ]
+        steps: tuple[tuple[str, Callable[[], Any]], ...] = (
+            *graded,
             ("HLH screens now", partial(_screens, patients, events, moments)),
             *(
                 [("HLH screens now, statuses only (0073)",

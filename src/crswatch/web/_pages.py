@@ -8,6 +8,7 @@ page, POST an entry).  Every page and write is audited; heavy work runs in the t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -57,6 +58,7 @@ from crswatch.web._templates import templates
 from crswatch.web._ward import (
     ICANS_SCALE,
     TIMELINE_KINDS,
+    WardMemo,
     WardRecord,
     therapy_day,
     therapy_label,
@@ -171,6 +173,22 @@ def _scale(scale: str | None) -> str | None:
 def _cache(request: Request) -> TimelineCache:
     """The app's timeline cache, shared with the API routes (decision 0025)."""
     return app_timeline_cache(request.app.state)
+
+
+_MEMO_LOCK = threading.Lock()
+
+
+def _ward_memo(request: Request) -> WardMemo:
+    """The app's ward memo (decision 0078), made on first use: one per app, as its cache."""
+    state = request.app.state
+    memo: WardMemo | None = getattr(state, "ward_memo", None)
+    if memo is None:
+        with _MEMO_LOCK:
+            memo = getattr(state, "ward_memo", None)
+            if memo is None:
+                memo = WardMemo()
+                state.ward_memo = memo
+    return memo
 
 
 def _ward_records(store: Store, cache: TimelineCache) -> list[WardRecord]:
@@ -291,7 +309,7 @@ def _ward_context(
     store = _store(request)
     now = _now(request)
     records = _ward_records(store, _cache(request))
-    rows = ward_rows_of(records, now, crs_scale=scale)
+    rows = ward_rows_of(records, now, crs_scale=scale, memo=_ward_memo(request))
     audit(
         store,
         principal.username,

@@ -22,6 +22,7 @@ then by patient id.  An ungraded result is never shown or sorted as a number it 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,7 @@ from crswatch.scales import (
     select_scales,
     state_columns,
 )
-from crswatch.state import StateParameters, clinical_state
+from crswatch.state import PreparedState, StateParameters, prepare_state, prepared_state_at
 from crswatch.timeline import Timeline, to_frames
 from crswatch.web._why import Finding, deciding_findings, open_question
 
@@ -63,6 +64,8 @@ __all__ = [
     "GradeCell",
     "LastSeen",
     "Trend",
+    "WardFrames",
+    "WardMemo",
     "WardRecord",
     "WardRow",
     "grade_courses_of",
@@ -408,20 +411,21 @@ def _ice_alert(
 
 
 def _graded(
-    patients: pl.DataFrame, events: pl.DataFrame, moments: list[datetime], scales: list[str]
+    prepared: PreparedState, patients: pl.DataFrame, moments: list[datetime], scales: list[str]
 ) -> dict[tuple[str, datetime], PatientGrades]:
     """Every patient graded at every moment, in one state-engine pass (rows are independent).
 
     Only the state the scales read is built (``state_columns``, decision 0065 §3), with what
-    the ICANS grade's CRS context reads (``CRS_ACTIVITY_SCALE``).
+    the ICANS grade's CRS context reads (``CRS_ACTIVITY_SCALE``); from the ward's prepared
+    record (``WardMemo``), so the same state as ``clinical_state`` of its frames.
     """
     times = pl.concat(
         [patients.select("patient_id", pl.lit(m).cast(_AT).alias("at")) for m in moments]
     )
-    params = StateParameters()
+    params = prepared.params
     read = [*scales, CRS_ACTIVITY_SCALE]
     needed = state_columns(select_scales(read), crs_definition=params.crs_definition)
-    state = clinical_state(patients, events, times, params, columns=needed)
+    state = prepared_state_at(prepared, times, columns=needed)
     return {(g.patient_id, g.at): g for g in grade_state(state, scales=scales, params=params)}
 
 
@@ -622,6 +626,70 @@ def _timeline_of(record: WardRecord, pid: str, kind: str, now: datetime) -> Time
     return up_to(record.timeline, now)
 
 
+@dataclass(frozen=True, slots=True)
+class WardFrames:
+    """The ward's records up to one instant: patients, events (sorted by patient, as
+    ``to_frames`` sorts them) and the state's preparation of them (``prepare_state``)."""
+
+    patients: pl.DataFrame
+    events: pl.DataFrame
+    prepared: PreparedState
+
+
+#: Per record: its frames (held, compared by identity) and its number of events up to now.
+_WardKey = tuple[tuple[pl.DataFrame, pl.DataFrame, int], ...]
+
+
+class WardMemo:
+    """The ward's :class:`WardFrames`, kept between refreshes while no record changes.
+
+    Every refresh (every 30 s per open ward) rebuilt them: the records' frames concatenated,
+    cut at ``now`` and sorted, then the patient keys, the order check, the state's events and
+    the CRS episodes (decision 0078).  They are kept for the records' exact frames objects (the
+    app's cache gives the same objects for one stored version; the memo holds them, so an
+    object's identity is never reused while it is kept) and for each record's number of events
+    up to ``now``: a later refresh reads the same events unless one fell between.  One slot
+    (the ward is one set of records), safe across the server's threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slot: tuple[_WardKey, WardFrames] | None = None
+
+    def frames(self, records: Sequence[WardRecord], now: datetime) -> WardFrames:
+        # The instant, in UTC as the frames' times (``now`` may carry the site's zone).
+        moment = pl.lit(now.astimezone(UTC)).cast(_AT)
+        key = tuple(
+            (
+                record.frames[0],
+                record.frames[1],
+                int(record.frames[1].select((pl.col("time") <= moment).sum()).item()),
+            )
+            for record in records
+        )
+        with self._lock:
+            if self._slot is not None and _same_records(self._slot[0], key):
+                return self._slot[1]
+        patients = pl.concat([record.frames[0] for record in records])
+        # One frame as ``to_frames`` builds it for the ward: sorted by patient (stable, so each
+        # record keeps its order by time and item).
+        events = (
+            pl.concat([record.frames[1] for record in records])
+            .filter(pl.col("time") <= moment)
+            .sort("patient_id", maintain_order=True)
+        )
+        shared = WardFrames(patients, events, prepare_state(patients, events, StateParameters()))
+        with self._lock:
+            self._slot = (key, shared)
+        return shared
+
+
+def _same_records(kept: _WardKey, asked: _WardKey) -> bool:
+    return len(kept) == len(asked) and all(
+        a[0] is b[0] and a[1] is b[1] and a[2] == b[2] for a, b in zip(kept, asked, strict=True)
+    )
+
+
 def ward_rows(
     timelines: Sequence[Timeline], now: datetime, *, crs_scale: str = "astct2019"
 ) -> list[WardRow]:
@@ -630,31 +698,29 @@ def ward_rows(
 
 
 def ward_rows_of(
-    records: Sequence[WardRecord], now: datetime, *, crs_scale: str = "astct2019"
+    records: Sequence[WardRecord],
+    now: datetime,
+    *,
+    crs_scale: str = "astct2019",
+    memo: WardMemo | None = None,
 ) -> list[WardRow]:
     """``ward_rows`` of the records' frames (the dashboard's path: frames from its cache).
 
     Each record is read as it stood at ``now`` (events after it are not known yet).  Results
     of the whole record are kept through ``WardRecord.keep`` (``_Course``, the HLH change
     points) and so are the HLH screens met in the interval holding ``now`` (``_screens``); the
-    grades now and 24 h before and the row's facts are computed at ``now`` on every call.
+    records' frames up to ``now`` and their state's preparation are kept in ``memo`` (the
+    app's, between refreshes; default: none kept).  The grades now and 24 h before and the
+    row's facts are computed at ``now`` on every call.
     """
     if not records:
         return []
-    patients = pl.concat([record.frames[0] for record in records])
-    # The instant, in UTC as the frames' times (``now`` may carry the site's zone).
-    moment = pl.lit(now.astimezone(UTC)).cast(_AT)
-    # One frame as ``to_frames`` builds it for the ward: sorted by patient (stable, so each
-    # record keeps its order by time and item).
-    events = (
-        pl.concat([record.frames[1] for record in records])
-        .filter(pl.col("time") <= moment)
-        .sort("patient_id", maintain_order=True)
-    )
+    shared = (memo or WardMemo()).frames(records, now)
+    patients, events = shared.patients, shared.events
     ids: list[str] = patients["patient_id"].to_list()
     facts = _row_facts(events)
     counts = {pid: int(facts[pid]["events"]) if pid in facts else 0 for pid in ids}
-    graded = _graded(patients, events, [now, now - TREND_WINDOW], [crs_scale, ICANS_SCALE])
+    graded = _graded(shared.prepared, patients, [now, now - TREND_WINDOW], [crs_scale, ICANS_SCALE])
     screens = _screens(records, ids, patients, events, counts, now)
     courses = _courses(records, ids, patients, events, counts)
     icans_id = ICANS_SCALE.split(".", 1)[1]
