@@ -153,3 +153,27 @@ def test_a_single_shard_is_graded_here_without_a_pool(
         on_done=lambda outcome: done.append(outcome.shard),
     )
     assert done == [0]
+
+
+class _StopError(RuntimeError):
+    pass
+
+
+def test_an_error_while_writing_stops_the_pool_and_is_raised(tmp_path: Path) -> None:
+    sources = _sources(tmp_path, 12, 3)
+    seen: list[int] = []
+
+    def fail_once_one_is_done(outcome: ShardOutcome) -> None:
+        seen.append(outcome.shard)
+        raise _StopError
+
+    with pytest.raises(_StopError):
+        run_local(
+            sources,
+            tmp_path / "out",
+            scales=None,
+            params=StateParameters(),
+            workers=2,
+            on_done=fail_once_one_is_done,
+        )
+    assert len(seen) == 1

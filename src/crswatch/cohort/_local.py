@@ -19,7 +19,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,11 +54,12 @@ def run_local(
 ) -> None:
     """Grade every source; call ``on_done`` (in this process) as each shard is written.
 
-    With ``workers > 1`` this process is one of the workers and ``workers - 1`` are spawned: a
-    spawned worker spends its first ~0.7 s of CPU importing Polars and the engine, which this
-    process has done already, so it grades while they start (decision 0077).  Each spawned
-    worker has a shard in flight whenever one is left; this process takes the next shard
-    whenever they all have one.
+    With ``workers > 1`` this process is one of the workers, on a thread of its own, and
+    ``workers - 1`` are spawned (decision 0077): a spawned worker spends its first ~0.7 s of
+    CPU importing Polars and the engine, which this process has done already, so this process
+    grades while they start.  The first shards go to the spawned workers; from then on each
+    shard goes to whichever worker is free first, and this thread only hands them out and
+    writes the manifest.
     """
     sources = list(sources)
     workers = min(workers, len(sources))
@@ -61,28 +69,31 @@ def run_local(
         return
     # Spawned, not forked: Polars runs a thread pool, and forking a threaded process can deadlock.
     context = multiprocessing.get_context("spawn")
-    spawned = workers - 1
+    queue = iter(sources)
+    running: dict[Future[ShardOutcome], Executor] = {}
+
+    def hand_out(executor: Executor) -> None:
+        source = next(queue, None)
+        if source is not None:
+            running[executor.submit(grade_source, source, out, scales, params)] = executor
+
     with (
         _worker_environment(threads_per_worker(workers)),
-        ProcessPoolExecutor(max_workers=spawned, mp_context=context) as pool,
+        ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as spawned,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="crswatch-shard") as here,
     ):
-        pending: set[Future[ShardOutcome]] = set()
         try:
-            for source in sources:
-                finished = {future for future in pending if future.done()}
+            for _ in range(workers - 1):
+                hand_out(spawned)
+            hand_out(here)
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
+                    executor = running.pop(future)
                     on_done(future.result())
-                pending -= finished
-                if len(pending) < spawned:
-                    pending.add(pool.submit(grade_source, source, out, scales, params))
-                else:
-                    on_done(grade_source(source, out, scales, params))
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    on_done(future.result())
+                    hand_out(executor)
         except BaseException:
-            for future in pending:
+            for future in running:
                 future.cancel()
             raise
 
