@@ -177,3 +177,32 @@ def test_an_error_while_writing_stops_the_pool_and_is_raised(tmp_path: Path) -> 
             on_done=fail_once_one_is_done,
         )
     assert len(seen) == 1
+
+
+def test_a_spawned_worker_imports_the_kernel_not_the_reports() -> None:
+    """``crswatch.cohort`` loads its names on first use: unpickling ``grade_source`` in a
+    spawned worker imports the kernel, its reader and writer, not the report, agreement,
+    export, PD or Spark modules (decision 0077)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, crswatch.cohort._shard\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('crswatch.cohort.'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "crswatch.cohort._kernel" in loaded
+    assert (
+        not {
+            "crswatch.cohort._agreement",
+            "crswatch.cohort._export",
+            "crswatch.cohort._pd",
+            "crswatch.cohort._report",
+            "crswatch.cohort._spark",
+        }
+        & loaded
+    )
