@@ -105,11 +105,12 @@ def with_crs_activity(state: pl.DataFrame) -> pl.DataFrame:
     CRS activity is a graded fact, so it is added here, above the state engine, for the ICANS
     assessment-frequency check.
     """
-    # Row by row (the state has one row per patient and time), in one query.
+    # Row by row (the state has one row per patient and time), in one query; the column is
+    # put beside the state's rather than the query selecting the state's some 200 columns by
+    # name, which cost more to build and plan than the column itself (decision 0074).
     graded = with_graded(state.lazy(), CRS_SCALES[CRS_ACTIVITY_SCALE], prefix="__activity")
-    return collect_row_wise(
-        graded.select(*state.columns, (pl.col("__activity__lower") >= 1).alias("crs_active"))
-    )
+    active = collect_row_wise(graded.select((pl.col("__activity__lower") >= 1).alias("crs_active")))
+    return state.hstack(active)
 
 
 def grade_timelines(

@@ -165,6 +165,8 @@ def _flag(index: int) -> str:
 #: The columns ``_graded`` adds to the state, besides each criterion's flag ``__c{i}``.
 _GRADED = (
     "__raw_lower",
+    "__upper_met",
+    "__upper_unknown",
     "__raw_upper",
     "__gap_from_missing",
     "__context",
@@ -204,45 +206,48 @@ def _build_stages(scale: Scale, crs_definition: CrsDefinition, prefix: str) -> l
     def col(name: str) -> pl.Expr:
         return pl.col(f"{prefix}{name}")
 
+    # A criterion's flag is True (met), False or null (undecidable); ``when`` takes a null
+    # condition as not met, as ``fill_null(False)`` did before.
     flags = [col(_flag(i)) for i in range(len(scale.criteria))]
-    met = [flag.fill_null(False) for flag in flags]
-    unknown = [flag.is_null() for flag in flags]
-    pairs = list(zip(met, unknown, scale.criteria, strict=True))
+    pairs = list(zip(flags, scale.criteria, strict=True))
     lower = pl.max_horizontal(
-        pl.lit(0), *[pl.when(m).then(c.grade).otherwise(0) for m, _, c in pairs]
+        pl.lit(0), *[pl.when(flag).then(c.grade).otherwise(0) for flag, c in pairs]
     )
     upper_met = pl.max_horizontal(
-        pl.lit(0), *[pl.when(m).then(c.upper).otherwise(0) for m, _, c in pairs]
+        pl.lit(0), *[pl.when(flag).then(c.upper).otherwise(0) for flag, c in pairs]
     )
     upper_unknown = pl.max_horizontal(
-        pl.lit(0), *[pl.when(u).then(c.upper).otherwise(0) for _, u, c in pairs]
+        pl.lit(0), *[pl.when(flag.is_null()).then(c.upper).otherwise(0) for flag, c in pairs]
     )
     applies = _context_applies(scale, crs_definition)
     context = crs_established() if applies else pl.lit(None, dtype=pl.Boolean)
     established = col("__context").fill_null(not applies)
+    # Each bound over the criteria is computed once as a column and read by name after: the
+    # query's cost is the size of its expressions, not its one row (decision 0074).
+    raw_upper = pl.max_horizontal(col("__upper_met"), col("__upper_unknown"))
     if scale.context_rule == "definition":
         # Not established is a finding of the scale's own definition (grade 0, not a gap).
-        upper = pl.when(col("__context").not_()).then(0).otherwise(col("__raw_upper"))
+        upper = pl.when(col("__context").not_()).then(0).otherwise(raw_upper)
     else:
-        upper = col("__raw_upper")
+        upper = raw_upper
     return [
         [criterion.test.alias(f"{prefix}{_flag(i)}") for i, criterion in enumerate(scale.criteria)],
         [
             lower.alias(f"{prefix}__raw_lower"),
-            pl.max_horizontal(upper_met, upper_unknown).alias(f"{prefix}__raw_upper"),
-            (upper_unknown > pl.max_horizontal(lower, upper_met)).alias(
-                f"{prefix}__gap_from_missing"
-            ),
+            upper_met.alias(f"{prefix}__upper_met"),
+            upper_unknown.alias(f"{prefix}__upper_unknown"),
             context.alias(f"{prefix}__context"),
         ],
         [
+            raw_upper.alias(f"{prefix}__raw_upper"),
             pl.when(established).then(col("__raw_lower")).otherwise(0).alias(f"{prefix}__lower"),
             upper.alias(f"{prefix}__upper"),
             (~established & (col("__raw_lower") > 0)).alias(f"{prefix}__held"),
-            (upper_met > lower).alias(f"{prefix}__ambiguous_met"),
-            (col("__gap_from_missing") | (pl.lit(applies) & col("__context").is_null())).alias(
-                f"{prefix}__gap_from_missing"
-            ),
+            (col("__upper_met") > col("__raw_lower")).alias(f"{prefix}__ambiguous_met"),
+            (
+                (col("__upper_unknown") > pl.max_horizontal(col("__raw_lower"), col("__upper_met")))
+                | (pl.lit(applies) & col("__context").is_null())
+            ).alias(f"{prefix}__gap_from_missing"),
         ],
         [
             pl.when(col("__lower") == col("__upper"))
@@ -526,8 +531,14 @@ def grade_results_of(
     )
     prefixes = [f"__s{index}" for index in range(len(scales))]
     graded = state.lazy()
-    for scale, prefix in zip(scales, prefixes, strict=True):
-        graded = with_graded(graded, scale, definition, prefix=prefix)
+    # Step by step, every scale's columns of one step together: each scale reads only its own
+    # prefixed columns, so the steps do not interleave; four column steps instead of four a scale.
+    steps = [
+        _graded_stages(scale, definition, prefix)
+        for scale, prefix in zip(scales, prefixes, strict=True)
+    ]
+    for step in zip(*steps, strict=True):
+        graded = graded.with_columns([column for stage in step for column in stage])
     names = [
         [(f"{prefix}{name}", name) for name in (*_GRADED, *map(_flag, range(len(scale.criteria))))]
         for scale, prefix in zip(scales, prefixes, strict=True)

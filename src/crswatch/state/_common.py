@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
@@ -94,8 +95,12 @@ def with_ids(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     return frame.with_columns(patient_id=ids.gather(frame["patient_id"]))
 
 
+@cache
 def event_ref(time: str = "time") -> pl.Expr:
-    """A reference to an event for evidence: its id, else ``item@time`` (``time``: its column)."""
+    """A reference to an event for evidence: its id, else ``item@time`` (``time``: its column).
+
+    Built once per column name: some thirty parts of the state ask for it at every call.
+    """
     stamp = pl.col(time).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     return pl.coalesce(pl.col("event_id"), pl.concat_str(pl.col("item"), pl.lit("@"), stamp))
 

@@ -204,10 +204,13 @@ def _clinical_state(
     # Each part is collected on its own (in parallel) and then joined: Polars plans the six
     # parts joined in one lazy query about 1.5x slower on a 100-patient shard with 5-minute
     # vital signs (docs/benchmarks.md), with identical results.
-    state = times_lf.collect()
+    state = times_lf
     for part in pl.collect_all(parts):
-        state = state.join(part, on=KEYS, how="left")
-    return state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
+        state = state.join(part.lazy(), on=KEYS, how="left")
+    # The parts joined in one query run as written, not in one eager step each: joins of a few
+    # rows whose planning cost more than their work at one time (decision 0074).
+    state = state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
+    return state.collect(optimizations=pl.QueryOptFlags.none())
 
 
 #: The columns each part of the state gives, by part and parameters: known from a part's plan
@@ -224,13 +227,17 @@ def _part_columns(
     return _PART_COLUMNS[key]
 
 
-def _record_bounds(patients: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+def _record_bounds(patients: pl.DataFrame, events: pl.DataFrame) -> pl.LazyFrame:
     """``therapy_start`` and ``first_event_at`` (null: no event) per patient.
 
     A time before them is before the record: the grading API says so in its warnings.
     """
-    first = events.group_by("patient_id").agg(pl.col("time").min().alias("first_event_at"))
-    return patients.select("patient_id", "therapy_start").join(first, on="patient_id", how="left")
+    first = events.lazy().group_by("patient_id").agg(pl.col("time").min().alias("first_event_at"))
+    return (
+        patients.lazy()
+        .select("patient_id", "therapy_start")
+        .join(first, on="patient_id", how="left")
+    )
 
 
 #: A window closed at both ends still holds a reading at ``time + window``: the state without

@@ -32,6 +32,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 
 from crswatch.state._common import KEYS, latest_at, latest_of, window_any, window_extreme
@@ -83,19 +85,28 @@ def sbp_threshold(age: pl.Expr) -> pl.Expr:
 def pressor_rates(times: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
     """Each vasopressor's rate running at T (0 when not running), with its event ref."""
     out = times
+    running, counts, combined = _rate_steps()
     # The vasopressor records, found once among all the events rather than once per drug.
     pressors = events.filter(pl.col("item").is_in(PRESSORS))
     for drug in PRESSORS:
         column = RATE_COLUMNS[drug]
         latest = latest_at(times.select(KEYS), pressors, (drug,), "value_num", column)
-        running = (pl.col(f"{column}_end").is_null()) | (pl.col(f"{column}_end") > pl.col("at"))
-        latest = latest.with_columns(
-            pl.when(running).then(pl.col(column).fill_null(0.0)).otherwise(0.0).alias(column),
-            pl.when(running & (pl.col(column) > 0))
-            .then(pl.col(f"{column}_ref"))
-            .alias(f"{column}_ref"),
-        ).select([*KEYS, column, f"{column}_ref"])
+        latest = latest.with_columns(running[drug]).select([*KEYS, column, f"{column}_ref"])
         out = out.join(latest, on=KEYS, how="left")
+    return out.with_columns(counts).with_columns(combined)
+
+
+@cache
+def _rate_steps() -> tuple[dict[str, list[pl.Expr]], list[pl.Expr], list[pl.Expr]]:
+    """The column steps of :func:`pressor_rates`, built once (they depend on nothing else)."""
+    running: dict[str, list[pl.Expr]] = {}
+    for drug in PRESSORS:
+        column = RATE_COLUMNS[drug]
+        on = (pl.col(f"{column}_end").is_null()) | (pl.col(f"{column}_end") > pl.col("at"))
+        running[drug] = [
+            pl.when(on).then(pl.col(column).fill_null(0.0)).otherwise(0.0).alias(column),
+            pl.when(on & (pl.col(column) > 0)).then(pl.col(f"{column}_ref")).alias(f"{column}_ref"),
+        ]
     count_excl = pl.sum_horizontal([(pl.col(c) > 0).cast(pl.Int32) for c in _NON_VASOPRESSIN])
     ne_eq = (
         pl.col("norepinephrine_ug_min")
@@ -110,20 +121,25 @@ def pressor_rates(times: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
         | (pl.col("phenylephrine_ug_min") >= 200)
         | (pl.col("epinephrine_ug_min") >= 10)
     )
-    return out.with_columns(
-        pressors_excl_vasopressin=count_excl,
-        vasopressin_running=vasopressin,
-        ne_equivalent_ug_min=ne_eq,
-    ).with_columns(
-        pressors_running=pl.col("pressors_excl_vasopressin") + vasopressin.cast(pl.Int32),
-        high_dose_now=pl.when(vasopressin)
+    counts = [
+        count_excl.alias("pressors_excl_vasopressin"),
+        vasopressin.alias("vasopressin_running"),
+        ne_eq.alias("ne_equivalent_ug_min"),
+    ]
+    combined = [
+        (pl.col("pressors_excl_vasopressin") + vasopressin.cast(pl.Int32)).alias(
+            "pressors_running"
+        ),
+        pl.when(vasopressin)
         .then(pl.col("ne_equivalent_ug_min") >= 10)
         .when(pl.col("pressors_excl_vasopressin") == 1)
         .then(monotherapy_high)
         .when(pl.col("pressors_excl_vasopressin") >= 2)
         .then(pl.col("ne_equivalent_ug_min") >= 20)
-        .otherwise(False),
-    )
+        .otherwise(False)
+        .alias("high_dose_now"),
+    ]
+    return running, counts, combined
 
 
 def _pressor_course(

@@ -36,6 +36,8 @@ Time semantics and rules (docs/decisions/0010-icans.md; shared/spec/clinical-cri
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 
 from crswatch.state._common import KEYS, event_ref
@@ -146,8 +148,23 @@ def _basis(attributable: str) -> pl.Expr:
 
 def _ice_assessments(events: pl.LazyFrame) -> pl.LazyFrame:
     """One row per ICE assessment (patient, time): the total's bounds and how it was obtained."""
+    aggs, bounds, missing, chosen = _ice_steps()
     ice = events.filter(pl.col("item").is_in(_ICE_EVENTS)).with_columns(ref=event_ref())
-    grouped = ice.group_by("patient_id", "time").agg(
+    grouped = ice.group_by("patient_id", "time").agg(aggs)
+    return (
+        _with_sedation(grouped, events, "time")
+        .with_columns(bounds)
+        .with_columns(missing)
+        .select(chosen)
+    )
+
+
+@cache
+def _ice_steps() -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], list[str]]:
+    """The steps of :func:`_ice_assessments`, built once (they depend on nothing but the ICE
+    items): the aggregation per assessment, the bounds and source, what is missing, the
+    columns kept."""
+    aggs = [
         pl.col("value_num").filter(pl.col("item") == "ice_score").first().alias("_total"),
         *[
             pl.col("value_num").filter(pl.col("item") == name).first().alias(f"_{name}")
@@ -156,7 +173,7 @@ def _ice_assessments(events: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("item").is_in(list(ICE_ITEM_POINTS)).any().alias("_has_items"),
         pl.col("attributable").all().alias("_ice_attr"),
         pl.col("ref").sort().alias("ice_score_refs"),
-    )
+    ]
     items = [pl.col(f"_{name}") for name in ICE_ITEM_POINTS]
     known = pl.sum_horizontal(items)
     unknown_max = pl.sum_horizontal(
@@ -179,56 +196,59 @@ def _ice_assessments(events: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(pl.format(f"{label} {{}}/{points}", pl.col(f"_{name}").cast(pl.Int64)))
         )
 
+    bounds = dict(
+        ice_time=pl.col("time"),
+        ice_low=pl.when(has_total).then(pl.col("_total")).otherwise(known).cast(pl.Int64),
+        ice_high=pl.when(has_total)
+        .then(pl.col("_total"))
+        .otherwise(known + unknown_max)
+        .cast(pl.Int64),
+        ice_score=pl.when(has_total)
+        .then(pl.col("_total"))
+        .when(complete)
+        .then(known)
+        .cast(pl.Int64),
+        ice_source=pl.when(has_total)
+        .then(pl.lit("total"))
+        .when(pl.col("_has_items"))
+        .then(pl.lit("items"))
+        .otherwise(pl.lit(NOT_ASSESSED)),
+        ice_items=pl.when(pl.col("_has_items")).then(
+            pl.concat_str(
+                [shown(name, points) for name, points in ICE_ITEM_POINTS.items()],
+                separator=", ",
+            )
+        ),
+        ice_items_disagree=has_total & complete & (known != pl.col("_total")),
+        ice_basis=_basis("_ice_attr"),
+    )
+    missing = dict(
+        ice_score_missing=pl.when(pl.col("ice_basis") == "sedation")
+        .then(pl.lit(["ice_score (not under sedation)"]))
+        .when(has_total | complete)
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .when(~pl.col("_has_items"))
+        .then(pl.lit(["ice_score"]))
+        .otherwise(unassessed)
+    )
+    chosen = [
+        "patient_id",
+        "ice_time",
+        "ice_low",
+        "ice_high",
+        "ice_score",
+        "ice_source",
+        "ice_items",
+        "ice_items_disagree",
+        "ice_basis",
+        "ice_score_missing",
+        "ice_score_refs",
+    ]
     return (
-        _with_sedation(grouped, events, "time")
-        .with_columns(
-            ice_time=pl.col("time"),
-            ice_low=pl.when(has_total).then(pl.col("_total")).otherwise(known).cast(pl.Int64),
-            ice_high=pl.when(has_total)
-            .then(pl.col("_total"))
-            .otherwise(known + unknown_max)
-            .cast(pl.Int64),
-            ice_score=pl.when(has_total)
-            .then(pl.col("_total"))
-            .when(complete)
-            .then(known)
-            .cast(pl.Int64),
-            ice_source=pl.when(has_total)
-            .then(pl.lit("total"))
-            .when(pl.col("_has_items"))
-            .then(pl.lit("items"))
-            .otherwise(pl.lit(NOT_ASSESSED)),
-            ice_items=pl.when(pl.col("_has_items")).then(
-                pl.concat_str(
-                    [shown(name, points) for name, points in ICE_ITEM_POINTS.items()],
-                    separator=", ",
-                )
-            ),
-            ice_items_disagree=has_total & complete & (known != pl.col("_total")),
-            ice_basis=_basis("_ice_attr"),
-        )
-        .with_columns(
-            ice_score_missing=pl.when(pl.col("ice_basis") == "sedation")
-            .then(pl.lit(["ice_score (not under sedation)"]))
-            .when(has_total | complete)
-            .then(pl.lit([], dtype=pl.List(pl.String)))
-            .when(~pl.col("_has_items"))
-            .then(pl.lit(["ice_score"]))
-            .otherwise(unassessed)
-        )
-        .select(
-            "patient_id",
-            "ice_time",
-            "ice_low",
-            "ice_high",
-            "ice_score",
-            "ice_source",
-            "ice_items",
-            "ice_items_disagree",
-            "ice_basis",
-            "ice_score_missing",
-            "ice_score_refs",
-        )
+        aggs,
+        [e.alias(n) for n, e in bounds.items()],
+        [e.alias(n) for n, e in missing.items()],
+        chosen,
     )
 
 

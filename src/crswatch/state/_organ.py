@@ -379,6 +379,20 @@ def _by_item(values: dict[str, pl.Expr]) -> pl.Expr:
 
 def _limits(params: StateParameters) -> tuple[pl.Expr, pl.Expr]:
     """Each result's ULN (or LLN for decreases) and where it came from."""
+    return _limits_of(_frozen(params.default_uln), _frozen(params.default_lln))
+
+
+def _frozen(limits: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(limits.items()))
+
+
+#: The expressions below depend on the parameters only (never on the data): built once per
+#: parameters and reused, as Polars expressions are immutable; building them was a fixed cost
+#: of every state computation (decision 0074).
+@cache
+def _limits_of(
+    default_uln: tuple[tuple[str, float], ...], default_lln: tuple[tuple[str, float], ...]
+) -> tuple[pl.Expr, pl.Expr]:
     limits: dict[str, pl.Expr] = {}
     sources: dict[str, pl.Expr] = {}
     for lab in _LABS:
@@ -386,7 +400,7 @@ def _limits(params: StateParameters) -> tuple[pl.Expr, pl.Expr]:
             continue
         own = pl.col("ref_high" if lab.limit == "uln" else "ref_low")
         own = pl.when(own > 0).then(own)
-        defaults = params.default_uln if lab.limit == "uln" else params.default_lln
+        defaults = dict(default_uln if lab.limit == "uln" else default_lln)
         default = pl.lit(defaults.get(lab.item), pl.Float64)
         limits[lab.item] = pl.coalesce(own, default)
         sources[lab.item] = (
@@ -426,7 +440,25 @@ def _graded_results(
     events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
 ) -> pl.LazyFrame:
     """Every attributable lab result with its measures and its own grade per term and version."""
-    limit, limit_source = _limits(params)
+    measures, ratios, grades, own = _result_columns(
+        _frozen(params.default_uln), _frozen(params.default_lln)
+    )
+    results = (
+        # A result charted with another cause is measured: grade 0 for CRS (below), not missing.
+        events.filter(pl.col("item").is_in(_ITEMS) & pl.col("value_num").is_not_null())
+        .join(_baselines(events, patients, params), on=["patient_id", "item"], how="left")
+        .with_columns(measures)
+        .with_columns(ratios)
+    )
+    return results.with_columns(grades).with_columns(own)
+
+
+@cache
+def _result_columns(
+    default_uln: tuple[tuple[str, float], ...], default_lln: tuple[tuple[str, float], ...]
+) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], list[pl.Expr]]:
+    """The column steps of :func:`_graded_results`, built once per default limits."""
+    limit, limit_source = _limits_of(default_uln, default_lln)
     known = pl.col("_baseline_time") <= pl.col("time")
     baseline = pl.when(known & (pl.col("_baseline") > 0)).then(pl.col("_baseline"))
     value = pl.col("value_num")
@@ -437,26 +469,21 @@ def _graded_results(
         .when(increases)
         .then(pl.col("_baseline") > pl.col("_baseline_limit"))
     )
-    results = (
-        # A result charted with another cause is measured: grade 0 for CRS (below), not missing.
-        events.filter(pl.col("item").is_in(_ITEMS) & pl.col("value_num").is_not_null())
-        .join(_baselines(events, patients, params), on=["patient_id", "item"], how="left")
-        .with_columns(
-            ref=event_ref(),
-            _limit=limit,
-            _limit_source=limit_source,
-            _x_baseline=value / baseline,
-            _decrease_pct=(baseline - value) / baseline * 100,
-            _increase=value - baseline,
-            _drop=baseline - value,
-            _abnormal=pl.when(known).then(abnormal),
-        )
-        .with_columns(
-            _x_uln=pl.when(increases & (pl.col("_limit") > 0)).then(value / pl.col("_limit")),
-            _x_lln=pl.when(~increases & (pl.col("_limit") > 0)).then(value / pl.col("_limit")),
-        )
-    )
-    grades: dict[str, pl.Expr] = {}
+    measures = [
+        event_ref().alias("ref"),
+        limit.alias("_limit"),
+        limit_source.alias("_limit_source"),
+        (value / baseline).alias("_x_baseline"),
+        ((baseline - value) / baseline * 100).alias("_decrease_pct"),
+        (value - baseline).alias("_increase"),
+        (baseline - value).alias("_drop"),
+        pl.when(known).then(abnormal).alias("_abnormal"),
+    ]
+    ratios = [
+        pl.when(increases & (pl.col("_limit") > 0)).then(value / pl.col("_limit")).alias("_x_uln"),
+        pl.when(~increases & (pl.col("_limit") > 0)).then(value / pl.col("_limit")).alias("_x_lln"),
+    ]
+    grades: list[pl.Expr] = []
     for version, suffix in _SUFFIX.items():
         for lab in _LABS:
             gradable = pl.col("_limit").is_not_null() if lab.limit else pl.lit(True)
@@ -465,25 +492,25 @@ def _graded_results(
                 .then(_grade_of(lab.term, version, dialysis=False))
                 .otherwise(pl.lit(0, _GRADE))
             )
-            grades[f"_g_{lab.term}_{suffix}"] = grade
+            grades.append(grade.alias(f"_g_{lab.term}_{suffix}"))
         aki_rows = _rows("aki", version, dialysis=False)
-        grades[f"_g_aki_{suffix}"] = (
-            pl.when(pl.col("item") == "creatinine").then(
-                pl.when(pl.col("attributable")).then(_grade(aki_rows)).otherwise(0)
-            )
-            if aki_rows
-            else pl.lit(None, _GRADE)
+        grades.append(
+            (
+                pl.when(pl.col("item") == "creatinine").then(
+                    pl.when(pl.col("attributable")).then(_grade(aki_rows)).otherwise(0)
+                )
+                if aki_rows
+                else pl.lit(None, _GRADE)
+            ).alias(f"_g_aki_{suffix}")
         )
     severity = (
         pl.when(increases).then(pl.col("_x_uln")).otherwise(-pl.coalesce(pl.col("_x_lln"), value))
     )
-    own = {
-        suffix: pl.coalesce([pl.col(f"_g_{lab.term}_{suffix}") for lab in _LABS]).alias(
-            f"_own_{suffix}"
-        )
+    own = [
+        pl.coalesce([pl.col(f"_g_{lab.term}_{suffix}") for lab in _LABS]).alias(f"_own_{suffix}")
         for suffix in _SUFFIX.values()
-    }
-    return results.with_columns(**grades).with_columns(*own.values(), _severity=severity)
+    ]
+    return measures, ratios, grades, [*own, severity.alias("_severity")]
 
 
 def _dialysis(times: pl.LazyFrame, events: pl.LazyFrame, params: StateParameters) -> pl.LazyFrame:
@@ -526,6 +553,12 @@ def _window_results(
         # Within a group the order is kept: ``first()`` below is the worst result.
         .sort(["_own_v4", "_own_v5", "_severity", "time"], descending=True, nulls_last=True)
     )
+    return times.join(joined.group_by(KEYS).agg(_window_aggs()), on=KEYS, how="left")
+
+
+@cache
+def _window_aggs() -> list[pl.Expr]:
+    """Per T and lab, the aggregations of :func:`_window_results` (built once)."""
     aggs: list[pl.Expr] = []
     for lab in _LABS:
         # Values shown are attributable results; another cause's result only sets grade 0.
@@ -552,20 +585,27 @@ def _window_results(
     for suffix in _SUFFIX.values():
         for term in _TERMS:
             aggs.append(pl.col(f"_g_{term}_{suffix}").max().alias(f"_lab_{term}_{suffix}"))
-    return times.join(joined.group_by(KEYS).agg(aggs), on=KEYS, how="left")
+    return aggs
 
 
 def _baseline_columns(
     times: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
 ) -> pl.LazyFrame:
     """Each lab's baseline as known at T, with its source and (where v5 asks) abnormality."""
-    baselines = _baselines(events, patients, params)
+    aggs, columns, dropped = _baseline_steps()
+    wide = _baselines(events, patients, params).group_by("patient_id").agg(aggs)
+    return times.join(wide, on="patient_id", how="left").with_columns(columns).drop(*dropped)
+
+
+@cache
+def _baseline_steps() -> tuple[list[pl.Expr], list[pl.Expr], list[str]]:
+    """The steps of :func:`_baseline_columns` (built once): per patient each lab's baseline in a
+    column, then as known at T, and the columns dropped after."""
     aggs: list[pl.Expr] = []
     for lab in _LABS:
         is_lab = pl.col("item") == lab.item
         for column in ("_baseline", "_baseline_time", "_baseline_ref", "_baseline_limit"):
             aggs.append(pl.col(column).filter(is_lab).first().alias(f"{lab.item}{column}"))
-    wide = baselines.group_by("patient_id").agg(aggs)
     columns: list[pl.Expr] = []
     for lab in _LABS:
         name = lab.item
@@ -582,14 +622,11 @@ def _baseline_columns(
             value, limit = pl.col(f"{name}_baseline"), pl.col(f"{name}_baseline_limit")
             abnormal = value > limit if lab.increases else value < limit
             columns.append(pl.when(known).then(abnormal).alias(f"{name}_baseline_abnormal"))
-    return (
-        times.join(wide, on="patient_id", how="left")
-        .with_columns(columns)
-        .drop(
-            *(f"{lab.item}_baseline_time" for lab in _LABS),
-            *(f"{lab.item}_baseline_limit" for lab in _LABS),
-        )
-    )
+    dropped = [
+        *(f"{lab.item}_baseline_time" for lab in _LABS),
+        *(f"{lab.item}_baseline_limit" for lab in _LABS),
+    ]
+    return aggs, columns, dropped
 
 
 def _summaries(suffix: str, version: Version) -> list[pl.Expr]:
@@ -672,6 +709,24 @@ def _organ_state_at(
         .join(_dialysis(keyed, events, params), on=KEYS, how="left")
         .join(_baseline_columns(keyed, events, patients, params), on=KEYS, how="left")
     )
+    for step in _state_steps():
+        state = state.with_columns(step)
+    return state.select(_outputs()).with_columns(_grade_casts())
+
+
+@cache
+def _outputs() -> list[pl.Expr]:
+    return [pl.col(name) for name in KEYS + _output_columns()]
+
+
+@cache
+def _grade_casts() -> list[pl.Expr]:
+    return [pl.col(_grade_columns()).cast(_GRADE)]
+
+
+@cache
+def _state_steps() -> list[list[pl.Expr]]:
+    """The column steps of :func:`_organ_state_at` after its joins (built once)."""
     grades: list[pl.Expr] = []
     for version, suffix in _SUFFIX.items():
         grades += [
@@ -680,27 +735,25 @@ def _organ_state_at(
         grades.append(_grade_of("aki", version, dialysis=True).alias(f"_dialysis_{suffix}"))
     # The kidney is assessed when creatinine was measured or dialysis recorded in the window.
     assessed = pl.col("creatinine_mg_dl").is_not_null() | (pl.col("_dialysis") > 0)
-    state = state.with_columns(grades).with_columns(
-        dialysis_v4=pl.col("_dialysis_v4"),
-        **{
-            f"aki_{suffix}": pl.when(assessed).then(
-                pl.max_horizontal(f"_lab_aki_{suffix}", f"_dialysis_{suffix}")
-            )
+    kidney = [
+        pl.col("_dialysis_v4").alias("dialysis_v4"),
+        *(
+            pl.when(assessed)
+            .then(pl.max_horizontal(f"_lab_aki_{suffix}", f"_dialysis_{suffix}"))
+            .alias(f"aki_{suffix}")
             for suffix in _SUFFIX.values()
-        },
-    )
+        ),
+    ]
     summaries = [
         expr for version, suffix in _SUFFIX.items() for expr in _summaries(suffix, version)
     ]
-    state = state.with_columns(summaries).with_columns(
-        **{
-            f"organ_tox_{suffix}_complete": pl.col(f"organ_tox_{suffix}_missing").list.len() == 0
-            for suffix in _SUFFIX.values()
-        }
-    )
-    return state.select(KEYS + list(_output_columns())).with_columns(
-        pl.col(_grade_columns()).cast(_GRADE)
-    )
+    complete = [
+        (pl.col(f"organ_tox_{suffix}_missing").list.len() == 0).alias(
+            f"organ_tox_{suffix}_complete"
+        )
+        for suffix in _SUFFIX.values()
+    ]
+    return [grades, kidney, summaries, complete]
 
 
 def _grade_columns() -> list[str]:
