@@ -106,3 +106,34 @@ def test_a_timeline_newer_than_the_frames_gives_its_own_frames(store: Store) -> 
     expected = to_frames([newer.timeline])
     assert newer.frames[0].equals(expected[0]) and newer.frames[1].equals(expected[1])
     assert found[0].marker is not None
+
+
+def test_an_app_state_object_is_made_once_across_threads() -> None:
+    """``app_state_object``: one object per app state, however many threads ask at once (the
+    timeline cache, the ward's memo)."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from crswatch.store import app_state_object
+
+    state = SimpleNamespace()
+    made: list[object] = []
+
+    def make() -> object:
+        time.sleep(0.01)  # long enough for the other threads to arrive
+        made.append(object())
+        return made[-1]
+
+    found: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: found.append(app_state_object(state, "memo", make)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1
+    assert all(value is made[0] for value in found) and len(found) == 8
+    assert app_state_object(SimpleNamespace(), "memo", make) is not made[0]

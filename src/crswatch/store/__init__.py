@@ -1,7 +1,7 @@
 """The persistent store: SQLAlchemy 2 models, Alembic migrations, users, tokens and audit."""
 
 from crswatch.store._audit import ChainCheck, append_audit, record_audit, to_fhir, verify_chain
-from crswatch.store._cache import TimelineCache, app_timeline_cache
+from crswatch.store._cache import TimelineCache, app_state_object, app_timeline_cache
 from crswatch.store._cached_read import CachedPatient, cached_patients
 from crswatch.store._checkpoint import (
     AnchorCheck,
@@ -94,6 +94,7 @@ __all__ = [
     "User",
     "UserError",
     "VerifyBusyError",
+    "app_state_object",
     "app_timeline_cache",
     "append_audit",
     "append_log",

@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import func, select
@@ -37,7 +37,13 @@ from crswatch.store._frames import event_frame, load_stored, patient_frame, pati
 from crswatch.store._models import EventRow, PatientRow
 from crswatch.timeline import Timeline
 
-__all__ = ["DEFAULT_MAX_EVENTS", "Marker", "TimelineCache", "app_timeline_cache"]
+__all__ = [
+    "DEFAULT_MAX_EVENTS",
+    "Marker",
+    "TimelineCache",
+    "app_state_object",
+    "app_timeline_cache",
+]
 
 #: About 0.5-1 KB per cached event (timeline and frames): a few hundred MB at most.
 DEFAULT_MAX_EVENTS = 500_000
@@ -254,6 +260,20 @@ def _merged(events: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
 
 
 _CREATING = threading.Lock()
+_T = TypeVar("_T")
+
+
+def app_state_object(state: Any, name: str, make: Callable[[], _T]) -> _T:
+    """``state.<name>`` (an app's state), made with ``make()`` on first use, once across the
+    server's threads."""
+    found: _T | None = getattr(state, name, None)
+    if found is None:
+        with _CREATING:
+            found = getattr(state, name, None)
+            if found is None:
+                found = make()
+                setattr(state, name, found)
+    return found
 
 
 def app_timeline_cache(state: Any) -> TimelineCache:
@@ -262,11 +282,4 @@ def app_timeline_cache(state: Any) -> TimelineCache:
     One per app, shared by its API routes and dashboard pages (apps in one process, as in the
     tests, do not share: each has its own store).
     """
-    cache: TimelineCache | None = getattr(state, "timelines", None)
-    if cache is None:
-        with _CREATING:
-            cache = getattr(state, "timelines", None)
-            if cache is None:
-                cache = TimelineCache()
-                state.timelines = cache
-    return cache
+    return app_state_object(state, "timelines", TimelineCache)

@@ -8,7 +8,6 @@ page, POST an entry).  Every page and write is audited; heavy work runs in the t
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -29,6 +28,7 @@ from crswatch.store import (
     Store,
     StoreConflict,
     TimelineCache,
+    app_state_object,
     app_timeline_cache,
     append_audit,
     cached_patients,
@@ -175,20 +175,9 @@ def _cache(request: Request) -> TimelineCache:
     return app_timeline_cache(request.app.state)
 
 
-_MEMO_LOCK = threading.Lock()
-
-
 def _ward_memo(request: Request) -> WardMemo:
     """The app's ward memo (decision 0078), made on first use: one per app, as its cache."""
-    state = request.app.state
-    memo: WardMemo | None = getattr(state, "ward_memo", None)
-    if memo is None:
-        with _MEMO_LOCK:
-            memo = getattr(state, "ward_memo", None)
-            if memo is None:
-                memo = WardMemo()
-                state.ward_memo = memo
-    return memo
+    return app_state_object(request.app.state, "ward_memo", WardMemo)
 
 
 def _ward_records(store: Store, cache: TimelineCache) -> list[WardRecord]:
