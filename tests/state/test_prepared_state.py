@@ -83,3 +83,48 @@ def test_a_patient_not_prepared_is_named(frames: tuple[pl.DataFrame, pl.DataFram
     stranger = times["patient_id"][1]
     with pytest.raises(ValueError, match=stranger):
         prepared_state_at(prepared, times)
+
+
+def test_the_organ_state_at_its_change_points_is_kept_and_made_only_when_read(
+    frames: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    """Decision 0079: the organ state at its own change points is a function of the record;
+    the prepared record makes it on the first state with an organ column and keeps it."""
+    patients, events = frames
+    params = StateParameters()
+    prepared = prepare_state(patients, events, params)
+    times = _last_events(patients, events)
+    astct = state_columns([CRS_SCALES["astct2019"]])
+    prepared_state_at(prepared, times, columns=astct)
+    assert prepared.organ._value is None  # ASTCT alone reads no organ column
+    first = prepared_state_at(prepared, times)
+    kept = prepared.organ._value
+    assert kept is not None
+    earlier = times.with_columns(pl.col("at") - timedelta(days=2))
+    assert_frame_equal(
+        prepared_state_at(prepared, earlier), clinical_state(patients, events, earlier, params)
+    )
+    assert prepared.organ._value is kept
+    assert_frame_equal(first, clinical_state(patients, events, times, params))
+
+
+def test_before_every_record_the_organ_state_is_that_of_no_record(
+    frames: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    """At a time before a record's first lab (even centuries before), the organ columns are
+    those of a record with no lab at all: the organ state's earliest point holds there."""
+    patients, events = frames
+    params = StateParameters()
+    organ = sorted(
+        name
+        for name in clinical_state(patients, events, _last_events(patients, events), params).columns
+        if name.startswith(("ctcae", "organ"))
+    )
+    assert organ, "the state has organ columns"
+    for moment in ("1800-01-01", "2000-01-01"):
+        times = patients.select(
+            "patient_id", pl.lit(moment).str.to_datetime().dt.replace_time_zone("UTC").alias("at")
+        )
+        state = prepared_state_at(prepare_state(patients, events, params), times)
+        none = clinical_state(patients, events.clear(), times, params)
+        assert_frame_equal(state.select("patient_id", *organ), none.select("patient_id", *organ))

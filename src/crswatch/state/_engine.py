@@ -8,9 +8,11 @@ table at the bedside and on a shard of a cohort; there is no second implementati
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 import polars as pl
 
@@ -34,10 +36,12 @@ from crswatch.state._common import (
 from crswatch.state._fever import CrsEpisodes, crs_episodes, fever_state
 from crswatch.state._hemodynamics import PRESSORS, hemodynamic_state, pressor_hours_crossings
 from crswatch.state._neuro import neuro_state
-from crswatch.state._organ import organ_state
+from crswatch.state._organ import organ_points, organ_state
 from crswatch.state._parameters import StateParameters
 from crswatch.state._respiratory import respiratory_state
 from crswatch.timeline import Timeline, to_frames
+
+_V = TypeVar("_V")
 
 __all__ = [
     "PreparedState",
@@ -130,6 +134,29 @@ class PreparedState:
     read: pl.DataFrame
     episodes: CrsEpisodes
     params: StateParameters
+    #: ``organ_points`` of the record (the organ state at its own change points), made the
+    #: first time a state with an organ column is asked for: ASTCT alone never builds it.
+    organ: _Once[pl.DataFrame] = field(default_factory=lambda: _Once())
+
+    def organ_points(self) -> pl.DataFrame:
+        return self.organ.get(
+            lambda: organ_points(self.read.lazy(), self.patients.lazy(), self.params).collect()
+        )
+
+
+class _Once(Generic[_V]):
+    """A value made on first use, once across threads (a prepared record is shared by the
+    server's threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: _V | None = None
+
+    def get(self, make: Callable[[], _V]) -> _V:
+        with self._lock:
+            if self._value is None:
+                self._value = make()
+            return self._value
 
 
 def prepare_state(
@@ -166,6 +193,7 @@ def prepared_state_at(
             columns,
             read=prepared.read,
             episodes=prepared.episodes,
+            organ=prepared.organ_points,
         )
     return with_ids(state, prepared.ids)
 
@@ -179,8 +207,10 @@ def _clinical_state(
     *,
     read: pl.DataFrame | None = None,
     episodes: CrsEpisodes | None = None,
+    organ: Callable[[], pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
-    """``read`` (``state_events``) and ``episodes`` (``crs_episodes``): when the caller has them."""
+    """``read`` (``state_events``), ``episodes`` (``crs_episodes``) and ``organ`` (what gives
+    ``organ_points``): when the caller has them."""
     patients_lf = patients.lazy()
     # Vital signs no state column reads are most of a monitored record's events: left out here
     # rather than filtered again by every part.
@@ -192,7 +222,9 @@ def _clinical_state(
         "fever": lambda: fever_state(times_lf, events_lf, patients_lf, params, episodes),
         "hemodynamics": lambda: hemodynamic_state(times_lf, events_lf, patients_lf, params),
         "respiratory": lambda: respiratory_state(times_lf, events_lf, params),
-        "organ": lambda: organ_state(times_lf, events_lf, patients_lf, params),
+        "organ": lambda: organ_state(
+            times_lf, events_lf, patients_lf, params, None if organ is None else organ()
+        ),
         "misc": lambda: _misc_state(times_lf, events_lf, params),
         "neuro": lambda: neuro_state(times_lf, events_lf, patients_lf, params),
     }

@@ -82,7 +82,7 @@ Interpretation choices (numbered as in the decision record):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Literal
 
@@ -91,7 +91,14 @@ import polars as pl
 from crswatch.state._common import KEYS, event_ref
 from crswatch.state._parameters import StateParameters
 
-__all__ = ["ORGAN_CRITERIA", "ORGAN_ITEMS", "OrganCriterion", "meets", "organ_state"]
+__all__ = [
+    "ORGAN_CRITERIA",
+    "ORGAN_ITEMS",
+    "OrganCriterion",
+    "meets",
+    "organ_points",
+    "organ_state",
+]
 
 Version = Literal["v4.03", "v5.0"]
 Operator = Literal[">", ">=", "<", "<="]
@@ -651,15 +658,22 @@ def _summaries(suffix: str, version: Version) -> list[pl.Expr]:
     ]
 
 
+#: Before every instant a caller can ask for (Python's earliest ``datetime``): the organ state
+#: there is the state with no lab or dialysis record known, which holds at every T before a
+#: record's first change point.
+_BEFORE_ANY_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+
 def _change_points(
-    keyed: pl.LazyFrame, events: pl.LazyFrame, params: StateParameters
+    events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
 ) -> pl.LazyFrame:
-    """The moments the organ state can change, and each patient's first evaluation time.
+    """The moments the organ state can change, and for each patient an instant before them all.
 
     The state at T depends on T only through which lab and dialysis records lie in the window
     (and whether a baseline, itself a lab result, is already known): it changes when a record
     enters (its time) or leaves (``time + lab_window`` and a microsecond, or ``end`` for
-    dialysis), and nowhere else.
+    dialysis), and nowhere else.  So the states at these moments are those of every T, whatever
+    the evaluation times (decision 0079): computed once per record where it is prepared.
     """
     after = params.lab_window + timedelta(microseconds=1)
     records = events.filter(pl.col("item").is_in([*_ITEMS, "dialysis"]))
@@ -668,24 +682,39 @@ def _change_points(
             records.select("patient_id", pl.col("time").alias("at")),
             records.select("patient_id", (pl.coalesce("end", "time") + after).alias("at")),
             records.select("patient_id", (pl.col("time") + after).alias("at")),
-            keyed.group_by("patient_id").agg(pl.col("at").min()),
+            patients.select(
+                "patient_id", pl.lit(_BEFORE_ANY_TIME).cast(pl.Datetime("us", "UTC")).alias("at")
+            ),
         ]
     ).unique()
 
 
+def organ_points(
+    events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+) -> pl.LazyFrame:
+    """The organ state at each of its change points (``_point``), for every patient: a function
+    of the record alone, carried forward to any evaluation time by :func:`organ_state`."""
+    points = _change_points(events, patients, params)
+    return _organ_state_at(points, events, patients, params).rename({"at": "_point"})
+
+
 def organ_state(
-    times: pl.LazyFrame, events: pl.LazyFrame, patients: pl.LazyFrame, params: StateParameters
+    times: pl.LazyFrame,
+    events: pl.LazyFrame,
+    patients: pl.LazyFrame,
+    params: StateParameters,
+    points: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """CTCAE v4.03 and v5.0 organ-toxicity grades at each ``(patient_id, at)`` of ``times``.
 
     Computed at the change points only and carried forward to every T (the state is constant
     between them): joining every T to every lab result in the window was the cost of grading
     records with 5-minute vital signs, where T is every few minutes and labs are daily
-    (docs/benchmarks.md).
+    (docs/benchmarks.md).  ``points``: :func:`organ_points` of the same record, when the caller
+    keeps them (a prepared record).
     """
     keyed = times.select(KEYS)
-    points = _change_points(keyed, events, params)
-    at_points = _organ_state_at(points, events, patients, params).rename({"at": "_point"})
+    at_points = organ_points(events, patients, params) if points is None else points.lazy()
     return (
         keyed.sort("at")
         .join_asof(
