@@ -4,9 +4,9 @@ Polars' native library allocates with its own jemalloc (on Linux), which reads i
 ``_RJEM_MALLOC_CONF`` once, when the library loads.  By default jemalloc gives each thread an
 arena of its own (up to four per core), and memory freed in one arena is reused only by
 allocations in it.  A cohort shard is read on Polars' worker threads and graded mostly on the
-calling thread, so the reader's freed memory (a third of a gigabyte for a shard of 1.4 million
-events) stayed resident beside the grading's: with one arena the grading reuses it, and a
-cohort worker peaks about 50-80 MB lower for the same CPU (docs/decisions/0075).  The bedside
+calling thread, so the reader's freed memory (about 130 MB for a shard of 1.4 million events)
+stayed resident beside the grading's: with one arena the grading reuses it, and a cohort worker
+peaks about 25-45 MB lower for the same CPU (docs/decisions/0075).  The bedside
 (the API server's threads) keeps the default: one arena made its calls slower by a few per cent.
 
 Polars sizes its thread pool from ``POLARS_MAX_THREADS``, also once, when it loads: a cohort
