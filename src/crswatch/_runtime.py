@@ -28,6 +28,7 @@ __all__ = [
     "COHORT_ALLOCATOR",
     "THREADS_VARIABLE",
     "cohort_allocator_options",
+    "cohort_settings",
     "polars_loaded",
     "threads_per_worker",
     "use_cohort_runtime",
@@ -69,16 +70,19 @@ def threads_per_worker(workers: int) -> int:
     return max(1, cores // max(1, workers))
 
 
-def use_cohort_runtime(workers: int = 1) -> None:
-    """Set up this process's Polars as a cohort worker's among ``workers``: one allocator arena,
-    and with several workers its share of the cores for Polars' threads.
+def cohort_settings(workers: int) -> dict[str, str]:
+    """The variables a cohort process among ``workers`` is given, from this environment: the
+    allocator options with one arena added, and with several workers its share of the cores
+    for Polars' threads unless the user set a thread count."""
+    settings = {ALLOCATOR_VARIABLE: cohort_allocator_options(os.getenv(ALLOCATOR_VARIABLE))}
+    if workers > 1 and THREADS_VARIABLE not in os.environ:
+        settings[THREADS_VARIABLE] = str(threads_per_worker(workers))
+    return settings
 
-    Nothing once Polars is loaded (its allocator and pool are then set up); a thread count the
-    user set is kept, and allocator options are added to.  The processes this one starts
-    inherit the settings.
-    """
-    if polars_loaded():
-        return
-    os.environ[ALLOCATOR_VARIABLE] = cohort_allocator_options(os.getenv(ALLOCATOR_VARIABLE))
-    if workers > 1:
-        os.environ.setdefault(THREADS_VARIABLE, str(threads_per_worker(workers)))
+
+def use_cohort_runtime(workers: int = 1) -> None:
+    """Set up this process's Polars as a cohort worker's among ``workers``
+    (:func:`cohort_settings`); nothing once Polars is loaded (its allocator and pool are then
+    set up).  The processes this one starts inherit the settings."""
+    if not polars_loaded():
+        os.environ.update(cohort_settings(workers))

@@ -23,13 +23,16 @@ from crswatch.cohort._sources import ShardSource, plan_shards
 from crswatch.simulate import write_cohort
 from crswatch.state import StateParameters
 
+#: Workers enough that each gets one Polars thread, on any machine.
+_ONE_THREAD_EACH = 2 * len(os.sched_getaffinity(0))
+
 
 def test_the_variables_are_set_for_the_pool_and_removed_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(THREADS_VARIABLE, raising=False)
     monkeypatch.delenv(ALLOCATOR_VARIABLE, raising=False)
-    with _worker_environment(1):
+    with _worker_environment(_ONE_THREAD_EACH):
         assert os.environ[THREADS_VARIABLE] == "1"
         assert os.environ[ALLOCATOR_VARIABLE] == COHORT_ALLOCATOR == "narenas:1"
     assert THREADS_VARIABLE not in os.environ
@@ -39,7 +42,7 @@ def test_the_variables_are_set_for_the_pool_and_removed_after(
 def test_values_the_user_set_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(THREADS_VARIABLE, "7")
     monkeypatch.setenv(ALLOCATOR_VARIABLE, "narenas:4")
-    with _worker_environment(1):
+    with _worker_environment(_ONE_THREAD_EACH):
         assert os.environ[THREADS_VARIABLE] == "7"
         assert os.environ[ALLOCATOR_VARIABLE] == "narenas:4"
     assert os.environ[THREADS_VARIABLE] == "7"
@@ -50,7 +53,7 @@ def test_allocator_options_are_added_to(monkeypatch: pytest.MonkeyPatch) -> None
     """Polars puts its own decay options in the variable when it loads: they stay."""
     polars_own = "dirty_decay_ms:500,muzzy_decay_ms:1000"
     monkeypatch.setenv(ALLOCATOR_VARIABLE, polars_own)
-    with _worker_environment(1):
+    with _worker_environment(_ONE_THREAD_EACH):
         assert os.environ[ALLOCATOR_VARIABLE] == f"{polars_own},narenas:1"
     assert os.environ[ALLOCATOR_VARIABLE] == polars_own
 
@@ -60,7 +63,10 @@ def test_a_spawned_worker_sizes_its_polars_pool_from_the_share(
 ) -> None:
     monkeypatch.delenv(THREADS_VARIABLE, raising=False)
     context = multiprocessing.get_context("spawn")
-    with _worker_environment(1), ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with (
+        _worker_environment(_ONE_THREAD_EACH),
+        ProcessPoolExecutor(max_workers=1, mp_context=context) as pool,
+    ):
         assert pool.submit(pl.thread_pool_size).result() == 1
 
 
@@ -69,7 +75,10 @@ def test_a_spawned_worker_starts_with_the_allocator_options(
 ) -> None:
     monkeypatch.delenv(ALLOCATOR_VARIABLE, raising=False)
     context = multiprocessing.get_context("spawn")
-    with _worker_environment(1), ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with (
+        _worker_environment(_ONE_THREAD_EACH),
+        ProcessPoolExecutor(max_workers=1, mp_context=context) as pool,
+    ):
         options = pool.submit(os.getenv, ALLOCATOR_VARIABLE).result()
     # The worker's Polars put its decay options first when it loaded.
     assert options is not None and options.endswith(COHORT_ALLOCATOR)

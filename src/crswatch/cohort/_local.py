@@ -30,12 +30,7 @@ from concurrent.futures import (
 from contextlib import contextmanager
 from pathlib import Path
 
-from crswatch._runtime import (
-    ALLOCATOR_VARIABLE,
-    THREADS_VARIABLE,
-    cohort_allocator_options,
-    threads_per_worker,
-)
+from crswatch._runtime import THREADS_VARIABLE, cohort_settings, threads_per_worker
 from crswatch.cohort._shard import ShardOutcome, grade_source
 from crswatch.cohort._sources import ShardSource
 from crswatch.state import StateParameters
@@ -78,7 +73,7 @@ def run_local(
             running[executor.submit(grade_source, source, out, scales, params)] = executor
 
     with (
-        _worker_environment(threads_per_worker(workers)),
+        _worker_environment(workers),
         ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as spawned,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="crswatch-shard") as here,
     ):
@@ -99,19 +94,18 @@ def run_local(
 
 
 @contextmanager
-def _worker_environment(threads: int) -> Iterator[None]:
-    """``POLARS_MAX_THREADS`` and the cohort allocator's options (``crswatch._runtime``) set
-    while the pool spawns its workers (they inherit them); the thread count the user set is
-    kept, and allocator options are added to, not replaced.
+def _worker_environment(workers: int) -> Iterator[None]:
+    """The cohort settings (``crswatch._runtime.cohort_settings``: Polars' threads and the
+    allocator's options) set while the pool spawns its workers (they inherit them), and the
+    environment put back after.
 
     The pool starts a worker when a shard is submitted and no worker is idle, so the variables
     stay set for the whole pool; this process's own Polars was set up when it loaded and does
     not change.
     """
-    before = {name: os.environ.get(name) for name in (THREADS_VARIABLE, ALLOCATOR_VARIABLE)}
-    if before[THREADS_VARIABLE] is None:
-        os.environ[THREADS_VARIABLE] = str(threads)
-    os.environ[ALLOCATOR_VARIABLE] = cohort_allocator_options(before[ALLOCATOR_VARIABLE])
+    settings = cohort_settings(workers)
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         yield
     finally:
