@@ -54,9 +54,25 @@ ROWS: list[tuple[str, Any, Any, dict[str, Any]]] = [
     ("heart_rate", "100", "/min", {"id": "hr-1", "source": "monitor"}),
     ("heart_rate", "101", "/min", {"censored": "above"}),
     ("heart_rate", "102", "/min", {"cause": "other"}),
-    ("ice_score", "8", None, {}),  # a score
-    ("ice_score", "-0", None, {}),
-    ("sbp", "120", "mm[Hg]", {"end": "2024-03-01T12:00:00Z"}),  # an end: full checks
+    ("ice_score", "8", None, {}),  # a score: plain
+    ("ice_score", "-0", None, {}),  # plain, read as 0
+    ("ice_score", "8.0", None, {}),  # a whole number written with a decimal: plain
+    ("ice_score", "8.5", None, {}),  # not a whole number: rejected
+    ("ice_score", "11", None, {}),  # above the score's bound: rejected
+    ("ice_score", "8", "{score}", {}),  # a score unit: full checks
+    ("ice_score", "8", "mg", {}),  # a unit a score does not take: rejected
+    ("ice_score", "not_assessed", None, {}),  # full checks
+    ("capd_score", "12", None, {"ref_low": 0.0}),  # a reference range: rejected
+    ("o2_device", "nasal_cannula", None, {}),  # a code: plain
+    ("o2_device", "nasal_cannula", "L/min", {}),  # a code's unit is neither checked nor kept
+    ("o2_device", "nasal cannula", None, {}),  # not one of the item's codes: rejected
+    ("o2_device", "prolonged", None, {}),  # another item's code: rejected
+    ("seizure", "focal_resolved", None, {"cause": "other"}),  # a cause: full checks
+    ("norepinephrine", "5", "ug/min", {"end": "2024-03-03T12:00:00Z"}),  # an end: plain
+    ("norepinephrine", "5", "ug/min", {"end": "2024-02-01T12:00:00Z"}),  # ends before: rejected
+    ("norepinephrine", "5", "ug/min", {"end": "2199-01-01T00:00:00Z"}),  # beyond the window
+    ("o2_device", "face_mask", None, {"end": "2024-03-03T12:00:00Z"}),  # a code with an end
+    ("sbp", "120", "mm[Hg]", {"end": "2024-03-01T12:00:00Z"}),  # may end before its instant
     ("heart_rate_bpm", "100", "/min", {}),  # unknown item
 ]
 

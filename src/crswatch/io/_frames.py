@@ -665,6 +665,7 @@ class _Vocabulary:
     highs: pl.Series
     #: Every code of any code item, and the allowed (item number, code number) pairs.
     code_values: list[str]
+    code_values_series: pl.Series
     code_pairs: list[int]
 
 
@@ -683,6 +684,7 @@ def _vocabulary_arrays() -> _Vocabulary:
         lows=pl.Series([spec.low for spec in specs], dtype=pl.Float64),
         highs=pl.Series([spec.high for spec in specs], dtype=pl.Float64),
         code_values=code_values,
+        code_values_series=pl.Series(code_values, dtype=pl.String),
         code_pairs=[
             number * len(code_values) + code_values.index(code)
             for number, spec in enumerate(specs)
@@ -1016,10 +1018,14 @@ def _check_events(
 # text and the item's bounds.  ``_vouch_plain`` checks those rows with these few expressions and
 # sends every other row, and every row it cannot vouch for, to ``_check_events``; the frame rows
 # it makes are the ones ``_check_events`` makes (``tests/io/test_plain_rows.py``,
-# docs/decisions/0072-shard-reader-at-half-the-cpu.md).
+# docs/decisions/0072-shard-reader-at-half-the-cpu.md).  The other rows of a monitored record
+# are mostly of three more shapes, vouched for the same way (decision 0080): a score (ICE, CAPD)
+# as a whole number without a unit, a code of a coded item (the oxygen device), and a row with
+# an end (an infusion); a record of only these shapes needs no full check at all, whose fixed
+# cost (~8 ms a call) was a fifth of reading one patient's month.
 
 #: Columns a plain row leaves absent (null); a row with any of them is checked in full.
-_PLAIN_ABSENT = ("end", "ref_low", "ref_high", "censored", "cause", "id", "source")
+_PLAIN_ABSENT = ("ref_low", "ref_high", "censored", "cause", "id", "source")
 #: The columns kept of each checked row (``_Checked.clean``).
 _CLEAN_SCHEMA: dict[str, pl.DataType] = {
     _ROW: pl.UInt32(),
@@ -1063,6 +1069,17 @@ def _plain_units() -> _PlainUnits:
     return _PlainUnits(units, pl.Series(units, dtype=pl.String), pl.Series(plain, dtype=pl.Boolean))
 
 
+@cache
+def _code_allowed() -> pl.Series:
+    """``allowed[item number * len(code_values) + code number]``: the code is one of the item's
+    (``_check_events``' ``code_pair.is_in(code_pairs)``)."""
+    words = _vocabulary_arrays()
+    allowed = [False] * (len(words.names) * max(len(words.code_values), 1))
+    for pair in words.code_pairs:
+        allowed[pair] = True
+    return pl.Series(allowed, dtype=pl.Boolean)
+
+
 def _plain_numbers(values: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
     """The distinct texts of ``values`` and, for each, the number ``_check_events`` reads from
     it when it leaves the number unrounded (``value_exact``), else null.
@@ -1087,25 +1104,47 @@ def _vouch_plain(
     """The plain rows of ``events`` vouched for, and the other rows (all of ``events``'
     columns, in row order), which ``_check_events`` checks.
 
-    The rows vouched for (row order) have their keys, ``value_num`` and ``unit``: their other
-    columns are null or constant (:func:`_clean_chunk` completes them).
+    The rows vouched for (row order) have their keys, ``value_num``, ``value_code``, ``unit``
+    and ``end``: their other columns are null or constant (:func:`_clean_chunk` completes them).
+    Plain rows are, as ``_check_events`` checks them (its ``kind_ok``, ``end_ok`` and ``ok``):
+
+    - a quantity in one of its canonical units, its value within the item's bounds;
+    - a score without a unit, a whole number within the item's bounds (the same number as a
+      quantity's: ``float(int(x))`` makes a -0 a 0, as the identity's affine map does);
+    - a code of a coded item, without a number (a code row's unit is neither checked nor kept);
+
+    each with a number written in the short form ``_plain_numbers`` vouches for (a code: any
+    text), an instant in the plausible window, no reference range, censoring, cause, id or
+    source, and no end or an end at or after the instant, within the window.
     """
     schema = events.schema
     if events.is_empty() or schema["value"] != pl.String or schema["item"] != pl.String:
         return _no_plain_rows(), events
     words, canonical = _vocabulary_arrays(), _plain_units()
     texts, numbers = _plain_numbers(events["value"], schema["value"])
+    # Each distinct text's code number (null when it is no item's code), looked up once.
+    codes = texts.to_frame("value").select(_index("value", words.code_values, "code")).to_series()
     # A unit that is no item's canonical unit has no number: its rows are not plain.
     pair = pl.col("v_index") * len(canonical.units) + pl.col("u_index")
-    num, t = _gather(numbers, "text_index"), pl.col("t")
-    ok = (
-        pl.col("bare")
-        & pl.lit(canonical.plain).gather(pair).fill_null(value=False)
-        & num.is_not_null()
-        & _within(num, _gather(words.lows, "v_index"), _gather(words.highs, "v_index"))
-        & t.is_not_null()
-        & _in_window(t, bounds)
-    ).fill_null(value=False)
+    code_pair = pl.col("v_index") * max(len(words.code_values), 1) + pl.col("code_index")
+    num, t, end = _gather(numbers, "text_index"), pl.col("t"), pl.col("end_t")
+    kind = _gather(words.kinds, "v_index")
+    within = _within(num, _gather(words.lows, "v_index"), _gather(words.highs, "v_index"))
+    is_quantity, is_score = kind == _KIND_CODES["quantity"], kind == _KIND_CODES["score"]
+    is_code = kind == _KIND_CODES["code"]
+    kind_ok = (
+        pl.when(is_quantity)
+        .then(pl.lit(canonical.plain).gather(pair) & num.is_not_null() & within)
+        .when(is_score)
+        .then(pl.col("no_unit") & num.is_not_null() & (num == num.floor()) & within)
+        .when(is_code)
+        .then(pl.lit(_code_allowed()).gather(code_pair))
+        .otherwise(pl.lit(value=False))
+    )
+    end_ok = pl.col("no_end") | (end.is_not_null() & (end >= t) & _in_window(end, bounds))
+    ok = (pl.col("bare") & kind_ok & end_ok & t.is_not_null() & _in_window(t, bounds)).fill_null(
+        value=False
+    )
     marked = (
         events.lazy()
         .select(
@@ -1114,13 +1153,21 @@ def _vouch_plain(
             _index("unit", canonical.units, "u_index"),
             _index("value", texts, "text_index"),
             _time("time", schema["time"]).alias("t"),
+            _time("end", schema["end"]).alias("end_t"),
+            pl.col("unit").is_null().alias("no_unit"),
+            pl.col("end").is_null().alias("no_end"),
             pl.all_horizontal(pl.col(name).is_null() for name in _PLAIN_ABSENT).alias("bare"),
         )
+        .with_columns(_gather(codes, "text_index").alias("code_index"))
         .select(
             pl.col(_ROW, _POS, "v_index", "t"),
             # (value * 1.0 + 0.0) * 1.0, the identity's affine map, makes a -0 a 0.
-            _without_negative_zero(num).alias("value_num"),
-            _gather(canonical.units_series, "u_index").alias("unit"),
+            pl.when(~is_code).then(_without_negative_zero(num)).alias("value_num"),
+            pl.when(is_code)
+            .then(pl.lit(words.code_values_series).gather(pl.col("code_index")))
+            .alias("value_code"),
+            pl.when(is_quantity).then(_gather(canonical.units_series, "u_index")).alias("unit"),
+            end.alias("end"),
             ok.alias(_OK),
         )
         .collect()
@@ -1133,8 +1180,10 @@ def _vouch_plain(
 
 def _no_plain_rows() -> pl.DataFrame:
     return pl.DataFrame(
-        schema={name: _CLEAN_SCHEMA[name] for name in (_ROW, _POS, "v_index", "t", "value_num")}
-        | {"unit": pl.String}
+        schema={
+            name: _CLEAN_SCHEMA[name]
+            for name in (_ROW, _POS, "v_index", "t", "value_num", "value_code", "unit", "end")
+        }
     )
 
 

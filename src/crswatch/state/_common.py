@@ -202,6 +202,10 @@ def window_extreme(
     selected = events.filter(pl.col("item").is_in(items))
     if first is not None and last is not None:
         selected = selected.filter(pl.col("time").is_between(first - window, last))
+        if _few_windows(keyed.height, last - first, window, items):
+            return _window_extreme_joined(
+                times, keyed, selected, window, prefix, how, attributable_only=attributable_only
+            )
     # The reference (a string per reading) is made only for the readings that give an extreme.
     readings = (
         selected.select(
@@ -296,6 +300,83 @@ def window_extreme(
         .select(*KEYS, prefix, f"{prefix}_ref", *counts)
     )
     return times.join(state.lazy(), on=KEYS, how="left").with_columns(
+        pl.col(column).fill_null(0) for column in counts
+    )
+
+
+#: At most this many evaluation times, all within one window of each other, are joined with
+#: their windows' readings (:func:`_window_extreme_joined`) rather than run through the range
+#: query: the bedside (one time), a ward refresh (24 patients, now and a day before).
+_FEW_TIMES = 64
+
+
+def _few_windows(times: int, span: timedelta, window: timedelta, items: tuple[str, ...]) -> bool:
+    """The windows are few and short enough to be joined with their readings.
+
+    Each time then meets at most the readings of two windows (its own, and the span of the
+    times), so the join stays small (64 times of 5-minute readings in a 24-hour window: at most
+    37,000 rows).  One item only: a patient's two readings of one item at one instant are a
+    conflict the readers reject, so the latest reading of the extreme value is unique, as the
+    range query's choice of it is.
+    """
+    return times <= _FEW_TIMES and span <= window and len(items) == 1
+
+
+def _window_extreme_joined(
+    times: pl.LazyFrame,
+    keyed: pl.DataFrame,
+    readings: pl.LazyFrame,
+    window: timedelta,
+    prefix: str,
+    how: Literal["max", "min"],
+    *,
+    attributable_only: bool,
+) -> pl.LazyFrame:
+    """:func:`window_extreme` for a few times: each T joined with the readings of its window.
+
+    The same columns, values and references as the range query (tests/state/
+    test_window_extreme.py compares the two), built as one lazy plan: the caller collects it
+    with the state's other parts, in parallel, where the range query's steps run one by one
+    (a month of 5-minute vital signs at one time: about 8 ms less per grade, docs/decisions/
+    0080).
+    """
+    counts = (f"{prefix}_n", f"{prefix}_other_n")
+    counted = pl.col("_counts")
+    value = pl.col("_v").filter(counted)
+    extreme = value.max() if how == "max" else value.min()
+    # The reading that gave the extreme: the latest counted one of that value (ties go to the
+    # latest time, as the range query's as-of join picks).
+    gave = counted & (pl.col("_v") == extreme)
+    found = (
+        keyed.lazy()
+        .join(
+            readings.select(
+                "patient_id",
+                "time",
+                "item",
+                "event_id",
+                pl.col("value_num").alias("_v"),
+                (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
+            ),
+            on="patient_id",
+        )
+        .filter(pl.col("time").is_between(pl.col("at") - window, pl.col("at")))
+        .group_by(KEYS)
+        .agg(
+            extreme.alias(prefix),
+            event_ref()
+            .filter(gave)
+            .sort_by(pl.col("time").filter(gave))
+            .last()
+            .alias(f"{prefix}_ref"),
+            counted.sum().cast(pl.UInt32).alias(counts[0]),
+            (~counted).sum().cast(pl.UInt32).alias(counts[1]),
+        )
+        # As the range query: a window whose counted readings have no value, and no reading of
+        # another cause, is not measured (n 0).
+        .filter(pl.col(prefix).is_not_null() | (pl.col(counts[1]) > 0))
+    )
+    return times.join(found, on=KEYS, how="left").with_columns(
         pl.col(column).fill_null(0) for column in counts
     )
 
