@@ -63,6 +63,20 @@ def test_html_is_self_contained_with_every_section_and_inline_svgs(
     assert len(ids) == len(set(ids))
 
 
+def test_pdf_text_is_set_in_a_font_that_has_its_symbols(built: tuple[str, Path]) -> None:
+    """Helvetica, the PDF's standard font, is encoded in WinAnsi, which has no "≥": the
+    incidence table's "grade ≥ 3" printed a box.  The report embeds Bitstream Vera instead."""
+    from reportlab.pdfbase import pdfmetrics
+
+    _, pdf = built
+    data = pdf.read_bytes()
+    assert b"Helvetica" not in data
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+BitstreamVeraSans-Roman", data)
+    for face in ("Vera", "Vera-Bold"):
+        covered = pdfmetrics.getFont(face).face.charToGlyph
+        assert all(ord(symbol) in covered for symbol in "≥≤–—×µ°ä")
+
+
 def test_pdf_exists_with_a_plausible_page_count(built: tuple[str, Path]) -> None:
     _, pdf = built
     data = pdf.read_bytes()

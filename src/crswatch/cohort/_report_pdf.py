@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import registerFontFamily
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -32,14 +36,26 @@ from crswatch.scales import GRADE_LEGEND
 
 __all__ = ["write_pdf"]
 
+#: Bitstream Vera, shipped with reportlab: the PDF's standard Helvetica is encoded in
+#: WinAnsi, which has no "≥" or "≤" (a table head read "grade ■ 3"); Vera has them.
+_FONT, _BOLD = "Vera", "Vera-Bold"
+_FACES = {
+    _FONT: "Vera.ttf",
+    _BOLD: "VeraBd.ttf",
+    "Vera-Italic": "VeraIt.ttf",
+    "Vera-BoldItalic": "VeraBI.ttf",
+}
+
 _STYLES = getSampleStyleSheet()
+for _name in ("Title", "Heading2", "Heading3", "BodyText"):
+    _STYLES[_name].fontName = _BOLD if _name != "BodyText" else _FONT
 _BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=8.5, leading=11)
 _NOTE = ParagraphStyle("note", parent=_BODY, fontSize=7.5, leading=9.5, textColor=colors.grey)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=7, leading=8.5)
 _GRID = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
+        ("FONT", (0, 0), (-1, -1), _FONT, 7),
+        ("FONT", (0, 0), (-1, 0), _BOLD, 7),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f2f6")),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#c8ced8")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -207,7 +223,10 @@ def _agreement(report: CohortReport) -> list[Flowable]:
     grid = [cells[i : i + 3] for i in range(0, len(cells), 3)]
     if grid:
         grid[-1] += [Spacer(1, 1)] * (3 - len(grid[-1]))
-        out.append(Table(grid, hAlign="LEFT"))
+        layout = Table(grid, hAlign="LEFT")
+        # A table of tables: no text of its own, but its cells' font is declared in the PDF.
+        layout.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), _FONT, 7)]))
+        out.append(layout)
     return out
 
 
@@ -327,8 +346,19 @@ def _pd(report: CohortReport, figures: Mapping[str, ReportFigure]) -> list[Flowa
     return out
 
 
+@cache
+def _register_fonts() -> None:
+    for name, file in _FACES.items():
+        pdfmetrics.registerFont(TTFont(name, file))  # found in reportlab's own fonts folder
+    # <b> and <i> in paragraphs pick the family's faces.
+    registerFontFamily(
+        _FONT, normal=_FONT, bold=_BOLD, italic="Vera-Italic", boldItalic="Vera-BoldItalic"
+    )
+
+
 def write_pdf(report: CohortReport, figures: Sequence[ReportFigure], path: str | Path) -> Path:
     """Write the report as a landscape A4 PDF to ``path``."""
+    _register_fonts()
     path = Path(path)
     by_id = {figure.id: figure for figure in figures}
     c = report.cohort
@@ -397,6 +427,8 @@ def write_pdf(report: CohortReport, figures: Sequence[ReportFigure], path: str |
         bottomMargin=1.2 * cm,
         title="crswatch cohort report",
         author=f"crswatch {report.header['crswatch_version']}",
+        # The canvas's own first font, else Helvetica is declared though nothing is set in it.
+        initialFontName=_FONT,
     )
     document.build(story)
     return path
