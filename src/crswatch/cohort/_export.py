@@ -341,8 +341,8 @@ def write_registry_csv(
     periods = reporting_periods(format)
     lines = [
         f"# crswatch registry export, format={format}: a field-level mapping for data managers,",
-        "# NOT an official submission file. Columns and sources: crswatch/cohort/"
-        "registry_fields.csv.",
+        "# NOT an official submission file. Each column, its form item and its source are"
+        " listed below.",
         "# Form: "
         + (
             "CIBMTR F4100 Cellular Therapy Essential Data Follow-Up (form revision 10)"
@@ -354,6 +354,11 @@ def write_registry_csv(
         f"# Grades: {_SCALE_NAME} CRS and ICANS; 'unknown' = not assessable or ambiguous "
         "(bounds in *_grade_bounds), never 0.",
         *(f"# {line}" for line in header),
+        "# Columns:",
+        *(
+            f"#   {field.column}: {field.form_item}. Source: {field.source}"
+            for field in registry_fields(format)
+        ),
     ]
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write("\n".join(lines) + "\n")
