@@ -202,23 +202,23 @@ def window_extreme(
     selected = events.filter(pl.col("item").is_in(items))
     if first is not None and last is not None:
         selected = selected.filter(pl.col("time").is_between(first - window, last))
-        if _few_windows(keyed.height, last - first, window, items):
-            return _window_extreme_joined(
-                times, keyed, selected, window, prefix, how, attributable_only=attributable_only
-            )
     # The reference (a string per reading) is made only for the readings that give an extreme.
-    readings = (
-        selected.select(
-            "patient_id",
-            "time",
-            "item",
-            "event_id",
-            pl.col("value_num").alias("_v"),
-            (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
-        )
-        # In patient and time order already (``in_patient_order``): no sort.
-        .collect()
+    chosen = selected.select(
+        "patient_id",
+        "time",
+        "item",
+        "event_id",
+        pl.col("value_num").alias("_v"),
+        (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
     )
+    if (
+        first is not None
+        and last is not None
+        and _few_windows(keyed.height, last - first, window, items)
+    ):
+        return _window_extreme_joined(times, keyed, chosen, window, prefix, how)
+    # In patient and time order already (``in_patient_order``): no sort.
+    readings = chosen.collect()
     counts = (f"{prefix}_n", f"{prefix}_other_n")
     if readings.is_empty() or keyed.is_empty():
         empty = keyed.with_columns(
@@ -329,10 +329,11 @@ def _window_extreme_joined(
     window: timedelta,
     prefix: str,
     how: Literal["max", "min"],
-    *,
-    attributable_only: bool,
 ) -> pl.LazyFrame:
     """:func:`window_extreme` for a few times: each T joined with the readings of its window.
+
+    ``readings``: ``patient_id, time, item, event_id, _v`` (the value) and ``_counts`` (the
+    reading counts: attributable, or every reading when not only attributable ones count).
 
     The same columns, values and references as the range query (tests/state/
     test_window_extreme.py compares the two), built as one lazy plan: the caller collects it
@@ -349,17 +350,7 @@ def _window_extreme_joined(
     gave = counted & (pl.col("_v") == extreme)
     found = (
         keyed.lazy()
-        .join(
-            readings.select(
-                "patient_id",
-                "time",
-                "item",
-                "event_id",
-                pl.col("value_num").alias("_v"),
-                (pl.col("attributable") | pl.lit(not attributable_only)).alias("_counts"),
-            ),
-            on="patient_id",
-        )
+        .join(readings, on="patient_id")
         .filter(pl.col("time").is_between(pl.col("at") - window, pl.col("at")))
         .group_by(KEYS)
         .agg(
