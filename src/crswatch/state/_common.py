@@ -187,7 +187,9 @@ def window_extreme(
     (each level the extreme of runs twice as long), so each T costs the same whatever the
     window holds.  With vital signs every 5 minutes and a few dozen change points a day this is
     linear in the readings and does not aggregate a window at every reading, as a rolling
-    window would (issue #16); pairing every T with every reading would be quadratic.
+    window would (issue #16); pairing every T with every reading would be quadratic.  A few
+    times within one window of each other (the bedside, a ward refresh) are paired with their
+    windows' readings instead, in one lazy plan (:func:`_window_extreme_joined`, decision 0080).
     """
     import numpy as np  # imported on use: ~0.1 s that start-up without grading need not pay
 
