@@ -71,7 +71,7 @@ try:  # decision 0068; absent from the code before it (the "before" side of a co
     from crswatch.web._pages import _ward_record
     from crswatch.web._ward import TIMELINE_KINDS, ward_rows_of
 except ImportError:
-    ward_rows_of = None
+    ward_rows_of = None  # type: ignore[assignment]
 try:  # decision 0078
     from crswatch.web._ward import WardMemo
 except ImportError:
@@ -99,7 +99,7 @@ bench_api = _sibling("bench_api")
 
 def _app_state(client: TestClient) -> Any:
     """The app's state behind the client (the app may be wrapped in a ``ServerTimer``)."""
-    app = client.app
+    app: Any = client.app
     return getattr(app, "app", app).state
 
 
