@@ -8,8 +8,10 @@ table at the bedside and on a shard of a cohort; there is no second implementati
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -232,17 +234,48 @@ def _clinical_state(
     if columns is not None:
         wanted = set(columns)
         chosen = [name for name in chosen if wanted & _part_columns(name, builders[name], params)]
-    parts = [builders[name]() for name in chosen]
     # Each part is collected on its own (in parallel) and then joined: Polars plans the six
     # parts joined in one lazy query about 1.5x slower on a 100-patient shard with 5-minute
-    # vital signs (docs/benchmarks.md), with identical results.
+    # vital signs (docs/benchmarks.md), with identical results.  Each part starts running as
+    # soon as its plan is built, the longest-running first, so that the later parts' plans
+    # (Python, a few milliseconds each at the bedside) are built while the first ones run
+    # (decision 0081).
+    pool = _part_pool()
+    running = {
+        name: pool.submit(builders[name]().collect)
+        for name in sorted(chosen, key=_LAUNCH_ORDER.index)
+    }
     state = times_lf
-    for part in pl.collect_all(parts):
-        state = state.join(part.lazy(), on=KEYS, how="left")
+    for name in chosen:
+        state = state.join(running[name].result().lazy(), on=KEYS, how="left")
     # The parts joined in one query run as written, not in one eager step each: joins of a few
     # rows whose planning cost more than their work at one time (decision 0074).
     state = state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
     return state.collect(optimizations=pl.QueryOptFlags.none())
+
+
+#: The order in which the parts start: the ones whose plans run longest at the bedside first
+#: (the organ state's lab course, the pressor course and the neurological state, about 10–15 ms
+#: each for the benchmark patient), the fever part last, since without prepared CRS episodes its
+#: plan is built from an eager step of its own (decision 0081).
+_LAUNCH_ORDER = ("organ", "hemodynamics", "neuro", "respiratory", "misc", "fever")
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _part_pool() -> ThreadPoolExecutor:
+    """The threads that collect the state's parts, one per part, made once per process.
+
+    Polars releases the GIL while a plan runs, so a part runs while the calling thread builds
+    the next.  Made again in a process forked after it was made (a fork keeps no threads).
+    """
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():
+            pool = ThreadPoolExecutor(len(_LAUNCH_ORDER), thread_name_prefix="crswatch-state")
+            _POOL = (os.getpid(), pool)
+        return _POOL[1]
 
 
 #: The columns each part of the state gives, by part and parameters: known from a part's plan
