@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from crswatch.cli import app
 from crswatch.cli._demo import DEMO_DB, DEMO_PASSWORD, _free_port, _Loaded, _ward_table
 from crswatch.simulate import ward_beds
+from crswatch.state import StateParameters
 from crswatch.store import Store, User, authenticate, list_patients
 
 runner = CliRunner()
@@ -49,6 +50,15 @@ def test_no_serve_loads_the_ward_users_and_json(
     assert "To serve this ward: crswatch demo --keep, or crswatch serve --demo." in result.stdout
     assert f"Password of both users: {DEMO_PASSWORD} (loopback only)." in result.stdout
     assert "ward-01" in result.stdout and "ward-24" in result.stdout
+    # Why a grade may outlast the simulated course, with the windows the state really uses.
+    said = " ".join(result.stdout.split())
+    assert (
+        "(fever, hypotension and fluid boluses: the last 24 hours), so a course that has just "
+        "ended keeps its grade until its last sign leaves the window" in said
+    )
+    windows = StateParameters()
+    assert windows.fever_window == windows.hypotension_window == timedelta(hours=24)
+    assert windows.fluid_window == timedelta(hours=24)
     store = _store(data)
     with store.transaction() as session:
         rows, total = list_patients(session, 100, 0)

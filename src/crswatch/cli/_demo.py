@@ -227,6 +227,12 @@ def demo(
     console.print(_ward_table(loaded.ward, clock, loaded.courses))
     if not loaded.courses:
         say("Simulated course: not shown for a kept ward (it was simulated at an earlier clock).")
+    # The two columns can disagree on purpose: a first look should not read that as an error.
+    say(
+        "CRS now and ICANS now: graded at the ward clock from the findings in each criterion's "
+        "look-back window (fever, hypotension and fluid boluses: the last 24 hours), so a "
+        "course that has just ended keeps its grade until its last sign leaves the window."
+    )
     print_legend()
     program = _program()
     ward_file = directory / DEMO_JSON
