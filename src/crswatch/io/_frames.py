@@ -1110,7 +1110,8 @@ def _vouch_plain(
     a quantity in one of its canonical units, its value within the item's bounds, written in
     the short form ``_plain_numbers`` vouches for; an instant in the plausible window; no
     reference range, censoring, cause, id, source or end.  With ``shapes`` (for the few rows
-    that are not plain, decision 0080), also:
+    that are not plain, decision 0080, and for every row of a table of one chunk, decision
+    0081), also:
 
     - a score without a unit, a whole number within the item's bounds in that short form (the
       same number as a quantity's: ``float(int(x))`` makes a -0 a 0, as the identity's affine
@@ -1417,11 +1418,17 @@ class _ShardReader:
         bounds = _window_bounds()
         checked = _Checked()
         waiting = _Waiting()
+        # A table of one chunk (a patient's record at the bedside) is asked the shapes in its
+        # one pass: over up to a chunk of rows they cost less than the second pass's fixed cost
+        # (60,815 rows: 7.5 ms in one pass against 7.0 + 3.3 ms in two).  Over the chunks of a
+        # cohort shard they cost ~40 % more a chunk, and the second pass runs once per few
+        # chunks (decision 0081).
+        shapes = self.event_table.rows <= self.chunk_events
         for chunk in self.event_table.chunks(_EVENT_TYPES, self.chunk_events):
             events = self._assign_owners(chunk, owners, checked)
             del chunk
             checked.unvouched.append(events.filter(~pl.col(_OK)).select(_POS, _ROW))
-            plain, others = _vouch_plain(events.filter(pl.col(_OK)), bounds)
+            plain, others = _vouch_plain(events.filter(pl.col(_OK)), bounds, shapes=shapes)
             del events
             waiting.add(plain, others)
             del plain, others
