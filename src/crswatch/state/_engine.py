@@ -236,22 +236,36 @@ def _clinical_state(
         chosen = [name for name in chosen if wanted & _part_columns(name, builders[name], params)]
     # Each part is collected on its own (in parallel) and then joined: Polars plans the six
     # parts joined in one lazy query about 1.5x slower on a 100-patient shard with 5-minute
-    # vital signs (docs/benchmarks.md), with identical results.  Each part starts running as
-    # soon as its plan is built, the longest-running first, so that the later parts' plans
-    # (Python, a few milliseconds each at the bedside) are built while the first ones run
-    # (decision 0081).
+    # vital signs (docs/benchmarks.md), with identical results.
+    state = times_lf
+    for part in _collected(builders, chosen):
+        state = state.join(part.lazy(), on=KEYS, how="left")
+    # The parts joined in one query run as written, not in one eager step each: joins of a few
+    # rows whose planning cost more than their work at one time (decision 0074).
+    state = state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
+    return state.collect(optimizations=pl.QueryOptFlags.none())
+
+
+def _collected(
+    builders: Mapping[str, Callable[[], pl.LazyFrame]], chosen: list[str]
+) -> list[pl.DataFrame]:
+    """The chosen parts built and collected, in ``chosen`` order.
+
+    With more than one Polars thread, each part starts running as soon as its plan is built,
+    the longest-running first, so that the later parts' plans (Python, a few milliseconds each
+    at the bedside) are built while the first ones run (decision 0081).  With one (a cohort
+    worker among as many workers as cores, ``crswatch._runtime``), the parts are built first and
+    then collected together, as Polars' one thread runs them: parts running beside each other
+    on threads of their own would take more than the worker's share of the cores.
+    """
+    if pl.thread_pool_size() < 2:
+        return pl.collect_all([builders[name]() for name in chosen])
     pool = _part_pool()
     running = {
         name: pool.submit(builders[name]().collect)
         for name in sorted(chosen, key=_LAUNCH_ORDER.index)
     }
-    state = times_lf
-    for name in chosen:
-        state = state.join(running[name].result().lazy(), on=KEYS, how="left")
-    # The parts joined in one query run as written, not in one eager step each: joins of a few
-    # rows whose planning cost more than their work at one time (decision 0074).
-    state = state.join(_record_bounds(patients, events), on="patient_id", how="left").sort(KEYS)
-    return state.collect(optimizations=pl.QueryOptFlags.none())
+    return [running[name].result() for name in chosen]
 
 
 #: The order in which the parts start: the ones whose plans run longest at the bedside first
