@@ -2,11 +2,13 @@
 
 PostgreSQL comes from ``CRSWATCH_TEST_POSTGRES_URL``; without it the PostgreSQL parameter is
 skipped locally, and FAILS when ``CI`` is ``true`` (CI must never skip PostgreSQL silently).
-Each test gets an empty schema of its own (per xdist worker), so tests never see each other.
+Each test gets an empty schema of its own (per xdist worker and process, dropped when the
+process exits), so tests never see each other, nor two test runs against one server.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,16 +31,42 @@ def postgres_url() -> str:
     return url
 
 
+#: This process's schemas, dropped when it exits.
+_SCHEMAS: set[tuple[str, str]] = set()
+
+
+def _schema() -> str:
+    """The schema of this test process: its xdist worker and its process id, so that two test
+    runs against one server (two suites at once on a machine) never share a schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"crswatch_test_{worker}_{os.getpid()}"
+
+
+def _drop_schemas() -> None:
+    for base, schema in _SCHEMAS:
+        try:
+            admin = create_engine(base)
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+        except Exception:  # noqa: BLE001 - a server gone at exit leaves only an empty schema
+            pass
+
+
+atexit.register(_drop_schemas)
+
+
 def fresh_url(backend: str, tmp_path: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'data' / 'crswatch.db'}"
     base = postgres_url()
-    schema = "crswatch_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = _schema()
     admin = create_engine(base)
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
+    _SCHEMAS.add((base, schema))
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
 
