@@ -143,7 +143,8 @@ def _get(url: str, body: dict[str, Any] | None = None, token: str | None = None)
 
 def test_demo_serves_until_terminated(tmp_path: Path) -> None:
     port = _free_loopback_port()
-    env = {**os.environ, "CRSWATCH_DATA_DIR": str(tmp_path / "data")}
+    env_dir = str(tmp_path / "data")
+    env = {**os.environ, "CRSWATCH_DATA_DIR": env_dir}
     env.pop("CRSWATCH_DATABASE_URL", None)
     command = [sys.executable, "-c", "from crswatch.cli import main; main()"]
     server = subprocess.Popen(
@@ -167,6 +168,14 @@ def test_demo_serves_until_terminated(tmp_path: Path) -> None:
         token = _get(f"{base}/auth/login", login)["access_token"]
         patients = _get(f"{base}/patients", token=token)
         assert "ward-01" in json.dumps(patients)
+        # A second demo on the same data directory would reset the database this one serves:
+        # it refuses, naming the one that runs, and the served ward is still there.
+        second = runner.invoke(app, ["demo", "--no-serve"], env={"CRSWATCH_DATA_DIR": env_dir})
+        assert second.exit_code != 0
+        said = " ".join(second.output.split())
+        assert f"another crswatch service (process {server.pid}) is serving" in said
+        assert "give this demo a data directory of its own (CRSWATCH_DATA_DIR)" in said
+        assert _get(f"{base}/patients", token=token) == patients
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()

@@ -16,6 +16,8 @@ import secrets
 import shutil
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +88,31 @@ def _free_port(host: str, port: int) -> int:
         if _port_free(host, candidate):
             return candidate
     raise fail(f"port: {port} to {port + PORT_TRIES - 1} are all in use on {host}; try --port")
+
+
+@contextmanager
+def _one_demo(database: Path) -> Iterator[None]:
+    """Held while a demo loads and serves ``database``: one process per demo database.
+
+    A second ``crswatch demo`` on the same data directory would delete the database the first
+    one serves (``--reset``) and serve it from a second process, with budgets of its own for
+    the login throttle and the rate limit; ``crswatch serve --demo`` takes the same lock
+    (``crswatch.store.InstanceLock``, decision 0063).
+    """
+    from crswatch.store import InstanceLock, ServiceRunningError, Store
+
+    lock = InstanceLock(Store(f"sqlite:///{database}", run_migrations=False))
+    try:
+        lock.acquire()
+    except ServiceRunningError as exc:
+        raise fail(
+            f"{exc}: stop it first, or give this demo a data directory of its own "
+            "(CRSWATCH_DATA_DIR)"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _remove_database(path: Path) -> None:
@@ -217,53 +244,64 @@ def demo(
             say(f"port {port} is in use; serving on port {chosen}", stderr=True)
         port = chosen
     directory.mkdir(parents=True, exist_ok=True)
-    if reset:
-        _remove_database(database)
-    store = Store(f"sqlite:///{database}")
-    # The ward's clock is the wall clock, as the dashboard's "now"; a kept ward is shown now too.
-    clock = datetime.now(UTC).replace(second=0, microsecond=0)
-    kept = _stored(store)
-    loaded = _Loaded(kept, {}, None) if kept else _load(store, patients, clock, loopback, directory)
-    console.print(_ward_table(loaded.ward, clock, loaded.courses))
-    if not loaded.courses:
-        say("Simulated course: not shown for a kept ward (it was simulated at an earlier clock).")
-    # The two columns can disagree on purpose: a first look should not read that as an error.
-    say(
-        "CRS now and ICANS now: graded at the ward clock from the findings in each criterion's "
-        "look-back window (fever, hypotension and fluid boluses: the last 24 hours), so a "
-        "course that has just ended keeps its grade until its last sign leaves the window."
-    )
-    print_legend()
-    program = _program()
-    ward_file = directory / DEMO_JSON
-    say(
-        f"\nLoaded: {len(loaded.ward)} patients in the demo database {database}\n"
-        f"Timelines: {ward_file}   try: {program} grade {ward_file}   "
-        f"{program} episodes {ward_file}"
-    )
-    if not serve:
-        # Nothing is served: no URL; the users and how to serve what was loaded.
-        users = ", ".join(name for name, _ in DEMO_USERS)
-        say(
-            f"Users: {users}. Not served (--no-serve). To serve this ward: {program} demo --keep"
-            f"{'' if port == 8000 else f' --port {port}'}, or {program} serve --demo."
+    with _one_demo(database):
+        if reset:
+            _remove_database(database)
+        store = Store(f"sqlite:///{database}")
+        # The ward's clock is the wall clock, as the dashboard's "now"; a kept ward is shown now
+        # too.
+        clock = datetime.now(UTC).replace(second=0, microsecond=0)
+        kept = _stored(store)
+        loaded = (
+            _Loaded(kept, {}, None) if kept else _load(store, patients, clock, loopback, directory)
         )
-        _print_passwords(loaded, only_fresh=True)
+        console.print(_ward_table(loaded.ward, clock, loaded.courses))
+        if not loaded.courses:
+            say(
+                "Simulated course: not shown for a kept ward (it was simulated at an earlier "
+                "clock)."
+            )
+        # The two columns can disagree on purpose: a first look should not read that as an error.
+        say(
+            "CRS now and ICANS now: graded at the ward clock from the findings in each criterion's "
+            "look-back window (fever, hypotension and fluid boluses: the last 24 hours), so a "
+            "course that has just ended keeps its grade until its last sign leaves the window."
+        )
+        print_legend()
+        program = _program()
+        ward_file = directory / DEMO_JSON
+        say(
+            f"\nLoaded: {len(loaded.ward)} patients in the demo database {database}\n"
+            f"Timelines: {ward_file}   try: {program} grade {ward_file}   "
+            f"{program} episodes {ward_file}"
+        )
+        if not serve:
+            # Nothing is served: no URL; the users and how to serve what was loaded.
+            users = ", ".join(name for name, _ in DEMO_USERS)
+            say(
+                f"Users: {users}. Not served (--no-serve). To serve this ward: "
+                f"{program} demo --keep{'' if port == 8000 else f' --port {port}'}, "
+                f"or {program} serve --demo."
+            )
+            _print_passwords(loaded, only_fresh=True)
+            if not loopback:
+                say(
+                    f"warning: {host} is not loopback: the passwords above are shown once",
+                    stderr=True,
+                )
+            store.dispose()
+            return
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
+        url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
+        console.print(f"\n[bold]crswatch demo:[/] {escape(url)}   (API docs: {escape(url)}docs)")
+        _print_passwords(loaded, only_fresh=False)
         if not loopback:
-            say(f"warning: {host} is not loopback: the passwords above are shown once", stderr=True)
-        store.dispose()
-        return
-    shown = "localhost" if host in ("0.0.0.0", "::") else host
-    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
-    console.print(f"\n[bold]crswatch demo:[/] {escape(url)}   (API docs: {escape(url)}docs)")
-    _print_passwords(loaded, only_fresh=False)
-    if not loopback:
-        say(
-            f"warning: listening on {host}, not loopback: synthetic data only, fresh passwords",
-            stderr=True,
-        )
-    say("Serving until Ctrl-C.")
-    _serve(create_app(store), host, port)
+            say(
+                f"warning: listening on {host}, not loopback: synthetic data only, fresh passwords",
+                stderr=True,
+            )
+        say("Serving until Ctrl-C.")
+        _serve(create_app(store), host, port)
     store.dispose()
 
 
