@@ -16,8 +16,6 @@ import secrets
 import shutil
 import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,31 +86,6 @@ def _free_port(host: str, port: int) -> int:
         if _port_free(host, candidate):
             return candidate
     raise fail(f"port: {port} to {port + PORT_TRIES - 1} are all in use on {host}; try --port")
-
-
-@contextmanager
-def _one_demo(database: Path) -> Iterator[None]:
-    """Held while a demo loads and serves ``database``: one process per demo database.
-
-    A second ``crswatch demo`` on the same data directory would delete the database the first
-    one serves (``--reset``) and serve it from a second process, with budgets of its own for
-    the login throttle and the rate limit; ``crswatch serve --demo`` takes the same lock
-    (``crswatch.store.InstanceLock``, decision 0063).
-    """
-    from crswatch.store import InstanceLock, ServiceRunningError, Store
-
-    lock = InstanceLock(Store(f"sqlite:///{database}", run_migrations=False))
-    try:
-        lock.acquire()
-    except ServiceRunningError as exc:
-        raise fail(
-            f"{exc}: stop it first, or give this demo a data directory of its own "
-            "(CRSWATCH_DATA_DIR)"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _remove_database(path: Path) -> None:
@@ -244,7 +217,14 @@ def demo(
             say(f"port {port} is in use; serving on port {chosen}", stderr=True)
         port = chosen
     directory.mkdir(parents=True, exist_ok=True)
-    with _one_demo(database):
+    from crswatch.cli._serve import service_lock
+
+    # One process per demo database, as `crswatch serve --demo` (the same lock, decision 0082):
+    # a second demo would delete the database this one serves (--reset) and serve it from a
+    # second process, with a login throttle and a rate limit of its own.
+    lock_only = Store(f"sqlite:///{database}", run_migrations=False)
+    advice = ": stop it first, or give this demo a data directory of its own (CRSWATCH_DATA_DIR)"
+    with service_lock(lock_only, advice):
         if reset:
             _remove_database(database)
         store = Store(f"sqlite:///{database}")

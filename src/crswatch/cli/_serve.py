@@ -15,6 +15,8 @@ from ``CRSWATCH_AUDIT_KEY_FILE`` or ``audit-checkpoint.key`` in the data directo
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -145,17 +147,25 @@ def serve(
     say(f"audit checkpoint key: {key.path}", stderr=True)
     # One process per database: the login throttle, the rate limit and the Argon2 slots live in
     # the process, and a second one would double them (docs/decisions/0063).
-    lock = InstanceLock(store)
-    try:
-        lock.acquire()
-    except ServiceRunningError as exc:
-        raise fail(str(exc)) from None
-    try:
+    with service_lock(store):
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
         # uvicorn's access log prints concrete paths (patient ids): the API logs route templates.
         uvicorn.run(create_app(store), host=host, port=port, access_log=False)
+
+
+@contextmanager
+def service_lock(store: Store, advice: str = "") -> Iterator[None]:
+    """``store``'s service lock (:class:`~crswatch.store.InstanceLock`) held for the block, or
+    a clear exit naming the process that holds it, with ``advice`` after the lock's message."""
+    lock = InstanceLock(store)
+    try:
+        lock.acquire()
+    except ServiceRunningError as exc:
+        raise fail(f"{exc}{advice}") from None
+    try:
+        yield
     finally:
         lock.release()
 
