@@ -1246,7 +1246,7 @@ def _marked_rows(
     streams, and a morsel's distinct texts would be looked up morsel by morsel anyway.
     """
     words = _vocabulary_arrays()
-    ok, columns = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
+    ok, _ = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
     status = (
         pl.when(pl.col(_POS).is_null())
         .then(pl.lit(_ORPHAN, dtype=pl.UInt8))
@@ -1269,11 +1269,20 @@ def _marked_rows(
             _gather(owners[_POS], "owner_index").alias(_POS),
             _gather(owners[_OK], "owner_index").alias("owner_ok"),
         )
-        .select(pl.col(_ROW, _POS, "v_index", "t"), *columns, status.alias("status"))
+        # Numbers only (the texts are made by _table_clean): the result is re-chunked whole.
+        .select(
+            pl.col(_ROW, _POS, "v_index", "u_index", "c", "t", "num", "end_t"),
+            status.alias("status"),
+        )
     )
 
 
-def _table_clean(marked: pl.DataFrame, checked: pl.DataFrame | None, sizes: _Sizes) -> pl.DataFrame:
+def _table_clean(
+    marked: pl.DataFrame,
+    checked: pl.DataFrame | None,
+    sizes: _Sizes,
+    bounds: tuple[datetime, datetime],
+) -> pl.DataFrame:
     """The rows vouched for, in row order, in ``_CLEAN_SCHEMA``: the rows :func:`_marked_rows`
     vouched for, and its ``_OTHER`` rows as ``checked`` (``_check_events``' rows for exactly
     those rows, in row order) found them.
@@ -1289,9 +1298,12 @@ def _table_clean(marked: pl.DataFrame, checked: pl.DataFrame | None, sizes: _Siz
     # Taken before the filter: the rank is among every _OTHER row, rejected ones included.
     rank = pl.col("rank")
 
+    _, columns = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
+    vouched = {expression.meta.output_name(): expression for expression in columns}
+
     def column(name: str) -> pl.Expr:
-        if name in marked.columns:
-            own = pl.col(name)
+        if name in vouched:
+            own = vouched[name]
         elif name == "attributable":
             own = pl.lit(value=True)  # a row without a cause is attributable
         else:
@@ -1304,8 +1316,12 @@ def _table_clean(marked: pl.DataFrame, checked: pl.DataFrame | None, sizes: _Siz
         assert checked.height == marked.select(other.sum()).item()
         keep = keep | (other & pl.lit(checked[_OK]).gather(rank))
     made = [name for name in EVENT_FRAME_SCHEMA if name not in ("patient_id", "time", "item")]
+    # One chunk in, one chunk out (the in-memory engine keeps it): the streaming query's
+    # morsels make some 25 chunks, and every later select over the frame would join them again
+    # (~13 ms each); its number columns are joined here once, at a memcpy's cost.
     return (
-        marked.lazy()
+        marked.rechunk()
+        .lazy()
         .with_columns(pl.when(other).then(other.cum_sum() - 1).alias("rank"))
         .filter(keep)
         .select(
@@ -1316,10 +1332,7 @@ def _table_clean(marked: pl.DataFrame, checked: pl.DataFrame | None, sizes: _Siz
             *(column(name) for name in made),
         )
         .select(_cast_to(_CLEAN_SCHEMA))
-        .collect()
-        # One chunk: the streaming query's morsels make some 25 chunks, and every later select
-        # over them (the order's check, the frame's columns) would join them again (~13 ms).
-        .rechunk()
+        .collect(engine="in-memory")
     )
 
 
@@ -1576,13 +1589,13 @@ class _ShardReader:
         del rows
         if others.is_empty():
             checked.suspects.append(others.select(_POS, _ROW))
-            clean = _table_clean(marked, None, sizes)
+            clean = _table_clean(marked, None, sizes, bounds)
         else:
             result = _check_events(others, sizes, bounds)
             del others
             checked.suspects.append(result.filter(~pl.col(_OK)).select(_POS, _ROW))
             self._count_conversions(result.filter(pl.col(_OK)))
-            clean = _table_clean(marked, result, sizes)
+            clean = _table_clean(marked, result, sizes, bounds)
         del marked
         if self.extra_fields:
             checked.positions.append(clean.select(pl.col(_POS).unique()))
