@@ -1332,7 +1332,10 @@ def _table_clean(
             *(column(name) for name in made),
         )
         .select(_cast_to(_CLEAN_SCHEMA))
-        .collect(engine="in-memory")
+        # Without common-subexpression elimination: in Polars 2.2 it took some of these
+        # gathers of distinct literal columns for one (all-null ones of a table's few checked
+        # rows: ``value_bool`` and ``end`` came out as text, tests/io/test_chunked_read.py).
+        .collect(engine="in-memory", optimizations=pl.QueryOptFlags(comm_subexpr_elim=False))
     )
 
 
