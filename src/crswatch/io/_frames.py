@@ -1277,33 +1277,47 @@ def _marked_rows(
     )
 
 
-def _table_clean(
-    marked: pl.DataFrame,
-    checked: pl.DataFrame | None,
-    sizes: _Sizes,
-    bounds: tuple[datetime, datetime],
-) -> pl.DataFrame:
-    """The rows vouched for, in row order, in ``_CLEAN_SCHEMA``: the rows :func:`_marked_rows`
-    vouched for, and its ``_OTHER`` rows as ``checked`` (``_check_events``' rows for exactly
-    those rows, in row order) found them.
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """The rows of a whole-table query that the frame keeps, and the checked rows among them."""
 
-    The frame columns are made for every row kept as the query's verdict makes them, and the
-    few rows ``checked`` accepted are then written over in place (a scatter per column), so
-    the two are merged in row order without the concatenation and sort of
-    :func:`_clean_chunk` (0.07 s of CPU on one thread for a 1.4-million-row shard) or a
-    gather over every row per column (0.09 s).
-    """
+    #: The query's columns (:func:`_marked_rows`) of the rows kept, in row order, in one chunk.
+    rows: pl.DataFrame
+    #: The rows ``_check_events`` accepted, in ``_CLEAN_SCHEMA``, and where each lands in
+    #: ``rows`` (``None`` when there are none).
+    accepted: pl.DataFrame | None = None
+    landing: pl.Series | None = None
+
+
+def _kept_rows(marked: pl.DataFrame, checked: pl.DataFrame | None) -> _Kept:
+    """The rows :func:`_marked_rows` vouched for, and its ``_OTHER`` rows that ``checked``
+    (``_check_events``' rows for exactly those rows, in row order) accepted."""
     status = marked["status"].to_numpy()
     keep = status == _VOUCHED
-    accepted = None
+    accepted = landing = None
     if checked is not None:
         other_rows = np.flatnonzero(status == _OTHER)
         assert len(other_rows) == checked.height
         ok = checked[_OK].to_numpy()
         keep[other_rows[ok]] = True
-        accepted = checked.filter(pl.col(_OK)).select(_cast_to(_CLEAN_SCHEMA))
-        # Where each accepted row lands among the rows kept (both are in row order).
-        landing = pl.Series((np.cumsum(keep) - 1)[other_rows[ok]], dtype=pl.UInt32)
+        if ok.any():
+            accepted = checked.filter(pl.col(_OK)).select(_cast_to(_CLEAN_SCHEMA))
+            # Both are in row order: each accepted row lands after the rows kept before it.
+            landing = pl.Series((np.cumsum(keep) - 1)[other_rows[ok]], dtype=pl.UInt32)
+    # The in-memory engine keeps the one chunk of ``marked`` (the streaming one would cut it).
+    rows = marked.lazy().filter(pl.Series(keep)).drop("status").collect(engine="in-memory")
+    return _Kept(rows, accepted, landing)
+
+
+def _table_clean(kept: _Kept, sizes: _Sizes, bounds: tuple[datetime, datetime]) -> pl.DataFrame:
+    """The rows kept (:func:`_kept_rows`), in row order, in ``_CLEAN_SCHEMA``.
+
+    The frame columns are made for every row kept as the query's verdict makes them, and the
+    few rows ``_check_events`` accepted are then written over in place (a scatter per column),
+    so the two are merged in row order without the concatenation and sort of
+    :func:`_clean_chunk` (0.07 s of CPU on one thread for a 1.4-million-row shard) or a
+    gather over every row per column (0.09 s).
+    """
     _, columns = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
     vouched = {expression.meta.output_name(): expression for expression in columns}
     made = [name for name in EVENT_FRAME_SCHEMA if name not in ("patient_id", "time", "item")]
@@ -1316,13 +1330,10 @@ def _table_clean(
         return pl.lit(None, dtype=_CLEAN_SCHEMA[name]).alias(name)
 
     words = _vocabulary_arrays()
-    # One chunk in, one chunk out (the in-memory engine keeps it): the streaming query's
-    # morsels make some 25 chunks, and every later select over the frame would join them again
-    # (~13 ms each); its number columns are joined here once, at a memcpy's cost.
+    # One chunk in, one chunk out (the in-memory engine keeps it): every later select over a
+    # frame of many chunks would join them again (~13 ms each).
     frame = (
-        marked.rechunk()
-        .lazy()
-        .filter(pl.Series(keep))
+        kept.rows.lazy()
         .select(
             pl.col(_ROW, _POS, "v_index", "t"),
             _gather(sizes.owner_id, _POS).alias("patient_id"),
@@ -1333,7 +1344,8 @@ def _table_clean(
         .select(_cast_to(_CLEAN_SCHEMA))
         .collect(engine="in-memory")
     )
-    if accepted is None or accepted.is_empty():
+    accepted, landing = kept.accepted, kept.landing
+    if accepted is None or landing is None:
         return frame
     # Keys, patient, item and instant are the query's own (the same expressions as the checks').
     # The frame is let go first, so that each column is its buffers' only owner and is written
@@ -1580,6 +1592,9 @@ class _ShardReader:
         bounds = _window_bounds()
         try:
             marked = _marked_rows(scan, schema, owners, bounds).collect(engine="streaming")
+            # One chunk (the morsels' chunks let go at once): every select over many chunks
+            # would join them again.
+            marked = marked.rechunk()
             if not marked[_ROW].is_sorted():
                 marked = marked.sort(_ROW)
             status = pl.col("status")
@@ -1599,14 +1614,19 @@ class _ShardReader:
         del rows
         if others.is_empty():
             checked.suspects.append(others.select(_POS, _ROW))
-            clean = _table_clean(marked, None, sizes, bounds)
+            kept = _kept_rows(marked, None)
         else:
             result = _check_events(others, sizes, bounds)
             del others
             checked.suspects.append(result.filter(~pl.col(_OK)).select(_POS, _ROW))
             self._count_conversions(result.filter(pl.col(_OK)))
-            clean = _table_clean(marked, result, sizes, bounds)
+            kept = _kept_rows(marked, result)
+            del result
+        # The query's rows are let go before the frame is made: the reader's peak is the rows
+        # kept and the frame, not the query's rows beside them (decision 0066's bound).
         del marked
+        clean = _table_clean(kept, sizes, bounds)
+        del kept
         if self.extra_fields:
             checked.positions.append(clean.select(pl.col(_POS).unique()))
         checked.clean.append(clean)
