@@ -38,6 +38,7 @@ Counts, conversions, unknown items, warnings and issues (in the Python path's or
 from __future__ import annotations
 
 import csv
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1228,6 +1229,9 @@ def _vouch_plain(
     return vouched, events.filter(~marked[_OK])
 
 
+#: The fewest table rows a part of the whole-table read is made of (however small the chunks
+#: asked for): a part costs ~1 ms to make, and below some thousand rows its memory is nothing.
+_PART_ROWS = 1_000
 #: A row's verdict in :func:`_marked_rows`.
 _VOUCHED, _OTHER, _OWNER_NOT_VOUCHED, _ORPHAN = range(4)
 
@@ -1237,13 +1241,17 @@ def _marked_rows(
     schema: Mapping[str, pl.DataType],
     owners: pl.DataFrame,
     bounds: tuple[datetime, datetime],
-) -> pl.LazyFrame:
-    """Each event row of ``scan`` with its owner (as :meth:`_ShardReader._assign_owners` finds
-    it), its verdict (``status``) and, when vouched for, the columns :func:`_vouch_plain`
-    makes with ``shapes``.
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Two queries over one pass of ``scan``: each event row's numbers (its owner, as
+    :meth:`_ShardReader._assign_owners` finds it, its verdict ``status``, and what the frame
+    columns of :func:`_vouch_plain` with ``shapes`` are made from), and the input columns of
+    the rows it does not vouch for (``_OTHER`` and ``_ORPHAN``), for the full checks.
 
-    The number and the code are read row by row here, not once per distinct text: the query
-    streams, and a morsel's distinct texts would be looked up morsel by morsel anyway.
+    Collected together (``pl.collect_all``), the two share the scan and the marks: the few
+    other rows are not read again (a second pass decoded the table's columns once more, ~95 MB
+    for a row group of a million rows).  The number and the code are read row by row, not
+    once per distinct text: the query streams, and a morsel's texts would be looked up morsel
+    by morsel anyway.
     """
     words = _vocabulary_arrays()
     ok, _ = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
@@ -1256,10 +1264,9 @@ def _marked_rows(
         .then(pl.lit(_VOUCHED, dtype=pl.UInt8))
         .otherwise(pl.lit(_OTHER, dtype=pl.UInt8))
     )
-    return (
+    marked = (
         scan.with_columns(pl.col("patient_id").fill_null("None").alias(_KEY))
-        .select(
-            pl.col(_ROW),
+        .with_columns(
             _index(_KEY, owners[_KEY], "owner_index"),
             _short_number(schema["value"]).alias("num"),
             _index("value", words.code_values, "c"),
@@ -1269,93 +1276,147 @@ def _marked_rows(
             _gather(owners[_POS], "owner_index").alias(_POS),
             _gather(owners[_OK], "owner_index").alias("owner_ok"),
         )
-        # Numbers only (the texts are made by _table_clean): the result is re-chunked whole.
-        .select(
-            pl.col(_ROW, _POS, "v_index", "u_index", "c", "t", "num", "end_t"),
-            status.alias("status"),
-        )
+        .with_columns(status.alias("status"))
     )
+    numbers = marked.select(
+        pl.col(_ROW, _POS, "v_index", "u_index", "c", "t", "num", "end_t", "status")
+    )
+    others = marked.filter(pl.col("status").is_in([_OTHER, _ORPHAN])).select(list(schema))
+    return numbers, others
 
 
-@dataclass(frozen=True, slots=True)
-class _Kept:
-    """The rows of a whole-table query that the frame keeps, and the checked rows among them."""
+class _TableParts:
+    """The rows a whole-table query keeps, in ``_CLEAN_SCHEMA``, in parts in row order.
 
-    #: The query's columns (:func:`_marked_rows`) of the rows kept, in row order, in one chunk.
-    rows: pl.DataFrame
-    #: The rows ``_check_events`` accepted, in ``_CLEAN_SCHEMA``, and where each lands in
-    #: ``rows`` (``None`` when there are none).
-    accepted: pl.DataFrame | None = None
-    landing: pl.Series | None = None
+    Made from :func:`_marked_rows`' rows (:meth:`make`): the rows it vouched for with their
+    frame columns as its verdict makes them, and its ``_OTHER`` rows with placeholders, which
+    :meth:`patch` then writes over with ``_check_events``' columns, or drops where it rejects
+    them.  The frame is thus made before the other rows are read again, so the query's rows,
+    the frame and that second read are never held at once: the reader's peak is the larger of
+    the query with its rows, and the frame with the second read (decision 0083).
 
-
-def _kept_rows(marked: pl.DataFrame, checked: pl.DataFrame | None) -> _Kept:
-    """The rows :func:`_marked_rows` vouched for, and its ``_OTHER`` rows that ``checked``
-    (``_check_events``' rows for exactly those rows, in row order) accepted."""
-    status = marked["status"].to_numpy()
-    keep = status == _VOUCHED
-    accepted = landing = None
-    if checked is not None:
-        other_rows = np.flatnonzero(status == _OTHER)
-        assert len(other_rows) == checked.height
-        ok = checked[_OK].to_numpy()
-        keep[other_rows[ok]] = True
-        if ok.any():
-            accepted = checked.filter(pl.col(_OK)).select(_cast_to(_CLEAN_SCHEMA))
-            # Both are in row order: each accepted row lands after the rows kept before it.
-            landing = pl.Series((np.cumsum(keep) - 1)[other_rows[ok]], dtype=pl.UInt32)
-    # The in-memory engine keeps the one chunk of ``marked`` (the streaming one would cut it).
-    rows = marked.lazy().filter(pl.Series(keep)).drop("status").collect(engine="in-memory")
-    return _Kept(rows, accepted, landing)
-
-
-def _table_clean(kept: _Kept, sizes: _Sizes, bounds: tuple[datetime, datetime]) -> pl.DataFrame:
-    """The rows kept (:func:`_kept_rows`), in row order, in ``_CLEAN_SCHEMA``.
-
-    The frame columns are made for every row kept as the query's verdict makes them, and the
-    few rows ``_check_events`` accepted are then written over in place (a scatter per column),
-    so the two are merged in row order without the concatenation and sort of
-    :func:`_clean_chunk` (0.07 s of CPU on one thread for a 1.4-million-row shard) or a
-    gather over every row per column (0.09 s).
+    Each part is made from one chunk of the query's rows (one morsel of the streaming engine,
+    at most ``size`` rows), and that chunk is let go as soon as its part is made.
     """
-    _, columns = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
-    vouched = {expression.meta.output_name(): expression for expression in columns}
-    made = [name for name in EVENT_FRAME_SCHEMA if name not in ("patient_id", "time", "item")]
 
-    def column(name: str) -> pl.Expr:
-        if name in vouched:
-            return vouched[name]
-        if name == "attributable":
-            return pl.lit(value=True).alias(name)  # a row without a cause is attributable
-        return pl.lit(None, dtype=_CLEAN_SCHEMA[name]).alias(name)
-
-    words = _vocabulary_arrays()
-    # One chunk in, one chunk out (the in-memory engine keeps it): every later select over a
-    # frame of many chunks would join them again (~13 ms each).
-    frame = (
-        kept.rows.lazy()
-        .select(
+    def __init__(self, bounds: tuple[datetime, datetime], sizes: _Sizes) -> None:
+        self.parts: list[pl.DataFrame] = []
+        #: The table row each part begins at (and the table's end).
+        self.begins: list[int] = [0]
+        #: ``kept_before[n]``: the rows kept among the first ``n`` rows of the table.
+        self.kept_before = np.zeros(1, dtype=np.int64)
+        _, columns = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
+        vouched = {expression.meta.output_name(): expression for expression in columns}
+        made = [name for name in EVENT_FRAME_SCHEMA if name not in ("patient_id", "time", "item")]
+        #: The columns a vouched-for row leaves constant: null, or attributable (no cause).
+        self.constant = {
+            name: pl.lit(value=True)
+            if name == "attributable"
+            else pl.lit(None, _CLEAN_SCHEMA[name])
+            for name in made
+            if name not in vouched
+        }
+        self.made = made
+        words = _vocabulary_arrays()
+        self.select = [
             pl.col(_ROW, _POS, "v_index", "t"),
             _gather(sizes.owner_id, _POS).alias("patient_id"),
             pl.col("t").alias("time"),
             pl.lit(words.names_series).gather(pl.col("v_index")).alias("item"),
-            *(column(name) for name in made),
-        )
-        .select(_cast_to(_CLEAN_SCHEMA))
-        .collect(engine="in-memory")
-    )
-    accepted, landing = kept.accepted, kept.landing
-    if accepted is None or landing is None:
-        return frame
-    # Keys, patient, item and instant are the query's own (the same expressions as the checks').
-    # The frame is let go first, so that each column is its buffers' only owner and is written
-    # in place: scattering into columns the frame still holds copied each (~7 ms a column).
-    series = frame.get_columns()
-    del frame
-    for column_of in series:
-        if column_of.name in made:
-            column_of.scatter(landing, accepted[column_of.name])
-    return pl.DataFrame(series)
+            *(
+                vouched[name] if name in vouched else self.constant[name].alias(name)
+                for name in made
+            ),
+        ]
+
+    def make(
+        self,
+        marked: list[pl.DataFrame],
+        keep: npt.NDArray[np.bool_],
+        size: int,
+        other_rows: npt.NDArray[np.int64],
+        checked: pl.DataFrame | None,
+    ) -> None:
+        """The parts of the rows ``keep`` marks, from ``marked`` (chunks in row order, each
+        let go once its part is made); rows ``other_rows`` (increasing table rows) as
+        ``checked`` (``_check_events``' rows for exactly those rows, in order) found them."""
+        self.kept_before = np.concatenate(([0], np.cumsum(keep)))
+        accepted_rows = rejected_rows = np.zeros(0, dtype=np.int64)
+        accepted = None
+        written: set[str] = set()
+        if checked is not None:
+            ok = checked[_OK].to_numpy()
+            accepted_rows, rejected_rows = other_rows[ok], other_rows[~ok]
+            accepted = checked.filter(pl.col(_OK)).select(_cast_to(_CLEAN_SCHEMA))
+            written = self._written(accepted)
+        begin = 0
+        marked.reverse()
+        while marked:
+            chunk = marked.pop()
+            for offset in range(0, max(chunk.height, 1), size):
+                rows = chunk.slice(offset, size)
+                end = begin + rows.height
+                part = (
+                    rows.lazy()
+                    .filter(pl.Series(keep[begin:end]))
+                    .select(self.select)
+                    .select(_cast_to(_CLEAN_SCHEMA))
+                    .collect(engine="in-memory")
+                )
+                del rows
+                first, last = np.searchsorted(accepted_rows, [begin, end])
+                if accepted is not None and first < last:
+                    part = self._written_over(
+                        part,
+                        self._places(accepted_rows[first:last], begin),
+                        accepted.slice(int(first), int(last - first)),
+                        written,
+                    )
+                low, high = np.searchsorted(rejected_rows, [begin, end])
+                if low < high:
+                    dropped = np.ones(part.height, dtype=np.bool_)
+                    dropped[self._places(rejected_rows[low:high], begin).to_numpy()] = False
+                    part = part.filter(pl.Series(dropped))
+                self.parts.append(part)
+                self.begins.append(end)
+                begin = end
+            del chunk
+
+    def _written(self, accepted: pl.DataFrame) -> set[str]:
+        """The columns the accepted rows change: the verdict's, and any constant column in
+        which an accepted row differs (a constant column stays a scalar Polars does not hold
+        row by row: ~23 MB an all-null text column of a shard)."""
+
+        def changed(values: pl.Series) -> bool:
+            if values.name == "attributable":
+                return not values.fill_null(value=False).all()
+            return values.null_count() < values.len()
+
+        return {name for name in self.made if name not in self.constant} | {
+            name for name in self.constant if changed(accepted[name])
+        }
+
+    @staticmethod
+    def _written_over(
+        part: pl.DataFrame, landing: pl.Series, values: pl.DataFrame, written: set[str]
+    ) -> pl.DataFrame:
+        """``part`` with rows ``landing`` of columns ``written`` taken from ``values``.
+
+        Keys, patient, item and instant are the query's own (the same expressions as the
+        checks').  Each column is its buffers' only owner once the frame is let go, and is
+        then written in place: scattering into columns a frame still holds copies each one.
+        """
+        series = part.get_columns()
+        del part
+        for column in series:
+            if column.name in written:
+                column.scatter(landing, values[column.name])
+        return pl.DataFrame(series)
+
+    def _places(self, rows: npt.NDArray[np.int64], begin: int) -> pl.Series:
+        """Each of ``rows``' place in the part beginning at table row ``begin`` (a part holds
+        the rows kept, in row order)."""
+        return pl.Series(self.kept_before[rows] - self.kept_before[begin], dtype=pl.UInt32)
 
 
 def _no_plain_rows() -> pl.DataFrame:
@@ -1591,45 +1652,48 @@ class _ShardReader:
         owners = patients.filter(pl.col("owner")).select(_KEY, _POS, _OK)
         bounds = _window_bounds()
         try:
-            marked = _marked_rows(scan, schema, owners, bounds).collect(engine="streaming")
-            # One chunk (the morsels' chunks let go at once): every select over many chunks
-            # would join them again.
-            marked = marked.rechunk()
-            if not marked[_ROW].is_sorted():
-                marked = marked.sort(_ROW)
-            status = pl.col("status")
-            again = marked.filter((status == _OTHER) | (status == _ORPHAN))[_ROW]
-            rows = (
-                scan.filter(pl.col(_ROW).is_in(again.implode())).collect()
-                if again.len()
-                else pl.DataFrame(schema=schema)
-            )
+            numbers, others_query = _marked_rows(scan, schema, owners, bounds)
+            marked, rows = pl.collect_all([numbers, others_query], engine="streaming")
         except (pl.exceptions.PolarsError, OSError):
             table.scan = None
             return None
+        del numbers, others_query
+        if not marked[_ROW].is_sorted():
+            marked = marked.sort(_ROW)
+        if not rows[_ROW].is_sorted():
+            rows = rows.sort(_ROW)
         checked = _Checked()
-        checked.unvouched.append(marked.filter(status == _OWNER_NOT_VOUCHED).select(_POS, _ROW))
+        status = marked["status"]
+        checked.unvouched.append(
+            marked.filter(status == _OWNER_NOT_VOUCHED).select(_POS, _ROW).rechunk()
+        )
+        codes = status.to_numpy()
+        other_rows = np.flatnonzero(codes == _OTHER)
+        keep = (codes == _VOUCHED) | (codes == _OTHER)
+        del status, codes
         sizes = _body_sizes(patients)
         others = self._assign_owners(rows, owners, checked)
         del rows
+        result = None
         if others.is_empty():
             checked.suspects.append(others.select(_POS, _ROW))
-            kept = _kept_rows(marked, None)
         else:
             result = _check_events(others, sizes, bounds)
             del others
             checked.suspects.append(result.filter(~pl.col(_OK)).select(_POS, _ROW))
             self._count_conversions(result.filter(pl.col(_OK)))
-            kept = _kept_rows(marked, result)
-            del result
-        # The query's rows are let go before the frame is made: the reader's peak is the rows
-        # kept and the frame, not the query's rows beside them (decision 0066's bound).
+        parts = _TableParts(bounds, sizes)
+        # The query's rows, chunk by chunk as the engine made them (a chunk of each column
+        # holds the same rows), each let go once its part is made.
+        edges = np.cumsum([0, *marked[_ROW].chunk_lengths()]).tolist()
+        chunks = [marked.slice(begin, end - begin) for begin, end in itertools.pairwise(edges)]
         del marked
-        clean = _table_clean(kept, sizes, bounds)
-        del kept
-        if self.extra_fields:
-            checked.positions.append(clean.select(pl.col(_POS).unique()))
-        checked.clean.append(clean)
+        parts.make(chunks, keep, max(self.chunk_events, _PART_ROWS), other_rows, result)
+        del result
+        for part in parts.parts:
+            if self.extra_fields:
+                checked.positions.append(part.select(pl.col(_POS).unique()))
+            checked.clean.append(part)
         return checked
 
     def _check_chunks(self, patients: pl.DataFrame) -> _Checked:
