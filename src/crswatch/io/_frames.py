@@ -1236,6 +1236,11 @@ _PART_ROWS = 1_000
 _VOUCHED, _OTHER, _OWNER_NOT_VOUCHED, _ORPHAN = range(4)
 
 
+def _small_index(count: int) -> pl.DataType:
+    """The narrowest unsigned integer type that numbers ``count`` things."""
+    return pl.UInt8() if count <= 2**8 else pl.UInt16() if count <= 2**16 else pl.UInt32()
+
+
 def _marked_rows(
     scan: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
@@ -1278,8 +1283,14 @@ def _marked_rows(
         )
         .with_columns(status.alias("status"))
     )
+    # The row's number is its place (the streaming engine keeps the rows' order; the other
+    # rows' numbers check it), and the vocabulary's numbers are a byte each: 32 bytes a row.
     numbers = marked.select(
-        pl.col(_ROW, _POS, "v_index", "u_index", "c", "t", "num", "end_t", "status")
+        pl.col(_POS),
+        pl.col("v_index").cast(_small_index(len(words.names))),
+        pl.col("u_index").cast(_small_index(len(_plain_units().units))),
+        pl.col("c").cast(_small_index(len(words.code_values))),
+        pl.col("t", "num", "end_t", "status"),
     )
     others = marked.filter(pl.col("status").is_in([_OTHER, _ORPHAN])).select(list(schema))
     return numbers, others
@@ -1358,6 +1369,7 @@ class _TableParts:
                 end = begin + rows.height
                 part = (
                     rows.lazy()
+                    .with_columns(pl.int_range(begin, end, dtype=pl.UInt32).alias(_ROW))
                     .filter(pl.Series(keep[begin:end]))
                     .select(self.select)
                     .select(_cast_to(_CLEAN_SCHEMA))
@@ -1658,19 +1670,25 @@ class _ShardReader:
             table.scan = None
             return None
         del numbers, others_query
-        if not marked[_ROW].is_sorted():
-            marked = marked.sort(_ROW)
-        if not rows[_ROW].is_sorted():
-            rows = rows.sort(_ROW)
+        codes = marked["status"].to_numpy()
+        again = np.flatnonzero((codes == _OTHER) | (codes == _ORPHAN))
+        if marked.height != table.rows or not np.array_equal(rows[_ROW].to_numpy(), again):
+            # The rows are numbered by their place: out of order (the engine keeps it), the
+            # chunks read them instead.
+            return None
         checked = _Checked()
-        status = marked["status"]
+        unvouched = np.flatnonzero(codes == _OWNER_NOT_VOUCHED)
         checked.unvouched.append(
-            marked.filter(status == _OWNER_NOT_VOUCHED).select(_POS, _ROW).rechunk()
+            pl.DataFrame(
+                {
+                    _POS: marked[_POS].gather(unvouched),
+                    _ROW: pl.Series(unvouched, dtype=pl.UInt32),
+                }
+            )
         )
-        codes = status.to_numpy()
         other_rows = np.flatnonzero(codes == _OTHER)
         keep = (codes == _VOUCHED) | (codes == _OTHER)
-        del status, codes
+        del codes, again
         sizes = _body_sizes(patients)
         others = self._assign_owners(rows, owners, checked)
         del rows
@@ -1685,7 +1703,7 @@ class _ShardReader:
         parts = _TableParts(bounds, sizes)
         # The query's rows, chunk by chunk as the engine made them (a chunk of each column
         # holds the same rows), each let go once its part is made.
-        edges = np.cumsum([0, *marked[_ROW].chunk_lengths()]).tolist()
+        edges = np.cumsum([0, *marked["status"].chunk_lengths()]).tolist()
         chunks = [marked.slice(begin, end - begin) for begin, end in itertools.pairwise(edges)]
         del marked
         parts.make(chunks, keep, max(self.chunk_events, _PART_ROWS), other_rows, result)

@@ -1,0 +1,113 @@
+"""A Parquet table of more than one chunk is checked in one streaming pass (decision 0083).
+
+The pass numbers each row by its place and reads the rows it does not vouch for in a second
+output of the same scan; the frame is then made part by part, the checked rows written over and
+the rejected ones dropped.  These tests pin down which path reads what, and that a pass whose
+rows come back out of order is not trusted: the chunks read the table instead, with the same
+result.  The results themselves are compared with the reference path by
+``tests/io/test_chunked_read.py``, ``test_plain_rows.py`` and ``test_frames.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from crswatch.io import TablePair, _frames, find_table_pairs, read_table_frames, read_table_pair
+from crswatch.simulate import write_cohort
+from crswatch.timeline import to_frames
+from tests.io.test_reader_identity import assert_identical
+
+
+@pytest.fixture(scope="module")
+def shard(tmp_path_factory: pytest.TempPathFactory) -> TablePair:
+    path = tmp_path_factory.mktemp("whole") / "cohort"
+    write_cohort(path, 3, seed=5, shard_size=3, vitals_every=timedelta(hours=2))
+    (pair,) = find_table_pairs(path)
+    return pair
+
+
+def _paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records which path checked each read: ``table`` or ``chunks``."""
+    taken: list[str] = []
+    reader = _frames._ShardReader
+    check_table, check_chunks = reader._check_table, reader._check_chunks
+
+    def table(self: Any, patients: pl.DataFrame) -> Any:
+        checked = check_table(self, patients)
+        taken.append("table" if checked is not None else "table refused")
+        return checked
+
+    def chunks(self: Any, patients: pl.DataFrame) -> Any:
+        taken.append("chunks")
+        return check_chunks(self, patients)
+
+    monkeypatch.setattr(_frames._ShardReader, "_check_table", table)
+    monkeypatch.setattr(_frames._ShardReader, "_check_chunks", chunks)
+    return taken
+
+
+def _assert_reference(pair: TablePair, got: Any) -> None:
+    reference = read_table_pair(pair)
+    patients, events = to_frames(reference.timelines)
+    assert json.dumps(got.report.to_dict()) == json.dumps(reference.report.to_dict())
+    assert_identical(got.patients, patients)
+    assert_identical(got.events, events)
+
+
+def test_which_path_reads_a_table(shard: TablePair, monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = _paths(monkeypatch)
+    rows = pl.scan_parquet(shard.events).select(pl.len()).collect().item()
+    read_table_frames(shard, chunk_events=rows)  # one chunk: the chunks' path
+    read_table_frames(shard, chunk_events=rows - 1)  # two chunks: the whole-table pass
+    assert taken == ["chunks", "table"]
+
+
+def test_rows_out_of_order_are_read_by_the_chunks(
+    shard: TablePair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass's rows are numbered by their place; if they came back in another order, the
+    row numbers of its second output would not match, and the chunks read the table."""
+    marked_rows = _frames._marked_rows
+
+    def reversed_rows(*args: Any) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        numbers, others = marked_rows(*args)
+        return numbers.reverse(), others
+
+    monkeypatch.setattr(_frames, "_marked_rows", reversed_rows)
+    taken = _paths(monkeypatch)
+    got = read_table_frames(shard, chunk_events=500)
+    assert taken == ["table refused", "chunks"]
+    _assert_reference(shard, got)
+
+
+def test_a_table_without_other_rows(
+    shard: TablePair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row vouched for by the pass: no second output, no full checks."""
+    events = pl.read_parquet(shard.events)
+    plain = events.filter(
+        pl.col("item").is_in(["temperature", "heart_rate", "sbp"])
+        & pl.all_horizontal(pl.col(name).is_null() for name in ("censored", "cause", "ref_low"))
+    )
+    assert plain.height > 200
+    pair = TablePair(tmp_path / "patients.parquet", tmp_path / "events.parquet")
+    pl.read_parquet(shard.patients).write_parquet(pair.patients)
+    plain.write_parquet(pair.events)
+    calls: list[int] = []
+    check_events = _frames._check_events
+
+    def counting(events: pl.DataFrame, *args: Any) -> pl.DataFrame:
+        calls.append(events.height)
+        return check_events(events, *args)
+
+    monkeypatch.setattr(_frames, "_check_events", counting)
+    taken = _paths(monkeypatch)
+    got = read_table_frames(pair, chunk_events=50)
+    assert taken == ["table"] and calls == []
+    _assert_reference(pair, got)
