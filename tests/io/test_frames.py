@@ -38,6 +38,7 @@ from crswatch.io import (
 )
 from crswatch.io._frames import _number, _round_significant, _time
 from crswatch.simulate import write_cohort
+from crswatch.state import UNREAD_ITEMS, events_read
 from crswatch.timeline import EVENT_FRAME_SCHEMA, PATIENT_FRAME_SCHEMA, IngestReport, to_frames
 from crswatch.timeline._report import IssueKind
 from tests.conftest import BASE_DOCUMENT
@@ -328,6 +329,17 @@ def assert_same_read(pair: TablePair) -> IngestReport:
         assert dict(got.events.schema) == EVENT_FRAME_SCHEMA
         assert_frame_equal(got.patients, patients)
         assert_frame_equal(got.events, events)
+    # A read for the vital signs the kernel reads only at a record's bounds: what it reads of
+    # the events, and every event's count, are the whole read's (decision 0083).
+    shown = read_table_frames(pair, chunk_events=1, unread_items=UNREAD_ITEMS)
+    assert json.dumps(shown.report.to_dict()) == json.dumps(expected.report.to_dict())
+    assert_frame_equal(shown.patients, patients)
+    assert_frame_equal(events_read(shown.events), events_read(events))
+    counts = events.group_by("patient_id").agg(pl.len().cast(pl.Int64).alias("events"))
+    if shown.event_counts is None:
+        assert_frame_equal(shown.events, events)
+    else:
+        assert_frame_equal(shown.event_counts, counts, check_row_order=False)
     return expected.report
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from crswatch.io import TablePair, _frames, find_table_pairs, read_table_frames, read_table_pair
 from crswatch.simulate import write_cohort
+from crswatch.state import UNREAD_ITEMS, events_read
 from crswatch.timeline import to_frames
 from tests.io.test_reader_identity import assert_identical
 
@@ -111,3 +112,92 @@ def test_a_table_without_other_rows(
     got = read_table_frames(pair, chunk_events=50)
     assert taken == ["table"] and calls == []
     _assert_reference(pair, got)
+
+
+# ------------------------------------------------------------ a read for unread items
+
+UNREAD = UNREAD_ITEMS  # the vital signs the cohort kernel reads only at a record's bounds
+
+
+def _counts(events: pl.DataFrame) -> pl.DataFrame:
+    return (
+        events.group_by("patient_id")
+        .agg(pl.len().cast(pl.Int64).alias("events"))
+        .sort("patient_id")
+    )
+
+
+def _assert_shows_what_is_read(pair: TablePair, got: Any, whole: Any) -> None:
+    """What the kernel reads of the events (``events_read``) and every event's count are the
+    whole read's; the report and the patients are the same."""
+    assert json.dumps(got.report.to_dict()) == json.dumps(whole.report.to_dict())
+    assert_identical(got.patients, whole.patients)
+    assert_identical(events_read(got.events), events_read(whole.events))
+    counts = got.event_counts if got.event_counts is not None else _counts(got.events)
+    assert_identical(counts, _counts(whole.events))
+
+
+def test_a_read_for_unread_items_leaves_them_out(
+    shard: TablePair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = read_table_frames(shard, chunk_events=500)
+    taken = _paths(monkeypatch)
+    got = read_table_frames(shard, chunk_events=500, unread_items=UNREAD)
+    assert taken == ["table"] and got.event_counts is not None
+    assert got.events.height < whole.events.height * 0.6
+    shown = got.events.filter(pl.col("item").is_in(UNREAD))
+    # Of the unread items, only rows at each record's first and last instants.
+    bounds = whole.events.group_by("patient_id").agg(
+        pl.col("time").min().alias("first"), pl.col("time").max().alias("last")
+    )
+    at_bounds = shown.join(bounds, on="patient_id").filter(
+        (pl.col("time") == pl.col("first")) | (pl.col("time") == pl.col("last"))
+    )
+    assert at_bounds.height == shown.height > 0
+    _assert_shows_what_is_read(shard, got, whole)
+
+
+def test_a_read_for_unread_items_in_one_chunk_gives_every_event(shard: TablePair) -> None:
+    got = read_table_frames(shard, unread_items=UNREAD)
+    assert got.event_counts is None
+    _assert_shows_what_is_read(shard, got, read_table_frames(shard))
+
+
+def test_a_record_whose_first_event_moves_is_read_again_whole(
+    shard: TablePair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two readings of one unread item at one instant before a record's first are a conflict,
+    and rejected: the record's first event is then at its next instant, among the rows the
+    pass left out, so the table is read again with every event."""
+    events = pl.read_parquet(shard.events)
+    first = (
+        events.filter(pl.col("patient_id") == events["patient_id"][0])
+        .sort("time")
+        .row(0, named=True)
+    )
+    earlier = first["time"] - timedelta(minutes=1)
+    twins = pl.DataFrame(
+        [
+            {**first, "time": earlier, "item": "dbp", "value": "60", "unit": "mm[Hg]"},
+            {**first, "time": earlier, "item": "dbp", "value": "61", "unit": "mm[Hg]"},
+        ],
+        schema=events.schema,
+    )
+    pair = TablePair(tmp_path / "patients.parquet", tmp_path / "events.parquet")
+    pl.read_parquet(shard.patients).write_parquet(pair.patients)
+    pl.concat([twins, events]).write_parquet(pair.events)
+    whole = read_table_frames(pair, chunk_events=500)
+    assert {issue.kind for issue in whole.report.issues} == {"conflict"}
+    reader = _frames._ShardReader
+    reads: list[bool] = []
+    result = reader._result
+
+    def recording(self: Any) -> Any:
+        got = result(self)
+        reads.append(got is not None)
+        return got
+
+    monkeypatch.setattr(reader, "_result", recording)
+    got = read_table_frames(pair, chunk_events=500, unread_items=UNREAD)
+    assert reads == [False, True] and got.event_counts is None
+    _assert_shows_what_is_read(pair, got, whole)

@@ -174,8 +174,9 @@ class KernelEvents:
     counts: pl.DataFrame
 
 
-def kernel_events(events: pl.DataFrame) -> KernelEvents:
-    """The events the kernel's tables read, and the counts of all of them.
+def kernel_events(events: pl.DataFrame, *, counts: pl.DataFrame | None = None) -> KernelEvents:
+    """The events the kernel's tables read, and the counts of all of them (``counts``, when
+    ``events`` are not all of them: a read for unread items, decision 0083).
 
     Every table reads only the events of ``crswatch.state.events_read``: the trajectory by
     construction, ``treatments``, ``labs`` and the regimen their own items, which are not vital
@@ -183,7 +184,9 @@ def kernel_events(events: pl.DataFrame) -> KernelEvents:
     thirds at 5-minute vitals), so a shard graded from these events needs a third of the memory
     and kernel calls (docs/decisions/0075).
     """
-    return KernelEvents(events_read(events), _event_counts(events.lazy()).collect())
+    if counts is None:
+        counts = _event_counts(events.lazy()).collect()
+    return KernelEvents(events_read(events), counts)
 
 
 def _event_counts(events: FrameT) -> FrameT:

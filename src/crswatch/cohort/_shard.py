@@ -12,7 +12,7 @@ import polars as pl
 from crswatch.cohort._kernel import TABLE_ORDER, KernelEvents, grade_shard, kernel_events
 from crswatch.cohort._output import write_shard
 from crswatch.cohort._sources import ShardSource, read_shard
-from crswatch.state import StateParameters
+from crswatch.state import UNREAD_ITEMS, StateParameters
 from crswatch.timeline import IngestReport
 
 __all__ = [
@@ -86,10 +86,11 @@ def grade_source(
     params: StateParameters,
 ) -> ShardOutcome:
     """Read, grade and write one shard; the valid records of a shard with rejections are graded."""
-    read = read_shard(source)
+    # The reader leaves out what the kernel does not read (decision 0083): of the vital signs
+    # no state column reads, only the rows at each record's first and last instants.
+    read = read_shard(source, unread_items=UNREAD_ITEMS)
     report, patients = read.report, read.patients
-    kept = kernel_events(read.events)
-    # The whole event frame is let go before grading: the kernel reads about a third of it.
+    kept = kernel_events(read.events, counts=read.event_counts)
     del read
     tables = grade_in_batches(patients, kept, scales=scales, params=params, shard=source.shard)
     write_shard(out, source.shard, tables)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +55,11 @@ def plan_shards(path: Path, *, shard_size: int = DEFAULT_SHARD_SIZE) -> list[Sha
     return list(_json_shards(json_files, shard_size))
 
 
-def read_shard(source: ShardSource) -> FrameResult:
-    """The frames and ingest report of one shard."""
+def read_shard(source: ShardSource, *, unread_items: Collection[str] = ()) -> FrameResult:
+    """The frames and ingest report of one shard (``unread_items``: see
+    :func:`crswatch.io.read_table_frames`; frames read from JSON hold every event)."""
     if source.pair is not None:
-        return read_table_frames(source.pair)
+        return read_table_frames(source.pair, unread_items=unread_items)
     assert source.patients is not None and source.events is not None
     return FrameResult(source.patients, source.events, source.report or IngestReport())
 

@@ -33,7 +33,7 @@ from crswatch.cohort._shard import ShardOutcome, grade_in_batches, outcome_of
 from crswatch.cohort._sources import ShardSource, read_shard
 from crswatch.errors import CRSWatchError
 from crswatch.io import TablePair
-from crswatch.state import StateParameters
+from crswatch.state import UNREAD_ITEMS, StateParameters
 from crswatch.timeline import IngestReport
 
 __all__ = ["SparkUnavailableError", "run_spark", "spark_session"]
@@ -201,10 +201,11 @@ def _grade_group(
             patients=pl.read_ipc(io.BytesIO(row["patients_ipc"])),
             events=pl.read_ipc(io.BytesIO(row["events_ipc"])),
         )
-    read = read_shard(source)
+    # As grade_source: only the events the kernel reads are read and kept while grading.
+    read = read_shard(source, unread_items=UNREAD_ITEMS)
     report, patients = read.report, read.patients
-    kept = kernel_events(read.events)
-    del read  # as grade_source: only the events the kernel reads are kept while grading
+    kept = kernel_events(read.events, counts=read.event_counts)
+    del read
     tables = grade_in_batches(patients, kept, scales=scales, params=params, shard=shard)
     outcome = outcome_of(shard, report, tables)
     counts = {**outcome.to_manifest(), "shard": shard}

@@ -40,7 +40,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -166,6 +166,10 @@ class FrameResult:
     patients: pl.DataFrame
     events: pl.DataFrame
     report: IngestReport
+    #: With ``unread_items`` (:func:`read_table_frames`) and when the read left some events
+    #: out: ``patient_id``, ``events`` (Int64), every accepted event of each patient with
+    #: events counted.  ``None`` when ``events`` holds every accepted event.
+    event_counts: pl.DataFrame | None = None
 
 
 def iter_frames(path: str | Path) -> Iterator[FrameResult]:
@@ -213,13 +217,23 @@ def read_frames(path: str | Path) -> FrameResult:
     )
 
 
-def read_table_frames(pair: TablePair, *, chunk_events: int | None = None) -> FrameResult:
+def read_table_frames(
+    pair: TablePair, *, chunk_events: int | None = None, unread_items: Collection[str] = ()
+) -> FrameResult:
     """Read one table pair column-wise: the same frames and report as ``read_table_pair``.
 
     Events are read and validated ``chunk_events`` rows at a time (default
     :data:`CHUNK_EVENTS`; Parquet of the contract's types is read chunk by chunk, a CSV table
     is read whole, then validated in chunks); the result does not depend on it
     (``tests/io/test_chunked_read.py``).
+
+    ``unread_items``: items whose events the caller reads only at each record's bounds (its
+    first and last events, by time and then item), as the cohort kernel reads the vital signs
+    no state column reads (``crswatch.state.events_read``).  A table read by the whole-table
+    pass then leaves their other events out of ``events``: it keeps every event of any other
+    item and, of these, at least each patient's first and last events, and gives every
+    accepted event's count per patient in ``event_counts``.  The report is the same; every row
+    is checked.  Other reads give every event (``event_counts`` is ``None``).
     """
     if chunk_events is None:
         chunk_events = CHUNK_EVENTS
@@ -230,7 +244,13 @@ def read_table_frames(pair: TablePair, *, chunk_events: int | None = None) -> Fr
         result = read_table_pair(pair)
         patients, events = to_frames(result.timelines)
         return FrameResult(patients, events, result.report)
-    return _ShardReader(pair, *tables, chunk_events=chunk_events).read()
+    unread = frozenset(unread_items)
+    read = _ShardReader(pair, *tables, chunk_events=chunk_events, unread_items=unread).read()
+    if read is None:
+        # A record's first or last event was among those left out (a conflict or the Python
+        # path moved it): read again, every event.
+        return read_table_frames(pair, chunk_events=chunk_events)
+    return read
 
 
 # ----------------------------------------------------------------------------------- loading
@@ -1241,6 +1261,35 @@ def _small_index(count: int) -> pl.DataType:
     return pl.UInt8() if count <= 2**8 else pl.UInt16() if count <= 2**16 else pl.UInt32()
 
 
+def _bound_candidates(
+    marked: pl.DataFrame, keep: npt.NDArray[np.bool_], unread: frozenset[str], patients: int
+) -> npt.NDArray[np.bool_]:
+    """The rows a read for ``unread`` items shows: every row of another item, and the rows at
+    each patient's first and last instants among the rows ``keep`` marks (its record's first
+    and last events are among them, unless a conflict or the Python path moves them: the read
+    checks that at its end, :meth:`_ShardReader._bounds_shown`)."""
+    words = _vocabulary_arrays()
+    unread_codes = np.array([name in unread for name in words.names], dtype=np.bool_)
+    instant = marked["t"].dt.epoch("us")
+    kept = (
+        pl.DataFrame({_POS: marked[_POS], "t": instant})
+        .lazy()
+        .filter(pl.Series(keep))
+        .group_by(_POS)
+        .agg(pl.col("t").min().alias("first"), pl.col("t").max().alias("last"))
+        .collect(engine="in-memory")
+    )
+    first = np.full(max(patients, 1), np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(max(patients, 1), np.iinfo(np.int64).min, dtype=np.int64)
+    where = kept[_POS].to_numpy()
+    first[where], last[where] = kept["first"].to_numpy(), kept["last"].to_numpy()
+    at = instant.fill_null(0).to_numpy()
+    owner = marked[_POS].fill_null(0).to_numpy()
+    item = marked["v_index"].fill_null(0).to_numpy()
+    shown: npt.NDArray[np.bool_] = ~unread_codes[item] | (at == first[owner]) | (at == last[owner])
+    return shown
+
+
 def _marked_rows(
     scan: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
@@ -1312,6 +1361,8 @@ class _TableParts:
 
     def __init__(self, bounds: tuple[datetime, datetime], sizes: _Sizes) -> None:
         self.parts: list[pl.DataFrame] = []
+        #: With a frame mask (:meth:`make`'s ``wanted``): the keys of every row kept, by part.
+        self.keys: list[pl.DataFrame] = []
         #: The table row each part begins at (and the table's end).
         self.begins: list[int] = [0]
         #: ``kept_before[n]``: the rows kept among the first ``n`` rows of the table.
@@ -1345,32 +1396,46 @@ class _TableParts:
         marked: list[pl.DataFrame],
         keep: npt.NDArray[np.bool_],
         size: int,
-        other_rows: npt.NDArray[np.int64],
-        checked: pl.DataFrame | None,
+        accepted_rows: npt.NDArray[np.int64],
+        accepted: pl.DataFrame | None,
+        wanted: npt.NDArray[np.bool_] | None = None,
     ) -> None:
         """The parts of the rows ``keep`` marks, from ``marked`` (chunks in row order, each
-        let go once its part is made); rows ``other_rows`` (increasing table rows) as
-        ``checked`` (``_check_events``' rows for exactly those rows, in order) found them."""
-        self.kept_before = np.concatenate(([0], np.cumsum(keep)))
-        accepted_rows = rejected_rows = np.zeros(0, dtype=np.int64)
-        accepted = None
+        let go once its part is made), rows ``accepted_rows`` (increasing table rows, among
+        them) with the columns ``_check_events`` gave them (``accepted``, in order).
+
+        With ``wanted``, a part holds only the rows kept that it marks, and :attr:`keys` the
+        keys of every row kept (the conflicts and the order are found over all of them).
+        """
+        shown = keep if wanted is None else keep & wanted
+        self.kept_before = np.concatenate(([0], np.cumsum(shown)))
         written: set[str] = set()
-        if checked is not None:
-            ok = checked[_OK].to_numpy()
-            accepted_rows, rejected_rows = other_rows[ok], other_rows[~ok]
-            accepted = checked.filter(pl.col(_OK)).select(_cast_to(_CLEAN_SCHEMA))
+        if accepted is not None:
+            if wanted is not None:
+                accepted = accepted.filter(pl.Series(wanted[accepted_rows]))
+                accepted_rows = accepted_rows[wanted[accepted_rows]]
             written = self._written(accepted)
         begin = 0
         marked.reverse()
         while marked:
             chunk = marked.pop()
             for offset in range(0, max(chunk.height, 1), size):
-                rows = chunk.slice(offset, size)
+                rows = chunk.slice(offset, size).with_columns(
+                    pl.int_range(
+                        begin, begin + min(size, chunk.height - offset), dtype=pl.UInt32
+                    ).alias(_ROW)
+                )
                 end = begin + rows.height
+                if wanted is not None:
+                    self.keys.append(
+                        rows.lazy()
+                        .filter(pl.Series(keep[begin:end]))
+                        .select(pl.col(_ROW, _POS, "t"), pl.col("v_index").cast(pl.UInt32))
+                        .collect(engine="in-memory")
+                    )
                 part = (
                     rows.lazy()
-                    .with_columns(pl.int_range(begin, end, dtype=pl.UInt32).alias(_ROW))
-                    .filter(pl.Series(keep[begin:end]))
+                    .filter(pl.Series(shown[begin:end]))
                     .select(self.select)
                     .select(_cast_to(_CLEAN_SCHEMA))
                     .collect(engine="in-memory")
@@ -1384,11 +1449,6 @@ class _TableParts:
                         accepted.slice(int(first), int(last - first)),
                         written,
                     )
-                low, high = np.searchsorted(rejected_rows, [begin, end])
-                if low < high:
-                    dropped = np.ones(part.height, dtype=np.bool_)
-                    dropped[self._places(rejected_rows[low:high], begin).to_numpy()] = False
-                    part = part.filter(pl.Series(dropped))
                 self.parts.append(part)
                 self.begins.append(end)
                 begin = end
@@ -1538,6 +1598,9 @@ class _Checked:
     orphans: list[pl.DataFrame] = field(default_factory=list)
     #: Patient positions with rows vouched for (kept only when the table has extra fields).
     positions: list[pl.DataFrame] = field(default_factory=list)
+    #: The keys (row, patient position, item number, instant) of every row vouched for, when
+    #: ``clean`` holds only some of them (a read for unread items); else empty.
+    keys: list[pl.DataFrame] = field(default_factory=list)
 
 
 #: Chunks wait at most this many chunks' rows for their other rows' checks: one call of
@@ -1594,10 +1657,22 @@ class _ShardReader:
     """
 
     def __init__(
-        self, pair: TablePair, patients: _Table, events: _Table, *, chunk_events: int
+        self,
+        pair: TablePair,
+        patients: _Table,
+        events: _Table,
+        *,
+        chunk_events: int,
+        unread_items: frozenset[str] = frozenset(),
     ) -> None:
         self.pair = pair
         self.chunk_events = chunk_events
+        self.unread_items = unread_items
+        #: The frame leaves events of ``unread_items`` out (only the whole-table pass does).
+        self.filtered = False
+        #: With ``filtered``: per patient (``patient_id``) the events counted, and the first and
+        #: last events' keys (:func:`_event_key`) of the rows vouched for and of the Python path.
+        self.stats: list[pl.DataFrame] = []
         self.patient_table = patients
         self.event_table = events
         self.report = IngestReport(source=str(pair.events.parent))
@@ -1624,7 +1699,7 @@ class _ShardReader:
 
     # -- reading
 
-    def read(self) -> FrameResult:
+    def read(self) -> FrameResult | None:
         patients = self.patient_table.frame(_PATIENT_TYPES)
         self.report.patients_read = patients.height
         self.report.events_read = self.event_table.rows
@@ -1692,26 +1767,38 @@ class _ShardReader:
         sizes = _body_sizes(patients)
         others = self._assign_owners(rows, owners, checked)
         del rows
-        result = None
+        accepted_rows, accepted = other_rows[:0], None
         if others.is_empty():
             checked.suspects.append(others.select(_POS, _ROW))
         else:
             result = _check_events(others, sizes, bounds)
             del others
             checked.suspects.append(result.filter(~pl.col(_OK)).select(_POS, _ROW))
-            self._count_conversions(result.filter(pl.col(_OK)))
+            ok = result[_OK].to_numpy()
+            keep[other_rows[~ok]] = False
+            accepted_rows = other_rows[ok]
+            accepted = result.filter(pl.col(_OK))
+            del result
+            self._count_conversions(accepted)
+            accepted = accepted.select(_cast_to(_CLEAN_SCHEMA))
+        wanted = None
+        if self.unread_items:
+            wanted = _bound_candidates(marked, keep, self.unread_items, patients.height)
+            self.filtered = True
         parts = _TableParts(bounds, sizes)
         # The query's rows, chunk by chunk as the engine made them (a chunk of each column
         # holds the same rows), each let go once its part is made.
         edges = np.cumsum([0, *marked["status"].chunk_lengths()]).tolist()
         chunks = [marked.slice(begin, end - begin) for begin, end in itertools.pairwise(edges)]
         del marked
-        parts.make(chunks, keep, max(self.chunk_events, _PART_ROWS), other_rows, result)
-        del result
-        for part in parts.parts:
-            if self.extra_fields:
-                checked.positions.append(part.select(pl.col(_POS).unique()))
-            checked.clean.append(part)
+        size = max(self.chunk_events, _PART_ROWS)
+        parts.make(chunks, keep, size, accepted_rows, accepted, wanted)
+        del accepted
+        checked.clean = parts.parts
+        checked.keys = parts.keys
+        if self.extra_fields:
+            for keys in parts.keys or parts.parts:
+                checked.positions.append(keys.select(pl.col(_POS).unique()))
         return checked
 
     def _check_chunks(self, patients: pl.DataFrame) -> _Checked:
@@ -1959,7 +2046,9 @@ class _ShardReader:
         if not timelines:
             return
         patients, events = to_frames(timeline for _, timeline in timelines)
-        self.event_frames.append(events)
+        self.event_frames.append(events)  # shown whole: a few rows of a shard
+        if self.unread_items:
+            self.stats.append(_frame_stats(events))
         if with_patients:
             positions = pl.Series(_POS, [position for position, _ in timelines], dtype=pl.UInt32)
             self.patient_frames.append(patients.with_columns(positions))
@@ -1973,9 +2062,12 @@ class _ShardReader:
         self.patient_frames.append(self._patient_frame(vouched))
         suspects = self._read_suspects(pl.concat(checked.suspects))
         parts = checked.clean
+        # The conflicts and the order are found over every row vouched for (``keys``, when
+        # the frame shows only some of them: it is then in order if they all are).
+        keys = checked.keys or parts
         order = _frame_order(vouched, patients.height)
-        ordered = _strictly_ordered(parts, order)
-        conflicts = self._report_conflicts(parts, suspects.accepted, ordered=ordered)
+        ordered = _strictly_ordered(keys, order)
+        conflicts = self._report_conflicts(keys, suspects.accepted, ordered=ordered)
         self._warn_extra_fields(checked.positions, suspects.accepted, vouched)
         if not conflicts.is_empty():
             # Chunk by chunk, so that only one chunk is ever copied at a time.
@@ -1983,6 +2075,8 @@ class _ShardReader:
                 parts[number] = part.join(conflicts, on=_ROW, how="anti", maintain_order="left")
             # Rows in order stay in order; rows that were not may be, without their conflicts.
             ordered = ordered or _strictly_ordered(parts, order)
+        if self.filtered:
+            self.stats.append(_vouched_stats(checked.keys, conflicts, vouched))
         self.event_frames.append(_in_frame_order(parts, order, ordered=ordered))
         self.sorted_frame = len(self.event_frames) - 1
         rejected = set(conflicts[_ROW].to_list())
@@ -2143,7 +2237,7 @@ class _ShardReader:
             pl.col(_POS),
         ).with_columns(_cast_to(PATIENT_FRAME_SCHEMA))
 
-    def _result(self) -> FrameResult:
+    def _result(self) -> FrameResult | None:
         report = self.report
         report.events_accepted = report.events_read - report.events_rejected
         report.issues = [issue for _, issue in sorted(self.fragments.issues, key=_place)]
@@ -2161,7 +2255,108 @@ class _ShardReader:
             )
         else:
             events = pl.DataFrame(schema=EVENT_FRAME_SCHEMA)
-        return FrameResult(patients, events, report)
+        if not self.filtered:
+            return FrameResult(patients, events, report)
+        counts = _bounds_shown(self.stats, events)
+        if counts is None:
+            return None
+        return FrameResult(patients, events, report, event_counts=counts)
+
+
+# ------------------------------------------------------------- a read for unread items
+
+
+def _event_key(instant: pl.Expr, item_number: pl.Expr) -> pl.Expr:
+    """One integer that orders events of a patient as the frame does: instant, then item.
+
+    Instants of the contract's window (years 1000-2999) are within ±3.3e16 µs of the epoch, so
+    ``instant * items + item rank`` stays inside 64 bits for fewer than 280 items.
+    """
+    words = _vocabulary_arrays()
+    assert len(words.names) < 280
+    rank = pl.lit(words.name_ranks).gather(item_number).cast(pl.Int64)
+    return instant.dt.epoch("us") * len(words.names) + rank
+
+
+def _stats(frame: pl.LazyFrame) -> pl.DataFrame:
+    """Per ``patient_id``: events counted, and the smallest and largest ``key``."""
+    return (
+        frame.group_by("patient_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            pl.col("key").min().alias("first"),
+            pl.col("key").max().alias("last"),
+        )
+        .collect(engine="in-memory")
+    )
+
+
+def _vouched_stats(
+    keys: Sequence[pl.DataFrame], conflicts: pl.DataFrame, vouched: pl.DataFrame
+) -> pl.DataFrame:
+    """:func:`_stats` of every row vouched for that is not in a conflict.
+
+    Part by part, grouped by patient position (a query over all the keys at once held ~110 MB
+    of intermediate columns for a shard of 1.4 million rows), and only the groups are given
+    their patient's id.
+    """
+    key = _event_key(pl.col("t"), pl.col("v_index")).alias("key")
+    groups = []
+    for part in keys:
+        rows = part.lazy()
+        if not conflicts.is_empty():
+            rows = rows.join(conflicts.lazy(), on=_ROW, how="anti")
+        groups.append(
+            rows.select(_POS, key)
+            .group_by(_POS)
+            .agg(
+                pl.len().cast(pl.Int64).alias("events"),
+                pl.col("key").min().alias("first"),
+                pl.col("key").max().alias("last"),
+            )
+            .collect(engine="in-memory")
+        )
+    schema = {_POS: pl.UInt32, "events": pl.Int64, "first": pl.Int64, "last": pl.Int64}
+    return (
+        pl.concat(groups)
+        .group_by(_POS)
+        .agg(pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())
+        .join(vouched.select(_POS, pl.col("id").alias("patient_id")), on=_POS)
+        .select("patient_id", "events", "first", "last")
+        if groups
+        else pl.DataFrame(schema=schema)
+        .rename({_POS: "patient_id"})
+        .cast({"patient_id": pl.String})
+    )
+
+
+def _frame_stats(events: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_stats` of an event frame."""
+    item_number = _index("item", _vocabulary_arrays().names, "v_index")
+    return _stats(
+        events.lazy().select("patient_id", _event_key(pl.col("time"), item_number).alias("key"))
+    )
+
+
+def _bounds_shown(stats: Sequence[pl.DataFrame], events: pl.DataFrame) -> pl.DataFrame | None:
+    """Every accepted event's count per patient, when ``events`` (the frame of a read for
+    unread items) shows each patient's first and last events; else ``None``.
+
+    ``events`` holds only accepted events, so its first and last are the record's exactly when
+    the record's (over ``stats``: every row vouched for less conflicts, and the Python path's
+    frames) are among them.
+    """
+    whole = (
+        pl.concat(stats)
+        .group_by("patient_id")
+        .agg(pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())
+    )
+    shown = _frame_stats(events).select("patient_id", "first", "last")
+    compared = whole.join(shown, on="patient_id", how="left", suffix="_shown")
+    same = (pl.col("first") == pl.col("first_shown")) & (pl.col("last") == pl.col("last_shown"))
+    if not compared.select(same.fill_null(value=False).all()).item():
+        return None
+    return compared.select("patient_id", "events").sort("patient_id")
 
 
 def _frame_order(vouched: pl.DataFrame, patients: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:

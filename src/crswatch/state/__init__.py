@@ -1,6 +1,6 @@
 """The clinical state at evaluation times: vectorized Polars over a patient-sorted event table."""
 
-from crswatch.state._changes import events_read
+from crswatch.state._changes import UNREAD_ITEMS, events_read
 from crswatch.state._engine import (
     PreparedState,
     clinical_state,
@@ -25,6 +25,7 @@ __all__ = [
     "PRESSORS",
     "RATE_COLUMNS",
     "SEIZURE_SEVERITY",
+    "UNREAD_ITEMS",
     "CrsDefinition",
     "FeverWaiver",
     "FiO2Rule",
