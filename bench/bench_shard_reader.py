@@ -7,10 +7,11 @@ with ``time.process_time()`` (every thread's CPU) and ``time.perf_counter()``.  
 report of the last read are hashed, so the table also says whether both sides read the same
 thing.  ``--threads N`` sets ``POLARS_MAX_THREADS`` (1: CPU without the thread pool's idle
 spinning, which a loaded machine inflates).  ``polars.read_parquet`` of the events file is
-timed the same way, as the floor.
+timed the same way, as the floor.  ``--kernel`` reads as ``cohort grade`` reads a shard, for
+the events its kernel reads (decision 0083).
 
     python bench/bench_shard_reader.py --before /work/main [SHARD_DIR] [--shard 0]
-        [--rounds 2] [--repeat 5] [--threads 1]
+        [--rounds 2] [--repeat 5] [--threads 1] [--kernel]
 
 ``SHARD_DIR`` defaults to the issue's cohort (``bench/bench_cohort.py`` generates it into
 ``/tmp/crswatch-bench``).  Prints a table and the load average; asserts nothing.
@@ -37,11 +38,18 @@ from crswatch.cohort._sources import plan_shards, read_shard
 
 root, shard, repeat = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 source = plan_shards(root, shard_size=50)[shard]
-read_shard(source)
+options = {}
+if sys.argv[4] == "kernel":
+    try:  # the read the cohort makes (decision 0083); absent in older trees
+        from crswatch.state import UNREAD_ITEMS
+        options = {"unread_items": UNREAD_ITEMS}
+    except ImportError:
+        pass
+read_shard(source, **options)
 cpus, walls, floor = [], [], []
 for _ in range(repeat):
     cpu, wall = time.process_time(), time.perf_counter()
-    result = read_shard(source)
+    result = read_shard(source, **options)
     cpus.append(time.process_time() - cpu)
     walls.append(time.perf_counter() - wall)
 for _ in range(repeat):
@@ -64,6 +72,7 @@ def _run(src: Path, args: argparse.Namespace) -> dict[str, Any]:
     if args.threads:
         env["POLARS_MAX_THREADS"] = str(args.threads)
     command = [sys.executable, "-c", _CHILD, str(args.root), str(args.shard), str(args.repeat)]
+    command.append("kernel" if args.kernel else "whole")
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -77,6 +86,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="POLARS_MAX_THREADS (0: unset)")
+    parser.add_argument(
+        "--kernel",
+        action="store_true",
+        help="read as the cohort does: for the kernel's events (decision 0083; trees that "
+        "cannot, read every event, and the digests then differ)",
+    )
     args = parser.parse_args()
     sides = {"before": args.before / "src", "after": Path(__file__).parents[1] / "src"}
     print(f"load average before: {os.getloadavg()}", flush=True)
