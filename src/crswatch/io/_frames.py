@@ -30,6 +30,11 @@
   expressions (:func:`_vouch_plain`, the value's text read once per distinct text); the other
   rows wait, a few chunks at a time, and go through every check together
   (docs/decisions/0072-shard-reader-at-half-the-cpu.md).
+- A Parquet table of more than one chunk (a cohort shard) is checked instead in one streaming
+  pass with the same verdict (:meth:`_ShardReader._check_table`): the rows it does not vouch
+  for come out of the same scan and go through every check; the frame is made part by part,
+  and a read for ``unread_items`` (the cohort's) leaves out the rows its caller does not read
+  (docs/decisions/0083-shard-read-in-one-streaming-pass.md).
 
 Counts, conversions, unknown items, warnings and issues (in the Python path's order) are the same;
 ``tests/io/test_frames.py`` checks it on generated tables mixing every issue kind.
