@@ -22,7 +22,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from crswatch.io import TablePair, _frames, read_table_frames
-from tests.io.test_reader_identity import assert_identical, assert_reads_as_reference
+from tests.io.test_reader_identity import (
+    assert_identical,
+    assert_reads_as_reference,
+    count_full_checks,
+)
 
 #: (item, value, unit, extra fields): plain rows, near-plain rows, and rows of every other kind.
 ROWS: list[tuple[str, Any, Any, dict[str, Any]]] = [
@@ -193,13 +197,6 @@ def test_a_monitored_record_needs_no_full_check(
     ]
     monkeypatch.setattr(sys.modules[__name__], "ROWS", shapes)
     pair = _pair(tmp_path)
-    calls: list[int] = []
-    check_events = _frames._check_events
-
-    def counting(events: pl.DataFrame, *args: Any) -> pl.DataFrame:
-        calls.append(events.height)
-        return check_events(events, *args)
-
-    monkeypatch.setattr(_frames, "_check_events", counting)
+    calls = count_full_checks(monkeypatch)
     assert_reads_as_reference(pair)
     assert calls == []

@@ -27,6 +27,7 @@ from crswatch.io import (
     EVENT_SCHEMA,
     PATIENT_SCHEMA,
     TablePair,
+    _frames,
     find_table_pairs,
     read_table_frames,
     read_table_pair,
@@ -48,6 +49,19 @@ def assert_identical(got: pl.DataFrame, want: pl.DataFrame) -> None:
             mine = got[name].fill_null(np.nan).to_numpy().view(np.uint64)
             theirs = want[name].fill_null(np.nan).to_numpy().view(np.uint64)
             assert (mine == theirs).all(), name
+
+
+def count_full_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rows of each call of the reader's full checks (``_check_events``), from now on."""
+    calls: list[int] = []
+    check_events = _frames._check_events
+
+    def counting(events: pl.DataFrame, *args: Any) -> pl.DataFrame:
+        calls.append(events.height)
+        return check_events(events, *args)
+
+    monkeypatch.setattr(_frames, "_check_events", counting)
+    return calls
 
 
 def assert_reads_as_reference(pair: TablePair) -> pl.DataFrame:

@@ -22,7 +22,7 @@ from crswatch.io import TablePair, _frames, find_table_pairs, read_table_frames,
 from crswatch.simulate import write_cohort
 from crswatch.state import UNREAD_ITEMS, events_read
 from crswatch.timeline import to_frames
-from tests.io.test_reader_identity import assert_identical
+from tests.io.test_reader_identity import assert_identical, count_full_checks
 
 
 @pytest.fixture(scope="module")
@@ -100,14 +100,7 @@ def test_a_table_without_other_rows(
     pair = TablePair(tmp_path / "patients.parquet", tmp_path / "events.parquet")
     pl.read_parquet(shard.patients).write_parquet(pair.patients)
     plain.write_parquet(pair.events)
-    calls: list[int] = []
-    check_events = _frames._check_events
-
-    def counting(events: pl.DataFrame, *args: Any) -> pl.DataFrame:
-        calls.append(events.height)
-        return check_events(events, *args)
-
-    monkeypatch.setattr(_frames, "_check_events", counting)
+    calls = count_full_checks(monkeypatch)
     taken = _paths(monkeypatch)
     got = read_table_frames(pair, chunk_events=50)
     assert taken == ["table"] and calls == []
