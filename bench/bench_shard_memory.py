@@ -7,7 +7,8 @@ runs in a process of its own, so the peaks do not mix:
 
 - ``imports``: the interpreter with crswatch's reader and cohort kernel imported (the floor);
 - ``read``: ``read_shard`` of the shard (peak RSS of the process, wall and CPU seconds);
-- ``read + grade``: the same, then ``grade_in_batches`` on every scale (``--scale`` for one);
+- ``read + grade``: as ``grade_source``: ``read_shard`` for the kernel's events (decision 0083,
+  where the tree can), then ``grade_in_batches`` on every scale (``--scale`` for one);
 - ``grade alone``: the frames read in a first process and written to a temporary Parquet
   file, loaded here and graded, so the grading's own peak is seen without the reader's.
 
@@ -81,8 +82,15 @@ if mode == "grade":
     out["loaded_mb"] = peak_mb()
     out["loaded_rss_mb"] = rss_mb()
 else:
+    options = {}
+    if mode == "both":
+        try:  # as grade_source: read for the kernel's events (decision 0083); absent in older trees
+            from crswatch.state import UNREAD_ITEMS
+            options = {"unread_items": UNREAD_ITEMS}
+        except ImportError:
+            pass
     cpu0, wall0 = cpu(), time.perf_counter()
-    read = read_shard(source)
+    read = read_shard(source, **options)
     out["read_s"], out["read_cpu_s"] = time.perf_counter() - wall0, cpu() - cpu0
     out["read_mb"] = peak_mb()
     out["read_rss_mb"] = rss_mb()
@@ -98,7 +106,8 @@ if mode in ("grade", "both"):
     if mode == "both":
         try:  # as grade_source: only the kernel's events kept while grading (decision 0075)
             from crswatch.cohort._kernel import kernel_events
-            events = kernel_events(events)
+            counts = getattr(read, "event_counts", None)
+            events = kernel_events(events) if counts is None else kernel_events(events, counts=counts)
             del read
         except ImportError:
             pass
