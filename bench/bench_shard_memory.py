@@ -84,7 +84,7 @@ if mode == "grade":
 else:
     options = {}
     if mode == "both":
-        try:  # as grade_source: read for the kernel's events (decision 0083); absent in older trees
+        try:  # as grade_source: for the kernel's events (decision 0083); absent in older trees
             from crswatch.state import UNREAD_ITEMS
             options = {"unread_items": UNREAD_ITEMS}
         except ImportError:
@@ -107,7 +107,10 @@ if mode in ("grade", "both"):
         try:  # as grade_source: only the kernel's events kept while grading (decision 0075)
             from crswatch.cohort._kernel import kernel_events
             counts = getattr(read, "event_counts", None)
-            events = kernel_events(events) if counts is None else kernel_events(events, counts=counts)
+            if counts is None:
+                events = kernel_events(events)
+            else:
+                events = kernel_events(events, counts=counts)
             del read
         except ImportError:
             pass
