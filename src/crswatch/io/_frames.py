@@ -1728,13 +1728,14 @@ class _ShardReader:
         checks them chunk by chunk; ``None`` when Polars cannot read the file (the chunks then
         read it as Arrow, or report it as ``read_table_pair`` does).
 
-        The query gives each row its owner and its verdict, and the frame columns of the rows
-        it vouches for with every shape of :func:`_vouch_plain`.  It runs on Polars' streaming
-        engine, morsel by morsel, so the ~40 intermediate columns of the checks are never held
-        for the whole table (decision 0066's bound, without its ~15 small plans a shard).  The
-        few rows it does not vouch for (and rows of unknown patients) are read again by row
-        number and go through :func:`_check_events`, as the waiting rows of the chunks do
-        (decision 0083).
+        The query gives each row its owner and its verdict, and what the frame columns of the
+        rows it vouches for (with every shape of :func:`_vouch_plain`) are made of.  It runs on
+        Polars' streaming engine, morsel by morsel, so the ~40 intermediate columns of the
+        checks are never held for the whole table (decision 0066's bound, without its ~15
+        small plans a shard).  The few rows it does not vouch for (and rows of unknown
+        patients) come out of the same scan with their input columns and go through
+        :func:`_check_events`, as the waiting rows of the chunks do; the frame is then made
+        part by part (:class:`_TableParts`, decision 0083).
         """
         table = self.event_table
         scan = table.lazy(_EVENT_TYPES)
