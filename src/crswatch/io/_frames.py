@@ -1272,7 +1272,7 @@ def _bound_candidates(
     """The rows a read for ``unread`` items shows: every row of another item, and the rows at
     each patient's first and last instants among the rows ``keep`` marks (its record's first
     and last events are among them, unless a conflict or the Python path moves them: the read
-    checks that at its end, :meth:`_ShardReader._bounds_shown`)."""
+    checks that at its end, :func:`_bounds_shown`)."""
     words = _vocabulary_arrays()
     unread_codes = np.array([name in unread for name in words.names], dtype=np.bool_)
     instant = marked["t"].dt.epoch("us")
@@ -1675,9 +1675,15 @@ class _ShardReader:
         self.unread_items = unread_items
         #: The frame leaves events of ``unread_items`` out (only the whole-table pass does).
         self.filtered = False
-        #: With ``filtered``: per patient (``patient_id``) the events counted, and the first and
-        #: last events' keys (:func:`_event_key`) of the rows vouched for and of the Python path.
-        self.stats: list[pl.DataFrame] = []
+        #: With ``filtered``: the rows vouched for and kept, counted by patient position.
+        self.kept_counts = np.zeros(0, dtype=np.int64)
+        #: With ``unread_items``: :func:`_stats` of each frame the Python path made (shown whole).
+        self.python_stats: list[pl.DataFrame] = []
+        #: With ``filtered``: events counted per ``patient_id`` of the rows vouched for (less
+        #: conflicts), and, when conflicts moved rows, :func:`_stats` of the rows vouched for
+        #: and of those the frame shows (their first and last events are then compared).
+        self.vouched_counts: pl.DataFrame | None = None
+        self.bounds_to_check: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self.patient_table = patients
         self.event_table = events
         self.report = IngestReport(source=str(pair.events.parent))
@@ -1790,6 +1796,8 @@ class _ShardReader:
         wanted = None
         if self.unread_items:
             wanted = _bound_candidates(marked, keep, self.unread_items, patients.height)
+            positions = marked[_POS].fill_null(0).to_numpy()[keep]
+            self.kept_counts = np.bincount(positions, minlength=patients.height)
             self.filtered = True
         parts = _TableParts(bounds, sizes)
         # The query's rows, chunk by chunk as the engine made them (a chunk of each column
@@ -2054,7 +2062,7 @@ class _ShardReader:
         patients, events = to_frames(timeline for _, timeline in timelines)
         self.event_frames.append(events)  # shown whole: a few rows of a shard
         if self.unread_items:
-            self.stats.append(_frame_stats(events))
+            self.python_stats.append(_frame_stats(events))
         if with_patients:
             positions = pl.Series(_POS, [position for position, _ in timelines], dtype=pl.UInt32)
             self.patient_frames.append(patients.with_columns(positions))
@@ -2082,7 +2090,7 @@ class _ShardReader:
             # Rows in order stay in order; rows that were not may be, without their conflicts.
             ordered = ordered or _strictly_ordered(parts, order)
         if self.filtered:
-            self.stats.append(_vouched_stats(checked.keys, conflicts, vouched))
+            self._count_vouched(checked, conflicts, vouched)
         self.event_frames.append(_in_frame_order(parts, order, ordered=ordered))
         self.sorted_frame = len(self.event_frames) - 1
         rejected = set(conflicts[_ROW].to_list())
@@ -2263,10 +2271,51 @@ class _ShardReader:
             events = pl.DataFrame(schema=EVENT_FRAME_SCHEMA)
         if not self.filtered:
             return FrameResult(patients, events, report)
-        counts = _bounds_shown(self.stats, events)
-        if counts is None:
+        if self.bounds_to_check is not None and not _bounds_shown(
+            *self.bounds_to_check, self.python_stats
+        ):
             return None
+        assert self.vouched_counts is not None
+        counts = (
+            pl.concat(
+                [
+                    self.vouched_counts,
+                    *(s.select(self.vouched_counts.columns) for s in self.python_stats),
+                ]
+            )
+            .group_by("patient_id")
+            .agg(pl.col("events").sum())
+            .sort("patient_id")
+        )
         return FrameResult(patients, events, report, event_counts=counts)
+
+    def _count_vouched(
+        self, checked: _Checked, conflicts: pl.DataFrame, vouched: pl.DataFrame
+    ) -> None:
+        """A read for unread items: the rows vouched for counted by patient, less conflicts.
+
+        Only a conflict can move a record's first or last event out of the instants the frame
+        shows (:func:`_bound_candidates` takes them over every row vouched for; the Python
+        path's rows are shown whole): with conflicts, the rows vouched for and the rows shown
+        are summed up for :func:`_bounds_shown` to compare.
+        """
+        counts = self.kept_counts.copy()
+        if not conflicts.is_empty():
+            keys = pl.concat(checked.keys)
+            moved = keys.join(conflicts, on=_ROW, how="semi")[_POS].to_numpy()
+            np.subtract.at(counts, moved, 1)
+            self.bounds_to_check = (
+                _vouched_stats(checked.keys, conflicts, vouched),
+                _vouched_stats(checked.clean, conflicts, vouched),
+            )
+        ids = vouched.select(_POS, pl.col("id").alias("patient_id"))
+        self.vouched_counts = (
+            ids.with_columns(
+                pl.Series("events", counts[ids[_POS].to_numpy()] if len(counts) else [], pl.Int64)
+            )
+            .filter(pl.col("events") > 0)
+            .select("patient_id", "events")
+        )
 
 
 # ------------------------------------------------------------- a read for unread items
@@ -2344,25 +2393,29 @@ def _frame_stats(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _bounds_shown(stats: Sequence[pl.DataFrame], events: pl.DataFrame) -> pl.DataFrame | None:
-    """Every accepted event's count per patient, when ``events`` (the frame of a read for
-    unread items) shows each patient's first and last events; else ``None``.
+def _bounds_shown(
+    vouched: pl.DataFrame, shown: pl.DataFrame, python: Sequence[pl.DataFrame]
+) -> bool:
+    """Each record's first and last events are in the frame of a read for unread items.
 
-    ``events`` holds only accepted events, so its first and last are the record's exactly when
-    the record's (over ``stats``: every row vouched for less conflicts, and the Python path's
-    frames) are among them.
+    ``vouched`` and ``shown``: :func:`_stats` of the rows vouched for (less conflicts) and of
+    those the frame shows; ``python``: of the Python path's frames, shown whole.  The frame
+    holds only accepted events, so its first and last are the record's exactly when both sums
+    agree.
     """
-    whole = (
-        pl.concat(stats)
-        .group_by("patient_id")
-        .agg(pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())
+
+    def bounds(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
+        return (
+            pl.concat([part.select("patient_id", "first", "last") for part in parts])
+            .group_by("patient_id")
+            .agg(pl.col("first").min(), pl.col("last").max())
+        )
+
+    compared = bounds([vouched, *python]).join(
+        bounds([shown, *python]), on="patient_id", how="left", suffix="_shown"
     )
-    shown = _frame_stats(events).select("patient_id", "first", "last")
-    compared = whole.join(shown, on="patient_id", how="left", suffix="_shown")
     same = (pl.col("first") == pl.col("first_shown")) & (pl.col("last") == pl.col("last_shown"))
-    if not compared.select(same.fill_null(value=False).all()).item():
-        return None
-    return compared.select("patient_id", "events").sort("patient_id")
+    return bool(compared.select(same.fill_null(value=False).all()).item())
 
 
 def _frame_order(vouched: pl.DataFrame, patients: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
