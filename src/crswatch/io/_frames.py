@@ -1353,23 +1353,18 @@ def _marked_rows(
 class _TableParts:
     """The rows a whole-table query keeps, in ``_CLEAN_SCHEMA``, in parts in row order.
 
-    Made from :func:`_marked_rows`' rows (:meth:`make`): the rows it vouched for with their
-    frame columns as its verdict makes them, and its ``_OTHER`` rows with placeholders, which
-    :meth:`patch` then writes over with ``_check_events``' columns, or drops where it rejects
-    them.  The frame is thus made before the other rows are read again, so the query's rows,
-    the frame and that second read are never held at once: the reader's peak is the larger of
-    the query with its rows, and the frame with the second read (decision 0083).
-
-    Each part is made from one chunk of the query's rows (one morsel of the streaming engine,
-    at most ``size`` rows), and that chunk is let go as soon as its part is made.
+    Made from :func:`_marked_rows`' numbers (:meth:`make`): the rows it vouched for with their
+    frame columns as its verdict makes them, and the ``_OTHER`` rows ``_check_events``
+    accepted with the columns it gave them, written over the verdict's in place.  Each part is
+    made from one chunk of the query's rows (as the streaming engine made it, at most ``size``
+    rows), and that chunk is let go as soon as its part is made: the query's rows and the
+    frame are not held whole at once (decision 0083).
     """
 
     def __init__(self, bounds: tuple[datetime, datetime], sizes: _Sizes) -> None:
         self.parts: list[pl.DataFrame] = []
         #: With a frame mask (:meth:`make`'s ``wanted``): the keys of every row kept, by part.
         self.keys: list[pl.DataFrame] = []
-        #: The table row each part begins at (and the table's end).
-        self.begins: list[int] = [0]
         #: ``kept_before[n]``: the rows kept among the first ``n`` rows of the table.
         self.kept_before = np.zeros(1, dtype=np.int64)
         _, columns = _vouch_verdict(bounds, pl.col("num"), pl.col("c"), shapes=True)
@@ -1448,14 +1443,19 @@ class _TableParts:
                 del rows
                 first, last = np.searchsorted(accepted_rows, [begin, end])
                 if accepted is not None and first < last:
-                    part = self._written_over(
-                        part,
-                        self._places(accepted_rows[first:last], begin),
-                        accepted.slice(int(first), int(last - first)),
-                        written,
-                    )
+                    # Keys, patient, item and instant are the query's own (the checks' same
+                    # expressions).  The part is let go first, so that each column is its
+                    # buffers' only owner and is written in place: scattering into columns a
+                    # frame still holds copies each one.
+                    landing = self._places(accepted_rows[first:last], begin)
+                    values = accepted.slice(int(first), int(last - first))
+                    series = part.get_columns()
+                    del part
+                    for column in series:
+                        if column.name in written:
+                            column.scatter(landing, values[column.name])
+                    part = pl.DataFrame(series)
                 self.parts.append(part)
-                self.begins.append(end)
                 begin = end
             del chunk
 
@@ -1472,23 +1472,6 @@ class _TableParts:
         return {name for name in self.made if name not in self.constant} | {
             name for name in self.constant if changed(accepted[name])
         }
-
-    @staticmethod
-    def _written_over(
-        part: pl.DataFrame, landing: pl.Series, values: pl.DataFrame, written: set[str]
-    ) -> pl.DataFrame:
-        """``part`` with rows ``landing`` of columns ``written`` taken from ``values``.
-
-        Keys, patient, item and instant are the query's own (the same expressions as the
-        checks').  Each column is its buffers' only owner once the frame is let go, and is
-        then written in place: scattering into columns a frame still holds copies each one.
-        """
-        series = part.get_columns()
-        del part
-        for column in series:
-            if column.name in written:
-                column.scatter(landing, values[column.name])
-        return pl.DataFrame(series)
 
     def _places(self, rows: npt.NDArray[np.int64], begin: int) -> pl.Series:
         """Each of ``rows``' place in the part beginning at table row ``begin`` (a part holds
