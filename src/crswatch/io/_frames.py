@@ -1267,12 +1267,16 @@ def _small_index(count: int) -> pl.DataType:
 
 
 def _bound_candidates(
-    marked: pl.DataFrame, keep: npt.NDArray[np.bool_], unread: frozenset[str], patients: int
+    marked: pl.DataFrame,
+    owner: npt.NDArray[np.uint32],
+    keep: npt.NDArray[np.bool_],
+    unread: frozenset[str],
+    patients: int,
 ) -> npt.NDArray[np.bool_]:
     """The rows a read for ``unread`` items shows: every row of another item, and the rows at
-    each patient's first and last instants among the rows ``keep`` marks (its record's first
-    and last events are among them, unless a conflict or the Python path moves them: the read
-    checks that at its end, :func:`_bounds_shown`)."""
+    each patient's first and last instants among the rows ``keep`` marks (``owner``: each
+    row's patient position, 0 for none).  Its record's first and last events are among them
+    unless a conflict moves them: the read then checks, :func:`_bounds_shown`."""
     words = _vocabulary_arrays()
     unread_codes = np.array([name in unread for name in words.names], dtype=np.bool_)
     instant = marked["t"].dt.epoch("us")
@@ -1289,7 +1293,6 @@ def _bound_candidates(
     where = kept[_POS].to_numpy()
     first[where], last[where] = kept["first"].to_numpy(), kept["last"].to_numpy()
     at = instant.fill_null(0).to_numpy()
-    owner = marked[_POS].fill_null(0).to_numpy()
     item = marked["v_index"].fill_null(0).to_numpy()
     shown: npt.NDArray[np.bool_] = ~unread_codes[item] | (at == first[owner]) | (at == last[owner])
     return shown
@@ -1660,7 +1663,7 @@ class _ShardReader:
         self.filtered = False
         #: With ``filtered``: the rows vouched for and kept, counted by patient position.
         self.kept_counts = np.zeros(0, dtype=np.int64)
-        #: With ``unread_items``: :func:`_stats` of each frame the Python path made (shown whole).
+        #: With ``filtered``: :func:`_stats` of each frame the Python path made (shown whole).
         self.python_stats: list[pl.DataFrame] = []
         #: With ``filtered``: events counted per ``patient_id`` of the rows vouched for (less
         #: conflicts), and, when conflicts moved rows, :func:`_stats` of the rows vouched for
@@ -1778,9 +1781,9 @@ class _ShardReader:
             accepted = accepted.select(_cast_to(_CLEAN_SCHEMA))
         wanted = None
         if self.unread_items:
-            wanted = _bound_candidates(marked, keep, self.unread_items, patients.height)
-            positions = marked[_POS].fill_null(0).to_numpy()[keep]
-            self.kept_counts = np.bincount(positions, minlength=patients.height)
+            owner = marked[_POS].fill_null(0).to_numpy()
+            wanted = _bound_candidates(marked, owner, keep, self.unread_items, patients.height)
+            self.kept_counts = np.bincount(owner[keep], minlength=patients.height)
             self.filtered = True
         parts = _TableParts(bounds, sizes)
         # The query's rows, chunk by chunk as the engine made them (a chunk of each column
@@ -2044,7 +2047,7 @@ class _ShardReader:
             return
         patients, events = to_frames(timeline for _, timeline in timelines)
         self.event_frames.append(events)  # shown whole: a few rows of a shard
-        if self.unread_items:
+        if self.filtered:
             self.python_stats.append(_frame_stats(events))
         if with_patients:
             positions = pl.Series(_POS, [position for position, _ in timelines], dtype=pl.UInt32)
@@ -2316,10 +2319,14 @@ def _event_key(instant: pl.Expr, item_number: pl.Expr) -> pl.Expr:
     return instant.dt.epoch("us") * len(words.names) + rank
 
 
-def _stats(frame: pl.LazyFrame) -> pl.DataFrame:
-    """Per ``patient_id``: events counted, and the smallest and largest ``key``."""
+#: :func:`_stats`' columns.
+_STATS_SCHEMA = {"patient_id": pl.String, "events": pl.Int64, "first": pl.Int64, "last": pl.Int64}
+
+
+def _stats(frame: pl.LazyFrame, by: str = "patient_id") -> pl.DataFrame:
+    """Per ``by``: events counted, and the smallest and largest ``key``."""
     return (
-        frame.group_by("patient_id")
+        frame.group_by(by)
         .agg(
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("key").min().alias("first"),
@@ -2338,33 +2345,21 @@ def _vouched_stats(
     of intermediate columns for a shard of 1.4 million rows), and only the groups are given
     their patient's id.
     """
+    if not keys:
+        return pl.DataFrame(schema=_STATS_SCHEMA)
     key = _event_key(pl.col("t"), pl.col("v_index")).alias("key")
     groups = []
     for part in keys:
         rows = part.lazy()
         if not conflicts.is_empty():
             rows = rows.join(conflicts.lazy(), on=_ROW, how="anti")
-        groups.append(
-            rows.select(_POS, key)
-            .group_by(_POS)
-            .agg(
-                pl.len().cast(pl.Int64).alias("events"),
-                pl.col("key").min().alias("first"),
-                pl.col("key").max().alias("last"),
-            )
-            .collect(engine="in-memory")
-        )
-    schema = {_POS: pl.UInt32, "events": pl.Int64, "first": pl.Int64, "last": pl.Int64}
+        groups.append(_stats(rows.select(_POS, key), by=_POS))
     return (
         pl.concat(groups)
         .group_by(_POS)
         .agg(pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())
         .join(vouched.select(_POS, pl.col("id").alias("patient_id")), on=_POS)
-        .select("patient_id", "events", "first", "last")
-        if groups
-        else pl.DataFrame(schema=schema)
-        .rename({_POS: "patient_id"})
-        .cast({"patient_id": pl.String})
+        .select(list(_STATS_SCHEMA))
     )
 
 
