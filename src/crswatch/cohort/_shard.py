@@ -22,6 +22,7 @@ __all__ = [
     "grade_in_batches",
     "grade_source",
     "outcome_of",
+    "read_for_kernel",
 ]
 
 #: Issue messages kept per shard in the manifest (the counts are always complete; the whole
@@ -86,15 +87,21 @@ def grade_source(
     params: StateParameters,
 ) -> ShardOutcome:
     """Read, grade and write one shard; the valid records of a shard with rejections are graded."""
-    # The reader leaves out what the kernel does not read (decision 0083): of the vital signs
-    # no state column reads, only the rows at each record's first and last instants.
-    read = read_shard(source, unread_items=UNREAD_ITEMS)
-    report, patients = read.report, read.patients
-    kept = kernel_events(read.events, counts=read.event_counts)
-    del read
+    report, patients, kept = read_for_kernel(source)
     tables = grade_in_batches(patients, kept, scales=scales, params=params, shard=source.shard)
     write_shard(out, source.shard, tables)
     return outcome_of(source.shard, report, tables)
+
+
+def read_for_kernel(source: ShardSource) -> tuple[IngestReport, pl.DataFrame, KernelEvents]:
+    """One shard's ingest report, patients, and the events the kernel reads.
+
+    The reader leaves out what the kernel does not read (decision 0083): of the vital signs no
+    state column reads, only the rows at each record's first and last instants.  Only these
+    events are kept while the shard is graded.
+    """
+    read = read_shard(source, unread_items=UNREAD_ITEMS)
+    return read.report, read.patients, kernel_events(read.events, counts=read.event_counts)
 
 
 def grade_in_batches(

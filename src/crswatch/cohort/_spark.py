@@ -26,14 +26,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crswatch.cohort._kernel import kernel_events
 from crswatch.cohort._output import write_shard
 from crswatch.cohort._schema import TABLES
-from crswatch.cohort._shard import ShardOutcome, grade_in_batches, outcome_of
-from crswatch.cohort._sources import ShardSource, read_shard
+from crswatch.cohort._shard import ShardOutcome, grade_in_batches, outcome_of, read_for_kernel
+from crswatch.cohort._sources import ShardSource
 from crswatch.errors import CRSWatchError
 from crswatch.io import TablePair
-from crswatch.state import UNREAD_ITEMS, StateParameters
+from crswatch.state import StateParameters
 from crswatch.timeline import IngestReport
 
 __all__ = ["SparkUnavailableError", "run_spark", "spark_session"]
@@ -201,11 +200,7 @@ def _grade_group(
             patients=pl.read_ipc(io.BytesIO(row["patients_ipc"])),
             events=pl.read_ipc(io.BytesIO(row["events_ipc"])),
         )
-    # As grade_source: only the events the kernel reads are read and kept while grading.
-    read = read_shard(source, unread_items=UNREAD_ITEMS)
-    report, patients = read.report, read.patients
-    kept = kernel_events(read.events, counts=read.event_counts)
-    del read
+    report, patients, kept = read_for_kernel(source)
     tables = grade_in_batches(patients, kept, scales=scales, params=params, shard=shard)
     outcome = outcome_of(shard, report, tables)
     counts = {**outcome.to_manifest(), "shard": shard}
