@@ -13,7 +13,6 @@ with the whole read and with the reference path, bit for bit.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crswatch.io import TablePair, _frames, find_table_pairs, read_table_frames, read_table_pair
-from crswatch.simulate import write_cohort
+from crswatch.io import TablePair, _frames, read_table_frames, read_table_pair
 from crswatch.timeline import to_frames
 from tests.io.test_reader_identity import assert_identical
 
 #: Chunk sizes: many small chunks, a few, and the whole table in one.
 CHUNKS = (97, 1000, 10**9)
-
-
-@pytest.fixture(scope="module")
-def shard(tmp_path_factory: pytest.TempPathFactory) -> TablePair:
-    path = tmp_path_factory.mktemp("chunked") / "cohort"
-    write_cohort(path, 4, seed=7, shard_size=4, vitals_every=timedelta(hours=2))
-    (pair,) = find_table_pairs(path)
-    return pair
 
 
 def _damaged(shard: TablePair, directory: Path, variant: str) -> TablePair:

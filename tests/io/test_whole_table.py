@@ -18,19 +18,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from crswatch.io import TablePair, _frames, find_table_pairs, read_table_frames, read_table_pair
-from crswatch.simulate import write_cohort
+from crswatch.io import TablePair, _frames, read_table_frames, read_table_pair
 from crswatch.state import UNREAD_ITEMS, events_read
 from crswatch.timeline import to_frames
 from tests.io.test_reader_identity import assert_identical, count_full_checks
-
-
-@pytest.fixture(scope="module")
-def shard(tmp_path_factory: pytest.TempPathFactory) -> TablePair:
-    path = tmp_path_factory.mktemp("whole") / "cohort"
-    write_cohort(path, 3, seed=5, shard_size=3, vitals_every=timedelta(hours=2))
-    (pair,) = find_table_pairs(path)
-    return pair
 
 
 def _paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
